@@ -1,0 +1,18 @@
+# cmake -DREADME=... -DSOURCE=... -P CheckReadmeSnippet.cmake
+# Fails unless the first ```cpp block of README equals SOURCE (minus SOURCE's first comment line).
+file(READ "${README}" readme)
+file(READ "${SOURCE}" source)
+string(FIND "${readme}" "```cpp\n" start)
+if(start EQUAL -1)
+  message(FATAL_ERROR "no ```cpp block in ${README}")
+endif()
+math(EXPR start "${start} + 7")
+string(SUBSTRING "${readme}" ${start} -1 rest)
+string(FIND "${rest}" "```" stop)
+string(SUBSTRING "${rest}" 0 ${stop} block)
+string(FIND "${source}" "\n" nl)
+math(EXPR nl "${nl} + 1")
+string(SUBSTRING "${source}" ${nl} -1 body)
+if(NOT block STREQUAL body)
+  message(FATAL_ERROR "the README's code example and ${SOURCE} differ; update one from the other")
+endif()

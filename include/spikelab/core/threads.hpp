@@ -1,0 +1,63 @@
+/**
+ * @file core/threads.hpp
+ * @brief Thread control. spikelab parallelises matrix products through Eigen and its
+ *        element-wise neuron loops through OpenMP (when the consumer compiles with OpenMP;
+ *        the CMake target adds it when found). set_num_threads sets both.
+ */
+#ifndef SPIKELAB_CORE_THREADS_HPP
+#define SPIKELAB_CORE_THREADS_HPP
+
+#include <spikelab/core/types.hpp>
+
+#include <algorithm>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace spikelab {
+
+/// Sets the number of threads used by spikelab's loops and Eigen's matrix products.
+inline void set_num_threads(int n) {
+  n = std::max(1, n);
+  Eigen::setNbThreads(n);
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+}
+
+/// Threads spikelab's loops will use.
+inline int num_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+namespace detail {
+
+/// Calls f(begin, end) on contiguous chunks of [0, n), in parallel when OpenMP is on and
+/// the work (n * cost_per_item) is large enough to pay for a thread team.
+template <class F>
+void parallel_ranges(Index n, double cost_per_item, F&& f) {
+#ifdef _OPENMP
+  const int threads = omp_get_max_threads();
+  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > 20000.0 && !omp_in_parallel()) {
+    const int chunks = static_cast<int>(std::min<Index>(threads, n));
+#pragma omp parallel for schedule(static) num_threads(chunks)
+    for (int c = 0; c < chunks; ++c) {
+      const Index b = n * c / chunks, e = n * (c + 1) / chunks;
+      f(b, e);
+    }
+    return;
+  }
+#endif
+  (void)cost_per_item;
+  f(Index{0}, n);
+}
+
+}  // namespace detail
+}  // namespace spikelab
+
+#endif

@@ -1,0 +1,183 @@
+/**
+ * @file io/checkpoint.hpp
+ * @brief Checkpoints: a network's parameters and hyperparameters in a cereal archive
+ *        (portable binary or JSON) behind a header {magic, format version, library version,
+ *        network signature} and followed by an end marker.
+ *
+ * Saving writes a temporary file in the same directory and renames it over the target, so
+ * an interrupted save never leaves a half-written checkpoint. Loading
+ *  - throws CheckpointError (naming the file and, for binary files, the byte offset) for a
+ *    missing, truncated or corrupt file,
+ *  - throws VersionError for a format version newer than this build,
+ *  - throws SignatureError, showing both signatures, when the stored network has another
+ *    structure than the one it is loaded into,
+ * and leaves the network untouched on any error (it loads into a copy first).
+ */
+#ifndef SPIKELAB_IO_CHECKPOINT_HPP
+#define SPIKELAB_IO_CHECKPOINT_HPP
+
+#include <spikelab/core/error.hpp>
+#include <spikelab/io/eigen.hpp>
+#include <spikelab/version.hpp>
+
+#include <cereal/archives/json.hpp>
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+
+#if __has_include(<unistd.h>)
+#include <fcntl.h>
+#include <unistd.h>
+#define SPIKELAB_HAVE_FSYNC 1
+#endif
+
+namespace spikelab {
+
+enum class CheckpointFormat : std::uint8_t { binary, json };
+
+/// What a checkpoint starts with.
+struct CheckpointHeader {
+  static constexpr const char* magic_value = "spikelab-checkpoint";
+  static constexpr std::uint32_t current_format = 1;
+  std::string magic = magic_value;
+  std::uint32_t format_version = current_format;
+  std::string library_version = version::as_string();
+  std::string signature;
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(CEREAL_NVP(magic), CEREAL_NVP(format_version), CEREAL_NVP(library_version), CEREAL_NVP(signature));
+  }
+};
+
+namespace detail {
+inline constexpr const char* checkpoint_end = "spikelab-end";
+
+inline void sync_file(const std::filesystem::path& p) {
+#ifdef SPIKELAB_HAVE_FSYNC
+  const int fd = ::open(p.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    (void)::fsync(fd);
+    ::close(fd);
+  }
+#else
+  (void)p;
+#endif
+}
+
+template <class Archive, class Net>
+void write_checkpoint(Archive& ar, const Net& net) {
+  CheckpointHeader h;
+  h.signature = net.signature();
+  std::string end = checkpoint_end;
+  ar(cereal::make_nvp("header", h), cereal::make_nvp("network", net), cereal::make_nvp("end", end));
+}
+
+template <class Archive, class Net>
+void read_checkpoint(Archive& ar, Net& net, const std::string& path) {
+  CheckpointHeader h;
+  h.magic.clear();
+  ar(cereal::make_nvp("header", h));
+  if (h.magic != CheckpointHeader::magic_value) throw CheckpointError(path, 0, "not a spikelab checkpoint");
+  if (h.format_version > CheckpointHeader::current_format)
+    throw VersionError(path, -1, "checkpoint format version " + std::to_string(h.format_version) +
+                                     " (written by spikelab " + h.library_version + ") is newer than this build's " +
+                                     std::to_string(CheckpointHeader::current_format));
+  const std::string mine = net.signature();
+  if (h.signature != mine)
+    throw SignatureError(path, -1, "the checkpoint holds another network structure.\n  stored:   " + h.signature +
+                                       "\n  expected: " + mine);
+  ar(cereal::make_nvp("network", net));
+  std::string end;
+  ar(cereal::make_nvp("end", end));
+  if (end != checkpoint_end) throw CheckpointError(path, -1, "missing end marker (truncated or corrupt file)");
+}
+}  // namespace detail
+
+/// Writes `net` to `path` (temporary file + rename).
+template <class Net>
+void save_checkpoint(const std::filesystem::path& path, const Net& net, CheckpointFormat format = CheckpointFormat::binary) {
+  namespace fs = std::filesystem;
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
+    if (!os) throw CheckpointError(tmp.string(), -1, "cannot open for writing");
+    try {
+      if (format == CheckpointFormat::binary) {
+        cereal::PortableBinaryOutputArchive ar(os);
+        detail::write_checkpoint(ar, net);
+      } else {
+        cereal::JSONOutputArchive ar(os, cereal::JSONOutputArchive::Options::Default());
+        detail::write_checkpoint(ar, net);
+      }
+    } catch (const std::exception& e) {
+      os.close();
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw CheckpointError(path.string(), -1, std::string("writing failed: ") + e.what());
+    }
+    os.flush();
+    if (!os) {
+      os.close();
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw CheckpointError(path.string(), -1, "writing failed (disk full?)");
+    }
+  }
+  detail::sync_file(tmp);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw CheckpointError(path.string(), -1, "cannot rename the temporary file into place");
+  }
+}
+
+/// Loads `path` into `net` (format detected from the content). On error `net` is unchanged.
+template <class Net>
+void load_checkpoint(const std::filesystem::path& path, Net& net) {
+  const std::string p = path.string();
+  std::ifstream is(path, std::ios::binary);
+  if (!is) throw CheckpointError(p, -1, "cannot open (missing file or no permission)");
+  std::string bytes((std::istreambuf_iterator<char>(is)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw CheckpointError(p, 0, "empty file");
+  std::size_t first = bytes.find_first_not_of(" \t\r\n");
+  const bool json = first != std::string::npos && bytes[first] == '{';
+  const std::string magic = CheckpointHeader::magic_value;
+  // portable binary: 1 byte endianness, 8 bytes string length, then the magic string
+  const bool magic_ok = json ? bytes.find("\"" + magic + "\"") != std::string::npos && bytes.find("\"" + magic + "\"") < 256
+                             : bytes.size() >= 9 + magic.size() && bytes.compare(9, magic.size(), magic) == 0;
+  if (!magic_ok) throw CheckpointError(p, 0, "not a spikelab checkpoint (wrong magic)");
+  struct Budget {
+    std::int64_t old;
+    explicit Budget(std::int64_t b) : old(detail::archive_byte_budget()) { detail::archive_byte_budget() = b; }
+    ~Budget() { detail::archive_byte_budget() = old; }
+  } budget(static_cast<std::int64_t>(bytes.size()));
+  Net copy = net;
+  std::istringstream in(bytes);
+  try {
+    if (json) {
+      cereal::JSONInputArchive ar(in);
+      detail::read_checkpoint(ar, copy, p);
+    } else {
+      cereal::PortableBinaryInputArchive ar(in);
+      detail::read_checkpoint(ar, copy, p);
+    }
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const std::exception& e) {
+    std::int64_t off = -1;
+    if (!json) off = static_cast<std::int64_t>(in.rdbuf()->pubseekoff(0, std::ios::cur, std::ios::in));
+    throw CheckpointError(p, off, std::string("truncated or corrupt checkpoint: ") + e.what());
+  }
+  net = std::move(copy);
+}
+
+}  // namespace spikelab
+
+#endif
