@@ -1,0 +1,202 @@
+/**
+ * @file networks/sequential.hpp
+ * @brief Sequential<Layers...>: a feed-forward stack of layers fixed at compile time.
+ *
+ * The structure is the type (a flat std::tuple, no virtual calls); sizes are run-time.
+ * Each layer processes the whole sequence at once (recurrence lives inside layers), so
+ * the forward pass is layer by layer over all T steps and BPTT is layer by layer in
+ * reverse, which is exact for such stacks. Activations and gradient buffers are kept
+ * between calls and reused (no allocation once batch and T are stable).
+ *
+ * @code
+ * Rng rng(1);
+ * Sequential<Linear<float>, Lif<float>, Linear<float>, LeakyIntegrator<float>> net{
+ *     Linear<float>(784, 256, rng), Lif<float>(256), Linear<float>(256, 10, rng), LeakyIntegrator<float>(10)};
+ * const TimeSeries<float>& y = net.forward(x, ForwardContext::train(rng));
+ * @endcode
+ */
+#ifndef SPIKELAB_NETWORKS_SEQUENTIAL_HPP
+#define SPIKELAB_NETWORKS_SEQUENTIAL_HPP
+
+#include <spikelab/core/error.hpp>
+#include <spikelab/io/versioning.hpp>
+#include <spikelab/layers/concepts.hpp>
+
+#include <array>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace spikelab {
+
+template <Layer... Ls>
+  requires(sizeof...(Ls) > 0)
+class Sequential {
+ public:
+  using scalar_type = typename std::tuple_element_t<0, std::tuple<Ls...>>::scalar_type;
+  using S = scalar_type;
+  using layer_types = std::tuple<Ls...>;
+  static constexpr std::size_t size = sizeof...(Ls);
+  static constexpr std::uint32_t class_version = 1;
+  static_assert((std::same_as<typename Ls::scalar_type, S> && ...),
+                "all layers of a Sequential must use the same scalar type");
+
+  Sequential() = default;
+  explicit Sequential(Ls... layers) : layers_(std::move(layers)...) { check_chain(); }
+
+  template <std::size_t I>
+  auto& layer() noexcept {
+    return std::get<I>(layers_);
+  }
+  template <std::size_t I>
+  const auto& layer() const noexcept {
+    return std::get<I>(layers_);
+  }
+
+  Index input_size() const { return std::get<0>(layers_).input_size(); }
+  Index output_size() const { return std::get<size - 1>(layers_).output_size(); }
+
+  /// "Sequential<f32>[Linear(784,256,bias);Lif<...>(256);...]"
+  std::string signature() const {
+    std::string s = std::string("Sequential<") + (std::same_as<S, float> ? "f32" : "f64") + ">[";
+    std::size_t i = 0;
+    for_each_layer([&](const auto& l, std::size_t) { s += (i++ ? ";" : "") + l.signature(); });
+    return s + "]";
+  }
+
+  /// Calls f(layer, index) for every layer in order.
+  template <class F>
+  void for_each_layer(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(layers_), I), ...); }
+    (std::make_index_sequence<size>{});
+  }
+  template <class F>
+  void for_each_layer(F&& f) const {
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(layers_), I), ...); }
+    (std::make_index_sequence<size>{});
+  }
+
+  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
+  template <class F>
+  void for_each_parameter(F&& f) {
+    for_each_layer([&](auto& l, std::size_t i) {
+      if constexpr (ParametricLayer<std::remove_cvref_t<decltype(l)>>)
+        l.for_each_parameter([&](ParamRef<S> p) {
+          p.layer = i;
+          f(p);
+        });
+    });
+  }
+  /// Number of trainable scalars.
+  Index parameter_count() {
+    Index n = 0;
+    for_each_parameter([&](ParamRef<S> p) { n += p.value.size(); });
+    return n;
+  }
+
+  void zero_grad() {
+    for_each_layer([](auto& l, std::size_t) {
+      if constexpr (requires { l.zero_grad(); }) l.zero_grad();
+    });
+  }
+  void reset_parameters(Rng& rng) {
+    for_each_layer([&](auto& l, std::size_t) {
+      if constexpr (requires { l.reset_parameters(rng); }) l.reset_parameters(rng);
+    });
+  }
+
+  /// Runs all layers over the whole sequence. The returned output stays valid until the next
+  /// forward. With ctx.training, `x` must stay alive until backward() (it is not copied).
+  const TimeSeries<S>& forward(const TimeSeries<S>& x, const ForwardContext& ctx = {}) {
+    if (x.features() != input_size())
+      throw ShapeError("Sequential: input has " + std::to_string(x.features()) + " features, the first layer (" +
+                       std::get<0>(layers_).signature() + ") expects " + std::to_string(input_size()));
+    input_ = &x;
+    trained_ = ctx.training;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((std::get<I>(layers_).forward(I == 0 ? x : acts_[I == 0 ? 0 : I - 1], acts_[I], ctx)), ...);
+    }
+    (std::make_index_sequence<size>{});
+    return acts_[size - 1];
+  }
+
+  /// BPTT through all layers given dL/d(output). Adds to the parameter gradients (call
+  /// zero_grad() first). If `grad_input` is given, it receives dL/d(input).
+  void backward(const TimeSeries<S>& grad_output, TimeSeries<S>* grad_input = nullptr) {
+    if (!trained_ || input_ == nullptr)
+      throw ShapeError("Sequential::backward needs a forward pass with ForwardContext::training = true");
+    if (!grad_output.same_shape(acts_[size - 1]))
+      throw ShapeError("Sequential::backward: gradient " + grad_output.shape_string() + " does not match output " +
+                       acts_[size - 1].shape_string());
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (backward_layer<size - 1 - I>(grad_output, grad_input), ...); }
+    (std::make_index_sequence<size>{});
+  }
+
+  /// Output of layer i of the last forward pass.
+  const TimeSeries<S>& activation(std::size_t i) const { return acts_.at(i); }
+
+  /// Index and signature of the first layer whose last output holds a NaN or Inf, if any.
+  std::optional<std::pair<std::size_t, std::string>> first_non_finite_layer() const {
+    std::optional<std::pair<std::size_t, std::string>> r;
+    for_each_layer([&](const auto& l, std::size_t i) {
+      if (!r && !acts_[i].values().allFinite()) r = std::make_pair(i, l.signature());
+    });
+    return r;
+  }
+
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    std::array<std::string, size> names;
+    for (std::size_t i = 0; i < size; ++i) names[i] = "layer" + std::to_string(i);
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (ar(cereal::make_nvp(names[I], std::get<I>(layers_))), ...); }
+    (std::make_index_sequence<size>{});
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, class_version, "Sequential");
+    std::array<std::string, size> names;
+    for (std::size_t i = 0; i < size; ++i) names[i] = "layer" + std::to_string(i);
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (ar(cereal::make_nvp(names[I], std::get<I>(layers_))), ...); }
+    (std::make_index_sequence<size>{});
+    check_chain();
+    trained_ = false;
+  }
+
+ private:
+  template <std::size_t I>
+  void backward_layer(const TimeSeries<S>& grad_output, TimeSeries<S>* grad_input) {
+    const TimeSeries<S>& in = I == 0 ? *input_ : acts_[I == 0 ? 0 : I - 1];
+    const TimeSeries<S>& gout = I == size - 1 ? grad_output : grads_[I];
+    TimeSeries<S>* gin = I == 0 ? grad_input : &grads_[I == 0 ? 0 : I - 1];
+    std::get<I>(layers_).backward(in, acts_[I], gout, gin);
+  }
+
+  void check_chain() const {
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (check_pair<I>(), ...); }
+    (std::make_index_sequence<size - 1>{});
+  }
+  template <std::size_t I>
+  void check_pair() const {
+    const auto& a = std::get<I>(layers_);
+    const auto& b = std::get<I + 1>(layers_);
+    if (a.output_size() != b.input_size())
+      throw ShapeError("Sequential: layer " + std::to_string(I) + " (" + a.signature() + ") outputs " +
+                       std::to_string(a.output_size()) + " features but layer " + std::to_string(I + 1) + " (" +
+                       b.signature() + ") expects " + std::to_string(b.input_size()));
+  }
+
+  std::tuple<Ls...> layers_;
+  std::array<TimeSeries<S>, size> acts_;
+  std::array<TimeSeries<S>, size> grads_;  // grads_[i] = dL/d(output of layer i), i < size-1
+  const TimeSeries<S>* input_ = nullptr;
+  bool trained_ = false;
+};
+
+}  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((spikelab::Layer... Ls), (spikelab::Sequential<Ls...>), 1)
+
+#endif

@@ -1,0 +1,403 @@
+/**
+ * @file neurons/lif.hpp
+ * @brief LifType: a layer of current-based leaky integrate-and-fire neurons, trained by
+ *        surrogate-gradient BPTT (exact with respect to the surrogate).
+ *
+ * For neuron i, sample b, step t (x = the layer input, e.g. a Linear layer's output):
+ * \f[
+ *   I_t = \alpha I_{t-1} + x_t \quad(\text{only with a synaptic current, } \alpha > 0),\qquad
+ *   v_t = R(\beta, v_{t-1}, s_{t-1}, \theta, I_t),\qquad
+ *   s_t = H(v_t - \theta),
+ * \f]
+ * with the reset policy R (SubtractReset: \f$\beta v_{t-1} + I_t - \theta s_{t-1}\f$, ZeroReset,
+ * NoReset), v_{-1} = I_{-1} = s_{-1} = 0. In the backward pass dH/dx is replaced by the
+ * surrogate G. Threshold theta, membrane decay beta and synaptic decay alpha are
+ * NeuronParameters: fixed, trainable per layer, or trainable per neuron (LifOptions). With
+ * `recurrent = true` the layer adds a trainable recurrent projection V s_{t-1} to x_t.
+ *
+ * Memory for BPTT: the membrane potentials v (and I only when alpha is trained); spikes are
+ * the layer output, which the network keeps anyway.
+ *
+ * @code
+ * @article{neftci2019surrogate, title={Surrogate gradient learning in spiking neural networks},
+ *   author={Neftci, Emre O. and Mostafa, Hesham and Zenke, Friedemann},
+ *   journal={IEEE Signal Processing Magazine}, volume={36}, number={6}, pages={51--63}, year={2019}}
+ * @endcode
+ */
+#ifndef SPIKELAB_NEURONS_LIF_HPP
+#define SPIKELAB_NEURONS_LIF_HPP
+
+#include <spikelab/core/context.hpp>
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/parameter.hpp>
+#include <spikelab/core/threads.hpp>
+#include <spikelab/core/time_series.hpp>
+#include <spikelab/io/eigen.hpp>
+#include <spikelab/io/versioning.hpp>
+#include <spikelab/neurons/neuron_parameter.hpp>
+#include <spikelab/neurons/reset.hpp>
+#include <spikelab/surrogates/surrogates.hpp>
+
+#include <cmath>
+#include <string>
+
+namespace spikelab {
+
+/// Compile-time options of a LIF layer: which neuron parameters are trained, and how.
+struct LifOptions {
+  Train threshold = Train::fixed;
+  Train beta = Train::fixed;
+  Train alpha = Train::fixed;
+  bool recurrent = false;
+};
+
+/// Run-time hyperparameters of a LIF layer.
+struct LifConfig {
+  double beta = 0.9;        ///< membrane decay, v_t = beta v_{t-1} + ...
+  double alpha = 0.0;       ///< synaptic-current decay; 0 and fixed: no synaptic current (I_t = x_t)
+  double threshold = 1.0;   ///< firing threshold theta
+  bool detach_reset = false;  ///< treat the reset's spike as a constant in BPTT (snnTorch option)
+  double beta_min = 0.0, beta_max = 1.0;    ///< projection range of a trained beta
+  double alpha_min = 0.0, alpha_max = 1.0;  ///< projection range of a trained alpha
+  double threshold_min = 1e-3, threshold_max = 1e6;
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) {
+    ar(CEREAL_NVP(beta), CEREAL_NVP(alpha), CEREAL_NVP(threshold), CEREAL_NVP(detach_reset), CEREAL_NVP(beta_min),
+       CEREAL_NVP(beta_max), CEREAL_NVP(alpha_min), CEREAL_NVP(alpha_max), CEREAL_NVP(threshold_min),
+       CEREAL_NVP(threshold_max));
+  }
+};
+
+template <Scalar S, SurrogateGradient G = FastSigmoid, ResetPolicy R = SubtractReset, LifOptions O = LifOptions{}>
+class LifType {
+ public:
+  using scalar_type = S;
+  using surrogate_type = G;
+  using reset_type = R;
+  static constexpr LifOptions options = O;
+  static constexpr std::uint32_t class_version = 1;
+
+  /// Explicit state for step-by-step simulation (one column per sample).
+  struct State {
+    Matrix<S> v, i, s;
+  };
+
+  LifType() = default;
+  /// A feed-forward LIF layer of `neurons` neurons.
+  explicit LifType(Index neurons, LifConfig cfg = {}, G surrogate = {}) requires(!O.recurrent)
+      : n_(neurons), cfg_(cfg), surrogate_(surrogate) {
+    init_params();
+  }
+  /// A recurrent LIF layer; the recurrent weights are drawn uniform in +-1/sqrt(neurons).
+  LifType(Index neurons, Rng& rng, LifConfig cfg = {}, G surrogate = {}) requires(O.recurrent)
+      : n_(neurons), cfg_(cfg), surrogate_(surrogate) {
+    init_params();
+    reset_parameters(rng);
+  }
+
+  static std::string name() { return O.recurrent ? "RecurrentLif" : "Lif"; }
+  Index input_size() const noexcept { return n_; }
+  Index output_size() const noexcept { return n_; }
+  const LifConfig& config() const noexcept { return cfg_; }
+  const G& surrogate() const noexcept { return surrogate_; }
+  G& surrogate() noexcept { return surrogate_; }
+  bool synaptic() const noexcept { return O.alpha != Train::fixed || cfg_.alpha != 0.0; }
+
+  NeuronParameter<S>& threshold() noexcept { return theta_; }
+  NeuronParameter<S>& beta() noexcept { return beta_; }
+  NeuronParameter<S>& alpha() noexcept { return alpha_; }
+  const NeuronParameter<S>& threshold() const noexcept { return theta_; }
+  const NeuronParameter<S>& beta() const noexcept { return beta_; }
+  const NeuronParameter<S>& alpha() const noexcept { return alpha_; }
+  Matrix<S>& recurrent_weight() noexcept { return rec_w_; }
+
+  std::string signature() const {
+    std::string s = name() + "<" + G::name() + "," + R::name() + ",theta:" + NeuronParameter<S>::mode_name(O.threshold) +
+                    ",beta:" + NeuronParameter<S>::mode_name(O.beta) + ",alpha:" + NeuronParameter<S>::mode_name(O.alpha) +
+                    (synaptic() ? ",synaptic" : "") + ">(" + std::to_string(n_) + ")";
+    return s;
+  }
+
+  void reset_parameters(Rng& rng) {
+    if constexpr (O.recurrent) {
+      const double bound = 1.0 / std::sqrt(double(std::max<Index>(n_, 1)));
+      rec_w_.resize(n_, n_);
+      for (Index k = 0; k < rec_w_.size(); ++k) rec_w_.data()[k] = S(rng.uniform(-bound, bound));
+      rec_g_.setZero(n_, n_);
+    } else {
+      (void)rng;
+    }
+  }
+
+  template <class F>
+  void for_each_parameter(F&& f) {
+    if constexpr (O.recurrent) f(ParamRef<S>{"recurrent_weight", ParamGroup::weight, rec_w_, rec_g_});
+    theta_.visit(f, "threshold", ParamGroup::threshold);
+    beta_.visit(f, "beta", ParamGroup::time_constant);
+    alpha_.visit(f, "alpha", ParamGroup::time_constant);
+  }
+  void zero_grad() {
+    theta_.zero_grad();
+    beta_.zero_grad();
+    alpha_.zero_grad();
+    if constexpr (O.recurrent) rec_g_.setZero();
+  }
+
+  /// Runs all steps of `in` (n x batch*T). Writes spikes to `out`. Keeps v for backward when training.
+  void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
+    check_input(in);
+    refresh();
+    const Index B = in.batch(), T = in.steps(), n = n_;
+    out.resize(n, B, T);
+    const bool keep = ctx.training;
+    const bool syn = synaptic();
+    const bool keep_i = keep && syn && O.alpha != Train::fixed;
+    if (keep) v_.resize(n, B, T);
+    state_v_.resize(n, B);
+    if (syn) state_i_.resize(n, B);
+    if (keep_i) i_.resize(n, B, T);
+    trained_ = keep;
+    kept_i_ = keep_i;
+
+    const S* th = theta_.values().data();
+    const S* be = beta_.values().data();
+    const S* al = alpha_.values().data();
+    const S* x = in.data();
+    S* s = out.data();
+    S* vser = keep ? v_.data() : nullptr;
+    S* iser = keep_i ? i_.data() : nullptr;
+    S* vst = state_v_.data();
+    S* ist = syn ? state_i_.data() : nullptr;
+    const G g = surrogate_;
+
+    // Neuron update for rows [r0, r1) of one step; `cur` is the input current block of step t.
+    auto update_rows = [&](Index t, const S* cur, Index r0, Index r1) {
+      for (Index b = 0; b < B; ++b) {
+        const Index c = (t * B + b) * n;
+        const Index sc = c - B * n;  // same sample, previous step
+        S* vs = vst + b * n;
+        S* is = syn ? ist + b * n : nullptr;
+        for (Index r = r0; r < r1; ++r) {
+          const S xin = cur[b * n + r];
+          S ii = xin;
+          if (syn) {
+            ii = (t == 0 ? S(0) : al[r] * is[r]) + xin;
+            is[r] = ii;
+            if (iser) iser[c + r] = ii;
+          }
+          const S vprev = t == 0 ? S(0) : vs[r];
+          const S sprev = t == 0 ? S(0) : s[sc + r];
+          const S v = R::next(be[r], vprev, sprev, th[r], ii);
+          vs[r] = v;
+          if (vser) vser[c + r] = v;
+          s[c + r] = g.forward(v - th[r]);
+        }
+      }
+    };
+
+    if constexpr (O.recurrent) {
+      cur_.resize(n, B);
+      for (Index t = 0; t < T; ++t) {
+        if (t == 0)
+          cur_ = in.slot(0);
+        else
+          cur_.noalias() = in.slot(t) + rec_w_ * out.slot(t - 1);
+        const S* cp = cur_.data();
+        detail::parallel_ranges(n, double(B) * 8, [&](Index r0, Index r1) { update_rows(t, cp, r0, r1); });
+      }
+    } else {
+      detail::parallel_ranges(n, double(B) * double(T) * 8, [&](Index r0, Index r1) {
+        for (Index t = 0; t < T; ++t) update_rows(t, x + t * B * n, r0, r1);
+      });
+    }
+  }
+
+  /// BPTT through all steps. `grad_out` = dL/ds (n x batch*T); writes dL/dx to *grad_in
+  /// (if given) and accumulates parameter gradients. Requires a training forward pass.
+  void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
+                TimeSeries<S>* grad_in) {
+    if (!trained_ || !v_.same_shape(out) || !grad_out.same_shape(out))
+      throw ShapeError(name() + "::backward: needs a training forward pass of the same shape (output " +
+                       out.shape_string() + ", gradient " + grad_out.shape_string() + ")");
+    (void)in;
+    const Index B = out.batch(), T = out.steps(), n = n_;
+    const bool syn = synaptic();
+    TimeSeries<S>& gin = grad_in ? *grad_in : gin_scratch_;
+    gin.resize(n, B, T);
+    gv_next_.resize(n, B);
+    gi_next_.resize(n, B);
+    acc_theta_.setZero(n);
+    acc_beta_.setZero(n);
+    acc_alpha_.setZero(n);
+
+    const S* th = theta_.values().data();
+    const S* be = beta_.values().data();
+    const S* al = alpha_.values().data();
+    const S* s = out.data();
+    const S* v = v_.data();
+    const S* iser = kept_i_ ? i_.data() : nullptr;
+    const S* go = grad_out.data();
+    S* gi = gin.data();
+    S* gvn = gv_next_.data();
+    S* gin_next = gi_next_.data();
+    S* at = acc_theta_.data();
+    S* ab = acc_beta_.data();
+    S* aa = acc_alpha_.data();
+    const bool detach = cfg_.detach_reset;
+    const bool want_theta = O.threshold != Train::fixed, want_beta = O.beta != Train::fixed,
+               want_alpha = O.alpha != Train::fixed;
+    const G g = surrogate_;
+
+    // One step t of the reverse sweep for rows [r0, r1). `extra` (may be null) is an additional
+    // dL/ds_t block (recurrent path).
+    auto step_rows = [&](Index t, const S* extra, Index r0, Index r1) {
+      const bool last = (t == T - 1);
+      for (Index b = 0; b < B; ++b) {
+        const Index c = (t * B + b) * n;
+        const Index pc = c - B * n;
+        S* gvnb = gvn + b * n;
+        S* ginb = gin_next + b * n;
+        for (Index r = r0; r < r1; ++r) {
+          const S vt = v[c + r], st = s[c + r], thr = th[r], bet = be[r];
+          const S gvn_r = last ? S(0) : gvnb[r];
+          S gs = go[c + r];
+          if (extra) gs += extra[b * n + r];
+          if (!detach && !last) gs += gvn_r * R::d_sprev(bet, vt, st, thr);
+          const S h = g.derivative(vt - thr);
+          const S gv = gs * h + (last ? S(0) : gvn_r * R::d_vprev(bet, vt, st, thr));
+          if (want_theta) at[r] += -gs * h + (last ? S(0) : gvn_r * R::d_theta(bet, vt, st, thr));
+          if (want_beta && t > 0) ab[r] += gv * R::d_beta(bet, v[pc + r], s[pc + r], thr);
+          S gcur = gv;
+          if (syn) {
+            gcur = gv + (last ? S(0) : al[r] * ginb[r]);
+            ginb[r] = gcur;
+            if (want_alpha && t > 0) aa[r] += gcur * iser[pc + r];
+          }
+          gvnb[r] = gv;
+          gi[c + r] = gcur;
+        }
+      }
+    };
+
+    if constexpr (O.recurrent) {
+      rec_extra_.resize(n, B);
+      for (Index t = T - 1; t >= 0; --t) {
+        const S* extra = nullptr;
+        if (t < T - 1) {
+          // s_t feeds step t+1 through V: dL/ds_t += V^T dL/dx_{t+1}
+          rec_extra_.noalias() = rec_w_.transpose() * gin.slot(t + 1);
+          extra = rec_extra_.data();
+        }
+        detail::parallel_ranges(n, double(B) * 12, [&](Index r0, Index r1) { step_rows(t, extra, r0, r1); });
+      }
+      // dV = sum_t dL/dx_t s_{t-1}^T, one product over all steps.
+      if (T > 1)
+        rec_g_.noalias() += gin.values().rightCols((T - 1) * B) * out.values().leftCols((T - 1) * B).transpose();
+    } else {
+      detail::parallel_ranges(n, double(B) * double(T) * 12, [&](Index r0, Index r1) {
+        for (Index t = T - 1; t >= 0; --t) step_rows(t, nullptr, r0, r1);
+      });
+    }
+    theta_.add_grad(acc_theta_);
+    beta_.add_grad(acc_beta_);
+    alpha_.add_grad(acc_alpha_);
+  }
+
+  /// A zero state for `batch` samples (streaming inference, one step at a time).
+  State make_state(Index batch) const {
+    State st;
+    st.v.setZero(n_, batch);
+    st.i.setZero(n_, batch);
+    st.s.setZero(n_, batch);
+    return st;
+  }
+  /// Advances `st` by one step with input current `x` (n x batch); st.s holds the new spikes.
+  void step(State& st, const ConstMatrixRef<S>& x) {
+    if (x.rows() != n_ || x.cols() != st.v.cols())
+      throw ShapeError(name() + "::step: input " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
+                       " does not match state " + std::to_string(n_) + "x" + std::to_string(st.v.cols()));
+    refresh();
+    const bool syn = synaptic();
+    Matrix<S> cur = x;
+    if constexpr (O.recurrent) cur.noalias() += rec_w_ * st.s;
+    for (Index b = 0; b < x.cols(); ++b)
+      for (Index r = 0; r < n_; ++r) {
+        S ii = cur(r, b);
+        if (syn) ii = st.i(r, b) = alpha_.values()[r] * st.i(r, b) + ii;
+        const S v = R::next(beta_.values()[r], st.v(r, b), st.s(r, b), theta_.values()[r], ii);
+        st.v(r, b) = v;
+        st.s(r, b) = surrogate_.forward(v - theta_.values()[r]);
+      }
+  }
+
+  /// Membrane potentials of the last training forward pass (n x batch*T).
+  const TimeSeries<S>& membrane() const noexcept { return v_; }
+
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_),
+       cereal::make_nvp("surrogate", surrogate_), cereal::make_nvp("threshold", theta_), cereal::make_nvp("beta", beta_),
+       cereal::make_nvp("alpha", alpha_));
+    if constexpr (O.recurrent) ar(cereal::make_nvp("recurrent_weight", rec_w_));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, class_version, "Lif");
+    std::int64_t n = 0;
+    ar(cereal::make_nvp("neurons", n), cereal::make_nvp("config", cfg_), cereal::make_nvp("surrogate", surrogate_),
+       cereal::make_nvp("threshold", theta_), cereal::make_nvp("beta", beta_), cereal::make_nvp("alpha", alpha_));
+    n_ = n;
+    if (theta_.neurons() != n_ || beta_.neurons() != n_ || alpha_.neurons() != n_ || theta_.mode() != O.threshold ||
+        beta_.mode() != O.beta || alpha_.mode() != O.alpha)
+      throw cereal::Exception("Lif: stored neuron parameters do not match the layer type");
+    if constexpr (O.recurrent) {
+      ar(cereal::make_nvp("recurrent_weight", rec_w_));
+      if (rec_w_.rows() != n_ || rec_w_.cols() != n_) throw cereal::Exception("RecurrentLif: wrong weight shape");
+      rec_g_.setZero(n_, n_);
+    }
+  }
+
+ private:
+  void init_params() {
+    if (n_ <= 0) throw ConfigError(name() + ": number of neurons must be positive");
+    theta_ = NeuronParameter<S>(O.threshold, n_, cfg_.threshold, cfg_.threshold_min, cfg_.threshold_max);
+    beta_ = NeuronParameter<S>(O.beta, n_, cfg_.beta, cfg_.beta_min, cfg_.beta_max);
+    alpha_ = NeuronParameter<S>(O.alpha, n_, cfg_.alpha, cfg_.alpha_min, cfg_.alpha_max);
+  }
+  void refresh() {
+    theta_.refresh();
+    beta_.refresh();
+    alpha_.refresh();
+  }
+  void check_input(const TimeSeries<S>& in) const {
+    if (in.features() != n_)
+      throw ShapeError(name() + "(" + std::to_string(n_) + "): input has " + std::to_string(in.features()) +
+                       " features " + in.shape_string());
+  }
+
+  Index n_ = 0;
+  LifConfig cfg_{};
+  G surrogate_{};
+  NeuronParameter<S> theta_, beta_, alpha_;
+  Matrix<S> rec_w_, rec_g_;
+  // work buffers (reused between calls; no allocation per step)
+  TimeSeries<S> v_, i_, gin_scratch_;
+  Matrix<S> state_v_, state_i_, cur_, gv_next_, gi_next_, rec_extra_;
+  Vector<S> acc_theta_, acc_beta_, acc_alpha_;
+  bool trained_ = false, kept_i_ = false;
+};
+
+/// Feed-forward LIF layer with fixed parameters and subtractive reset.
+template <Scalar S, SurrogateGradient G = FastSigmoid, ResetPolicy R = SubtractReset>
+using Lif = LifType<S, G, R, LifOptions{}>;
+
+/// Recurrent LIF layer (trainable recurrent weights).
+template <Scalar S, SurrogateGradient G = FastSigmoid, ResetPolicy R = SubtractReset>
+using RecurrentLif = LifType<S, G, R, LifOptions{.recurrent = true}>;
+
+}  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((class S, class G, class R, spikelab::LifOptions O), (spikelab::LifType<S, G, R, O>), 1)
+SPIKELAB_CLASS_VERSION((), (spikelab::LifConfig), 1)
+
+#endif

@@ -1,0 +1,171 @@
+/**
+ * @file surrogates/surrogates.hpp
+ * @brief Surrogate gradients for the Heaviside spike: FastSigmoid, Arctan, Sigmoid,
+ *        Triangle, Boxcar, Exponential, and SmoothTwin<G> (the smooth network whose exact
+ *        gradient equals the surrogate gradient, for gradient checks).
+ *
+ * Each surrogate G gives d s / d x at x = v - threshold. The forward pass of a spiking
+ * neuron is always H(x); only the backward pass uses G.
+ *
+ * @code
+ * @article{neftci2019surrogate, title={Surrogate gradient learning in spiking neural networks},
+ *   author={Neftci, Emre O. and Mostafa, Hesham and Zenke, Friedemann},
+ *   journal={IEEE Signal Processing Magazine}, volume={36}, number={6}, pages={51--63}, year={2019}}
+ * @endcode
+ */
+#ifndef SPIKELAB_SURROGATES_SURROGATES_HPP
+#define SPIKELAB_SURROGATES_SURROGATES_HPP
+
+#include <spikelab/surrogates/concepts.hpp>
+
+#include <cereal/cereal.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <string>
+
+namespace spikelab {
+
+/**
+ * Fast sigmoid (SuperSpike, Zenke & Ganguli 2018):
+ * \f[ \partial s/\partial x = 1 / (1 + k|x|)^2, \quad P(x) = x/(1+k|x|) + 1/k. \f]
+ * Default slope k = 25 (snnTorch's default).
+ */
+struct FastSigmoid {
+  double slope = 25.0;
+  static std::string name() { return "FastSigmoid"; }
+  template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  template <Scalar S> S derivative(S x) const noexcept {
+    const S d = S(1) + S(slope) * std::abs(x);
+    return S(1) / (d * d);
+  }
+  template <Scalar S> S primitive(S x) const noexcept {
+    return x / (S(1) + S(slope) * std::abs(x)) + S(1) / S(slope);
+  }
+  template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(slope)); }
+};
+
+/**
+ * Arctan surrogate (Fang et al. 2021, snnTorch `atan`):
+ * \f[ \partial s/\partial x = \frac{\alpha/2}{1 + (\pi \alpha x / 2)^2}, \quad
+ *     P(x) = \arctan(\pi\alpha x/2)/\pi + 1/2. \f]
+ */
+struct Arctan {
+  double alpha = 2.0;
+  static std::string name() { return "Arctan"; }
+  template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  template <Scalar S> S derivative(S x) const noexcept {
+    const S a = S(alpha), z = std::numbers::pi_v<S> * a * x / S(2);
+    return (a / S(2)) / (S(1) + z * z);
+  }
+  template <Scalar S> S primitive(S x) const noexcept {
+    return std::atan(std::numbers::pi_v<S> * S(alpha) * x / S(2)) / std::numbers::pi_v<S> + S(0.5);
+  }
+  template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(alpha)); }
+};
+
+/**
+ * Sigmoid surrogate: \f[ \partial s/\partial x = k\,\sigma(kx)(1-\sigma(kx)), \quad P(x) = \sigma(kx). \f]
+ */
+struct Sigmoid {
+  double slope = 5.0;
+  static std::string name() { return "Sigmoid"; }
+  template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  template <Scalar S> S derivative(S x) const noexcept {
+    const S p = primitive(x);
+    return S(slope) * p * (S(1) - p);
+  }
+  template <Scalar S> S primitive(S x) const noexcept { return S(1) / (S(1) + std::exp(-S(slope) * x)); }
+  template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(slope)); }
+};
+
+/**
+ * Triangle surrogate (Esser et al. 2016; Bellec et al. 2018 use height 0.3):
+ * \f[ \partial s/\partial x = h \max(0, 1 - |x|/w). \f]
+ */
+struct Triangle {
+  double height = 1.0;
+  double width = 1.0;
+  static std::string name() { return "Triangle"; }
+  template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  template <Scalar S> S derivative(S x) const noexcept {
+    const S r = S(1) - std::abs(x) / S(width);
+    return r > S(0) ? S(height) * r : S(0);
+  }
+  template <Scalar S> S primitive(S x) const noexcept {
+    const S w = S(width), h = S(height);
+    const S c = std::clamp(x, -w, w);
+    // integral of h(1 - |u|/w) from -w to c
+    const S half = h * w / S(2);
+    return c < S(0) ? h * (c + w) * (c + w) / (S(2) * w) : half + h * (c - c * c / (S(2) * w));
+  }
+  template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(height), CEREAL_NVP(width)); }
+};
+
+/**
+ * Boxcar (rectangular) surrogate; hSNN's `box` (Moro et al. 2024) is height 1, half-width 0.5:
+ * \f[ \partial s/\partial x = h\,[|x| < w]. \f]
+ */
+struct Boxcar {
+  double height = 1.0;
+  double half_width = 0.5;
+  static std::string name() { return "Boxcar"; }
+  template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  template <Scalar S> S derivative(S x) const noexcept {
+    return std::abs(x) < S(half_width) ? S(height) : S(0);
+  }
+  template <Scalar S> S primitive(S x) const noexcept {
+    const S w = S(half_width);
+    return S(height) * (std::clamp(x, -w, w) + w);
+  }
+  template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(height), CEREAL_NVP(half_width)); }
+};
+
+/**
+ * Exponential surrogate of Mahmoodi Takaghaj & Sampson (2024), eqs. (2)-(3):
+ * \f[ \partial S/\partial V = (s/\tau)\,e^{-|V - Th|/\tau}, \qquad \partial S/\partial Th = -\partial S/\partial V. \f]
+ * Defaults are the paper's Table II (s = 1.5, tau = 3.75; the mapping of these to
+ * Lava-DL's internal units is unverified, see papers.md section 4).
+ */
+struct Exponential {
+  double scale = 1.5;
+  double tau = 3.75;
+  static std::string name() { return "Exponential"; }
+  template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  template <Scalar S> S derivative(S x) const noexcept {
+    return S(scale) / S(tau) * std::exp(-std::abs(x) / S(tau));
+  }
+  template <Scalar S> S primitive(S x) const noexcept {
+    const S e = std::exp(-std::abs(x) / S(tau));
+    return S(scale) * (x < S(0) ? e : S(2) - e);
+  }
+  template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(scale), CEREAL_NVP(tau)); }
+};
+
+/**
+ * SmoothTwin<G>: the spike H(x) replaced by G's primitive P, so that dP/dx is exactly the
+ * surrogate G. A network built with SmoothTwin<G> is differentiable, and its BPTT gradient
+ * (computed by the same code as the spiking network's) must equal finite differences.
+ */
+template <SurrogateGradient G>
+struct SmoothTwin {
+  G inner{};
+  static std::string name() { return "SmoothTwin<" + G::name() + ">"; }
+  template <Scalar S> S forward(S x) const noexcept { return inner.primitive(x); }
+  template <Scalar S> S derivative(S x) const noexcept { return inner.derivative(x); }
+  template <Scalar S> S primitive(S x) const noexcept { return inner.primitive(x); }
+  template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(inner)); }
+};
+
+static_assert(SurrogateGradient<FastSigmoid>);
+static_assert(SurrogateGradient<Arctan>);
+static_assert(SurrogateGradient<Sigmoid>);
+static_assert(SurrogateGradient<Triangle>);
+static_assert(SurrogateGradient<Boxcar>);
+static_assert(SurrogateGradient<Exponential>);
+static_assert(SurrogateGradient<SmoothTwin<FastSigmoid>>);
+
+}  // namespace spikelab
+
+#endif
