@@ -1,0 +1,83 @@
+/**
+ * @file data/encoders.hpp
+ * @brief Encoders that turn a static input x in [0, 1]^F (an image) into T steps of
+ *        network input, for one sample column of a TimeSeries.
+ *
+ *  - DirectEncoder: the analog value as a constant current, \f$ x_t = g\,x \f$ (direct coding).
+ *  - RateEncoder: Bernoulli spikes, \f$ P(s_t = 1) = \min(1, g\,x) \f$ at every step (rate coding).
+ *  - LatencyEncoder: one spike per feature with x > threshold, at step
+ *    \f$ t = \mathrm{round}((1 - x)(T - 1)) \f$ (brighter = earlier; time-to-first-spike coding).
+ */
+#ifndef SPIKELAB_DATA_ENCODERS_HPP
+#define SPIKELAB_DATA_ENCODERS_HPP
+
+#include <spikelab/core/random.hpp>
+#include <spikelab/core/time_series.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <string>
+
+namespace spikelab {
+
+/// `e.encode(x, b, out, rng)` writes sample column b of every step of `out` from the F
+/// values x[0..F) (out.features() == F).
+template <class E, class S>
+concept StaticEncoder = requires(const E& e, const float* x, Index b, TimeSeries<S>& out, Rng& rng) {
+  e.encode(x, b, out, rng);
+  { E::name() } -> std::convertible_to<std::string>;
+};
+
+struct DirectEncoder {
+  double gain = 1.0;
+  static std::string name() { return "direct"; }
+  template <Scalar S>
+  void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
+    const Index F = out.features();
+    for (Index t = 0; t < out.steps(); ++t) {
+      S* col = out.data() + out.column(b, t) * F;
+      for (Index f = 0; f < F; ++f) col[f] = S(gain * x[f]);
+    }
+  }
+};
+
+struct RateEncoder {
+  double gain = 1.0;
+  static std::string name() { return "rate"; }
+  template <Scalar S>
+  void encode(const float* x, Index b, TimeSeries<S>& out, Rng& rng) const {
+    const Index F = out.features();
+    for (Index t = 0; t < out.steps(); ++t) {
+      S* col = out.data() + out.column(b, t) * F;
+      for (Index f = 0; f < F; ++f) {
+        const double p = std::min(1.0, gain * double(x[f]));
+        col[f] = (p > 0 && rng.uniform() < p) ? S(1) : S(0);
+      }
+    }
+  }
+};
+
+struct LatencyEncoder {
+  double threshold = 0.1;
+  static std::string name() { return "latency"; }
+  template <Scalar S>
+  void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
+    const Index F = out.features(), T = out.steps();
+    for (Index t = 0; t < T; ++t) std::fill_n(out.data() + out.column(b, t) * F, F, S(0));
+    if (T == 0) return;
+    for (Index f = 0; f < F; ++f) {
+      const double v = std::clamp(double(x[f]), 0.0, 1.0);
+      if (v <= threshold) continue;
+      const Index t = std::clamp<Index>(Index(std::lround((1.0 - v) * double(T - 1))), 0, T - 1);
+      out.data()[out.column(b, t) * F + f] = S(1);
+    }
+  }
+};
+
+static_assert(StaticEncoder<DirectEncoder, float> && StaticEncoder<RateEncoder, double> &&
+              StaticEncoder<LatencyEncoder, float>);
+
+}  // namespace spikelab
+
+#endif

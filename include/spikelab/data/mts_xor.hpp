@@ -1,0 +1,141 @@
+/**
+ * @file data/mts_xor.hpp
+ * @brief The Multi-Time-Scale XOR task (Zheng et al. 2024, as generated in Moro et al. 2024's
+ *        code), and a BatchSource over a fixed, seeded set of its samples.
+ *
+ * 40 input channels in 2 groups of 20, T = 100 steps (dt = 10 ms):
+ *  - background noise: every channel spikes with probability 0.01 at every step;
+ *  - signal A: in steps [0, 10) channels 0-19 fire with rate r_A in {0.2, 0.6} (one draw per sample);
+ *  - then 6 segments of 15 steps from step 10: 5 silent steps and 10 coding steps in which
+ *    channels 20-39 fire with rate r_B in {0.2, 0.6} (one draw per segment);
+ *  - target of a segment = XOR(A, B) (1 when the two rates differ).
+ * Spikes of the signals are OR-ed with the noise. Accuracy, and (our choice) the per-step
+ * loss, are taken on the coding steps only: the hSNN code also puts the segment label on the
+ * 5 silent steps before B is shown, where it cannot be predicted.
+ *
+ * @code
+ * @article{zheng2024temporal, title={Temporal dendritic heterogeneity incorporated with spiking neural
+ *   networks for learning multi-timescale dynamics}, author={Zheng, Hanle and Zheng, Zhong and Hu, Rui and
+ *   Xiao, Bo and Wu, Yujie and Yu, Fangwen and Liu, Xue and Li, Guoqi and Deng, Lei},
+ *   journal={Nature Communications}, volume={15}, pages={277}, year={2024}}
+ * @endcode
+ */
+#ifndef SPIKELAB_DATA_MTS_XOR_HPP
+#define SPIKELAB_DATA_MTS_XOR_HPP
+
+#include <spikelab/core/batch.hpp>
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/random.hpp>
+
+#include <numeric>
+#include <vector>
+
+namespace spikelab {
+
+struct MtsXorConfig {
+  Index channels_per_group = 20;
+  Index steps = 100;
+  Index start_time = 10;   ///< length of signal A
+  Index remain_time = 5;   ///< silent steps before each B
+  Index coding_time = 10;  ///< steps of each B
+  double low_rate = 0.2, high_rate = 0.6;
+  double noise_rate = 0.01;
+};
+
+class MtsXor {
+ public:
+  explicit MtsXor(MtsXorConfig cfg = {}) : cfg_(cfg) {
+    if (cfg.steps < cfg.start_time) throw ConfigError("MtsXor: steps shorter than signal A");
+  }
+  const MtsXorConfig& config() const noexcept { return cfg_; }
+  Index channels() const noexcept { return 2 * cfg_.channels_per_group; }
+  Index segments() const noexcept { return (cfg_.steps - cfg_.start_time) / (cfg_.remain_time + cfg_.coding_time); }
+  /// True if step t lies in a coding window.
+  bool coding_step(Index t) const noexcept {
+    if (t < cfg_.start_time) return false;
+    const Index seg = cfg_.remain_time + cfg_.coding_time, k = (t - cfg_.start_time) / seg;
+    return k < segments() && (t - cfg_.start_time) % seg >= cfg_.remain_time;
+  }
+
+  /// Writes sample column b of `batch` (input already sized 40 x B x T, step_labels sized B*T).
+  template <Scalar S>
+  void generate(Rng& rng, Index b, Batch<S>& batch) const {
+    const Index C = channels(), T = cfg_.steps, G = cfg_.channels_per_group, B = batch.batch();
+    auto& x = batch.input;
+    for (Index t = 0; t < T; ++t) {
+      S* col = x.data() + x.column(b, t) * C;
+      for (Index c = 0; c < C; ++c) col[c] = rng.uniform() < cfg_.noise_rate ? S(1) : S(0);
+      batch.step_labels[std::size_t(t * B + b)] = -1;
+    }
+    const bool a = rng.uniform() < 0.5;
+    const double ra = a ? cfg_.high_rate : cfg_.low_rate;
+    for (Index t = 0; t < cfg_.start_time; ++t)
+      for (Index c = 0; c < G; ++c)
+        if (rng.uniform() < ra) x(c, b, t) = S(1);
+    const Index seg = cfg_.remain_time + cfg_.coding_time;
+    for (Index k = 0; k < segments(); ++k) {
+      const bool bb = rng.uniform() < 0.5;
+      const double rb = bb ? cfg_.high_rate : cfg_.low_rate;
+      const int label = (a != bb) ? 1 : 0;
+      const Index t0 = cfg_.start_time + k * seg + cfg_.remain_time;
+      for (Index t = t0; t < t0 + cfg_.coding_time; ++t) {
+        for (Index c = G; c < 2 * G; ++c)
+          if (rng.uniform() < rb) x(c, b, t) = S(1);
+        batch.step_labels[std::size_t(t * B + b)] = label;
+      }
+    }
+  }
+
+ private:
+  MtsXorConfig cfg_;
+};
+
+/// A fixed set of `samples` MTS-XOR samples (sample i drawn from Rng(seed).fork(i)),
+/// batched with seeded shuffling.
+template <Scalar S>
+class MtsXorSource {
+ public:
+  MtsXorSource(Index samples, Index batch_size, std::uint64_t seed, bool shuffle = true, MtsXorConfig cfg = {})
+      : task_(cfg), n_(samples), bs_(batch_size), seed_(seed), shuffle_(shuffle), order_(std::size_t(samples)) {
+    if (samples <= 0 || batch_size <= 0) throw ConfigError("MtsXorSource: sizes must be positive");
+    std::iota(order_.begin(), order_.end(), Index(0));
+  }
+  const MtsXor& task() const noexcept { return task_; }
+  Index batches_per_epoch() const noexcept { return (n_ + bs_ - 1) / bs_; }
+  void start_epoch(std::uint64_t epoch) {
+    pos_ = 0;
+    std::iota(order_.begin(), order_.end(), Index(0));
+    if (shuffle_) {
+      Rng r = Rng(seed_ ^ 0xA5A5A5A5ULL).fork(epoch);
+      for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[r.below(i)]);
+    }
+  }
+  bool next(Batch<S>& b) {
+    const Index B = std::min(bs_, n_ - pos_);
+    if (B <= 0) return false;
+    const Index T = task_.config().steps;
+    b.input.resize(task_.channels(), B, T);
+    b.step_labels.assign(std::size_t(B * T), -1);
+    b.labels.clear();
+    b.lengths.clear();
+    const Rng base(seed_);
+    for (Index s = 0; s < B; ++s) {
+      Rng r = base.fork(std::uint64_t(order_[std::size_t(pos_ + s)]));
+      task_.generate(r, s, b);
+    }
+    pos_ += B;
+    return true;
+  }
+
+ private:
+  MtsXor task_;
+  Index n_, bs_;
+  std::uint64_t seed_;
+  bool shuffle_;
+  std::vector<Index> order_;
+  Index pos_ = 0;
+};
+
+}  // namespace spikelab
+
+#endif

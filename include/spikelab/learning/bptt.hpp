@@ -1,0 +1,85 @@
+/**
+ * @file learning/bptt.hpp
+ * @brief Bptt<Loss>: surrogate-gradient backpropagation through time for any Sequential
+ *        of spikelab layers.
+ *
+ * Forward over all T steps (layers keep what backward needs), loss and dL/d(output),
+ * then the reverse sweep layer by layer; each layer's backward is exact BPTT with respect
+ * to its surrogate (tested against finite differences on the smooth twin). A non-finite
+ * loss raises NumericError naming the first layer whose output is not finite.
+ *
+ * @code
+ * @article{werbos1990backpropagation, title={Backpropagation through time: what it does and how to do it},
+ *   author={Werbos, Paul J.}, journal={Proceedings of the IEEE}, volume={78}, number={10}, year={1990}}
+ * @endcode
+ */
+#ifndef SPIKELAB_LEARNING_BPTT_HPP
+#define SPIKELAB_LEARNING_BPTT_HPP
+
+#include <spikelab/core/context.hpp>
+#include <spikelab/core/error.hpp>
+#include <spikelab/learning/concepts.hpp>
+#include <spikelab/losses/concepts.hpp>
+
+#include <cmath>
+#include <string>
+
+namespace spikelab {
+
+template <class LossT>
+class Bptt {
+ public:
+  Bptt() = default;
+  explicit Bptt(LossT loss) : loss_(std::move(loss)) {}
+
+  LossT& loss() noexcept { return loss_; }
+  const LossT& loss() const noexcept { return loss_; }
+
+  template <class Net>
+    requires Loss<LossT, typename Net::scalar_type>
+  StepStats accumulate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
+    using S = typename Net::scalar_type;
+    batch.validate();
+    const TimeSeries<S>& out = net.forward(batch.input, ForwardContext::train(rng));
+    StepStats st;
+    st.loss = double(loss_.value_and_gradient(out, batch, grad_.template get<S>()));
+    if (!std::isfinite(st.loss)) throw_non_finite(net, st.loss);
+    st.tally = loss_.tally(out, batch);
+    net.backward(grad_.template get<S>());
+    return st;
+  }
+
+  template <class Net>
+    requires Loss<LossT, typename Net::scalar_type>
+  StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch) {
+    batch.validate();
+    const auto& out = net.forward(batch.input, ForwardContext::eval());
+    StepStats st;
+    st.loss = double(loss_.value(out, batch));
+    st.tally = loss_.tally(out, batch);
+    return st;
+  }
+
+ private:
+  template <class Net>
+  [[noreturn]] static void throw_non_finite(const Net& net, double loss) {
+    std::string where = "no layer output is non-finite (the loss itself overflowed)";
+    if (auto bad = net.first_non_finite_layer())
+      where = "first non-finite output in layer " + std::to_string(bad->first) + " (" + bad->second + ")";
+    throw NumericError("Bptt: loss is " + std::to_string(loss) + "; " + where);
+  }
+  struct Buffers {
+    TimeSeries<float> f;
+    TimeSeries<double> d;
+    template <class S>
+    TimeSeries<S>& get() {
+      if constexpr (std::same_as<S, float>) return f; else return d;
+    }
+  };
+  LossT loss_{};
+  Buffers grad_;
+};
+
+}  // namespace spikelab
+
+#endif

@@ -1,0 +1,81 @@
+/**
+ * @file losses/rate_mse.hpp
+ * @brief RateMse: mean-squared error between output firing rates and target rates
+ *        (spike-count MSE; the spike-rate loss of Mahmoodi Takaghaj & Sampson 2024).
+ *
+ * \f[ r_{c,b} = \frac{1}{len_b}\sum_{t<len_b} s_{c,b,t}, \qquad
+ *     L = \frac{1}{B}\sum_b \sum_c \tfrac12 (r_{c,b} - \hat r_{c,b})^2, \f]
+ * with target rate \f$\hat r\f$ = on_rate for the labelled class and off_rate otherwise.
+ */
+#ifndef SPIKELAB_LOSSES_RATE_MSE_HPP
+#define SPIKELAB_LOSSES_RATE_MSE_HPP
+
+#include <spikelab/losses/concepts.hpp>
+
+#include <string>
+
+namespace spikelab {
+
+class RateMse {
+ public:
+  double on_rate = 0.8;
+  double off_rate = 0.2;
+
+  static std::string name() { return "RateMse"; }
+
+  template <Scalar S>
+  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
+    return compute<S>(out, b, &g, nullptr);
+  }
+  template <Scalar S>
+  S value(const TimeSeries<S>& out, const Batch<S>& b) {
+    return compute<S>(out, b, nullptr, nullptr);
+  }
+  template <Scalar S>
+  Tally tally(const TimeSeries<S>& out, const Batch<S>& b) {
+    Tally t;
+    compute<S>(out, b, nullptr, &t);
+    return t;
+  }
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(on_rate), CEREAL_NVP(off_rate)); }
+
+ private:
+  template <Scalar S>
+  S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) const {
+    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
+    const Index C = out.features(), B = out.batch();
+    if (g) g->resize_zero(C, B, out.steps());
+    double total = 0;
+    for (Index s = 0; s < B; ++s) {
+      const Index len = b.length(s);
+      const int y = b.labels[s];
+      if (y < 0 || y >= C) throw ShapeError(name() + ": label " + std::to_string(y) + " outside [0, " + std::to_string(C) + ")");
+      Index best = 0;
+      S best_rate = S(-1);
+      for (Index c = 0; c < C; ++c) {
+        S cnt = 0;
+        for (Index t = 0; t < len; ++t) cnt += out(c, s, t);
+        const S rate = len > 0 ? cnt / S(len) : S(0);
+        if (rate > best_rate) best_rate = rate, best = c;
+        const S target = S(c == y ? on_rate : off_rate);
+        total += 0.5 * double(rate - target) * double(rate - target);
+        if (g && len > 0) {
+          const S d = (rate - target) / S(len) / S(B);
+          for (Index t = 0; t < len; ++t) (*g)(c, s, t) = d;
+        }
+      }
+      if (tally) {
+        tally->correct += (best == y);
+        ++tally->total;
+      }
+    }
+    return S(total / double(B));
+  }
+};
+
+static_assert(Loss<RateMse, float> && Loss<RateMse, double>);
+
+}  // namespace spikelab
+
+#endif

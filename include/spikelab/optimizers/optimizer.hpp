@@ -1,0 +1,157 @@
+/**
+ * @file optimizers/optimizer.hpp
+ * @brief Optimizer<S, Update, Schedule>: applies an update policy to every parameter block of
+ *        a network, with per-group learning rates and gradient scales, global-norm and value
+ *        clipping, a learning-rate schedule, and projection onto each parameter's bounds.
+ *
+ * For each parameter block p with gradient g in group k:
+ * \f[ \tilde g = \mathrm{clip}_{value}(c \cdot s_k\, g), \quad
+ *     c = \min(1, \text{clip\_norm} / \lVert (s_k g)_k \rVert_2), \quad
+ *     p \leftarrow \Pi_{[lo, hi]}\big(\mathrm{Update}(p, \tilde g, \eta \cdot f(e) \cdot r_k)\big) \f]
+ * with s_k the group's gradient scale, r_k its learning-rate scale and f the schedule.
+ * One State<S> per parameter block is created at the first step (in the network's fixed
+ * parameter order) and reused; its shape is checked at every step.
+ */
+#ifndef SPIKELAB_OPTIMIZERS_OPTIMIZER_HPP
+#define SPIKELAB_OPTIMIZERS_OPTIMIZER_HPP
+
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/parameter.hpp>
+#include <spikelab/optimizers/schedule.hpp>
+#include <spikelab/optimizers/update.hpp>
+
+#include <cereal/types/vector.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace spikelab {
+
+struct OptimizerConfig {
+  double lr = 1e-3;
+  GroupScales lr_scale{};    ///< learning-rate multiplier per ParamGroup
+  GroupScales grad_scale{};  ///< gradient multiplier per ParamGroup (hSNN scales alpha's by 0.1)
+  double clip_norm = 0.0;    ///< global gradient-norm clip; 0 = off
+  double clip_value = 0.0;   ///< element-wise gradient clip; 0 = off
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) {
+    ar(CEREAL_NVP(lr), cereal::make_nvp("lr_scale", lr_scale.value), cereal::make_nvp("grad_scale", grad_scale.value),
+       CEREAL_NVP(clip_norm), CEREAL_NVP(clip_value));
+  }
+};
+
+template <Scalar S, class Update = Adam, Schedule Sched = ConstantLr>
+  requires UpdatePolicy<Update, S>
+class Optimizer {
+ public:
+  using scalar_type = S;
+  using update_type = Update;
+  using state_type = typename Update::template State<S>;
+
+  Optimizer() = default;
+  explicit Optimizer(OptimizerConfig cfg, Update update = {}, Sched schedule = {})
+      : cfg_(cfg), update_(update), schedule_(schedule) {}
+
+  OptimizerConfig& config() noexcept { return cfg_; }
+  const OptimizerConfig& config() const noexcept { return cfg_; }
+  Update& update_policy() noexcept { return update_; }
+  Sched& schedule() noexcept { return schedule_; }
+
+  /// Tells the schedule where training is (epochs, fractional) and how long it runs.
+  void set_progress(double epoch_progress, int total_epochs) noexcept {
+    progress_ = epoch_progress;
+    total_epochs_ = total_epochs;
+  }
+  /// Base learning rate times the schedule's factor now.
+  double current_lr() const { return cfg_.lr * schedule_.factor(progress_, total_epochs_); }
+  std::int64_t steps() const noexcept { return steps_; }
+  /// Global gradient norm (after group scales, before clipping) of the last step.
+  double last_grad_norm() const noexcept { return last_norm_; }
+
+  /// Applies one update to every trainable parameter of `net` from its accumulated gradients.
+  template <class Net>
+  void step(Net& net) {
+    // 1. global norm and finiteness
+    double sq = 0.0;
+    net.for_each_parameter([&](ParamRef<S> p) {
+      const double s = cfg_.grad_scale[p.group];
+      const double n2 = double(p.grad.squaredNorm()) * s * s;
+      if (!std::isfinite(n2))
+        throw NumericError("non-finite gradient in parameter '" + std::string(p.name) + "' of layer " +
+                           std::to_string(p.layer) + " at optimizer step " + std::to_string(steps_ + 1));
+      sq += n2;
+    });
+    last_norm_ = std::sqrt(sq);
+    const double clip = (cfg_.clip_norm > 0 && last_norm_ > cfg_.clip_norm) ? cfg_.clip_norm / last_norm_ : 1.0;
+    const double lr = current_lr();
+    // 2. update each block
+    std::size_t k = 0;
+    const bool first = states_.empty();
+    net.for_each_parameter([&](ParamRef<S> p) {
+      if (first) {
+        states_.push_back(update_.template make_state<S>(p.value.rows(), p.value.cols()));
+        scratch_.emplace_back();
+      }
+      if (k >= states_.size())
+        throw ShapeError("Optimizer: the network has more parameter blocks than when the optimizer was bound");
+      if (p.grad.rows() != p.value.rows() || p.grad.cols() != p.value.cols())
+        throw ShapeError("Optimizer: gradient of '" + std::string(p.name) + "' in layer " + std::to_string(p.layer) +
+                         " has another shape than the parameter");
+      check_state_shape(states_[k], p, k);
+      Matrix<S>& g = scratch_[k];
+      const S factor = S(cfg_.grad_scale[p.group] * clip);
+      if (cfg_.clip_value > 0) {
+        const S cv = S(cfg_.clip_value);
+        g = (factor * p.grad.array()).cwiseMax(-cv).cwiseMin(cv).matrix();
+      } else {
+        g = factor * p.grad;
+      }
+      update_.update(states_[k], p.value, g, lr * cfg_.lr_scale[p.group]);
+      if (std::isfinite(double(p.lower)) || std::isfinite(double(p.upper)))
+        p.value = p.value.cwiseMax(p.lower).cwiseMin(p.upper);
+      ++k;
+    });
+    if (k != states_.size())
+      throw ShapeError("Optimizer: the network has fewer parameter blocks than when the optimizer was bound");
+    ++steps_;
+  }
+
+  /// Forgets all per-parameter state (moments, step count).
+  void reset() {
+    states_.clear();
+    scratch_.clear();
+    steps_ = 0;
+  }
+
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) {
+    ar(cereal::make_nvp("config", cfg_), cereal::make_nvp("update", update_), cereal::make_nvp("schedule", schedule_),
+       cereal::make_nvp("states", states_), cereal::make_nvp("steps", steps_));
+    scratch_.resize(states_.size());
+  }
+
+ private:
+  void check_state_shape(const state_type& st, const ParamRef<S>& p, std::size_t k) const {
+    if constexpr (requires { st.m; }) {
+      if (st.m.rows() != p.value.rows() || st.m.cols() != p.value.cols())
+        throw ShapeError("Optimizer: parameter block " + std::to_string(k) + " ('" + std::string(p.name) +
+                         "') changed shape since the optimizer was bound");
+    }
+  }
+
+  OptimizerConfig cfg_{};
+  Update update_{};
+  Sched schedule_{};
+  std::vector<state_type> states_;
+  std::vector<Matrix<S>> scratch_;
+  std::int64_t steps_ = 0;
+  double progress_ = 0.0;
+  int total_epochs_ = 1;
+  double last_norm_ = 0.0;
+};
+
+}  // namespace spikelab
+
+#endif

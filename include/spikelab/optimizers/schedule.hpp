@@ -1,0 +1,78 @@
+/**
+ * @file optimizers/schedule.hpp
+ * @brief Learning-rate schedules: a factor on the base learning rate as a function of
+ *        training progress e (in epochs, fractional within an epoch) and the epoch count E.
+ *
+ *  - ConstantLr: 1.
+ *  - StepLr: times gamma at epoch `first`, then every `every` epochs (hSNN: x0.5 every 5 from 25).
+ *  - ExponentialLr: \f$\gamma^{\lfloor e \rfloor}\f$ (NA's ExponentialLR 0.985 per epoch).
+ *  - CosineLr: linear warm-up, then \f$ m + (1-m)\,\tfrac12(1 + \cos(\pi e/E)) \f$
+ *    (Loshchilov & Hutter 2017, SGDR without restarts).
+ */
+#ifndef SPIKELAB_OPTIMIZERS_SCHEDULE_HPP
+#define SPIKELAB_OPTIMIZERS_SCHEDULE_HPP
+
+#include <cereal/cereal.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <numbers>
+#include <string>
+
+namespace spikelab {
+
+template <class L>
+concept Schedule = requires(const L& l, double e, int E) {
+  { l.factor(e, E) } -> std::convertible_to<double>;
+  { L::name() } -> std::convertible_to<std::string>;
+};
+
+struct ConstantLr {
+  static std::string name() { return "ConstantLr"; }
+  double factor(double, int) const noexcept { return 1.0; }
+  template <class Ar>
+  void serialize(Ar&, std::uint32_t) {}
+};
+
+struct StepLr {
+  int every = 10;      ///< epochs between decays
+  double gamma = 0.1;  ///< factor per decay
+  int first = -1;      ///< epoch of the first decay (-1: = every, PyTorch's StepLR)
+  static std::string name() { return "StepLr"; }
+  double factor(double e, int) const noexcept {
+    const int k = int(std::floor(e)), f = first >= 0 ? first : every;
+    if (k < f || every <= 0) return 1.0;
+    return std::pow(gamma, double((k - f) / every + 1));
+  }
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(every), CEREAL_NVP(gamma), CEREAL_NVP(first)); }
+};
+
+struct ExponentialLr {
+  double gamma = 0.985;
+  static std::string name() { return "ExponentialLr"; }
+  double factor(double e, int) const noexcept { return std::pow(gamma, std::floor(e)); }
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(gamma)); }
+};
+
+struct CosineLr {
+  double min_factor = 0.0;
+  double warmup_epochs = 0.0;
+  static std::string name() { return "CosineLr"; }
+  double factor(double e, int E) const noexcept {
+    if (warmup_epochs > 0 && e < warmup_epochs) return std::max(e / warmup_epochs, 1e-3);
+    const double span = std::max(double(E) - warmup_epochs, 1e-9);
+    const double p = std::clamp((e - warmup_epochs) / span, 0.0, 1.0);
+    return min_factor + (1.0 - min_factor) * 0.5 * (1.0 + std::cos(std::numbers::pi * p));
+  }
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(min_factor), CEREAL_NVP(warmup_epochs)); }
+};
+
+static_assert(Schedule<ConstantLr> && Schedule<StepLr> && Schedule<ExponentialLr> && Schedule<CosineLr>);
+
+}  // namespace spikelab
+
+#endif

@@ -1,0 +1,154 @@
+/**
+ * @file optimizers/update.hpp
+ * @brief Update policies (ensmallen's shape: hyperparameters plus a typed per-parameter
+ *        State<S>): Sgd (momentum, Nesterov, L2), Adam (with AMSGrad and coupled L2) and
+ *        AdamW (decoupled weight decay).
+ *
+ * Sgd: \f$ d = g + \lambda p;\ m \leftarrow \mu m + d;\ p \leftarrow p - \eta (\text{nesterov} ? d + \mu m : m) \f$.
+ * Adam (Kingma & Ba 2015): \f$ m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
+ *   p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon) \f$ with bias-corrected \f$\hat m, \hat v\f$.
+ * AdamW (Loshchilov & Hutter 2019): additionally \f$ p \leftarrow p - \eta \lambda p \f$, not through the moments.
+ *
+ * @code
+ * @inproceedings{kingma2015adam, title={Adam: A method for stochastic optimization},
+ *   author={Kingma, Diederik P. and Ba, Jimmy}, booktitle={ICLR}, year={2015}}
+ * @inproceedings{loshchilov2019decoupled, title={Decoupled weight decay regularization},
+ *   author={Loshchilov, Ilya and Hutter, Frank}, booktitle={ICLR}, year={2019}}
+ * @endcode
+ */
+#ifndef SPIKELAB_OPTIMIZERS_UPDATE_HPP
+#define SPIKELAB_OPTIMIZERS_UPDATE_HPP
+
+#include <spikelab/core/types.hpp>
+#include <spikelab/io/eigen.hpp>
+
+#include <cereal/cereal.hpp>
+
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <string>
+
+namespace spikelab {
+
+/// Requirements: a nested `State<S>` (cereal-serializable), `make_state<S>(rows, cols)`,
+/// `update(state, param, grad, lr)` that changes param in place, and `name()`.
+template <class U, class S>
+concept UpdatePolicy = Scalar<S> && requires(const U& u, typename U::template State<S>& st, Matrix<S>& p,
+                                             const Matrix<S>& g, double lr) {
+  { u.template make_state<S>(Index{1}, Index{1}) } -> std::same_as<typename U::template State<S>>;
+  u.update(st, p, g, lr);
+  { U::name() } -> std::convertible_to<std::string>;
+};
+
+struct Sgd {
+  double momentum = 0.0;
+  bool nesterov = false;
+  double weight_decay = 0.0;  ///< L2 penalty added to the gradient
+
+  static std::string name() { return "Sgd"; }
+  template <Scalar S>
+  struct State {
+    Matrix<S> velocity;
+    template <class Ar>
+    void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(velocity)); }
+  };
+  template <Scalar S>
+  State<S> make_state(Index r, Index c) const {
+    State<S> s;
+    if (momentum != 0.0) s.velocity.setZero(r, c);
+    return s;
+  }
+  template <Scalar S>
+  void update(State<S>& st, Matrix<S>& p, const Matrix<S>& g, double lr) const {
+    const S wd = S(weight_decay), mu = S(momentum), eta = S(lr);
+    if (momentum == 0.0) {
+      if (wd != S(0))
+        p.array() -= eta * (g.array() + wd * p.array());
+      else
+        p.array() -= eta * g.array();
+      return;
+    }
+    auto& m = st.velocity;
+    if (wd != S(0)) {
+      m.array() = mu * m.array() + g.array() + wd * p.array();
+      if (nesterov)
+        p.array() -= eta * (g.array() + wd * p.array() + mu * m.array());
+      else
+        p.array() -= eta * m.array();
+    } else {
+      m.array() = mu * m.array() + g.array();
+      if (nesterov)
+        p.array() -= eta * (g.array() + mu * m.array());
+      else
+        p.array() -= eta * m.array();
+    }
+  }
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(momentum), CEREAL_NVP(nesterov), CEREAL_NVP(weight_decay)); }
+};
+
+template <bool Decoupled>
+struct AdamType {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double epsilon = 1e-8;
+  double weight_decay = Decoupled ? 1e-2 : 0.0;
+  bool amsgrad = false;
+
+  static std::string name() { return Decoupled ? "AdamW" : "Adam"; }
+  template <Scalar S>
+  struct State {
+    Matrix<S> m, v, vmax;
+    std::int64_t t = 0;
+    template <class Ar>
+    void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(m), CEREAL_NVP(v), CEREAL_NVP(vmax), CEREAL_NVP(t)); }
+  };
+  template <Scalar S>
+  State<S> make_state(Index r, Index c) const {
+    State<S> s;
+    s.m.setZero(r, c);
+    s.v.setZero(r, c);
+    if (amsgrad) s.vmax.setZero(r, c);
+    return s;
+  }
+  template <Scalar S>
+  void update(State<S>& st, Matrix<S>& p, const Matrix<S>& g, double lr) const {
+    ++st.t;
+    const S b1 = S(beta1), b2 = S(beta2), wd = S(weight_decay);
+    const double bc1 = 1.0 - std::pow(beta1, double(st.t)), bc2 = 1.0 - std::pow(beta2, double(st.t));
+    const S step = S(lr / bc1), inv_sqrt_bc2 = S(1.0 / std::sqrt(bc2)), eps = S(epsilon);
+    if constexpr (Decoupled) {
+      if (wd != S(0)) p.array() *= S(1) - S(lr) * wd;
+      st.m.array() = b1 * st.m.array() + (S(1) - b1) * g.array();
+      st.v.array() = b2 * st.v.array() + (S(1) - b2) * g.array().square();
+    } else {
+      if (wd != S(0)) {
+        st.m.array() = b1 * st.m.array() + (S(1) - b1) * (g.array() + wd * p.array());
+        st.v.array() = b2 * st.v.array() + (S(1) - b2) * (g.array() + wd * p.array()).square();
+      } else {
+        st.m.array() = b1 * st.m.array() + (S(1) - b1) * g.array();
+        st.v.array() = b2 * st.v.array() + (S(1) - b2) * g.array().square();
+      }
+    }
+    if (amsgrad) {
+      st.vmax = st.vmax.cwiseMax(st.v);
+      p.array() -= step * st.m.array() / (st.vmax.array().sqrt() * inv_sqrt_bc2 + eps);
+    } else {
+      p.array() -= step * st.m.array() / (st.v.array().sqrt() * inv_sqrt_bc2 + eps);
+    }
+  }
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) {
+    ar(CEREAL_NVP(beta1), CEREAL_NVP(beta2), CEREAL_NVP(epsilon), CEREAL_NVP(weight_decay), CEREAL_NVP(amsgrad));
+  }
+};
+
+using Adam = AdamType<false>;
+using AdamW = AdamType<true>;
+
+static_assert(UpdatePolicy<Sgd, float> && UpdatePolicy<Adam, double> && UpdatePolicy<AdamW, float>);
+
+}  // namespace spikelab
+
+#endif

@@ -1,0 +1,55 @@
+/**
+ * @file spikelab.hpp
+ * @brief Umbrella header: includes the whole core library.
+ *
+ * spikelab is a header-only C++20 library for training spiking neural networks on CPUs.
+ * Parts compose through policy classes and concepts (no virtual dispatch): neuron models,
+ * synapses and readouts form a Sequential network; a learning rule (Bptt, ...) and an
+ * Optimizer train it through a Trainer; checkpoints go through cereal.
+ */
+#ifndef SPIKELAB_SPIKELAB_HPP
+#define SPIKELAB_SPIKELAB_HPP
+
+#include <spikelab/version.hpp>
+
+#include <spikelab/core/batch.hpp>
+#include <spikelab/core/context.hpp>
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/parameter.hpp>
+#include <spikelab/core/random.hpp>
+#include <spikelab/core/threads.hpp>
+#include <spikelab/core/time_series.hpp>
+#include <spikelab/core/types.hpp>
+
+#include <spikelab/surrogates/surrogates.hpp>
+
+#include <spikelab/neurons/concepts.hpp>
+#include <spikelab/neurons/leaky_integrator.hpp>
+#include <spikelab/neurons/lif.hpp>
+
+#include <spikelab/layers/concepts.hpp>
+#include <spikelab/layers/linear.hpp>
+
+#include <spikelab/networks/sequential.hpp>
+
+#include <spikelab/losses/cross_entropy.hpp>
+#include <spikelab/losses/rate_mse.hpp>
+
+#include <spikelab/learning/bptt.hpp>
+#include <spikelab/learning/concepts.hpp>
+
+#include <spikelab/optimizers/optimizer.hpp>
+
+#include <spikelab/training/callbacks.hpp>
+#include <spikelab/training/trainer.hpp>
+
+#include <spikelab/io/checkpoint.hpp>
+
+#include <spikelab/data/encoders.hpp>
+#include <spikelab/data/image_dataset.hpp>
+#include <spikelab/data/image_source.hpp>
+#include <spikelab/data/mts_xor.hpp>
+
+#include <spikelab/metrics/tally.hpp>
+
+#endif

@@ -1,0 +1,161 @@
+/**
+ * @file testing/gradient_check.hpp
+ * @brief check_gradients: compares a network's BPTT gradients with central finite
+ *        differences of the loss, parameter block by parameter block (and for the input).
+ *
+ * Public, like dlib's test_layer(): users writing their own layer or neuron policy can
+ * check it the same way spikelab's tests do. Use it in double precision on the smooth
+ * twin of a spiking network (SmoothTwin<G> surrogate), where BPTT is exact:
+ * \f[ \text{rel. error} = \frac{\lVert g_{bptt} - g_{fd} \rVert_2}{\max(\lVert g_{bptt}\rVert_2, \lVert g_{fd}\rVert_2)},
+ *     \qquad g_{fd,k} = \frac{L(p + h e_k) - L(p - h e_k)}{2h}. \f]
+ * Stochastic layers draw from an Rng re-seeded identically for every evaluation.
+ */
+#ifndef SPIKELAB_TESTING_GRADIENT_CHECK_HPP
+#define SPIKELAB_TESTING_GRADIENT_CHECK_HPP
+
+#include <spikelab/core/batch.hpp>
+#include <spikelab/core/context.hpp>
+#include <spikelab/core/parameter.hpp>
+#include <spikelab/core/random.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+namespace spikelab::testing {
+
+struct GradientCheckOptions {
+  double step = 1e-6;               ///< finite-difference step h
+  Index max_per_block = 64;         ///< elements checked per block (chosen at random if larger)
+  bool check_input = true;          ///< also check dL/d(input)
+  std::uint64_t seed = 12345;       ///< for element choice and stochastic layers
+};
+
+struct GradientCheckBlock {
+  std::string name;      ///< "layer 2 weight", "input"
+  Index size = 0;        ///< elements in the block
+  Index checked = 0;     ///< elements compared
+  double rel_error = 0;  ///< norm-relative error over the checked elements
+  double analytic_norm = 0, numeric_norm = 0;
+};
+
+struct GradientCheckResult {
+  std::vector<GradientCheckBlock> blocks;
+  double max_rel_error = 0;
+  std::string worst;
+  std::string report() const {
+    std::string r;
+    for (const auto& b : blocks)
+      r += b.name + ": checked " + std::to_string(b.checked) + "/" + std::to_string(b.size) + ", rel. error " +
+           std::to_string(b.rel_error) + " (|g| " + std::to_string(b.analytic_norm) + ")\n";
+    return r;
+  }
+};
+
+/// Checks every trainable parameter block of `net` (and the input) under `loss` on `batch`.
+template <class Net, class LossT>
+GradientCheckResult check_gradients(Net& net, LossT& loss, Batch<typename Net::scalar_type> batch,
+                                    GradientCheckOptions opt = {}) {
+  using S = typename Net::scalar_type;
+  const double h = opt.step;
+  auto eval = [&]() -> double {
+    Rng r(opt.seed);
+    const auto& out = net.forward(batch.input, ForwardContext::train(r));
+    return double(loss.value(out, batch));
+  };
+  // analytic gradients
+  net.zero_grad();
+  TimeSeries<S> gout, gin;
+  {
+    Rng r(opt.seed);
+    const auto& out = net.forward(batch.input, ForwardContext::train(r));
+    loss.value_and_gradient(out, batch, gout);
+    net.backward(gout, opt.check_input ? &gin : nullptr);
+  }
+  struct Ref {
+    Matrix<S>* value;
+    Matrix<S> grad;
+    std::string name;
+  };
+  std::vector<Ref> refs;
+  net.for_each_parameter([&](ParamRef<S> p) {
+    refs.push_back({&p.value, p.grad, "layer " + std::to_string(p.layer) + " " + std::string(p.name)});
+  });
+
+  GradientCheckResult res;
+  Rng pick(opt.seed ^ 0x9E3779B97F4A7C15ULL);
+  auto choose = [&](Index n) {
+    std::vector<Index> idx(static_cast<std::size_t>(n));
+    std::iota(idx.begin(), idx.end(), Index(0));
+    if (n > opt.max_per_block) {
+      for (Index i = 0; i < opt.max_per_block; ++i) std::swap(idx[std::size_t(i)], idx[std::size_t(i + Index(pick.below(std::uint64_t(n - i))))]);
+      idx.resize(std::size_t(opt.max_per_block));
+    }
+    return idx;
+  };
+  auto finish = [&](GradientCheckBlock b, const std::vector<double>& a, const std::vector<double>& nu) {
+    double diff = 0, na = 0, nn = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      diff += (a[k] - nu[k]) * (a[k] - nu[k]);
+      na += a[k] * a[k];
+      nn += nu[k] * nu[k];
+    }
+    b.analytic_norm = std::sqrt(na);
+    b.numeric_norm = std::sqrt(nn);
+    const double den = std::max({b.analytic_norm, b.numeric_norm, 1e-300});
+    b.rel_error = (na == 0 && nn == 0) ? 0.0 : std::sqrt(diff) / den;
+    if (b.rel_error > res.max_rel_error || res.worst.empty()) {
+      if (b.rel_error >= res.max_rel_error) {
+        res.max_rel_error = b.rel_error;
+        res.worst = b.name;
+      }
+    }
+    res.blocks.push_back(std::move(b));
+  };
+
+  for (auto& ref : refs) {
+    GradientCheckBlock b;
+    b.name = ref.name;
+    b.size = ref.value->size();
+    std::vector<double> a, nu;
+    for (Index k : choose(b.size)) {
+      S& p = ref.value->data()[k];
+      const S keep = p;
+      p = S(double(keep) + h);
+      const double lp = eval();
+      p = S(double(keep) - h);
+      const double lm = eval();
+      p = keep;
+      a.push_back(double(ref.grad.data()[k]));
+      nu.push_back((lp - lm) / (2 * h));
+    }
+    b.checked = Index(a.size());
+    finish(std::move(b), a, nu);
+  }
+  if (opt.check_input) {
+    GradientCheckBlock b;
+    b.name = "input";
+    b.size = batch.input.values().size();
+    std::vector<double> a, nu;
+    for (Index k : choose(b.size)) {
+      S& x = batch.input.values().data()[k];
+      const S keep = x;
+      x = S(double(keep) + h);
+      const double lp = eval();
+      x = S(double(keep) - h);
+      const double lm = eval();
+      x = keep;
+      a.push_back(double(gin.values().data()[k]));
+      nu.push_back((lp - lm) / (2 * h));
+    }
+    b.checked = Index(a.size());
+    finish(std::move(b), a, nu);
+  }
+  return res;
+}
+
+}  // namespace spikelab::testing
+
+#endif
