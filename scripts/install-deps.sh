@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what spikelab needs from Debian 12's archive, only if it is missing.
+#   scripts/install-deps.sh            build + test dependencies and the Fashion-MNIST data
+#   scripts/install-deps.sh --bench    also the PyTorch reference (python3-torch, OpenBLAS)
+set -euo pipefail
+
+packages=(cmake make g++ pkg-config libeigen3-dev libcereal-dev catch2 zlib1g-dev libbenchmark-dev
+          libhdf5-dev dataset-fashion-mnist python3 python3-numpy)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3-torch libopenblas0-pthread valgrind)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Quick start: install what is missing, build in Release, and train a spiking MLP on
+# Fashion-MNIST (progress is printed as it trains). Extra arguments go to spikelab-train.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake --preset release
+cmake --build --preset release --target spikelab_train
+exec ./build/release/examples/spikelab-train "$@"

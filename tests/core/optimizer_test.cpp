@@ -1,0 +1,158 @@
+// Optimizers: hand-computed first steps, group scales, clipping, projection, schedules,
+// and minimisation of simple objectives.
+#include <spikelab/core/error.hpp>
+#include <spikelab/optimizers/optimizer.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using namespace spikelab;
+
+namespace {
+// A stand-in "network" with parameter blocks and hand-set gradients.
+template <class S>
+struct Params {
+  std::vector<Matrix<S>> value, grad;
+  std::vector<ParamGroup> group;
+  std::vector<std::pair<S, S>> bounds;
+  void add(Matrix<S> v, ParamGroup g = ParamGroup::weight,
+           std::pair<S, S> b = {-std::numeric_limits<S>::infinity(), std::numeric_limits<S>::infinity()}) {
+    grad.push_back(Matrix<S>::Zero(v.rows(), v.cols()));
+    value.push_back(std::move(v));
+    group.push_back(g);
+    bounds.push_back(b);
+  }
+  template <class F>
+  void for_each_parameter(F&& f) {
+    for (std::size_t i = 0; i < value.size(); ++i)
+      f(ParamRef<S>{"p", group[i], value[i], grad[i], bounds[i].first, bounds[i].second, i});
+  }
+};
+Matrix<double> m1(double v) { return Matrix<double>::Constant(1, 1, v); }
+}  // namespace
+
+TEST_CASE("Adam's first two steps match the bias-corrected update by hand", "[optim][adam]") {
+  Params<double> p;
+  p.add(m1(1.0));
+  Optimizer<double, Adam> opt({.lr = 0.1});
+  p.grad[0](0, 0) = 2.0;
+  opt.step(p);
+  // m = 0.2, v = 0.004; mhat = 2, vhat = 4 -> step 0.1 * 2 / (2 + 1e-8)
+  const double p1 = 1.0 - 0.1 * 2.0 / (2.0 + 1e-8);
+  CHECK(p.value[0](0, 0) == Approx(p1).epsilon(1e-12));
+  p.grad[0](0, 0) = -1.0;
+  opt.step(p);
+  const double m = 0.9 * 0.2 + 0.1 * -1.0, v = 0.999 * 0.004 + 0.001 * 1.0;
+  const double mhat = m / (1 - 0.81), vhat = v / (1 - 0.999 * 0.999);
+  CHECK(p.value[0](0, 0) == Approx(p1 - 0.1 * mhat / (std::sqrt(vhat) + 1e-8)).epsilon(1e-12));
+  CHECK(opt.steps() == 2);
+}
+
+TEST_CASE("SGD with momentum, Nesterov and weight decay by hand", "[optim][sgd]") {
+  Params<double> p;
+  p.add(m1(1.0));
+  Optimizer<double, Sgd> opt({.lr = 0.5}, Sgd{.momentum = 0.9});
+  p.grad[0](0, 0) = 1.0;
+  opt.step(p);
+  CHECK(p.value[0](0, 0) == Approx(0.5));
+  opt.step(p);  // m = 0.9 + 1 = 1.9
+  CHECK(p.value[0](0, 0) == Approx(0.5 - 0.95));
+  Params<double> q;
+  q.add(m1(1.0));
+  Optimizer<double, Sgd> nes({.lr = 0.5}, Sgd{.momentum = 0.9, .nesterov = true, .weight_decay = 0.1});
+  q.grad[0](0, 0) = 1.0;
+  nes.step(q);  // d = 1 + 0.1 = 1.1, m = 1.1, step = d + 0.9 m = 2.09
+  CHECK(q.value[0](0, 0) == Approx(1.0 - 0.5 * 2.09));
+}
+
+TEST_CASE("AdamW decays weights outside the moments", "[optim][adamw]") {
+  Params<double> p;
+  p.add(m1(2.0));
+  Optimizer<double, AdamW> opt({.lr = 0.1}, AdamW{.weight_decay = 0.5});
+  p.grad[0](0, 0) = 0.0;
+  opt.step(p);  // zero gradient: only the decay acts
+  CHECK(p.value[0](0, 0) == Approx(2.0 * (1 - 0.05)));
+}
+
+TEST_CASE("Group scales, clipping and bounds", "[optim]") {
+  Params<double> p;
+  p.add(Matrix<double>::Constant(2, 2, 1.0), ParamGroup::weight);
+  p.add(m1(1.0), ParamGroup::threshold, {0.5, 2.0});
+  p.add(m1(0.5), ParamGroup::time_constant, {0.0, 0.6});
+  OptimizerConfig cfg{.lr = 1.0};
+  cfg.lr_scale[ParamGroup::threshold] = 0.0;  // frozen group
+  Optimizer<double, Sgd> opt(cfg);
+  p.grad[0].setConstant(3.0);
+  p.grad[1](0, 0) = 5.0;
+  p.grad[2](0, 0) = -1.0;  // would move to 1.5, projected to 0.6
+  opt.step(p);
+  CHECK(p.value[0](0, 0) == Approx(-2.0));
+  CHECK(p.value[1](0, 0) == 1.0);
+  CHECK(p.value[2](0, 0) == 0.6);
+  // global norm clipping: grads (3,4) -> norm 5 -> scaled to norm 1
+  Params<double> q;
+  q.add(m1(0.0));
+  q.add(m1(0.0));
+  Optimizer<double, Sgd> clip({.lr = 1.0, .clip_norm = 1.0});
+  q.grad[0](0, 0) = 3.0;
+  q.grad[1](0, 0) = 4.0;
+  clip.step(q);
+  CHECK(clip.last_grad_norm() == Approx(5.0));
+  CHECK(q.value[0](0, 0) == Approx(-0.6));
+  CHECK(q.value[1](0, 0) == Approx(-0.8));
+  Optimizer<double, Sgd> cv({.lr = 1.0, .clip_value = 0.5});
+  cv.step(q);
+  CHECK(q.value[1](0, 0) == Approx(-1.3));
+}
+
+TEST_CASE("A non-finite gradient is reported with its parameter and layer", "[optim][errors]") {
+  Params<double> p;
+  p.add(m1(1.0));
+  p.add(m1(1.0));
+  p.grad[1](0, 0) = std::numeric_limits<double>::quiet_NaN();
+  Optimizer<double, Adam> opt;
+  try {
+    opt.step(p);
+    FAIL("expected NumericError");
+  } catch (const NumericError& e) {
+    CHECK(std::string(e.what()).find("layer 1") != std::string::npos);
+  }
+  CHECK(p.value[0](0, 0) == 1.0);  // nothing was updated
+}
+
+TEST_CASE("Schedules give the documented factors", "[optim][schedule]") {
+  CHECK(StepLr{.every = 5, .gamma = 0.5, .first = 25}.factor(24.9, 60) == 1.0);
+  CHECK(StepLr{.every = 5, .gamma = 0.5, .first = 25}.factor(25.0, 60) == 0.5);
+  CHECK(StepLr{.every = 5, .gamma = 0.5, .first = 25}.factor(31.0, 60) == 0.25);
+  CHECK(StepLr{.every = 10, .gamma = 0.1}.factor(9.5, 30) == 1.0);
+  CHECK(StepLr{.every = 10, .gamma = 0.1}.factor(20.0, 30) == Approx(0.01));
+  CHECK(ExponentialLr{0.985}.factor(2.5, 10) == Approx(0.985 * 0.985));
+  CHECK(CosineLr{}.factor(0.0, 10) == Approx(1.0));
+  CHECK(CosineLr{}.factor(5.0, 10) == Approx(0.5));
+  CHECK(CosineLr{.min_factor = 0.1}.factor(10.0, 10) == Approx(0.1));
+  CHECK(CosineLr{.warmup_epochs = 2}.factor(1.0, 10) == Approx(0.5));
+  Optimizer<double, Sgd, CosineLr> opt({.lr = 0.2});
+  opt.set_progress(5.0, 10);
+  CHECK(opt.current_lr() == Approx(0.1));
+}
+
+TEMPLATE_TEST_CASE("Adam, AdamW and momentum SGD minimise a shifted ill-conditioned quadratic", "[optim]", float,
+                   double) {
+  using S = TestType;
+  auto run = [](auto opt) {
+    Params<S> p;
+    p.add(Matrix<S>::Zero(3, 1));
+    Vector<S> target(3), scale(3);
+    target << 1, -2, 0.5;
+    scale << 1, 10, 100;
+    for (int i = 0; i < 3000; ++i) {
+      p.grad[0] = (scale.array() * (p.value[0].col(0) - target).array()).matrix();
+      opt.step(p);
+    }
+    return (p.value[0].col(0) - target).norm();
+  };
+  CHECK(run(Optimizer<S, Adam>({.lr = 0.01})) < 1e-2);
+  CHECK(run(Optimizer<S, AdamW>({.lr = 0.01}, AdamW{.weight_decay = 0.0})) < 1e-2);
+  CHECK(run(Optimizer<S, Sgd>({.lr = 0.005}, Sgd{.momentum = 0.9})) < 1e-3);
+}
