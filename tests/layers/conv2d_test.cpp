@@ -110,6 +110,56 @@ TEST_CASE("Conv2d backward equals the adjoint of the direct convolution", "[conv
   }
 }
 
+TEST_CASE("Conv2d sparse path equals the dense path, forward and backward", "[conv2d][sparse]") {
+  Rng rng(21);
+  for (const Variant& v : kVariants)
+    for (double density : {0.04, 0.3})
+      for (bool binary : {true, false}) {
+        Conv2d<double> dense(v.in, v.out_channels, rng,
+                             {.kernel = v.kernel, .stride = v.stride, .padding = v.padding,
+                              .sparse = SparseMode::never});
+        Conv2dConfig sc = dense.config();
+        sc.sparse = SparseMode::always;
+        Conv2d<double> sparse(v.in, v.out_channels, rng, sc);
+        sparse.weight() = dense.weight();
+        sparse.bias() = dense.bias();
+        TimeSeries<double> x(v.in.size(), 3, 5), yd, ys, g, gxd, gxs;
+        for (Index k = 0; k < x.values().size(); ++k)
+          x.values().data()[k] = rng.uniform() < density ? (binary ? 1.0 : rng.uniform(-2, 2)) : 0.0;
+        dense.forward(x, yd, ForwardContext::eval());
+        sparse.forward(x, ys, ForwardContext::eval());
+        INFO(dense.signature() << " density " << density << (binary ? " binary" : " real"));
+        CHECK_FALSE(dense.used_sparse());
+        CHECK(sparse.used_sparse());
+        CHECK((ys.values() - yd.values()).cwiseAbs().maxCoeff() < 1e-12);
+        CHECK((ys.values() - test::direct_conv2d(dense, x)).cwiseAbs().maxCoeff() < 1e-12);
+        g.resize(yd.features(), 3, 5);
+        test::fill_uniform(g, rng, -1, 1);
+        dense.zero_grad();
+        sparse.zero_grad();
+        dense.backward(x, yd, g, &gxd);
+        sparse.backward(x, ys, g, &gxs);
+        CHECK((sparse.weight_grad() - dense.weight_grad()).cwiseAbs().maxCoeff() < 1e-12);
+        CHECK((sparse.bias_grad() - dense.bias_grad()).cwiseAbs().maxCoeff() < 1e-12);
+        CHECK((gxs.values() - gxd.values()).cwiseAbs().maxCoeff() < 1e-12);
+        // weight gradient alone (first layer: no input gradient wanted)
+        sparse.zero_grad();
+        sparse.backward(x, ys, g, nullptr);
+        CHECK((sparse.weight_grad() - dense.weight_grad()).cwiseAbs().maxCoeff() < 1e-12);
+      }
+  // automatic mode picks the sparse path for sparse spikes, the dense one otherwise (float, threads)
+  Conv2d<float> c({2, 16, 16}, 20, rng, {.kernel = 3, .padding = 1});
+  TimeSeries<float> spikes(512, 8, 10), dense_in(512, 8, 10), y1, y2;
+  test::fill_spikes(spikes, rng, 0.03);
+  test::fill_uniform(dense_in, rng, 0, 1);
+  c.forward(spikes, y1, ForwardContext::eval());
+  CHECK(c.used_sparse());
+  const Matrix<float> ref = test::direct_conv2d(c, spikes);
+  CHECK((y1.values() - ref).cwiseAbs().maxCoeff() < 1e-5f);
+  c.forward(dense_in, y2, ForwardContext::eval());
+  CHECK_FALSE(c.used_sparse());
+}
+
 TEST_CASE("BPTT through Conv2d is exact for stride and padding variants", "[conv2d][gradient]") {
   Rng rng(11);
   for (const Variant& v : {kVariants[0], kVariants[1], kVariants[2], kVariants[3]}) {
@@ -130,6 +180,17 @@ TEST_CASE("BPTT is exact through two stacked convolutions", "[conv2d][gradient]"
       std::move(c1), test::twin_lif(h1), std::move(c2), test::twin_lif(h2), Linear<double>(h2, 3, rng),
       test::readout(3)};
   test::require_exact_gradients(net, test::random_batch(rng, 2 * 81, 2, 5, 3, 0.0, 1.0));
+  // the same through the sparse path, on spike input
+  Conv2d<double> s1({2, 9, 9}, 3, rng, {.kernel = 3, .stride = 2, .padding = 1, .sparse = SparseMode::always});
+  Conv2d<double> s2(s1.output_shape(), 2, rng, {.kernel = 3, .padding = 1, .sparse = SparseMode::always});
+  const Index q1 = s1.output_size(), q2 = s2.output_size();
+  Sequential<Conv2d<double>, test::TwinLif, Conv2d<double>, test::TwinLif, Linear<double>, test::Readout> snet{
+      std::move(s1), test::twin_lif(q1), std::move(s2), test::twin_lif(q2), Linear<double>(q2, 3, rng),
+      test::readout(3)};
+  Batch<double> spikes = test::random_batch(rng, 2 * 81, 2, 5, 3);
+  test::fill_spikes(spikes.input, rng, 0.15);
+  test::require_exact_gradients(snet, spikes);
+  CHECK(snet.layer<0>().used_sparse());
 }
 
 TEST_CASE("Conv2d rejects bad configurations and inputs with clear errors", "[conv2d][errors]") {

@@ -116,10 +116,26 @@ TEST_CASE("Max pooling routes the gradient to the first maximum only", "[pooling
   CHECK(gx.values()(1, 0) == 3.0);
   CHECK(gx.values()(2, 0) == 0.0);
   CHECK(gx.values()(3, 0) == 0.0);
-  // backward without a training pass is refused
+  // the layer keeps no state: backward after an evaluation pass routes the same way
   MaxPool2d<double> fresh({1, 2, 2}, {.kernel = 2});
+  TimeSeries<double> gx2;
   fresh.forward(x, y, ForwardContext::eval());
-  CHECK_THROWS_AS(fresh.backward(x, y, g, &gx), ShapeError);
+  fresh.backward(x, y, g, &gx2);
+  CHECK(gx2.values() == gx.values());
+  // with padding, the padded border never receives gradient
+  MaxPool2d<double> padded({1, 2, 2}, {.kernel = 2, .stride = 1, .padding = 1});  // 3x3 outputs
+  TimeSeries<double> yp, gp(9, 1, 1), gxp;
+  padded.forward(x, yp, ForwardContext::eval());
+  gp.values().setOnes();
+  padded.backward(x, yp, gp, &gxp);
+  CHECK(gxp.values().sum() == 9.0);  // every output's gradient lands on one input
+  // windows (clipped to the map): 0.5 wins only its corner; the first 2.0 (0,1) wins the four
+  // windows holding it, including the tie in the centre; the second 2.0 (1,0) its other three;
+  // -1.0 only the corner window holding nothing else
+  CHECK(gxp.values()(0, 0) == 1.0);
+  CHECK(gxp.values()(1, 0) == 4.0);
+  CHECK(gxp.values()(2, 0) == 3.0);
+  CHECK(gxp.values()(3, 0) == 1.0);
 }
 
 TEST_CASE("Pooling rejects bad windows", "[pooling][errors]") {

@@ -11,7 +11,8 @@
  * multiplies avg and sum outputs. On binary spikes, sum pooling gives spike counts (the
  * non-spiking pooling of neighborhood aggregation, papers.md §2, is sum pooling with the fixed
  * weight 1.1) and max pooling is a logical OR. Gradients: avg/sum spread dL/dy over the window; max routes it to the first
- * maximum of the window (recorded in the training forward pass).
+ * maximum of the window (found again in backward: the first input equal to the output, so no
+ * index buffer is kept).
  *
  * @code
  * @inproceedings{yang2021backpropagated, title={Backpropagated Neighborhood Aggregation for Accurate Training of
@@ -32,9 +33,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <string>
-#include <vector>
 
 namespace spikelab {
 
@@ -101,18 +100,15 @@ class Pool2d {
     return s;
   }
 
-  void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
+  void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     if (in.features() != input_size())
       throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features, expected " +
                        std::to_string(input_size()) + " (" + in_.to_string() + ") " + in.shape_string());
     const Index N = in.columns(), F = input_size(), Fo = output_size();
     out.resize(Fo, in.batch(), in.steps());
     constexpr bool is_max = std::same_as<Mode, MaxPooling>;
-    const bool keep = is_max && ctx.training;
-    if (keep) arg_.resize(std::size_t(Fo * N));
     const S* x = in.data();
     S* y = out.data();
-    std::int32_t* arg = keep ? arg_.data() : nullptr;
     const Index C = in_.channels, H = in_.height, W = in_.width, k = cfg_.kernel, s = stride(), p = cfg_.padding,
                 Ho = out_h_, Wo = out_w_;
     const S factor = std::same_as<Mode, AvgPooling> ? S(cfg_.scale / double(k * k)) : S(cfg_.scale);
@@ -120,6 +116,13 @@ class Pool2d {
       for (Index n = n0; n < n1; ++n) {
         const S* xn = x + n * F;
         S* yn = y + n * Fo;
+        if (p == 0) {  // every window lies inside the map: branch-free rows (stride 2 unrolled)
+          if (s == 2)
+            pool_unpadded<2>(xn, yn, C, H, W, k, s, Ho, Wo, factor);
+          else
+            pool_unpadded<0>(xn, yn, C, H, W, k, s, Ho, Wo, factor);
+          continue;
+        }
         for (Index c = 0; c < C; ++c)
           for (Index oy = 0; oy < Ho; ++oy) {
             const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
@@ -127,18 +130,10 @@ class Pool2d {
               const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
               const Index o = (c * Ho + oy) * Wo + ox;
               if constexpr (is_max) {
-                S best = -std::numeric_limits<S>::infinity();
-                Index at = (c * H + y0) * W + x0;
+                S best = xn[(c * H + y0) * W + x0];
                 for (Index iy = y0; iy < y1; ++iy)
-                  for (Index ix = x0; ix < x1; ++ix) {
-                    const Index f = (c * H + iy) * W + ix;
-                    if (xn[f] > best) {
-                      best = xn[f];
-                      at = f;
-                    }
-                  }
-                yn[o] = xn[at];
-                if (arg) arg[n * Fo + o] = static_cast<std::int32_t>(at);
+                  for (Index ix = x0; ix < x1; ++ix) best = std::max(best, xn[(c * H + iy) * W + ix]);
+                yn[o] = best;
               } else {
                 S acc = 0;
                 for (Index iy = y0; iy < y1; ++iy) {
@@ -151,7 +146,6 @@ class Pool2d {
           }
       }
     });
-    trained_ = keep;
   }
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
@@ -162,12 +156,11 @@ class Pool2d {
     if (!grad_in) return;
     constexpr bool is_max = std::same_as<Mode, MaxPooling>;
     const Index N = in.columns(), F = input_size(), Fo = output_size();
-    if (is_max && (!trained_ || arg_.size() != std::size_t(Fo * N)))
-      throw ShapeError(signature() + "::backward needs a training forward pass of the same shape");
     grad_in->resize_zero(F, in.batch(), in.steps());
     const S* g = grad_out.data();
+    const S* x = in.data();
+    const S* y = out.data();
     S* gi = grad_in->data();
-    const std::int32_t* arg = arg_.data();
     const Index C = in_.channels, H = in_.height, W = in_.width, k = cfg_.kernel, s = stride(), p = cfg_.padding,
                 Ho = out_h_, Wo = out_w_;
     const S factor = std::same_as<Mode, AvgPooling> ? S(cfg_.scale / double(k * k)) : S(cfg_.scale);
@@ -176,8 +169,67 @@ class Pool2d {
         const S* gn = g + n * Fo;
         S* gin = gi + n * F;
         if constexpr (is_max) {
-          const std::int32_t* an = arg + n * Fo;
-          for (Index o = 0; o < Fo; ++o) gin[an[o]] += gn[o];
+          // the window's first input equal to the output is the maximum forward chose
+          const S* xn = x + n * F;
+          const S* yn = y + n * Fo;
+          if (p == 0 && k == 2 && s == 2) {  // the common 2x2 case, unrolled and branch-free
+            for (Index c = 0; c < C; ++c)
+              for (Index oy = 0; oy < Ho; ++oy) {
+                const Index row0 = (c * H + 2 * oy) * W;
+                const S* r0 = xn + row0;
+                const S* r1 = r0 + W;
+                S* g0 = gin + row0;
+                S* g1 = g0 + W;
+                const S* yr = yn + (c * Ho + oy) * Wo;
+                const S* gr = gn + (c * Ho + oy) * Wo;
+                for (Index ox = 0; ox < Wo; ++ox) {
+                  const S m = yr[ox], gv = gr[ox];
+                  const bool e0 = r0[2 * ox] == m;
+                  const bool e1 = !e0 && r0[2 * ox + 1] == m;
+                  const bool e2 = !e0 && !e1 && r1[2 * ox] == m;
+                  const bool e3 = !e0 && !e1 && !e2;
+                  g0[2 * ox] = e0 ? gv : S(0);
+                  g0[2 * ox + 1] = e1 ? gv : S(0);
+                  g1[2 * ox] = e2 ? gv : S(0);
+                  g1[2 * ox + 1] = e3 ? gv : S(0);
+                }
+              }
+            continue;
+          }
+          if (p == 0) {  // branch-free: scan each window backwards, keep the last (= first) match
+            for (Index c = 0; c < C; ++c)
+              for (Index oy = 0; oy < Ho; ++oy) {
+                const Index row0 = (c * H + oy * s) * W;
+                const S* yr = yn + (c * Ho + oy) * Wo;
+                const S* gr = gn + (c * Ho + oy) * Wo;
+                for (Index ox = 0; ox < Wo; ++ox) {
+                  const S* w0 = xn + row0 + ox * s;
+                  const S best = yr[ox];
+                  Index at = 0;
+                  for (Index i = k - 1; i >= 0; --i)
+                    for (Index j = k - 1; j >= 0; --j) at = w0[i * W + j] == best ? i * W + j : at;
+                  gin[row0 + ox * s + at] += gr[ox];
+                }
+              }
+            continue;
+          }
+          for (Index c = 0; c < C; ++c)
+            for (Index oy = 0; oy < Ho; ++oy) {
+              const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
+              for (Index ox = 0; ox < Wo; ++ox) {
+                const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
+                const Index o = (c * Ho + oy) * Wo + ox;
+                const S best = yn[o];
+                Index at = -1;
+                for (Index iy = y0; iy < y1 && at < 0; ++iy)
+                  for (Index ix = x0; ix < x1; ++ix)
+                    if (xn[(c * H + iy) * W + ix] == best) {
+                      at = (c * H + iy) * W + ix;
+                      break;
+                    }
+                if (at >= 0) gin[at] += gn[o];  // (absent only for NaN)
+              }
+            }
         } else {
           for (Index c = 0; c < C; ++c)
             for (Index oy = 0; oy < Ho; ++oy) {
@@ -212,6 +264,34 @@ class Pool2d {
   }
 
  private:
+  // Pooling without padding of one column; SS > 0 fixes the stride at compile time.
+  template <Index SS>
+  static void pool_unpadded(const S* xn, S* yn, Index C, Index H, Index W, Index k, Index stride, Index Ho, Index Wo,
+                            S factor) {
+    const Index s = SS > 0 ? SS : stride;
+    for (Index c = 0; c < C; ++c)
+      for (Index oy = 0; oy < Ho; ++oy) {
+        const S* base = xn + (c * H + oy * s) * W;
+        S* yr = yn + (c * Ho + oy) * Wo;
+        if constexpr (std::same_as<Mode, MaxPooling>) {
+          for (Index ox = 0; ox < Wo; ++ox) yr[ox] = base[ox * s];
+          for (Index i = 0; i < k; ++i)
+            for (Index j = (i == 0 ? 1 : 0); j < k; ++j) {
+              const S* r = base + i * W + j;
+              for (Index ox = 0; ox < Wo; ++ox) yr[ox] = std::max(yr[ox], r[ox * s]);
+            }
+        } else {
+          for (Index ox = 0; ox < Wo; ++ox) yr[ox] = S(0);
+          for (Index i = 0; i < k; ++i)
+            for (Index j = 0; j < k; ++j) {
+              const S* r = base + i * W + j;
+              for (Index ox = 0; ox < Wo; ++ox) yr[ox] += r[ox * s];
+            }
+          for (Index ox = 0; ox < Wo; ++ox) yr[ox] *= factor;
+        }
+      }
+  }
+
   Index stride() const noexcept { return cfg_.stride == 0 ? cfg_.kernel : cfg_.stride; }
   void validate() {
     in_.validate(name());
@@ -224,15 +304,11 @@ class Pool2d {
     if (out_h_ <= 0 || out_w_ <= 0)
       throw ConfigError(name() + ": a " + std::to_string(cfg_.kernel) + "x" + std::to_string(cfg_.kernel) +
                         " window does not fit the input " + in_.to_string());
-    if (in_.size() > std::numeric_limits<std::int32_t>::max())
-      throw ConfigError(name() + ": input map " + in_.to_string() + " is too large");
   }
 
   ImageShape in_{};
   PoolConfig cfg_{};
   Index out_h_ = 0, out_w_ = 0;
-  std::vector<std::int32_t> arg_;  // max pooling: input feature of each output's maximum (training)
-  bool trained_ = false;
 };
 
 template <Scalar S>
