@@ -13,9 +13,11 @@
  * Implementation (im2col over all batch*T columns): the columns are taken in chunks; each
  * chunk's patches form ONE matrix P (chunk*H_out*W_out rows, C_in k k columns), so the
  * forward pass is Y = P W^T, the weight gradient dW += G^T P and the input gradient
- * col2im(G W) -- each a single large product per chunk. Patches are rebuilt in backward
- * rather than stored, so memory stays bounded by the chunk size. No allocation once the
- * batch and T are stable.
+ * col2im(G W) -- each a single large product per chunk. Threads take whole chunks (one
+ * parallel region per call, per-thread buffers and partial weight gradients). Patches are
+ * rebuilt in backward rather than stored, so memory stays bounded by the chunk size. For
+ * stride 1 the input gradient uses rows padded to the input width, which turns col2im into one
+ * contiguous run per tap. No allocation once the batch and T are stable.
  *
  * Sparse path: when the input is sparse (spikes at low density, estimated on a sample of
  * columns, as Linear does), the forward product and the weight gradient are accumulated from
