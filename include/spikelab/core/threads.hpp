@@ -57,6 +57,27 @@ void parallel_ranges(Index n, double cost_per_item, F&& f) {
   f(Index{0}, n);
 }
 
+/// Number of chunks parallel_chunks may use (the size of per-thread scratch arrays).
+inline int max_chunks() { return std::max(1, num_threads()); }
+
+/// Like parallel_ranges, but also passes the chunk number k in [0, max_chunks()) that runs
+/// [begin, end), so each chunk can use its own scratch memory: f(k, begin, end). Every chunk
+/// number is used by at most one thread.
+template <class F>
+void parallel_chunks(Index n, double cost_per_item, F&& f) {
+#ifdef _OPENMP
+  const int threads = omp_get_max_threads();
+  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > 20000.0 && !omp_in_parallel()) {
+    const int chunks = static_cast<int>(std::min<Index>(threads, n));
+#pragma omp parallel for schedule(static) num_threads(chunks)
+    for (int c = 0; c < chunks; ++c) f(c, n * c / chunks, n * (c + 1) / chunks);
+    return;
+  }
+#endif
+  (void)cost_per_item;
+  if (n > 0) f(0, Index{0}, n);
+}
+
 }  // namespace detail
 }  // namespace spikelab
 
