@@ -24,6 +24,7 @@
 #endif
 
 #include <malloc.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -103,11 +104,17 @@ bool reset_peak() {
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+/// CPU time of the whole process (all threads) in ms: less sensitive than wall time to other load.
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
+}
 
 struct Result {
   std::string config, mode;
   int threads = 1;
-  std::vector<double> times, fwd, bwd;
+  std::vector<double> times, fwd, bwd, cpu;
   double flops = 0, flops_fwd = 0, flops_bwd = 0, peak_mib = 0, base_mib = 0, first_loss = 0;
   bool peak_reset = false;
   std::vector<double> densities;  // spike density of every LIF layer's output (last forward)
@@ -121,12 +128,20 @@ std::string json_list(const std::vector<double>& v) {
   for (std::size_t i = 0; i < v.size(); ++i) o << (i ? "," : "") << v[i];
   return o.str() + "]";
 }
+const char* impl_name() {
+#ifdef EIGEN_USE_BLAS
+  return "spikelab+blas";
+#else
+  return "spikelab";
+#endif
+}
+
 std::string to_json(const Result& r) {
   std::ostringstream o;
   o.precision(10);
   std::vector<double> sp(r.sparse.begin(), r.sparse.end());
-  o << "{\"impl\":\"spikelab\",\"config\":\"" << r.config << "\",\"mode\":\"" << r.mode << "\",\"threads\":" << r.threads
-    << ",\"times_ms\":" << json_list(r.times) << ",\"fwd_ms\":" << json_list(r.fwd) << ",\"bwd_ms\":" << json_list(r.bwd)
+  o << "{\"impl\":\"" << impl_name() << "\",\"config\":\"" << r.config << "\",\"mode\":\"" << r.mode << "\",\"threads\":" << r.threads
+    << ",\"times_ms\":" << json_list(r.times) << ",\"fwd_ms\":" << json_list(r.fwd) << ",\"bwd_ms\":" << json_list(r.bwd) << ",\"cpu_ms\":" << json_list(r.cpu)
     << ",\"flops\":" << r.flops << ",\"flops_fwd\":" << r.flops_fwd << ",\"flops_bwd\":" << r.flops_bwd
     << ",\"peak_rss_mib\":" << r.peak_mib << ",\"base_rss_mib\":" << r.base_mib
     << ",\"peak_reset\":" << (r.peak_reset ? "true" : "false") << ",\"first_loss\":" << r.first_loss
@@ -213,6 +228,15 @@ Result run(const Config& c, const std::string& mode, int reps, int warmup, int t
   for (int k = 0; k < warmup + reps; ++k) {
     const bool timed = k >= warmup;
     Toggle tog(callgrind && timed);
+    const double c0 = cpu_ms();
+    struct CpuRecord {
+      std::vector<double>& v;
+      double c0;
+      bool on;
+      ~CpuRecord() {
+        if (on) v.push_back(cpu_ms() - c0);
+      }
+    } rec{r.cpu, c0, timed};
     if (mode == "infer") {
       const auto t0 = Clock::now();
       const TimeSeries<F>& out = net.forward(batch.input, ForwardContext::eval());
@@ -345,8 +369,8 @@ double median(std::vector<double> v) {
   return n == 0 ? 0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
 }
 void print_table(const std::vector<Result>& rs) {
-  std::printf("%-8s %-6s %-13s %10s %19s %9s %10s %10s  %s\n", "config", "mode", "impl", "median ms", "min-max ms",
-              "GFLOP/s", "peak MiB", "step MiB", "LIF spike density");
+  std::printf("%-8s %-6s %-13s %10s %19s %9s %10s %10s %8s  %s\n", "config", "mode", "impl", "median ms", "min-max ms",
+              "GFLOP/s", "peak MiB", "step MiB", "cpu ms", "LIF spike density");
   for (const auto& r : rs) {
     struct Row {
       std::string mode;
@@ -363,8 +387,10 @@ void print_table(const std::vector<Result>& rs) {
         if (!dens.empty()) dens += ' ';
         dens += std::to_string(d).substr(0, 6);
       }
-      std::printf("%-8s %-6s %-13s %10.2f %9.2f-%-9.2f %9.1f %10.1f %10.1f  %s\n", r.config.c_str(), row.mode.c_str(),
-                  "spikelab", med, *lo, *hi, row.flops / med / 1e6, r.peak_mib, r.peak_mib - r.base_mib, dens.c_str());
+      const double cpu = row.t == &r.times ? median(r.cpu) : 0.0;
+      std::printf("%-8s %-6s %-13s %10.2f %9.2f-%-9.2f %9.1f %10.1f %10.1f %8.2f  %s\n", r.config.c_str(),
+                  row.mode.c_str(), impl_name(), med, *lo, *hi, row.flops / med / 1e6, r.peak_mib, r.peak_mib - r.base_mib,
+                  cpu, dens.c_str());
     }
   }
 }
@@ -470,6 +496,7 @@ int main(int argc, char** argv) try {
       res.times = nums("times_ms");
       res.fwd = nums("fwd_ms");
       res.bwd = nums("bwd_ms");
+      res.cpu = nums("cpu_ms");
       res.densities = nums("densities");
       res.flops = num("flops");
       res.flops_fwd = num("flops_fwd");
@@ -487,7 +514,7 @@ int main(int argc, char** argv) try {
   print_table(results);
   if (!json.empty()) {
     std::ofstream f(json);
-    f << "{\"gemm_impl\":\"Eigen\",\"gemm_peak_gflops\":" << gp << ",\"results\":[\n";
+    f << "{\"gemm_impl\":\"" << (std::string(impl_name()) == "spikelab" ? "Eigen" : "Eigen+BLAS") << "\",\"gemm_peak_gflops\":" << gp << ",\"results\":[\n";
     for (std::size_t i = 0; i < lines.size(); ++i) f << (i ? ",\n" : "") << lines[i];
     f << "]}\n";
     if (!f) throw std::runtime_error("cannot write " + json);

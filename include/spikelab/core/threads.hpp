@@ -15,14 +15,23 @@
 #include <omp.h>
 #endif
 
+#ifdef SPIKELAB_OPENBLAS
+extern "C" void openblas_set_num_threads(int);
+#endif
+
 namespace spikelab {
 
-/// Sets the number of threads used by spikelab's loops and Eigen's matrix products.
+/// Sets the number of threads used by spikelab's loops and Eigen's matrix products. With
+/// SPIKELAB_USE_BLAS and OpenBLAS, OpenBLAS itself runs single-threaded: spikelab splits its
+/// products over its own threads (core/product.hpp).
 inline void set_num_threads(int n) {
   n = std::max(1, n);
   Eigen::setNbThreads(n);
 #ifdef _OPENMP
   omp_set_num_threads(n);
+#endif
+#ifdef SPIKELAB_OPENBLAS
+  openblas_set_num_threads(1);
 #endif
 }
 

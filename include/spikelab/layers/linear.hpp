@@ -16,6 +16,7 @@
 #include <spikelab/core/context.hpp>
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/parameter.hpp>
+#include <spikelab/core/product.hpp>
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
@@ -193,7 +194,11 @@ template <Scalar S>
 struct SparseKernels {
   using P = typename Eigen::internal::packet_traits<S>::type;
   static constexpr int PS = Eigen::internal::unpacket_traits<P>::size;
-  static constexpr int NP = 4;          // packets per tile
+#ifdef SPIKELAB_SPARSE_NP
+  static constexpr int NP = SPIKELAB_SPARSE_NP;
+#else
+  static constexpr int NP = PS >= 16 ? 8 : 4;  // packets per tile (two sets of accumulators in registers)
+#endif
   static constexpr Index TILE = NP * PS;
 
   /// out[0, len) = init (or 0) + sum over entries of val * W(r0 + ., j); `w` = W.data() + r0.
@@ -285,7 +290,10 @@ struct SparseKernels {
 
   /// Rows per block such that a block of W (rows x in) stays in about `bytes` of cache; a
   /// multiple of TILE (or all rows).
-  static Index block_rows(Index out, Index in, Index bytes = Index(512) * 1024) {
+#ifndef SPIKELAB_SPARSE_BLOCK_KB
+#define SPIKELAB_SPARSE_BLOCK_KB 512
+#endif
+  static Index block_rows(Index out, Index in, Index bytes = Index(SPIKELAB_SPARSE_BLOCK_KB) * 1024) {
     const Index r = std::max<Index>(TILE, (bytes / (Index(sizeof(S)) * std::max<Index>(in, 1))) / TILE * TILE);
     return std::min(out, r);
   }
@@ -376,7 +384,7 @@ class Linear {
       sp_.build(x, density_);
       sparse_forward(y);
     } else {
-      y.noalias() = w_ * x;
+      detail::parallel_product(y, w_, x);
       if (cfg_.bias) y.colwise() += b_.col(0);
     }
   }
@@ -391,12 +399,12 @@ class Linear {
     if (sparse_ && sp_.cols == in.columns() && sp_.rows == in_) {
       sparse_weight_grad(g);
     } else {
-      gw_.noalias() += g * in.values().transpose();
+      detail::parallel_product(gw_, g, in.values().transpose(), true);
     }
     if (cfg_.bias) gb_.col(0) += g.rowwise().sum();
     if (grad_in) {
       grad_in->resize(in_, in.batch(), in.steps());
-      grad_in->values().noalias() = w_.transpose() * g;
+      detail::parallel_product(grad_in->values(), w_.transpose(), g);
     }
   }
 
