@@ -43,57 +43,63 @@ def main():
     for (impl, cfg, mode) in runs:
         if (cfg, mode) not in configs:
             configs.append((cfg, mode))
-    impls = sorted({k[0] for k in runs if k[0] != "spikelab"})
+    ours = sorted({k[0] for k in runs if k[0].startswith("spikelab")})
+    impls = sorted({k[0] for k in runs if not k[0].startswith("spikelab")})
     ref = "torch-loop" if "torch-loop" in impls else (impls[0] if impls else None)
-    hdr = "%-7s %-5s %9s" % ("config", "mode", "spikelab")
+    others = [i for i in impls if i != ref]
+    med = lambda e: statistics.median(e["times"])
+    hdr = "%-7s %-5s %-14s %9s" % ("config", "mode", "impl", "ms")
     for i in impls:
-        hdr += " %11s" % i
-    hdr += " %8s" % ("ratio" if ref else "")
-    for i in impls:
-        if i != ref:
-            hdr += " %8s" % ("r:" + i.split("-")[-1])
-    hdr += " %8s %9s %8s %8s %7s %7s %7s" % ("fl@333", "fl@peak", "r:fl333", "r:flpk", "spk MiB", "ref MiB", "r:mem")
+        hdr += " %11s" % (i + " ms")
+    hdr += " %7s" % "ratio"
+    for i in others:
+        hdr += " %8s" % ("r:" + i.split("-")[-1])
+    hdr += " %8s %8s %7s %7s %8s %8s %7s" % ("fl333 ms", "flpk ms", "r:fl333", "r:flpk", "spk MiB", "ref MiB", "r:mem")
     print(hdr)
-    print("%-7s %-5s %9s%s %8s" % ("", "", "ms", " %11s" % "ms" * len(impls), "spk/ref") +
-          "%s %8s %9s" % (" %8s" % "" * (len(impls) - 1), "ms", "ms"))
     summary = []
     for cfg, mode in configs:
-        s = runs.get(("spikelab", cfg, mode))
-        if s is None:
-            continue
-        med = statistics.median(s["times"])
-        line = "%-7s %-5s %9.2f" % (cfg, mode, med)
-        row = dict(config=cfg, mode=mode, spikelab_ms=med, spikelab_min=min(s["times"]), spikelab_max=max(s["times"]),
-                   spikelab_step_mib=max(s["step"]), spikelab_peak_mib=max(s["peak"]), flops=s["flops"],
-                   densities=s["density"])
-        for i in impls:
-            e = runs.get((i, cfg, mode))
-            line += " %11.2f" % statistics.median(e["times"]) if e else " %11s" % "-"
-            if e:
-                row[i + "_ms"] = statistics.median(e["times"])
-                row[i + "_step_mib"] = max(e["step"])
-        r = runs.get((ref, cfg, mode)) if ref else None
-        line += " %8.3f" % (med / statistics.median(r["times"])) if r else " %8s" % "-"
-        for i in impls:
-            if i != ref:
+        for our in ours:
+            s = runs.get((our, cfg, mode))
+            if s is None:
+                continue
+            m = med(s)
+            line = "%-7s %-5s %-14s %9.2f" % (cfg, mode, our, m)
+            row = dict(impl=our, config=cfg, mode=mode, ms=m, min=min(s["times"]), max=max(s["times"]),
+                       step_mib=max(s["step"]), peak_mib=max(s["peak"]), flops=s["flops"], densities=s["density"])
+            for i in impls:
                 e = runs.get((i, cfg, mode))
-                line += " %8.3f" % (med / statistics.median(e["times"])) if e else " %8s" % "-"
-        f333 = s["flops"] / 333e9 * 1e3
-        fpk = s["flops"] / (peak * 1e9) * 1e3 if peak else float("nan")
-        line += " %8.2f %9.2f %8.3f %8.3f" % (f333, fpk, med / f333, med / fpk if peak else float("nan"))
-        row.update(floor333_ms=f333, floor_peak_ms=fpk, gemm_peak_gflops=peak)
-        if r and mode not in ("fwd", "bwd"):
-            line += " %7.1f %7.1f %7.3f" % (max(s["step"]), max(r["step"]), max(s["step"]) / max(r["step"]))
-        print(line)
-        if cfg in ISSUE_FASTEST_PYTHON and mode == "train":
-            row["vs_issue_fastest_python"] = med / ISSUE_FASTEST_PYTHON[cfg]
-        summary.append(row)
-    print("ratio = spikelab / %s (same run); r:fl333, r:flpk = spikelab / dense floor at 333 GFLOP/s and at the"
-          " measured GEMM peak;\nspk/ref MiB = step memory (peak RSS over the RSS before the first step)." % ref)
+                line += " %11.2f" % med(e) if e else " %11s" % "-"
+                if e:
+                    row[i + "_ms"] = med(e)
+                    row[i + "_step_mib"] = max(e["step"])
+            r = runs.get((ref, cfg, mode)) if ref else None
+            line += " %7.3f" % (m / med(r)) if r else " %7s" % "-"
+            if r:
+                row["ratio"] = m / med(r)
+            for i in others:
+                e = runs.get((i, cfg, mode))
+                line += " %8.3f" % (m / med(e)) if e else " %8s" % "-"
+                if e:
+                    row["ratio_" + i] = m / med(e)
+            f333 = s["flops"] / 333e9 * 1e3
+            fpk = s["flops"] / (peak * 1e9) * 1e3 if peak else float("nan")
+            line += " %8.2f %8.2f %7.3f %7.3f" % (f333, fpk, m / f333, m / fpk if peak else float("nan"))
+            row.update(floor333_ms=f333, floor_peak_ms=fpk, gemm_peak_gflops=peak, ratio_floor333=m / f333,
+                       ratio_floor_peak=m / fpk if peak else None)
+            if r and mode not in ("fwd", "bwd"):
+                line += " %8.1f %8.1f %7.3f" % (max(s["step"]), max(r["step"]), max(s["step"]) / max(r["step"]))
+                row["ratio_mem"] = max(s["step"]) / max(r["step"])
+            print(line)
+            if cfg in ISSUE_FASTEST_PYTHON and mode == "train":
+                row["vs_issue_fastest_python"] = m / ISSUE_FASTEST_PYTHON[cfg]
+            summary.append(row)
+    print("ratio, r:* = spikelab / PyTorch (%s unless named; same run); r:fl333, r:flpk = spikelab / dense floor at"
+          " 333 GFLOP/s and at the\nmeasured GEMM peak (%.1f GFLOP/s); spk/ref MiB = step memory (peak RSS during the"
+          " steps over the RSS before them)." % (ref, peak))
     for row in summary:
         if "vs_issue_fastest_python" in row:
-            print("%-7s train: %.2f ms = %.1fx faster than the issue's fastest Python framework (%.0f ms)" % (
-                row["config"], row["spikelab_ms"], 1.0 / row["vs_issue_fastest_python"],
+            print("%-7s train (%s): %.2f ms = %.1fx faster than the issue's fastest Python framework (%.0f ms)" % (
+                row["config"], row["impl"], row["ms"], 1.0 / row["vs_issue_fastest_python"],
                 ISSUE_FASTEST_PYTHON[row["config"]]))
     if a.json:
         json.dump(dict(gemm_peaks=peaks, rows=summary), open(a.json, "w"), indent=1)

@@ -327,7 +327,8 @@ def main():
         extra["gemm_peak_gflops"] = gemm_peak(a.threads)
         extra["gemm_impl"] = "torch.matmul"
         print("torch.matmul sgemm peak, %d threads: %.1f GFLOP/s" % (a.threads, extra["gemm_peak_gflops"]))
-    print_table(results)
+    if results:
+        print_table(results)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(dict(results=results, **extra), f, indent=1)

@@ -8,7 +8,8 @@
 #   ROUNDS=3 CONFIGS=SHD,NMNIST,ON512 THREADS=2 benchmarks/run.sh
 #
 # Environment: BUILD_DIR (default build/bench), OUT (default $BUILD_DIR/results), REPS, WARMUP,
-# VARIANTS (PyTorch variants, default loop,layer), CMAKE_ARGS (extra configure options).
+# VARIANTS (PyTorch variants, default loop,layer), BLAS (1: also measure the SPIKELAB_USE_BLAS
+# build, default 1 when OpenBLAS is installed), CMAKE_ARGS (extra configure options).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build/bench}
@@ -30,10 +31,23 @@ if ! ldconfig -p | grep -q "libopenblas"; then
   echo "warning: OpenBLAS is not installed; PyTorch will use the reference BLAS (scripts/install-deps.sh --bench)" >&2
 fi
 
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSPIKELAB_BUILD_TESTS=OFF -DSPIKELAB_BUILD_EXAMPLES=OFF \
-  -DSPIKELAB_BUILD_BENCHMARKS=ON ${CMAKE_ARGS:-} >/dev/null
-cmake --build "$BUILD_DIR" --target spikelab_bench -j2 >/dev/null
+if [[ -z "${BLAS:-}" ]]; then
+  if ldconfig -p | grep -q "libopenblas.so "; then BLAS=1; else BLAS=0; fi
+fi
+configure() {  # configure <dir> <extra options...>
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DSPIKELAB_BUILD_TESTS=OFF -DSPIKELAB_BUILD_EXAMPLES=OFF \
+    -DSPIKELAB_BUILD_BENCHMARKS=ON "$@" ${CMAKE_ARGS:-} >/dev/null
+  cmake --build "$dir" --target spikelab_bench -j2 >/dev/null
+}
+configure "$BUILD_DIR"
 BENCH="$BUILD_DIR/benchmarks/spikelab-bench"
+BENCHES=("$BENCH")
+if [[ "$BLAS" == 1 ]]; then
+  configure "$BUILD_DIR-blas" -DSPIKELAB_USE_BLAS=ON
+  BENCHES+=("$BUILD_DIR-blas/benchmarks/spikelab-bench")
+fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
@@ -46,15 +60,23 @@ echo "== same network, same numbers (one step, T = 20)"
 "$PY" benchmarks/reference_torch.py --verify "$OUT/verify" --threads "$THREADS"
 
 echo "== GEMM peak (2048^2 and 1024^2 sgemm, best of 1 s each)"
-"$BENCH" --configs "" --gemm-peak --threads "$THREADS" --json "$OUT/gemm-eigen.json" | grep -i peak
-"$PY" benchmarks/reference_torch.py --configs "" --gemm-peak --threads "$THREADS" --json "$OUT/gemm-torch.json" | grep -i peak
+i=0
+for b in "${BENCHES[@]}"; do
+  "$b" --configs "" --gemm-peak --threads "$THREADS" --json "$OUT/gemm-spikelab$i.json" | grep "sgemm peak"
+  i=$((i + 1))
+done
+"$PY" benchmarks/reference_torch.py --configs "" --gemm-peak --threads "$THREADS" --json "$OUT/gemm-torch.json" | grep "sgemm peak"
 
 echo "== measuring (${ROUNDS} round(s), interleaved)"
 for round in $(seq "$ROUNDS"); do
   for cfg in ${CONFIGS//,/ }; do
     echo "   round $round: $cfg (load $(cut -d' ' -f1 /proc/loadavg))"
-    "$BENCH" --configs "$cfg" --reps "$REPS" --warmup "$WARMUP" --threads "$THREADS" \
-      --json "$OUT/spikelab-$cfg-$round.json" >"$OUT/spikelab-$cfg-$round.txt"
+    i=0
+    for b in "${BENCHES[@]}"; do
+      "$b" --configs "$cfg" --reps "$REPS" --warmup "$WARMUP" --threads "$THREADS" \
+        --json "$OUT/spikelab$i-$cfg-$round.json" >"$OUT/spikelab$i-$cfg-$round.txt"
+      i=$((i + 1))
+    done
     "$PY" benchmarks/reference_torch.py --configs "$cfg" --variants "$VARIANTS" --reps "$REPS" --warmup "$WARMUP" \
       --threads "$THREADS" --json "$OUT/torch-$cfg-$round.json" >"$OUT/torch-$cfg-$round.txt"
   done
@@ -62,9 +84,9 @@ done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== spikelab"
-cat "$OUT"/spikelab-*-1.txt | awk 'NR == 1 || !/^config/'
+cat "$OUT"/spikelab*-1.txt | awk 'NR == 1 || !/^config/'
 echo "== PyTorch"
 cat "$OUT"/torch-*-1.txt | awk 'NR == 1 || !/^config/'
 echo "== side by side (all rounds pooled)"
-"$PY" benchmarks/compare.py "$OUT"/gemm-*.json "$OUT"/spikelab-*.json "$OUT"/torch-*.json --json "$OUT/summary.json"
+"$PY" benchmarks/compare.py "$OUT"/gemm-*.json "$OUT"/spikelab?-*.json "$OUT"/torch-*.json --json "$OUT/summary.json"
 echo "results: $OUT"

@@ -46,13 +46,17 @@ inline int num_threads() {
 
 namespace detail {
 
+/// Work (in rough operation counts) below which a loop runs on one thread: about 50 us, more
+/// than waking and joining a thread team costs when the cores are shared.
+inline constexpr double parallel_min_cost = 1.0e5;
+
 /// Calls f(begin, end) on contiguous chunks of [0, n), in parallel when OpenMP is on and
 /// the work (n * cost_per_item) is large enough to pay for a thread team.
 template <class F>
 void parallel_ranges(Index n, double cost_per_item, F&& f) {
 #ifdef _OPENMP
   const int threads = omp_get_max_threads();
-  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > 20000.0 && !omp_in_parallel()) {
+  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > parallel_min_cost && !omp_in_parallel()) {
     const int chunks = static_cast<int>(std::min<Index>(threads, n));
 #pragma omp parallel for schedule(static) num_threads(chunks)
     for (int c = 0; c < chunks; ++c) {
@@ -76,7 +80,7 @@ template <class F>
 void parallel_chunks(Index n, double cost_per_item, F&& f) {
 #ifdef _OPENMP
   const int threads = omp_get_max_threads();
-  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > 20000.0 && !omp_in_parallel()) {
+  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > parallel_min_cost && !omp_in_parallel()) {
     const int chunks = static_cast<int>(std::min<Index>(threads, n));
 #pragma omp parallel for schedule(static) num_threads(chunks)
     for (int c = 0; c < chunks; ++c) f(c, n * c / chunks, n * (c + 1) / chunks);

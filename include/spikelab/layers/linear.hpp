@@ -53,8 +53,11 @@ struct LinearConfig {
   Init init = Init::uniform_fan_in;
   double init_scale = 1.0;
   SparseMode sparse = SparseMode::automatic;
-  /// Automatic mode uses the sparse path when the estimated input density is below this.
-  double sparse_density = 0.12;
+  /// Automatic mode uses the sparse path when the estimated input density is below this,
+  /// scaled by min(1, outputs / 64) (the dense product is cheap for few outputs). Measured
+  /// break-even densities with 1 thread, forward + weight gradient (BENCHMARKS.md):
+  /// 2312->512 0.32, 700->256 0.45, 256->256 0.5, 256->20 0.13.
+  double sparse_density = 0.25;
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(bias), CEREAL_NVP(init), CEREAL_NVP(init_scale), CEREAL_NVP(sparse), CEREAL_NVP(sparse_density));
@@ -255,22 +258,30 @@ struct SparseKernels {
     }
   }
 
+  /// Rows of one register tile of scatter (no dependency chain: four packets suffice).
+#ifdef SPIKELAB_SPARSE_NPS
+  static constexpr int NPS = SPIKELAB_SPARSE_NPS;
+#else
+  static constexpr int NPS = 4;
+#endif
+  static constexpr Index TILE_S = NPS * PS;
+
   /// W(r0 + ., j) += val * g[0, len) for every entry (j, val); `w` = W.data() + r0.
   template <bool Binary>
   static void scatter(S* w, Index ldw, const std::int32_t* idx, const S* val, std::int64_t k0, std::int64_t k1,
                       const S* g, Index len) {
     using namespace Eigen::internal;
     Index r = 0;
-    for (; r + TILE <= len; r += TILE) {
-      P gt[NP];
-      for (int q = 0; q < NP; ++q) gt[q] = ploadu<P>(g + r + q * PS);
+    for (; r + TILE_S <= len; r += TILE_S) {
+      P gt[NPS];
+      for (int q = 0; q < NPS; ++q) gt[q] = ploadu<P>(g + r + q * PS);
       for (std::int64_t k = k0; k < k1; ++k) {
         S* w0 = w + Index(idx[k]) * ldw + r;
         if constexpr (Binary) {
-          for (int q = 0; q < NP; ++q) pstoreu(w0 + q * PS, padd(ploadu<P>(w0 + q * PS), gt[q]));
+          for (int q = 0; q < NPS; ++q) pstoreu(w0 + q * PS, padd(ploadu<P>(w0 + q * PS), gt[q]));
         } else {
           const P v = pset1<P>(val[k]);
-          for (int q = 0; q < NP; ++q) pstoreu(w0 + q * PS, pmadd(v, gt[q], ploadu<P>(w0 + q * PS)));
+          for (int q = 0; q < NPS; ++q) pstoreu(w0 + q * PS, pmadd(v, gt[q], ploadu<P>(w0 + q * PS)));
         }
       }
     }
@@ -293,8 +304,8 @@ struct SparseKernels {
 #ifndef SPIKELAB_SPARSE_BLOCK_KB
 #define SPIKELAB_SPARSE_BLOCK_KB 512
 #endif
-  static Index block_rows(Index out, Index in, Index bytes = Index(SPIKELAB_SPARSE_BLOCK_KB) * 1024) {
-    const Index r = std::max<Index>(TILE, (bytes / (Index(sizeof(S)) * std::max<Index>(in, 1))) / TILE * TILE);
+  static Index block_rows(Index out, Index in, Index tile = TILE, Index bytes = Index(SPIKELAB_SPARSE_BLOCK_KB) * 1024) {
+    const Index r = std::max<Index>(tile, (bytes / (Index(sizeof(S)) * std::max<Index>(in, 1))) / tile * tile);
     return std::min(out, r);
   }
 };
@@ -434,7 +445,7 @@ class Linear {
       case SparseMode::automatic: break;
     }
     density_ = detail::SparseColumns<S>::estimate_density(x);
-    return density_ < cfg_.sparse_density;
+    return density_ < cfg_.sparse_density * std::min(1.0, double(out_) / 64.0);
   }
 
   // y = W X + b from the column index of X: columns in parallel, rows in blocks that keep a
@@ -467,17 +478,16 @@ class Linear {
   // dW += G X^T from the column index of X: each thread owns a range of rows of dW.
   void sparse_weight_grad(const Matrix<S>& g) {
     using K = detail::SparseKernels<S>;
-    const Index C = sp_.cols, tiles = (out_ + K::TILE - 1) / K::TILE;
+    const Index C = sp_.cols, tiles = (out_ + K::TILE_S - 1) / K::TILE_S;
     const bool bin = sp_.binary();
     S* gw = gw_.data();
     const std::int32_t* idx = sp_.row.data();
     const S* val = bin ? nullptr : sp_.value.data();
-    detail::parallel_ranges(tiles, double(sp_.nnz()) * double(K::TILE) / double(std::max<Index>(C, 1)) * double(C) /
-                                       double(std::max<Index>(tiles, 1)) + 1.0,
+    detail::parallel_ranges(tiles, double(sp_.nnz()) * double(K::TILE_S) / double(std::max<Index>(tiles, 1)) + 1.0,
                             [&](Index t0, Index t1) {
-                              const Index r0 = t0 * K::TILE, r1 = std::min(out_, t1 * K::TILE), len = r1 - r0;
+                              const Index r0 = t0 * K::TILE_S, r1 = std::min(out_, t1 * K::TILE_S), len = r1 - r0;
                               if (len <= 0) return;
-                              const Index block = K::block_rows(len, in_);
+                              const Index block = K::block_rows(len, in_, K::TILE_S);
                               for (Index b0 = r0; b0 < r1; b0 += block) {
                                 const Index bl = std::min(block, r1 - b0);
                                 for (Index c = 0; c < C; ++c) {
