@@ -27,8 +27,15 @@
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
 
+#include <spikelab/layers/batch_norm.hpp>
 #include <spikelab/layers/concepts.hpp>
+#include <spikelab/layers/conv2d.hpp>
+#include <spikelab/layers/dropout.hpp>
+#include <spikelab/layers/flatten.hpp>
+#include <spikelab/layers/image_shape.hpp>
 #include <spikelab/layers/linear.hpp>
+#include <spikelab/layers/pooling.hpp>
+#include <spikelab/layers/temporal_conv.hpp>
 
 #include <spikelab/networks/sequential.hpp>
 
@@ -49,6 +56,7 @@
 #include <spikelab/data/image_dataset.hpp>
 #include <spikelab/data/image_source.hpp>
 #include <spikelab/data/mts_xor.hpp>
+#include <spikelab/data/data.hpp>  // event data: readers, transforms, loader (SHD/SSC with spikelab::hdf5)
 
 #include <spikelab/metrics/tally.hpp>
 

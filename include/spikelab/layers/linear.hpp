@@ -106,7 +106,7 @@ inline std::uint32_t nonzero_mask16(const S* p, int count, bool* nonbinary) noex
 template <Scalar S>
 struct SparseColumns {
   std::vector<std::int64_t> start;  // size cols+1
-  std::vector<std::int32_t> row;    // capacity kept; entries [0, nnz()) are valid
+  std::vector<std::int32_t> row;    // size nnz (capacity kept between builds)
   std::vector<S> value;             // empty when binary
   Index rows = 0, cols = 0;
   bool binary() const noexcept { return value.empty(); }
@@ -175,6 +175,7 @@ struct SparseColumns {
       bin = bin && !nonbinary_[std::size_t(k)];
     }
     start[std::size_t(cols)] = total;
+    row.resize(std::size_t(total));  // keeps its capacity for the next build
     value.clear();
     if (!bin) {
       value.resize(std::size_t(total));

@@ -357,6 +357,9 @@ class LifType {
       }
   }
 
+  /// Spikes of the last step of `st`.
+  const Matrix<S>& output(const State& st) const noexcept { return st.s; }
+
   /// Membrane potentials of the last training forward pass (n x batch*T). Feed-forward layers
   /// do not keep them (BPTT recomputes them); they are recomputed here on first call from that
   /// pass's input, which must still be alive and unchanged. Empty if there was no such pass.
