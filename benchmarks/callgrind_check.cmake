@@ -11,13 +11,14 @@ if(NOT DEFINED TOLERANCE)
 endif()
 set(_cases "TINY train" "TINY infer" "TINYON train")
 set(_failed FALSE)
+get_filename_component(_dir "${BENCH}" DIRECTORY)
 set(_new "# Instructions per timed step run of spikelab-bench-valgrind (x86-64-v3 build), 2 steps after 1 warm-up,\n")
 string(APPEND _new "# 1 thread; checked by benchmarks/callgrind_check.cmake (ctest benchmarks.instruction_budget).\n")
 foreach(_case IN LISTS _cases)
   separate_arguments(_args UNIX_COMMAND "${_case}")
   list(GET _args 0 _cfg)
   list(GET _args 1 _mode)
-  set(_out "${CMAKE_CURRENT_BINARY_DIR}/callgrind.${_cfg}.${_mode}.out")
+  set(_out "${_dir}/callgrind.${_cfg}.${_mode}.out")
   execute_process(
     COMMAND ${VALGRIND} --tool=callgrind --collect-atstart=no --callgrind-out-file=${_out}
             ${BENCH} --child ${_cfg} ${_mode} --reps 2 --warmup 1 --threads 1 --callgrind
