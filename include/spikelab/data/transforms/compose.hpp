@@ -1,7 +1,7 @@
 /**
  * @file data/transforms/compose.hpp
  * @brief Transform concepts and Compose<Ts...>: a whole preprocessing / augmentation pipeline
- *        as one type, applied stage by stage with no virtual calls and no std::function.
+ *        as one type, applied stage by stage with no run-time dispatch and no std::function.
  *
  * A transform is a const callable taking the current value and an Rng& (which it may ignore):
  *  - an **in-place** stage returns void: `t(EventSample& s, Rng& rng)` (Downsample, Crop,
