@@ -25,11 +25,15 @@
 
 #include <spikelab/neurons/concepts.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
+#include <spikelab/neurons/glm.hpp>
+#include <spikelab/neurons/kernels.hpp>
 #include <spikelab/neurons/lif.hpp>
+#include <spikelab/neurons/wta.hpp>
 
 #include <spikelab/layers/concepts.hpp>
 #include <spikelab/layers/linear.hpp>
 
+#include <spikelab/networks/probabilistic_snn.hpp>
 #include <spikelab/networks/sequential.hpp>
 
 #include <spikelab/losses/cross_entropy.hpp>
@@ -37,6 +41,10 @@
 
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/learning/concepts.hpp>
+#include <spikelab/learning/gem.hpp>
+#include <spikelab/learning/multi_sample.hpp>
+#include <spikelab/learning/three_factor.hpp>
+#include <spikelab/learning/vowel.hpp>
 
 #include <spikelab/optimizers/optimizer.hpp>
 
@@ -50,6 +58,8 @@
 #include <spikelab/data/image_source.hpp>
 #include <spikelab/data/mts_xor.hpp>
 
+#include <spikelab/metrics/calibration.hpp>
+#include <spikelab/metrics/classification.hpp>
 #include <spikelab/metrics/tally.hpp>
 
 #endif
