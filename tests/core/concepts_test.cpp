@@ -41,6 +41,7 @@ struct Neuron : Layer {
   struct State { Matrix<float> v; };
   State make_state(Index b) const { return {Matrix<float>::Zero(1, b)}; }
   void step(State& st, const ConstMatrixRef<float>& x) { st.v = x; }
+  const Matrix<float>& output(const State& st) const { return st.v; }
 };
 
 struct LossFn {

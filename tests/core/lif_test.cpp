@@ -1,4 +1,5 @@
 // LIF neurons against hand-computed trajectories.
+#include <spikelab/neurons/concepts.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
 
@@ -88,6 +89,11 @@ TEST_CASE("Step-by-step simulation with explicit state equals the whole-sequence
     REQUIRE(st.s == Matrix<double>(s.slot(t)));
   }
   CHECK(s.values().sum() > 0);  // it did spike
+  CHECK(run_stepwise(lif, x).values() == s.values());
+  LeakyIntegratorType<double, Train::per_neuron> li(5, {.beta = 0.7, .normalize = true});
+  TimeSeries<double> v;
+  li.forward(x, v, ForwardContext::eval());
+  CHECK((run_stepwise(li, x).values() - v.values()).cwiseAbs().maxCoeff() < 1e-14);
 }
 
 TEST_CASE("The recurrent projection adds V s_{t-1} to the input", "[lif]") {

@@ -128,14 +128,17 @@ TEST_CASE("A NaN in training throws NumericError naming the layer", "[training][
 
 TEST_CASE("MTS-XOR: a recurrent SNN learns the per-step XOR", "[training][mts_xor]") {
   Rng rng(2);
-  using Net = Sequential<Linear<float>, RecurrentLif<float>, Linear<float>, LeakyIntegrator<float>>;
-  Net net{Linear<float>(40, 32, rng), RecurrentLif<float>(32, rng, {.beta = 0.95, .threshold = 1.0}),
-          Linear<float>(32, 2, rng), LeakyIntegrator<float>(2, {.beta = 0.8})};
-  MtsXorSource<float> train(1024, 64, 1), test(256, 128, 99, false);
-  Trainer trainer(net, Bptt<StepCrossEntropy>{}, Optimizer<float, Adam>({.lr = 1e-2}));
+  using Net = Sequential<Linear<float>, RecurrentLif<float>, Linear<float>, RecurrentLif<float>, Linear<float>,
+                         LeakyIntegrator<float>>;
+  const LifConfig lif{.beta = 0.95, .threshold = 1.0};
+  Net net{Linear<float>(40, 48, rng), RecurrentLif<float>(48, rng, lif, {5.0}), Linear<float>(48, 48, rng),
+          RecurrentLif<float>(48, rng, lif, {5.0}),          Linear<float>(48, 2, rng),
+          LeakyIntegrator<float>(2, {.beta = 0.8})};
+  MtsXorSource<float> train(2048, 64, 1), test(512, 256, 99, false);
+  Trainer trainer(net, Bptt<StepCrossEntropy>{}, Optimizer<float, Adam>({.lr = 5e-3, .clip_norm = 5.0}));
   const auto before = trainer.evaluate(test);
-  const FitResult r = trainer.fit(train, test, 6);
+  const FitResult r = trainer.fit(train, test, 3);
   INFO("coding-window accuracy before " << before.accuracy << " after " << r.val_accuracy);
-  CHECK(r.val_accuracy > before.accuracy + 0.15);
-  CHECK(r.val_accuracy > 0.7);
+  CHECK(before.accuracy < 0.6);
+  CHECK(r.val_accuracy > 0.8);  // chance is 0.5; spikelab-train --task mts-xor reaches > 95 % with more data
 }

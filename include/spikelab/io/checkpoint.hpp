@@ -180,4 +180,6 @@ void load_checkpoint(const std::filesystem::path& path, Net& net) {
 
 }  // namespace spikelab
 
+CEREAL_CLASS_VERSION(spikelab::CheckpointHeader, 1)
+
 #endif

@@ -5,13 +5,16 @@
  *
  * Requirements on N (besides Layer): a nested `State` type; `n.make_state(batch)` returns
  * the zero state for `batch` samples; `n.step(state, x)` advances it by one step with input
- * x (neurons x batch). The sequence forward pass always starts from the zero state, so no
- * state is ever hidden inside the layer.
+ * x (neurons x batch); `n.output(state)` is the layer's output at that step (spikes, or the
+ * membrane of a readout). The sequence forward pass always starts from the zero state, so no
+ * state is ever hidden inside the layer; run_stepwise() gives the same result step by step.
  */
 #ifndef SPIKELAB_NEURONS_CONCEPTS_HPP
 #define SPIKELAB_NEURONS_CONCEPTS_HPP
 
 #include <spikelab/layers/concepts.hpp>
+
+#include <utility>
 
 namespace spikelab {
 
@@ -21,7 +24,22 @@ concept NeuronModel = Layer<N> && requires(N& n, const N& cn, typename N::State&
   typename N::State;
   { cn.make_state(Index{1}) } -> std::same_as<typename N::State>;
   n.step(st, x);
+  { cn.output(std::as_const(st)) } -> std::convertible_to<const Matrix<typename N::scalar_type>&>;
 };
+
+/// Simulates `neuron` one step at a time from its zero state over every step of `in`
+/// (streaming inference with explicit state); the result equals the layer's forward().
+template <NeuronModel N>
+TimeSeries<typename N::scalar_type> run_stepwise(N& neuron, const TimeSeries<typename N::scalar_type>& in) {
+  using S = typename N::scalar_type;
+  TimeSeries<S> out(neuron.output_size(), in.batch(), in.steps());
+  auto st = neuron.make_state(in.batch());
+  for (Index t = 0; t < in.steps(); ++t) {
+    neuron.step(st, in.slot(t));
+    out.slot(t) = neuron.output(st);
+  }
+  return out;
+}
 
 }  // namespace spikelab
 

@@ -128,6 +128,8 @@ class LeakyIntegratorType {
     Matrix<S> v;
   };
   State make_state(Index batch) const { return {Matrix<S>::Zero(n_, batch)}; }
+  /// The readout's output at the last step of `st`: its membrane.
+  const Matrix<S>& output(const State& st) const noexcept { return st.v; }
   /// Advances `st` by one step with input x (neurons x batch).
   void step(State& st, const ConstMatrixRef<S>& x) {
     if (x.rows() != n_ || x.cols() != st.v.cols()) throw ShapeError(signature() + "::step: input does not match the state");

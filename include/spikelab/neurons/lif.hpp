@@ -330,6 +330,9 @@ class LifType {
       }
   }
 
+  /// Spikes of the last step of `st`.
+  const Matrix<S>& output(const State& st) const noexcept { return st.s; }
+
   /// Membrane potentials of the last training forward pass (n x batch*T).
   const TimeSeries<S>& membrane() const noexcept { return v_; }
 

@@ -14,6 +14,7 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/parameter.hpp>
 #include <spikelab/io/eigen.hpp>
+#include <spikelab/io/versioning.hpp>
 
 #include <cereal/cereal.hpp>
 
@@ -140,5 +141,7 @@ class NeuronParameter {
 };
 
 }  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((class S), (spikelab::NeuronParameter<S>), 1)
 
 #endif

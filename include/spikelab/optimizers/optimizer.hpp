@@ -17,6 +17,7 @@
 
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/parameter.hpp>
+#include <spikelab/io/versioning.hpp>
 #include <spikelab/optimizers/schedule.hpp>
 #include <spikelab/optimizers/update.hpp>
 
@@ -153,5 +154,8 @@ class Optimizer {
 };
 
 }  // namespace spikelab
+
+CEREAL_CLASS_VERSION(spikelab::OptimizerConfig, 1)
+SPIKELAB_CLASS_VERSION((class S, class U, class Sch), (spikelab::Optimizer<S, U, Sch>), 1)
 
 #endif

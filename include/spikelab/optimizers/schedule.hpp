@@ -75,4 +75,9 @@ static_assert(Schedule<ConstantLr> && Schedule<StepLr> && Schedule<ExponentialLr
 
 }  // namespace spikelab
 
+CEREAL_CLASS_VERSION(spikelab::ConstantLr, 1)
+CEREAL_CLASS_VERSION(spikelab::StepLr, 1)
+CEREAL_CLASS_VERSION(spikelab::ExponentialLr, 1)
+CEREAL_CLASS_VERSION(spikelab::CosineLr, 1)
+
 #endif

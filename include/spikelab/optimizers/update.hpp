@@ -21,6 +21,7 @@
 
 #include <spikelab/core/types.hpp>
 #include <spikelab/io/eigen.hpp>
+#include <spikelab/io/versioning.hpp>
 
 #include <cereal/cereal.hpp>
 
@@ -41,6 +42,23 @@ concept UpdatePolicy = Scalar<S> && requires(const U& u, typename U::template St
   { U::name() } -> std::convertible_to<std::string>;
 };
 
+/// Per-parameter state of Sgd: the momentum buffer.
+template <Scalar S>
+struct SgdState {
+  Matrix<S> velocity;
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(velocity)); }
+};
+
+/// Per-parameter state of Adam / AdamW: first and second moments, running max (AMSGrad), step.
+template <Scalar S>
+struct AdamState {
+  Matrix<S> m, v, vmax;
+  std::int64_t t = 0;
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(m), CEREAL_NVP(v), CEREAL_NVP(vmax), CEREAL_NVP(t)); }
+};
+
 struct Sgd {
   double momentum = 0.0;
   bool nesterov = false;
@@ -48,11 +66,7 @@ struct Sgd {
 
   static std::string name() { return "Sgd"; }
   template <Scalar S>
-  struct State {
-    Matrix<S> velocity;
-    template <class Ar>
-    void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(velocity)); }
-  };
+  using State = SgdState<S>;
   template <Scalar S>
   State<S> make_state(Index r, Index c) const {
     State<S> s;
@@ -98,12 +112,7 @@ struct AdamType {
 
   static std::string name() { return Decoupled ? "AdamW" : "Adam"; }
   template <Scalar S>
-  struct State {
-    Matrix<S> m, v, vmax;
-    std::int64_t t = 0;
-    template <class Ar>
-    void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(m), CEREAL_NVP(v), CEREAL_NVP(vmax), CEREAL_NVP(t)); }
-  };
+  using State = AdamState<S>;
   template <Scalar S>
   State<S> make_state(Index r, Index c) const {
     State<S> s;
@@ -150,5 +159,10 @@ using AdamW = AdamType<true>;
 static_assert(UpdatePolicy<Sgd, float> && UpdatePolicy<Adam, double> && UpdatePolicy<AdamW, float>);
 
 }  // namespace spikelab
+
+CEREAL_CLASS_VERSION(spikelab::Sgd, 1)
+SPIKELAB_CLASS_VERSION((bool D), (spikelab::AdamType<D>), 1)
+SPIKELAB_CLASS_VERSION((class S), (spikelab::SgdState<S>), 1)
+SPIKELAB_CLASS_VERSION((class S), (spikelab::AdamState<S>), 1)
 
 #endif

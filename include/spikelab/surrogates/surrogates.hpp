@@ -16,6 +16,7 @@
 #ifndef SPIKELAB_SURROGATES_SURROGATES_HPP
 #define SPIKELAB_SURROGATES_SURROGATES_HPP
 
+#include <spikelab/io/versioning.hpp>
 #include <spikelab/surrogates/concepts.hpp>
 
 #include <cereal/cereal.hpp>
@@ -167,5 +168,13 @@ static_assert(SurrogateGradient<Exponential>);
 static_assert(SurrogateGradient<SmoothTwin<FastSigmoid>>);
 
 }  // namespace spikelab
+
+CEREAL_CLASS_VERSION(spikelab::FastSigmoid, 1)
+CEREAL_CLASS_VERSION(spikelab::Arctan, 1)
+CEREAL_CLASS_VERSION(spikelab::Sigmoid, 1)
+CEREAL_CLASS_VERSION(spikelab::Triangle, 1)
+CEREAL_CLASS_VERSION(spikelab::Boxcar, 1)
+CEREAL_CLASS_VERSION(spikelab::Exponential, 1)
+SPIKELAB_CLASS_VERSION((class G), (spikelab::SmoothTwin<G>), 1)
 
 #endif

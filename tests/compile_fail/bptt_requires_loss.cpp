@@ -1,4 +1,4 @@
-// A Trainer's rule must be a learning rule for the network: Bptt with something that is not
+// Bptt needs a Loss: a Trainer with Bptt over something that is not
 // a Loss is refused at compile time.
 #include <spikelab/spikelab.hpp>
 
