@@ -252,6 +252,11 @@ TEST_CASE("The topology has no output-to-hidden, no self and no disabled recurre
   CHECK(ff.weight().block(0, 4 * C * Ka, 3 * C, 3 * C * Ka).isZero());
   CHECK(ff.weight().block(3 * C, 7 * C * Ka, 2 * C, 2 * C * Ka).isZero());
   CHECK(ff.parameter_count() == (3 * 4 + 2 * 7) * C * C * Ka + 5 * C + 5 * C);
+  cfg.output_feedback = false;
+  WtaSnn<double, 2> nofb(cfg, rng);
+  CHECK(nofb.feedback_weight().bottomRows(2 * C).isZero());
+  CHECK(nofb.feedback_weight().topRows(3 * C).cwiseAbs().minCoeff() > 0);
+  CHECK(nofb.parameter_count() == ff.parameter_count() - 2 * C);
 }
 
 TEST_CASE("Analytic grad log p of a GLM network matches finite differences", "[probabilistic][gradient]") {
@@ -281,6 +286,32 @@ TEST_CASE("Analytic grad log p of a WTA network matches finite differences", "[p
   Rng rng(2);
   WtaSnn<double, 3> net(cfg, rng);
   check_log_prob_gradient(net, 3, 2, 2, 31);
+}
+
+TEST_CASE("Planar and interleaved input layouts give the same network on permuted data", "[probabilistic][network]") {
+  ProbabilisticSnnConfig cfg;
+  cfg.inputs = 4;
+  cfg.hidden = 2;
+  cfg.outputs = 2;
+  Rng rng(6);
+  WtaSnn<double, 3> planar(cfg, rng);
+  cfg.input_layout = InputLayout::interleaved;
+  WtaSnn<double, 3> inter(cfg, rng);
+  inter.weight() = planar.weight();
+  inter.feedback_weight() = planar.feedback_weight();
+  inter.bias() = planar.bias();
+  CHECK(planar.signature() != inter.signature());
+  TimeSeries<double> xi(12, 2, 9), xp(12, 2, 9), h(6, 2, 9), y(6, 2, 9);
+  fill_symbols(xi, 4, 3, rng, 0.5);
+  fill_symbols(h, 2, 3, rng, 0.4);
+  fill_symbols(y, 2, 3, rng, 0.4);
+  for (Index t = 0; t < 9; ++t)
+    for (Index b = 0; b < 2; ++b)
+      for (Index n = 0; n < 4; ++n)
+        for (Index c = 0; c < 3; ++c) xp(c * 4 + n, b, t) = xi(n * 3 + c, b, t);
+  const double a = planar.log_prob(xp, h, y), b = inter.log_prob(xi, h, y);
+  CHECK(a == Approx(b).epsilon(1e-13));
+  CHECK(a != Approx(planar.log_prob(xi, h, y)).epsilon(1e-6));  // the layout matters
 }
 
 TEST_CASE("Compartments share clamped inputs and outputs and sample hidden spikes independently",

@@ -11,7 +11,8 @@ namespace spikelab::test {
 
 /// A BatchSource of `n` samples: class y in [0, classes); input circuit i fires with
 /// probability `hi` when i % classes == y and `lo` otherwise; a firing circuit emits symbol
-/// (i / classes + y) % C. With `fixed`, every epoch replays the same samples.
+/// c = (i / classes + y) % C, stored at feature c * inputs + i (the planar layout of event
+/// frames). With `fixed`, every epoch replays the same samples.
 template <class S>
 struct PatternSource {
   Index n = 300, batch_size = 1, inputs = 12, classes = 3, steps = 15, symbols = 1;
@@ -39,7 +40,7 @@ struct PatternSource {
       b.labels[std::size_t(s)] = y;
       for (Index t = 0; t < steps; ++t)
         for (Index i = 0; i < inputs; ++i)
-          if (rng.uniform() < (i % classes == y ? hi : lo)) b.input(i * symbols + (i / classes + y) % symbols, s, t) = S(1);
+          if (rng.uniform() < (i % classes == y ? hi : lo)) b.input(((i / classes + y) % symbols) * inputs + i, s, t) = S(1);
     }
     pos += B;
     return true;

@@ -21,7 +21,9 @@
  *     \frac{\partial \log p}{\partial w_{i,c,j,c',k}} = (s_{i,c,t} - p_{i,c,t})(a_k * s_{j,c'})_{t-1},\quad
  *     \frac{\partial \log p}{\partial w^{fb}_{i,c,k}} = (s_{i,c,t} - p_{i,c,t})(b_k * s_{i,c})_{t-1}. \f]
  *
- * Layout. Units are (circuit, symbol) pairs, inputs first, then hidden, then outputs. The
+ * Layout. Units are (circuit, symbol) pairs, inputs first, then hidden, then outputs (the
+ * input features are read in the configured InputLayout, by default the planar layout of
+ * event frames: feature c * inputs + n). The
  * pre-synaptic feature vector of a column is phi = [(a_k * s_u)_{t-1}] indexed u*K_a + k, so
  * W is (learnable units x all units * K_a); masked entries (no connection) are kept at zero.
  * A batch of B samples with K compartments runs as M = B*K columns, column m = b*K + k:
@@ -66,6 +68,12 @@
 
 namespace spikelab {
 
+/// How the data lays out the C symbols of the input circuits (C > 1).
+enum class InputLayout : std::uint8_t {
+  planar,      ///< feature c * inputs + n: one plane per symbol, as event frames' polarity channels
+  interleaved  ///< feature n * C + c: the symbols of a circuit side by side
+};
+
 /// Sizes (in circuits) and hyperparameters of a ProbabilisticSnn.
 struct ProbabilisticSnnConfig {
   Index inputs = 0;   ///< input circuits (the data has inputs * C features)
@@ -76,13 +84,15 @@ struct ProbabilisticSnnConfig {
   double init_magnitude = 0.1;   ///< W, w_fb and biases start uniform in [-m, m] (hrjang: 0.1)
   bool hidden_recurrence = true;  ///< hidden <- hidden connections
   bool output_recurrence = true;  ///< output <- output connections
+  bool output_feedback = true;    ///< outputs' own history through the feedback kernel (w_fb rows)
   Index target_symbol = 0;        ///< symbol a target output circuit emits when clamped to a label
+  InputLayout input_layout = InputLayout::planar;  ///< symbol layout of the input features
 
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(inputs), CEREAL_NVP(hidden), CEREAL_NVP(outputs), CEREAL_NVP(feedforward), CEREAL_NVP(feedback),
        CEREAL_NVP(init_magnitude), CEREAL_NVP(hidden_recurrence), CEREAL_NVP(output_recurrence),
-       CEREAL_NVP(target_symbol));
+       CEREAL_NVP(output_feedback), CEREAL_NVP(target_symbol), CEREAL_NVP(input_layout));
   }
 };
 
@@ -155,14 +165,17 @@ class ProbabilisticSnn {
            ">(in=" + std::to_string(cfg_.inputs) + ",hidden=" + std::to_string(cfg_.hidden) +
            ",out=" + std::to_string(cfg_.outputs) + ",ff=" + cfg_.feedforward.signature() +
            ",fb=" + cfg_.feedback.signature() + (cfg_.hidden_recurrence ? ",hh" : "") +
-           (cfg_.output_recurrence ? ",yy" : "") + ")";
+           (cfg_.output_recurrence ? ",yy" : "") + (cfg_.output_feedback ? ",yfb" : "") +
+           (C > 1 ? (cfg_.input_layout == InputLayout::planar ? ",planar" : ",interleaved") : "") + ")";
   }
   const ProbabilisticSnnConfig& config() const noexcept { return cfg_; }
   Index inputs() const noexcept { return cfg_.inputs; }
   Index hidden() const noexcept { return cfg_.hidden; }
   Index outputs() const noexcept { return cfg_.outputs; }
   static constexpr Index symbols() noexcept { return C; }
-  /// Features the data must have: inputs * C (one-hot symbol per input circuit, or zeros).
+  /// Features the data must have: inputs * C, laid out as config().input_layout says. Input
+  /// circuits are clamped, so a circuit may show several symbols in one step (e.g. ON and OFF
+  /// events in the same bin).
   Index input_size() const noexcept { return nu_in_; }
   /// Learnable units (hidden then output, (circuit, symbol) pairs): rows of W.
   Index learnable_units() const noexcept { return nu_l_; }
@@ -196,7 +209,9 @@ class ProbabilisticSnn {
     f(ParamRef<S>{"bias", ParamGroup::bias, bias_, gb_});
   }
   /// Trainable scalars (W entries of absent connections are not counted).
-  Index parameter_count() const noexcept { return connections_ * ka_ + wfb_.size() + bias_.size(); }
+  Index parameter_count() const noexcept {
+    return connections_ * ka_ + (cfg_.output_feedback ? nu_l_ : nu_h_) * kb_ + bias_.size();
+  }
   void zero_grad() {
     gw_.setZero(w_.rows(), w_.cols());
     gfb_.setZero(wfb_.rows(), wfb_.cols());
@@ -215,7 +230,9 @@ class ProbabilisticSnn {
   }
 
   /// Sets the entries of a W-shaped matrix that belong to absent connections to zero
-  /// (output -> hidden, self-connections, and disabled recurrences).
+  /// (output -> hidden, self-connections, and disabled recurrences);
+  /// apply_feedback_topology zeroes the output rows of a w_fb-shaped matrix when
+  /// output_feedback is off.
   template <class Derived>
   void apply_topology(Eigen::MatrixBase<Derived>& m) const {
     const Index f_h0 = nu_in_ * ka_, f_y0 = (nu_in_ + nu_h_) * ka_;
@@ -227,7 +244,13 @@ class ProbabilisticSnn {
     const Index circuits = cfg_.hidden + cfg_.outputs;
     for (Index n = 0; n < circuits; ++n) m.block(n * C, (nu_in_ + n * C) * ka_, C, C * ka_).setZero();
   }
-  void enforce_topology() { apply_topology(w_); }
+  void apply_feedback_topology(Matrix<S>& fb) const {
+    if (!cfg_.output_feedback) fb.bottomRows(nu_y_).setZero();
+  }
+  void enforce_topology() {
+    apply_topology(w_);
+    apply_feedback_topology(wfb_);
+  }
   /// Applies the topology to W and checks that every parameter is finite.
   void check_finite(const char* where) const {
     if (!w_.allFinite() || !wfb_.allFinite() || !bias_.allFinite())
@@ -294,7 +317,14 @@ class ProbabilisticSnn {
     for (Index b = 0; b < B_; ++b) {
       for (Index k = 0; k < K_; ++k) {
         const Index m = b * K_ + k;
-        s_.col(m).head(nu_in_) = x.slot(t).col(b);
+        if (C == 1 || cfg_.input_layout == InputLayout::interleaved) {
+          s_.col(m).head(nu_in_) = x.slot(t).col(b);
+        } else {
+          const S* xb = x.data() + x.column(b, t) * nu_in_;
+          S* sm = s_.col(m).data();
+          for (Index c = 0; c < C; ++c)
+            for (Index n = 0; n < cfg_.inputs; ++n) sm[n * C + c] = xb[c * cfg_.inputs + n];
+        }
         S* sl = s_.col(m).data() + nu_in_;
         for (Index n = 0; n < circuits; ++n) Neuron::probabilities(&u_(n * C, m), &p_(n * C, m));
         if (teacher.hidden) {
@@ -443,7 +473,10 @@ class ProbabilisticSnn {
         }
       }
     }
-    if (gradient) apply_topology(gw_);
+    if (gradient) {
+      apply_topology(gw_);
+      apply_feedback_topology(gfb_);
+    }
     return lp;
   }
 
