@@ -13,6 +13,7 @@ using namespace spikelab_examples;
 int main(int argc, char** argv) {
   ProbOptions o;
   std::string ks = "1,2,4,8";
+  long eval_k = 0;
   Cli cli("spikelab-gem",
           "GEM-SNN: multi-compartment online learning of a probabilistic GLM SNN (inputs -> hidden (recurrent)\n"
           "-> 10 outputs). For each K in --compartments and each seed, trains for --epochs epochs (an update after\n"
@@ -20,7 +21,9 @@ int main(int argc, char** argv) {
           "(K-sample importance-weighted and single-sample mean), test accuracy (majority vote and averaged\n"
           "spike-count distributions) and the expected calibration error of the class probabilities.");
   o.add_to(cli);
-  cli.option("compartments", ks, "comma-separated numbers of compartments K to compare");
+  cli.option("compartments", ks, "comma-separated numbers of compartments K to compare")
+      .option("eval-compartments", eval_k,
+              "compartments used to measure every trained network (0: the K it was trained with)");
   try {
     if (!cli.parse(argc, argv)) return 0;
     const std::vector<long> Ks = parse_list(ks, "--compartments");
@@ -31,6 +34,7 @@ int main(int argc, char** argv) {
               << "data: " << data.description() << "\n"
               << "rule: GEM, lr " << rc.lr << ", kappa " << rc.kappa << "; K = " << ks << "; " << o.seeds
               << " seed(s) from " << o.seed << "; " << o.epochs << " epoch(s); " << o.jobs << " job(s)\n";
+    if (eval_k < 0) throw std::invalid_argument("--eval-compartments must be >= 0");
     std::mutex io;
     std::vector<std::function<RunResult()>> tasks;
     std::shared_ptr<sl::GlmSnn<float>> last;
@@ -45,15 +49,20 @@ int main(int argc, char** argv) {
             std::lock_guard<std::mutex> lock(io);
             std::cout << "network: " << net->signature() << " (" << net->parameter_count() << " parameters)\n";
           }
-          sl::Gem<> rule(rc, sl::GemSignal<>(K));
-          RunResult r = train_and_measure(*net, std::move(rule), data, o, "K=" + std::to_string(K), K, seed, io);
+          sl::ThreeFactorConfig c = rc;
+          c.eval_compartments = eval_k;  // per-epoch validation with the same K as the final measurement
+          sl::Gem<> rule(c, sl::GemSignal<>(K));
+          RunResult r = train_and_measure(*net, std::move(rule), data, o, "K=" + std::to_string(K),
+                                          eval_k > 0 ? eval_k : K, seed, io);
           if (is_last) last = net;
           return r;
         });
       }
     const auto runs = run_all(std::move(tasks), o.jobs, o.threads);
     std::cout << "\nGEM-SNN summary (mean +- sd over seeds; LL = log-likelihood of the target outputs per sample,\n"
-                 "summed over steps and output neurons; K compartments for training and inference):";
+                 "summed over steps and output neurons; K compartments for training, "
+              << (eval_k > 0 ? std::to_string(eval_k) + " for every measurement" : "the same K for inference")
+              << "; '1 sample' = the same network measured with one compartment):";
     print_table(runs, "K");
     if (last) save_if_asked(*last, o);
     return 0;

@@ -60,10 +60,7 @@ int main(int argc, char** argv) {
                                             1, seed, io);
             {
               std::lock_guard<std::mutex> lock(io);
-              {
-            std::lock_guard<std::mutex> lock(io);
-            last = net;
-          }
+              last = net;
             }
             return r;
           });
