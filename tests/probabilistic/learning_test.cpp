@@ -171,6 +171,74 @@ TEST_CASE("GEM with identical compartments weights each by 1/K and matches the s
   CHECK(parameter_distance(a, b) < 1e-12 * (1 + a.weight().norm()));
 }
 
+TEST_CASE("GEM's update equals a replica of its equations and with K = 1 the replica is theta += eta e",
+          "[probabilistic][gem]") {
+  // hrjang train_ml_multi_nols_online written out by hand, per compartment column m:
+  //   e^m = kappa e^m + grad log p_t,  v^m = kappa v^m + r^m_t,  l = softmax(v),
+  //   theta += eta sum_m l^m e^m (hidden and output rows alike), after every step.
+  for (const Index K : {Index(1), Index(3)}) {
+    INFO("K = " << K);
+    Rng init(21);
+    GlmSnn<double> net(small_config(6, 4, 3), init);
+    GlmSnn<double> ref = net, single = net;
+    const GlmSnn<double> initial = net;
+    test::PatternSource<double> src;
+    src.inputs = 6;
+    src.steps = 14;
+    src.start_epoch(1);
+    Batch<double> batch;
+    REQUIRE(src.next(batch));
+    ThreeFactorConfig c;
+    c.kappa = 0.3;  // larger than the default so that the traces carry over several steps
+    c.lr = 0.07;
+    Gem<> rule(c, GemSignal<>(K));
+    Rng r1(55), r2(55), r3(55);
+    rule.train_batch(net, batch, r1);
+
+    std::vector<SynapticBlocks<double>> G(static_cast<std::size_t>(K)), E(static_cast<std::size_t>(K));
+    for (Index m = 0; m < K; ++m) {
+      ref.shape_like_parameters(G[std::size_t(m)]);
+      ref.shape_like_parameters(E[std::size_t(m)]);
+    }
+    std::vector<double> v(static_cast<std::size_t>(K), 0.0), l(static_cast<std::size_t>(K));
+    const Index F = ref.feature_size();
+    ref.begin(1, K);
+    bool unequal = false;
+    for (Index t = 0; t < 14; ++t) {
+      ref.step(batch.input, t, Teacher<double>::from(batch), OutputMode::clamp, r2);
+      double z = 0;
+      for (Index m = 0; m < K; ++m) {
+        const std::size_t mi = std::size_t(m);
+        ref.accumulate_gradient(m, 0.0, 1.0, G[mi], 0, F);  // G = grad log p_t of column m
+        E[mi].w = c.kappa * E[mi].w + G[mi].w;
+        E[mi].fb = c.kappa * E[mi].fb + G[mi].fb;
+        E[mi].bias = c.kappa * E[mi].bias + G[mi].bias;
+        v[mi] = c.kappa * v[mi] + ref.output_log_likelihood()[mi];
+        z += std::exp(v[mi]);
+      }
+      for (Index m = 0; m < K; ++m) {
+        const std::size_t mi = std::size_t(m);
+        l[mi] = std::exp(v[mi]) / z;
+        unequal |= std::abs(l[mi] - 1.0 / double(K)) > 1e-3;
+        ref.weight() += c.lr * l[mi] * E[mi].w;
+        ref.feedback_weight() += c.lr * l[mi] * E[mi].fb;
+        ref.bias() += c.lr * l[mi] * E[mi].bias;
+      }
+      ref.enforce_topology();
+    }
+    CHECK(parameter_distance(net, initial) > 1e-3);
+    CHECK(parameter_distance(net, ref) < 1e-12 * (1 + ref.weight().norm()));
+    if (K == 1) {
+      // the single-sample rule (em form) takes exactly the same steps as the replica
+      SingleSampleMl ml(c);
+      ml.train_batch(single, batch, r3);
+      CHECK(parameter_distance(single, ref) < 1e-12 * (1 + ref.weight().norm()));
+    } else {
+      CHECK(unequal);  // the compartments sampled different hidden spikes and got different weights
+    }
+  }
+}
+
 TEST_CASE("VOWEL's update equals a replica of its equations (KL signal, baseline, accumulator)",
           "[probabilistic][vowel]") {
   Rng init(12);

@@ -105,6 +105,7 @@ enum class OutputMode : std::uint8_t { clamp, sample };
 /// emits the configured symbol at every step and the others stay silent (papers.md §1). With
 /// `outputs` (outputs*C features) the output spikes are given explicitly; with `hidden`
 /// (hidden*C features) the hidden circuits are clamped too (log p of a full trajectory).
+/// Both use the units' layout: feature n*C + c for symbol c of circuit n.
 template <Scalar S>
 struct Teacher {
   const std::vector<int>* labels = nullptr;
