@@ -26,6 +26,10 @@
 #include <spikelab/neurons/concepts.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
+#include <spikelab/neurons/time_constant.hpp>
+
+#include <spikelab/initializers/conv_hierarchy.hpp>
+#include <spikelab/initializers/time_constants.hpp>
 
 #include <spikelab/layers/concepts.hpp>
 #include <spikelab/layers/linear.hpp>
@@ -33,10 +37,12 @@
 #include <spikelab/networks/sequential.hpp>
 
 #include <spikelab/losses/cross_entropy.hpp>
+#include <spikelab/losses/cum_softmax.hpp>
 #include <spikelab/losses/rate_mse.hpp>
 
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/learning/concepts.hpp>
+#include <spikelab/learning/regularizers.hpp>
 
 #include <spikelab/optimizers/optimizer.hpp>
 
@@ -50,6 +56,7 @@
 #include <spikelab/data/image_source.hpp>
 #include <spikelab/data/mts_xor.hpp>
 
+#include <spikelab/metrics/spike_stats.hpp>
 #include <spikelab/metrics/tally.hpp>
 
 #endif
