@@ -55,6 +55,7 @@
 #include <spikelab/data/image_dataset.hpp>
 #include <spikelab/data/image_source.hpp>
 #include <spikelab/data/mts_xor.hpp>
+#include <spikelab/data/data.hpp>  // event data: readers, transforms, loader (SHD/SSC with spikelab::hdf5)
 
 #include <spikelab/metrics/spike_stats.hpp>
 #include <spikelab/metrics/tally.hpp>

@@ -1,0 +1,75 @@
+/**
+ * @file data/datasets/event_dataset.hpp
+ * @brief The EventDataset concept (what the loader reads from) and FileListDataset<Format>:
+ *        labelled recordings, one file each, decoded on demand by an EventFormat reader.
+ *
+ * An EventDataset has `size()`, `get(i)` (the i-th EventSample, label set), `sensor()` and
+ * `classes()`. `get` may read from disk; the loader calls it from one worker thread at a time.
+ */
+#ifndef SPIKELAB_DATA_DATASETS_EVENT_DATASET_HPP
+#define SPIKELAB_DATA_DATASETS_EVENT_DATASET_HPP
+
+#include <spikelab/core/error.hpp>
+#include <spikelab/data/event.hpp>
+#include <spikelab/data/formats/event_format.hpp>
+
+#include <concepts>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace spikelab {
+
+template <class D>
+concept EventDataset = requires(const D& d, Index i) {
+  { d.size() } -> std::convertible_to<Index>;
+  { d.get(i) } -> std::same_as<EventSample>;
+  { d.sensor() } -> std::same_as<SensorSize>;
+  { d.classes() } -> std::convertible_to<int>;
+};
+
+/// A labelled file.
+struct LabelledFile {
+  std::filesystem::path path;
+  int label = -1;
+};
+
+template <EventFormat Format>
+class FileListDataset {
+ public:
+  FileListDataset() = default;
+  FileListDataset(std::vector<LabelledFile> files, Format format, int classes)
+      : files_(std::move(files)), format_(std::move(format)), classes_(classes) {}
+
+  Index size() const noexcept { return Index(files_.size()); }
+  SensorSize sensor() const noexcept { return format_.sensor(); }
+  int classes() const noexcept { return classes_; }
+  const Format& format() const noexcept { return format_; }
+  const std::vector<LabelledFile>& files() const noexcept { return files_; }
+  const LabelledFile& file(Index i) const { return files_.at(std::size_t(i)); }
+  int label(Index i) const { return file(i).label; }
+
+  EventSample get(Index i) const {
+    if (i < 0 || i >= size())
+      throw ConfigError("FileListDataset::get: index " + std::to_string(i) + " outside [0, " + std::to_string(size()) + ")");
+    EventSample s = format_.read(files_[std::size_t(i)].path);
+    s.label = files_[std::size_t(i)].label;
+    return s;
+  }
+
+  /// The first n samples (all when n <= 0 or n >= size()).
+  FileListDataset head(Index n) const {
+    FileListDataset d = *this;
+    if (n > 0 && n < size()) d.files_.resize(std::size_t(n));
+    return d;
+  }
+
+ private:
+  std::vector<LabelledFile> files_;
+  Format format_{};
+  int classes_ = 0;
+};
+
+}  // namespace spikelab
+
+#endif

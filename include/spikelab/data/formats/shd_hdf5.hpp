@@ -1,0 +1,349 @@
+/**
+ * @file data/formats/shd_hdf5.hpp
+ * @brief ShdFile: reader of the Spiking Heidelberg Digits / Spiking Speech Commands HDF5
+ *        files through libhdf5's C API. Optional: needs the `spikelab::hdf5` CMake target
+ *        (option SPIKELAB_WITH_HDF5), which defines SPIKELAB_HAS_HDF5.
+ *
+ * Layout of one split file (shd_train.h5, shd_test.h5, ssc_{train,valid,test}.h5):
+ *  - `/spikes/times`: N rows, each a variable-length array of spike times in **seconds**,
+ *    stored as float16 by h5py; read through a `H5Tvlen_create(H5T_NATIVE_FLOAT)` memory type so
+ *    that HDF5 converts the half floats (never reinterpreting the 2-byte values);
+ *  - `/spikes/units`: N rows of channel ids (0..699), paired element-wise with the times;
+ *  - `/labels`: N integers (SHD 0..19, SSC 0..34); `/extra/keys`: the class names (fixed or
+ *    variable-length strings; index = label); `/extra/speaker`: N speaker ids (optional).
+ * Integer data are read through native int memory types, whatever their width on disk.
+ * A row becomes an EventSample on the 1-D sensor 700 x 1 x 1: x = channel, y = p = 0,
+ * \f$ t = \mathrm{round}(10^6\, t_{\mathrm{s}}) \f$ µs (float16 quantises 0.5-2 s to ~0.5-1 ms),
+ * sorted by time.
+ *
+ * Errors: a missing path or directory (FileError); an empty file, no HDF5 signature or a
+ * truncated/corrupt file (FormatError at byte 0 or at the end of the data); missing datasets,
+ * wrong ranks or types, rows whose times and units differ in length, channels outside the
+ * sensor, negative or non-finite times, labels outside the key list (FormatError naming the
+ * dataset and row; offset -1). HDF5's own error printing is silenced while spikelab calls it,
+ * and every call holds one process-wide mutex (libhdf5 builds need not be thread-safe).
+ *
+ * @code
+ * @article{cramer2020heidelberg, title={The Heidelberg spiking data sets for the systematic evaluation of
+ *   spiking neural networks}, author={Cramer, Benjamin and Stradmann, Yannik and Schemmel, Johannes and
+ *   Zenke, Friedemann}, journal={IEEE TNNLS}, volume={33}, number={7}, pages={2744--2757}, year={2022}}
+ * @endcode
+ */
+#ifndef SPIKELAB_DATA_FORMATS_SHD_HDF5_HPP
+#define SPIKELAB_DATA_FORMATS_SHD_HDF5_HPP
+
+#ifndef SPIKELAB_HAS_HDF5
+#error "spikelab/data/formats/shd_hdf5.hpp needs HDF5: link the spikelab::hdf5 CMake target (SPIKELAB_WITH_HDF5)"
+#endif
+
+#include <spikelab/core/error.hpp>
+#include <spikelab/data/event.hpp>
+
+#include <hdf5.h>
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace spikelab {
+
+namespace detail {
+
+/// One process-wide lock around libhdf5.
+inline std::mutex& hdf5_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+/// Holds the HDF5 lock and silences HDF5's error printing for its lifetime.
+class Hdf5Session {
+ public:
+  Hdf5Session() : lock_(hdf5_mutex()) {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~Hdf5Session() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  Hdf5Session(const Hdf5Session&) = delete;
+  Hdf5Session& operator=(const Hdf5Session&) = delete;
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+/// An owned HDF5 identifier, closed with the matching H5?close.
+class H5Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  H5Handle() = default;
+  H5Handle(hid_t id, Closer c) : id_(id), close_(c) {}
+  H5Handle(H5Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  H5Handle& operator=(H5Handle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = o.id_;
+      close_ = o.close_;
+      o.id_ = -1;
+    }
+    return *this;
+  }
+  H5Handle(const H5Handle&) = delete;
+  H5Handle& operator=(const H5Handle&) = delete;
+  ~H5Handle() { reset(); }
+  void reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = -1;
+  }
+  hid_t get() const noexcept { return id_; }
+  bool valid() const noexcept { return id_ >= 0; }
+
+ private:
+  hid_t id_ = -1;
+  Closer close_ = nullptr;
+};
+
+}  // namespace detail
+
+class ShdFile {
+ public:
+  /// SHD and SSC: 700 cochlea channels.
+  static constexpr SensorSize shd_sensor{700, 1, 1};
+
+  /// Opens `path`, checks the layout and reads labels, keys and speakers.
+  explicit ShdFile(const std::filesystem::path& path, SensorSize sensor = shd_sensor)
+      : state_(std::make_shared<State>()) {
+    namespace fs = std::filesystem;
+    State& st = *state_;
+    st.path = path.string();
+    st.sensor = sensor;
+    if (sensor.width <= 0 || sensor.height != 1 || sensor.polarities != 1)
+      throw ConfigError("ShdFile: the sensor must be channels x 1 x 1");
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) throw FileError(st.path, -1, "cannot open: no such file");
+    if (fs::is_directory(status)) throw FileError(st.path, -1, "cannot open: is a directory, not a file");
+    const auto bytes = fs::file_size(path, ec);
+    if (ec) throw FileError(st.path, -1, "cannot determine the file size");
+    if (bytes == 0) throw FormatError(st.path, 0, "empty file");
+
+    detail::Hdf5Session session;
+    const htri_t is_h5 = H5Fis_hdf5(st.path.c_str());
+    if (is_h5 <= 0) throw FormatError(st.path, 0, "not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, ...)");
+    st.file = detail::H5Handle(H5Fopen(st.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (!st.file.valid())
+      throw FormatError(st.path, std::int64_t(bytes),
+                        "HDF5 cannot open the file: truncated or corrupt (the file ends at byte " +
+                            std::to_string(bytes) + ")");
+    st.times = open_dataset("/spikes/times");
+    st.units = open_dataset("/spikes/units");
+    detail::H5Handle labels = open_dataset("/labels");
+    st.rows = rows_of(st.times, "/spikes/times");
+    check_vlen(st.times, "/spikes/times", H5T_FLOAT);
+    check_vlen(st.units, "/spikes/units", H5T_INTEGER);
+    if (rows_of(st.units, "/spikes/units") != st.rows)
+      throw error("/spikes/units has " + std::to_string(rows_of(st.units, "/spikes/units")) + " rows but /spikes/times has " +
+                  std::to_string(st.rows));
+    if (rows_of(labels, "/labels") != st.rows)
+      throw error("/labels has " + std::to_string(rows_of(labels, "/labels")) + " entries but /spikes/times has " +
+                  std::to_string(st.rows) + " rows");
+    st.labels = read_ints(labels, "/labels");
+    for (std::size_t i = 0; i < st.labels.size(); ++i)
+      if (st.labels[i] < 0) throw error("/labels[" + std::to_string(i) + "] = " + std::to_string(st.labels[i]) + " is negative");
+    if (exists("/extra/keys")) st.keys = read_strings(open_dataset("/extra/keys"), "/extra/keys");
+    if (!st.keys.empty())
+      for (std::size_t i = 0; i < st.labels.size(); ++i)
+        if (std::size_t(st.labels[i]) >= st.keys.size())
+          throw error("/labels[" + std::to_string(i) + "] = " + std::to_string(st.labels[i]) + " but /extra/keys names only " +
+                      std::to_string(st.keys.size()) + " classes");
+    if (exists("/extra/speaker")) {
+      detail::H5Handle sp = open_dataset("/extra/speaker");
+      if (rows_of(sp, "/extra/speaker") == st.rows) st.speakers = read_ints(sp, "/extra/speaker");
+    }
+    st.vlen_float = detail::H5Handle(H5Tvlen_create(H5T_NATIVE_FLOAT), H5Tclose);
+    st.vlen_int = detail::H5Handle(H5Tvlen_create(H5T_NATIVE_INT), H5Tclose);
+  }
+
+  const std::string& path() const noexcept { return state_->path; }
+  Index size() const noexcept { return Index(state_->rows); }
+  SensorSize sensor() const noexcept { return state_->sensor; }
+  const std::vector<int>& labels() const noexcept { return state_->labels; }
+  /// Class names from /extra/keys (empty if the file has none).
+  const std::vector<std::string>& keys() const noexcept { return state_->keys; }
+  /// Speaker ids from /extra/speaker (empty if absent).
+  const std::vector<int>& speakers() const noexcept { return state_->speakers; }
+  /// Number of classes: the key count, else the largest label + 1.
+  int classes() const noexcept {
+    if (!state_->keys.empty()) return int(state_->keys.size());
+    int m = -1;
+    for (int l : state_->labels) m = std::max(m, l);
+    return m + 1;
+  }
+
+  /// Row i as an event sample (x = channel, times in µs, sorted), labelled.
+  EventSample read(Index i) const {
+    const State& st = *state_;
+    if (i < 0 || std::uint64_t(i) >= st.rows)
+      throw ConfigError("ShdFile::read: row " + std::to_string(i) + " outside [0, " + std::to_string(st.rows) + ")");
+    detail::Hdf5Session session;
+    std::vector<float> t;
+    std::vector<int> u;
+    read_row(st.times, st.vlen_float, "/spikes/times", std::uint64_t(i), t);
+    read_row(st.units, st.vlen_int, "/spikes/units", std::uint64_t(i), u);
+    std::string row(1, '[');  // (built stepwise: GCC 12 warns falsely on "[" + to_string(i))
+    row += std::to_string(i);
+    row += ']';
+    if (t.size() != u.size())
+      throw error("row " + std::to_string(i) + ": /spikes/times" + row + " has " + std::to_string(t.size()) +
+                  " spikes but /spikes/units" + row + " has " + std::to_string(u.size()));
+    EventSample s;
+    s.sensor = st.sensor;
+    s.label = st.labels[std::size_t(i)];
+    s.events.resize(t.size());
+    for (std::size_t k = 0; k < t.size(); ++k) {
+      if (!std::isfinite(t[k]) || t[k] < 0 || t[k] > 1e6f)
+        throw error("/spikes/times" + row + "[" + std::to_string(k) + "] = " + std::to_string(t[k]) +
+                    " s is not a time in [0, 1e6] s");
+      if (u[k] < 0 || u[k] >= st.sensor.width)
+        throw error("/spikes/units" + row + "[" + std::to_string(k) + "] = " + std::to_string(u[k]) + " lies outside the " +
+                    std::to_string(st.sensor.width) + " channels");
+      Event& e = s.events[k];
+      e.t = std::llround(double(t[k]) * 1e6);
+      e.x = std::uint16_t(u[k]);
+    }
+    sort_by_time(s.events);
+    return s;
+  }
+
+ private:
+  struct State {
+    State() = default;
+    State(const State&) = delete;
+    State& operator=(const State&) = delete;
+    ~State() {  // close under the HDF5 lock
+      detail::Hdf5Session session;
+      vlen_int.reset();
+      vlen_float.reset();
+      units.reset();
+      times.reset();
+      file.reset();
+    }
+    std::string path;
+    SensorSize sensor{};
+    detail::H5Handle file, times, units, vlen_float, vlen_int;
+    std::uint64_t rows = 0;
+    std::vector<int> labels, speakers;
+    std::vector<std::string> keys;
+  };
+
+  FormatError error(const std::string& what) const { return FormatError(state_->path, -1, what); }
+
+  bool exists(const std::string& path) const {
+    // check each link of the path, as H5Lexists requires
+    std::size_t pos = 1;
+    while (true) {
+      const std::size_t slash = path.find('/', pos);
+      const std::string part = path.substr(0, slash);
+      if (H5Lexists(state_->file.get(), part.c_str(), H5P_DEFAULT) <= 0) return false;
+      if (slash == std::string::npos) return true;
+      pos = slash + 1;
+    }
+  }
+
+  detail::H5Handle open_dataset(const std::string& name) const {
+    if (!exists(name)) throw error("no dataset '" + name + "' (not an SHD/SSC file?)");
+    detail::H5Handle d(H5Dopen2(state_->file.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!d.valid()) throw error("'" + name + "' is not a readable dataset");
+    return d;
+  }
+
+  std::uint64_t rows_of(const detail::H5Handle& d, const std::string& name) const {
+    detail::H5Handle space(H5Dget_space(d.get()), H5Sclose);
+    if (!space.valid()) throw error("cannot read the shape of '" + name + "'");
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank != 1) throw error("'" + name + "' has rank " + std::to_string(rank) + ", expected a 1-D dataset");
+    hsize_t n = 0;
+    H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+    return std::uint64_t(n);
+  }
+
+  void check_vlen(const detail::H5Handle& d, const std::string& name, H5T_class_t base) const {
+    detail::H5Handle type(H5Dget_type(d.get()), H5Tclose);
+    if (!type.valid() || H5Tget_class(type.get()) != H5T_VLEN)
+      throw error("'" + name + "' is not a dataset of variable-length arrays");
+    detail::H5Handle super(H5Tget_super(type.get()), H5Tclose);
+    const H5T_class_t c = super.valid() ? H5Tget_class(super.get()) : H5T_NO_CLASS;
+    if (c != base && !(base == H5T_FLOAT && c == H5T_INTEGER))
+      throw error("'" + name + "' holds arrays of the wrong element type (expected " +
+                  (base == H5T_FLOAT ? std::string("floats") : std::string("integers")) + ")");
+  }
+
+  std::vector<int> read_ints(const detail::H5Handle& d, const std::string& name) const {
+    detail::H5Handle type(H5Dget_type(d.get()), H5Tclose);
+    if (!type.valid() || H5Tget_class(type.get()) != H5T_INTEGER) throw error("'" + name + "' is not an integer dataset");
+    std::vector<int> v(std::size_t(rows_of(d, name)));
+    if (!v.empty() && H5Dread(d.get(), H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+      throw error("cannot read '" + name + "'");
+    return v;
+  }
+
+  std::vector<std::string> read_strings(const detail::H5Handle& d, const std::string& name) const {
+    detail::H5Handle type(H5Dget_type(d.get()), H5Tclose);
+    if (!type.valid() || H5Tget_class(type.get()) != H5T_STRING)
+      throw error("'" + name + "' is not a string dataset");
+    const std::size_t n = std::size_t(rows_of(d, name));
+    std::vector<std::string> out;
+    out.reserve(n);
+    if (n == 0) return out;
+    if (H5Tis_variable_str(type.get()) > 0) {
+      detail::H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+      H5Tset_size(mem.get(), H5T_VARIABLE);
+      H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
+      std::vector<char*> p(n, nullptr);
+      if (H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0) throw error("cannot read '" + name + "'");
+      for (char* s : p) out.emplace_back(s ? s : "");
+      detail::H5Handle space(H5Dget_space(d.get()), H5Sclose);
+      H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, p.data());
+    } else {
+      const std::size_t w = H5Tget_size(type.get());
+      if (w == 0 || w > 4096) throw error("'" + name + "' has strings of unsupported width " + std::to_string(w));
+      detail::H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+      H5Tset_size(mem.get(), w);
+      H5Tset_strpad(mem.get(), H5T_STR_NULLPAD);
+      std::vector<char> buf(n * w, 0);
+      if (H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0) throw error("cannot read '" + name + "'");
+      for (std::size_t i = 0; i < n; ++i) {
+        std::string s(buf.data() + i * w, w);
+        s.resize(std::min(s.size(), s.find('\0')));
+        while (!s.empty() && s.back() == ' ') s.pop_back();
+        out.push_back(std::move(s));
+      }
+    }
+    return out;
+  }
+
+  template <class T>
+  void read_row(const detail::H5Handle& d, const detail::H5Handle& mem_type, const std::string& name, std::uint64_t i,
+                std::vector<T>& out) const {
+    detail::H5Handle fspace(H5Dget_space(d.get()), H5Sclose);
+    const hsize_t start = i, count = 1;
+    if (!fspace.valid() || H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0)
+      throw error("cannot select row " + std::to_string(i) + " of '" + name + "'");
+    detail::H5Handle mspace(H5Screate_simple(1, &count, nullptr), H5Sclose);
+    hvl_t v{0, nullptr};
+    if (H5Dread(d.get(), mem_type.get(), mspace.get(), fspace.get(), H5P_DEFAULT, &v) < 0)
+      throw error("cannot read row " + std::to_string(i) + " of '" + name + "' (corrupt data or unconvertible type)");
+    const T* p = static_cast<const T*>(v.p);
+    out.assign(p, p + v.len);
+    H5Dvlen_reclaim(mem_type.get(), mspace.get(), H5P_DEFAULT, &v);
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace spikelab
+
+#endif

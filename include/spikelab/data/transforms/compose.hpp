@@ -1,0 +1,113 @@
+/**
+ * @file data/transforms/compose.hpp
+ * @brief Transform concepts and Compose<Ts...>: a whole preprocessing / augmentation pipeline
+ *        as one type, applied stage by stage with no virtual calls and no std::function.
+ *
+ * A transform is a const callable taking the current value and an Rng& (which it may ignore):
+ *  - an **in-place** stage returns void: `t(EventSample& s, Rng& rng)` (Downsample, Crop,
+ *    Denoise, TimeJitter, MergePolarities, ...);
+ *  - a **converting** stage returns a new value: `Frames t(const EventSample& s, Rng& rng)`
+ *    (ToFrame).
+ * `Compose{a, b, c}` applies a, then b, then c; its result type is decided at compile time
+ * (EventSample if every stage is in place, Frames if the chain ends with ToFrame). An in-place
+ * Compose is itself an in-place transform, so pipelines nest. Randomised stages draw from the
+ * Rng they are given; the loader hands each sample its own stream derived from (seed, epoch,
+ * sample), so a run is reproducible whatever the thread timing.
+ */
+#ifndef SPIKELAB_DATA_TRANSFORMS_COMPOSE_HPP
+#define SPIKELAB_DATA_TRANSFORMS_COMPOSE_HPP
+
+#include <spikelab/core/random.hpp>
+#include <spikelab/data/event.hpp>
+#include <spikelab/data/frames.hpp>
+
+#include <concepts>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace spikelab {
+
+/// A stage that modifies a value of type X in place.
+template <class T, class X>
+concept InPlaceTransform = requires(const T& t, X& x, Rng& rng) {
+  { t(x, rng) } -> std::same_as<void>;
+};
+
+/// An in-place transform of event samples.
+template <class T>
+concept EventTransform = InPlaceTransform<T, EventSample>;
+
+/// Applies one stage to x and returns the result (x itself for an in-place stage).
+template <class T, class X>
+auto apply_transform(const T& t, X x, Rng& rng) {
+  if constexpr (InPlaceTransform<T, X>) {
+    t(x, rng);
+    return x;
+  } else {
+    static_assert(std::is_invocable_v<const T&, X&&, Rng&>, "this transform cannot be applied to this value type");
+    return t(std::move(x), rng);
+  }
+}
+
+/// What applying T to an X gives.
+template <class T, class X>
+using transform_result_t = decltype(apply_transform(std::declval<const T&>(), std::declval<X>(), std::declval<Rng&>()));
+
+/// A transform that maps event samples to Frames (what the loader batches).
+template <class T>
+concept FrameTransform = std::same_as<transform_result_t<T, EventSample>, Frames>;
+
+/// The identity.
+struct NoTransform {
+  void operator()(EventSample&, Rng&) const noexcept {}
+};
+
+template <class... Ts>
+class Compose {
+ public:
+  Compose() = default;
+  explicit Compose(Ts... ts) : stages_(std::move(ts)...) {}
+
+  /// In place, when every stage is in place.
+  void operator()(EventSample& s, Rng& rng) const
+    requires(InPlaceTransform<Ts, EventSample> && ...)
+  {
+    std::apply([&](const auto&... t) { (t(s, rng), ...); }, stages_);
+  }
+
+  /// Converting, when some stage changes the type (e.g. ends with ToFrame).
+  auto operator()(EventSample s, Rng& rng) const
+    requires(!(InPlaceTransform<Ts, EventSample> && ...))
+  {
+    return run<0>(std::move(s), rng);
+  }
+
+  template <std::size_t I>
+  const auto& stage() const noexcept {
+    return std::get<I>(stages_);
+  }
+  template <std::size_t I>
+  auto& stage() noexcept {
+    return std::get<I>(stages_);
+  }
+  static constexpr std::size_t size() noexcept { return sizeof...(Ts); }
+
+ private:
+  template <std::size_t I, class X>
+  auto run(X x, Rng& rng) const {
+    if constexpr (I == sizeof...(Ts))
+      return x;
+    else
+      return run<I + 1>(apply_transform(std::get<I>(stages_), std::move(x), rng), rng);
+  }
+
+  std::tuple<Ts...> stages_;
+};
+
+template <class... Ts>
+Compose(Ts...) -> Compose<Ts...>;
+
+}  // namespace spikelab
+
+#endif

@@ -1,0 +1,23 @@
+/**
+ * @file data/transforms/polarity.hpp
+ * @brief MergePolarities (tonic's name): every event gets polarity 0 and the sensor keeps one
+ *        channel, so frames count ON and OFF events together (C = 1; MNIST-DVS's "C_1" data).
+ */
+#ifndef SPIKELAB_DATA_TRANSFORMS_POLARITY_HPP
+#define SPIKELAB_DATA_TRANSFORMS_POLARITY_HPP
+
+#include <spikelab/core/random.hpp>
+#include <spikelab/data/event.hpp>
+
+namespace spikelab {
+
+struct MergePolarities {
+  void operator()(EventSample& s, Rng&) const noexcept {
+    for (Event& e : s.events) e.p = 0;
+    s.sensor.polarities = 1;
+  }
+};
+
+}  // namespace spikelab
+
+#endif

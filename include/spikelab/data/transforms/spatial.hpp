@@ -1,0 +1,128 @@
+/**
+ * @file data/transforms/spatial.hpp
+ * @brief In-place spatial transforms of event samples (tonic's names and behaviour):
+ *  - Downsample: \f$ x' = \lfloor f x \rfloor,\ y' = \lfloor f y \rfloor,\ t' = \lfloor f_t t \rfloor \f$;
+ *    the sensor becomes \f$ \lfloor f (W-1) \rfloor + 1 \f$ wide (every event stays inside);
+ *  - Crop{x0, y0, w, h}: keeps x0 <= x < x0+w, y0 <= y < y0+h and moves them to the origin
+ *    (negative x0/y0 pad); the sensor becomes w x h. MNIST-DVS's standard crop x, y in [48, 73]
+ *    is Crop{48, 48, 26, 26};
+ *  - CenterCrop{w, h}: Crop at ((W - w) div 2, (H - h) div 2) (floor division; larger sizes pad);
+ *  - Flip{x, y}: mirrors x -> W-1-x and/or y -> H-1-y; Transpose: swaps x and y (and W, H)
+ *    (to match loaders with other axis conventions, e.g. tonic's DVS128 reader);
+ *  - RandomShift{max_dx, max_dy}: one random translation per sample, dx uniform in
+ *    [-max_dx, max_dx] (same for y); events shifted outside the sensor are dropped. With
+ *    max_dy = 0 on a 1-D sensor it is the channel ("frequency") shift used to augment SHD.
+ */
+#ifndef SPIKELAB_DATA_TRANSFORMS_SPATIAL_HPP
+#define SPIKELAB_DATA_TRANSFORMS_SPATIAL_HPP
+
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/random.hpp>
+#include <spikelab/data/event.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace spikelab {
+
+struct Downsample {
+  double spatial_factor = 1.0;  ///< in (0, 1]
+  double time_factor = 1.0;     ///< in (0, 1]
+
+  void operator()(EventSample& s, Rng&) const {
+    if (!(spatial_factor > 0 && spatial_factor <= 1) || !(time_factor > 0 && time_factor <= 1))
+      throw ConfigError("Downsample: the factors must lie in (0, 1]");
+    const double f = spatial_factor;
+    for (Event& e : s.events) {
+      e.x = std::uint16_t(std::floor(double(e.x) * f));
+      e.y = std::uint16_t(std::floor(double(e.y) * f));
+      if (time_factor != 1.0) e.t = std::int64_t(std::floor(double(e.t) * time_factor));
+    }
+    if (s.sensor.width > 0) s.sensor.width = std::int32_t(std::floor(double(s.sensor.width - 1) * f)) + 1;
+    if (s.sensor.height > 0) s.sensor.height = std::int32_t(std::floor(double(s.sensor.height - 1) * f)) + 1;
+  }
+};
+
+struct Crop {
+  std::int32_t x0 = 0, y0 = 0;  ///< top-left corner (negative values pad)
+  std::int32_t width = 0, height = 0;
+
+  void operator()(EventSample& s, Rng&) const {
+    if (width <= 0 || height <= 0 || width > 65536 || height > 65536)
+      throw ConfigError("Crop: width and height must lie in [1, 65536]");
+    const std::int64_t ax = x0, ay = y0, bx = ax + width, by = ay + height;
+    std::size_t w = 0;
+    for (const Event& e : s.events)
+      if (e.x >= ax && e.x < bx && e.y >= ay && e.y < by) {
+        Event r = e;
+        r.x = std::uint16_t(e.x - ax);
+        r.y = std::uint16_t(e.y - ay);
+        s.events[w++] = r;
+      }
+    s.events.resize(w);
+    s.sensor.width = width;
+    s.sensor.height = height;
+  }
+};
+
+struct CenterCrop {
+  std::int32_t width = 0, height = 0;
+
+  void operator()(EventSample& s, Rng& rng) const {
+    auto floor_div2 = [](std::int32_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); };
+    Crop{floor_div2(s.sensor.width - width), floor_div2(s.sensor.height - height), width, height}(s, rng);
+  }
+};
+
+struct Flip {
+  bool x = false;
+  bool y = false;
+
+  void operator()(EventSample& s, Rng&) const {
+    if ((x && s.sensor.width <= 0) || (y && s.sensor.height <= 0)) throw ShapeError("Flip: the sample has no sensor size");
+    for (Event& e : s.events) {
+      if (x) {
+        if (e.x >= s.sensor.width) throw ShapeError("Flip: an event lies outside the " + s.sensor.to_string() + " sensor");
+        e.x = std::uint16_t(s.sensor.width - 1 - e.x);
+      }
+      if (y) {
+        if (e.y >= s.sensor.height) throw ShapeError("Flip: an event lies outside the " + s.sensor.to_string() + " sensor");
+        e.y = std::uint16_t(s.sensor.height - 1 - e.y);
+      }
+    }
+  }
+};
+
+struct Transpose {
+  void operator()(EventSample& s, Rng&) const {
+    for (Event& e : s.events) std::swap(e.x, e.y);
+    std::swap(s.sensor.width, s.sensor.height);
+  }
+};
+
+struct RandomShift {
+  std::int32_t max_dx = 0;
+  std::int32_t max_dy = 0;
+
+  void operator()(EventSample& s, Rng& rng) const {
+    if (max_dx < 0 || max_dy < 0) throw ConfigError("RandomShift: the maximum shifts must be >= 0");
+    const std::int64_t dx = std::int64_t(rng.below(std::uint64_t(2 * max_dx + 1))) - max_dx;
+    const std::int64_t dy = std::int64_t(rng.below(std::uint64_t(2 * max_dy + 1))) - max_dy;
+    if (dx == 0 && dy == 0) return;
+    std::size_t w = 0;
+    for (const Event& e : s.events) {
+      const std::int64_t x = e.x + dx, y = e.y + dy;
+      if (x < 0 || y < 0 || x >= s.sensor.width || y >= s.sensor.height) continue;
+      Event r = e;
+      r.x = std::uint16_t(x);
+      r.y = std::uint16_t(y);
+      s.events[w++] = r;
+    }
+    s.events.resize(w);
+  }
+};
+
+}  // namespace spikelab
+
+#endif

@@ -1,0 +1,87 @@
+/**
+ * @file data/transforms/temporal.hpp
+ * @brief In-place temporal transforms and time-window slicing of event samples:
+ *  - TimeJitter{std}: \f$ t' = t + \mathrm{round}(\epsilon),\ \epsilon \sim \mathcal{N}(0, \sigma^2) \f$
+ *    per event (seeded through the Rng); events pushed below 0 are dropped (`clip_negative`) and
+ *    the sample is re-sorted by time (`sort_timestamps`, on by default: frames need ordered times);
+ *  - CropTime{min, max}: keeps events with min <= t < max (half-open, like every window here);
+ *  - TimeShift{to_zero}: subtracts the first event's time (or a fixed offset) from every time;
+ *  - slice_sample(sample, window, overlap): tonic's SliceByTime, cuts one recording into
+ *    consecutive sub-samples of `window` µs (each re-based to t = 0, same label and sensor).
+ */
+#ifndef SPIKELAB_DATA_TRANSFORMS_TEMPORAL_HPP
+#define SPIKELAB_DATA_TRANSFORMS_TEMPORAL_HPP
+
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/random.hpp>
+#include <spikelab/data/event.hpp>
+#include <spikelab/data/transforms/to_frame.hpp>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace spikelab {
+
+struct TimeJitter {
+  double std = 1.0;  ///< µs
+  bool clip_negative = true;
+  bool sort_timestamps = true;
+
+  void operator()(EventSample& s, Rng& rng) const {
+    if (!(std >= 0)) throw ConfigError("TimeJitter: std must be >= 0");
+    std::size_t w = 0;
+    for (const Event& e : s.events) {
+      Event r = e;
+      r.t += std::llround(rng.normal(0.0, std));
+      if (clip_negative && r.t < 0) continue;
+      s.events[w++] = r;
+    }
+    s.events.resize(w);
+    if (sort_timestamps) sort_by_time(s.events);
+  }
+};
+
+struct CropTime {
+  std::int64_t min = 0;
+  std::int64_t max = std::numeric_limits<std::int64_t>::max();
+
+  void operator()(EventSample& s, Rng&) const {
+    if (max < min) throw ConfigError("CropTime: max < min");
+    std::size_t w = 0;
+    for (const Event& e : s.events)
+      if (e.t >= min && e.t < max) s.events[w++] = e;
+    s.events.resize(w);
+  }
+};
+
+struct TimeShift {
+  bool to_zero = true;      ///< subtract the first event's time
+  std::int64_t offset = 0;  ///< otherwise subtract this
+
+  void operator()(EventSample& s, Rng&) const {
+    const std::int64_t d = to_zero ? s.first_time() : offset;
+    for (Event& e : s.events) e.t -= d;
+  }
+};
+
+/// Cuts a recording into sub-samples of `window` µs (stride window - overlap), starting at the
+/// first event; each keeps the label and sensor and is re-based so that its window starts at 0.
+inline std::vector<EventSample> slice_sample(const EventSample& s, std::int64_t window, std::int64_t overlap = 0,
+                                             bool include_incomplete = false) {
+  const SliceIndices sl = slice_by_time(s.events, window, overlap, include_incomplete);
+  std::vector<EventSample> out(sl.size());
+  const std::int64_t t0 = s.first_time();
+  for (std::size_t k = 0; k < sl.size(); ++k) {
+    out[k].sensor = s.sensor;
+    out[k].label = s.label;
+    out[k].events.assign(s.events.begin() + std::ptrdiff_t(sl[k].first), s.events.begin() + std::ptrdiff_t(sl[k].second));
+    const std::int64_t base = t0 + std::int64_t(k) * (window - overlap);
+    for (Event& e : out[k].events) e.t -= base;
+  }
+  return out;
+}
+
+}  // namespace spikelab
+
+#endif
