@@ -111,6 +111,14 @@ TEST_CASE("initialize_time_constants sets the decays of the spiking layers only,
   set_time_constants(tl.beta(), tau, 0.01);
   CHECK(tl.beta().raw()(3, 0) == Approx(0.25));
   CHECK(tl.beta().values()[3] == Approx(std::exp(-0.04)));
+  // the parameter's own bounds clip further: hSNN initialises up to 0.99 but uses at most 0.98
+  L clipped(3, {.beta = 0.9, .beta_min = hsnn_decay_min, .beta_max = hsnn_decay_max});
+  set_time_constants(clipped.beta(), Vector<double>::Constant(3, 5.0), 0.01, 0.1, 0.99);
+  CHECK(clipped.beta().values()[1] == Approx(0.98));
+  L tau_bounded(3);
+  tau_bounded.beta().use_time_constant(0.01, 1e-3, 0.5);
+  set_time_constants(tau_bounded.beta(), Vector<double>::Constant(3, 5.0), 0.01, 0.1, 0.99);
+  CHECK(tau_bounded.beta().raw()(0, 0) == Approx(0.5));
   // a per-layer decay cannot be heterogeneous
   LifType<float, FastSigmoid, SubtractReset, LifOptions{.beta = Train::per_layer}> pl(3);
   Vector<double> het(3);

@@ -108,8 +108,10 @@ inline Vector<double> sample_time_constants(double tau_layer, Index n, const Tim
 }
 
 /// Sets the decays of `p` to exp(-dt/tau) for the given per-neuron time constants, clipped to
-/// [decay_min, decay_max] (whatever p stores: a decay, or a time constant). A per-layer
-/// parameter needs equal time constants (no heterogeneity).
+/// [decay_min, decay_max] and then to p's own bounds (its decay range, or its tau range when p
+/// stores time constants): hSNN initialises alpha up to 0.99 but clips it to 0.98 wherever it
+/// is used, which is what a decay bounded to [1e-5, 0.98] gives. A per-layer parameter needs
+/// equal time constants (no heterogeneity).
 template <Scalar S>
 void set_time_constants(NeuronParameter<S>& p, const Vector<double>& tau, double dt, double decay_min = 1e-300,
                         double decay_max = 1.0 - 1e-12) {
@@ -117,11 +119,18 @@ void set_time_constants(NeuronParameter<S>& p, const Vector<double>& tau, double
     throw ShapeError("set_time_constants: " + std::to_string(tau.size()) + " time constants for " +
                      std::to_string(p.neurons()) + " neurons");
   Vector<S> d(tau.size());
-  for (Index i = 0; i < tau.size(); ++i) d[i] = S(std::clamp(decay_from_tau(tau[i], dt), decay_min, decay_max));
+  const bool direct = p.parameterization() == Parameterization::direct;
+  for (Index i = 0; i < tau.size(); ++i) {
+    double v = std::clamp(decay_from_tau(tau[i], dt), decay_min, decay_max);
+    if (direct)  // the parameter's own bounds (e.g. hSNN's forward clip)
+      d[i] = S(std::clamp(v, p.lower(), p.upper()));
+    else  // p stores tau (for its own dt): set it directly, within its bounds
+      d[i] = S(std::clamp(tau_from_decay(v, p.dt()), p.lower(), p.upper()));
+  }
   if (p.mode() == Train::per_layer && (d.array() != d[0]).any())
     throw ConfigError("set_time_constants: a per-layer decay cannot hold heterogeneous time constants "
                       "(use TauHeterogeneity::none or a per-neuron parameter)");
-  p.set_values(d);
+  p.set(d);
 }
 
 /// Result of initialize_time_constants: the layer time constants and each neuron's.

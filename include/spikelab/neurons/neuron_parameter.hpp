@@ -217,7 +217,8 @@ class NeuronParameter {
 
  private:
   void check(double v) const {
-    if (!(lower_ <= v && v <= upper_))
+    // compared in S: a bound and a value that round to the same S (0.98 in float) are equal
+    if (!(S(lower_) <= S(v) && S(v) <= S(upper_)))
       throw ConfigError("neuron parameter value " + std::to_string(v) + " outside [" + std::to_string(lower_) + ", " +
                         std::to_string(upper_) + "]");
   }

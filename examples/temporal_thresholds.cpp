@@ -1,0 +1,257 @@
+// spikelab-thresholds: trainable thresholds against fixed ones on N-MNIST (Mahmoodi Takaghaj &
+// Sampson 2024, "Rouser"), started from thresholds so high that most hidden neurons never fire.
+//
+// Network (the paper's, smaller by default): 34x34x2 -> H -> H -> 10, current-based LIF (current
+// decay 0.75, voltage decay 0.97, reset to 0), per-neuron thresholds, exponential surrogate
+// dS/dV = (s/tau) exp(-|V - Th|/tau) (s = 1.5, tau = 3.75), Kaiming-normal weights, spike-rate MSE
+// on the output spikes (target rates 0.2 / 0.03, Lava-DL's N-MNIST tutorial), Adam lr 1e-3 for the
+// weights and (when trained) the thresholds. "fixed" is the same network with threshold lr 0
+// (the paper's lr_Th = 0 ablation). Both variants start from the same weights for each seed.
+//
+// Per epoch it reports, for both variants and every seed: the fraction of dead hidden neurons
+// (never fired during the training epoch; epoch 0 = before training, on the training set), the
+// test accuracy and the mean threshold; then the epochs each variant needs to reach --target test
+// accuracy. Writes thresholds_accuracy.svg, thresholds_dead.svg and thresholds.csv.
+#include <spikelab/spikelab.hpp>
+
+#include "common/cli.hpp"
+#include "common/stats.hpp"
+#include "common/svg.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace sl = spikelab;
+using spikelab_examples::Cli;
+using spikelab_examples::mean_of;
+using spikelab_examples::sd_of;
+namespace svg = spikelab_examples::svg;
+
+namespace {
+
+using Neuron = sl::LifType<float, sl::Exponential, sl::ZeroReset, sl::LifOptions{.threshold = sl::Train::per_neuron}>;
+using Net = sl::Sequential<sl::Linear<float>, Neuron, sl::Linear<float>, Neuron, sl::Linear<float>, Neuron>;
+using Loader = sl::EventLoader<float, sl::NMnistDataset, sl::ToFrame>;
+
+struct Options {
+  std::string data;
+  long hidden = 200;
+  double threshold = 1.25;
+  double scale = 1.5, tau = 3.75;
+  double current_decay = 0.75, voltage_decay = 0.97;
+  double on_rate = 0.2, off_rate = 0.03;
+  double lr = 1e-3, lr_threshold = 1e-3;
+  int epochs = 15;
+  int seeds = 3;
+  long steps = 30;
+  long bin_us = 10000;
+  long batch = 32;
+  long train_limit = 0, test_limit = 0;
+  double target = 0.8;
+  int threads = 1;
+  std::string out = ".";
+  std::string thresholds_list;
+};
+
+struct Curve {
+  std::vector<double> dead;      // fraction of dead hidden neurons per epoch (0 = before training)
+  std::vector<double> accuracy;  // test accuracy per epoch (0 = before training)
+  std::vector<double> threshold; // mean hidden threshold per epoch
+  int epochs_to_target = -1;
+};
+
+Net make_net(const Options& o, sl::Index in, std::uint64_t seed) {
+  sl::Rng rng(seed);
+  const sl::LifConfig cfg{.beta = o.voltage_decay, .alpha = o.current_decay, .threshold = o.threshold};
+  const sl::Exponential g{.scale = o.scale, .tau = o.tau};
+  const sl::LinearConfig lin{.bias = false, .init = sl::Init::kaiming_normal};
+  return Net{sl::Linear<float>(in, o.hidden, rng, lin),       Neuron(o.hidden, cfg, g),
+             sl::Linear<float>(o.hidden, o.hidden, rng, lin), Neuron(o.hidden, cfg, g),
+             sl::Linear<float>(o.hidden, 10, rng, lin),       Neuron(10, cfg, g)};
+}
+
+double hidden_dead(const sl::SpikeStatsEpoch& e) {
+  sl::Index d = 0, n = 0;
+  for (const auto& l : e.layers)
+    if (l.layer != 5) d += l.dead, n += l.neurons;
+  return n ? double(d) / double(n) : 0.0;
+}
+double hidden_threshold(Net& net) {
+  const auto t = sl::mean_thresholds(net);
+  return (t[0] + t[1]) / 2;
+}
+
+// Records the dead fraction (its own SpikeStatistics, so that the statistics are closed before
+// they are read), the test accuracy and the hidden threshold after each epoch.
+template <class TrainerT>
+struct EpochRecorder {
+  TrainerT* trainer;
+  Loader* test;
+  Curve* curve;
+  std::string name;
+  sl::SpikeStatistics stats{};
+  void on_epoch_begin(const sl::TrainInfo& i, Net& net) { stats.on_epoch_begin(i, net); }
+  void on_batch_end(const sl::TrainInfo& i, Net& net) { stats.on_batch_end(i, net); }
+  void on_epoch_end(const sl::TrainInfo& i, Net& net) {
+    stats.on_epoch_end(i, net);
+    const double acc = trainer->evaluate(*test).accuracy;
+    curve->accuracy.push_back(acc);
+    curve->dead.push_back(hidden_dead(stats.last()));
+    curve->threshold.push_back(hidden_threshold(net));
+    std::printf("  %-9s epoch %2d  loss %.4f  train %5.1f%%  test %5.1f%%  dead hidden %5.1f%%  mean threshold %.3f  (%.1f s)\n",
+                name.c_str(), i.epoch, i.loss, 100 * i.accuracy, 100 * acc, 100 * curve->dead.back(), curve->threshold.back(),
+                i.epoch_seconds);
+    std::fflush(stdout);
+  }
+};
+
+Curve run(const Options& o, const sl::NMnistDataset& train_set, const sl::NMnistDataset& test_set, bool trainable,
+          std::uint64_t seed) {
+  const sl::ToFrame tf = sl::NMnist::standard_transform(o.bin_us, o.steps);
+  Loader train(train_set, tf, {.batch_size = o.batch, .seed = seed, .steps = o.steps, .cache = true, .limit = o.train_limit});
+  Loader test(test_set, tf, {.batch_size = 100, .shuffle = false, .steps = o.steps, .cache = true, .limit = o.test_limit});
+  Net net = make_net(o, 2 * 34 * 34, seed);
+  sl::OptimizerConfig oc{.lr = o.lr};
+  oc.lr_scale[sl::ParamGroup::threshold] = trainable ? o.lr_threshold / o.lr : 0.0;
+  sl::Trainer trainer(net, sl::Bptt<sl::RateMse>(sl::RateMse{.on_rate = o.on_rate, .off_rate = o.off_rate}),
+                      sl::Optimizer<float, sl::Adam>(oc), {.seed = seed});
+  Curve c;
+  // epoch 0: before training
+  Loader probe(train_set, tf, {.batch_size = 100, .shuffle = false, .steps = o.steps, .limit = o.train_limit});
+  c.dead.push_back(hidden_dead(sl::measure_spike_stats(net, probe)));
+  c.accuracy.push_back(trainer.evaluate(test).accuracy);
+  c.threshold.push_back(hidden_threshold(net));
+  const std::string name = trainable ? "trainable" : "fixed";
+  std::printf("  %-9s epoch  0  test %5.1f%%  dead hidden %5.1f%%  mean threshold %.3f\n", name.c_str(), 100 * c.accuracy[0],
+              100 * c.dead[0], c.threshold[0]);
+  EpochRecorder<decltype(trainer)> rec{&trainer, &test, &c, name};
+  trainer.fit(train, o.epochs, rec);
+  for (std::size_t e = 0; e < c.accuracy.size(); ++e)
+    if (c.accuracy[e] >= o.target) {
+      c.epochs_to_target = int(e);
+      break;
+    }
+  return c;
+}
+
+// Dead fraction of the hidden layers at initialisation for each threshold in a list (choosing
+// a threshold "so high that most hidden neurons never fire").
+int calibrate(const Options& o, const sl::NMnistDataset& train_set, const std::vector<double>& thresholds) {
+  const sl::ToFrame tf = sl::NMnist::standard_transform(o.bin_us, o.steps);
+  std::cout << " threshold   dead hidden neurons at init (seed 0, " << (o.train_limit ? o.train_limit : train_set.size())
+            << " training samples)\n";
+  for (double th : thresholds) {
+    Options p = o;
+    p.threshold = th;
+    Net net = make_net(p, 2 * 34 * 34, 0);
+    Loader probe(train_set, tf, {.batch_size = 100, .shuffle = false, .steps = o.steps, .limit = o.train_limit});
+    const auto st = sl::measure_spike_stats(net, probe);
+    std::printf(" %9.3f   %5.1f%%   (layer 1 %5.1f%%, layer 2 %5.1f%%, mean rate %.4f / %.4f)\n", th, 100 * hidden_dead(st),
+                100 * st.layers[0].dead_fraction(), 100 * st.layers[1].dead_fraction(), st.layers[0].mean_rate(),
+                st.layers[1].mean_rate());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  Cli cli("spikelab-thresholds",
+          "Trainable vs fixed neuron thresholds (Mahmoodi Takaghaj & Sampson 2024) on N-MNIST, started with\n"
+          "thresholds so high that most hidden neurons never fire. --data is a folder with Train/ and Test/\n"
+          "(.bin) or SLAYER's NMNISTsmall (<id>.bs2 + train1K.txt / test100.txt).\n"
+          "With --calibrate-thresholds LIST it only prints the dead fraction at initialisation per threshold.");
+  cli.option("data", o.data, "N-MNIST folder")
+      .option("threshold", o.threshold, "initial threshold of every neuron (paper 1.25)")
+      .option("hidden", o.hidden, "neurons per hidden layer (paper 500)")
+      .option("epochs", o.epochs, "training epochs")
+      .option("seeds", o.seeds, "seeds (0 .. N-1), each run for both variants")
+      .option("steps", o.steps, "time bins per sample")
+      .option("bin-us", o.bin_us, "bin width (microseconds)")
+      .option("batch", o.batch, "batch size")
+      .option("lr", o.lr, "Adam learning rate of the weights")
+      .option("lr-threshold", o.lr_threshold, "Adam learning rate of the thresholds (trainable variant)")
+      .option("scale", o.scale, "surrogate scale s")
+      .option("tau", o.tau, "surrogate steepness tau")
+      .option("current-decay", o.current_decay, "synaptic current decay")
+      .option("voltage-decay", o.voltage_decay, "membrane decay")
+      .option("on-rate", o.on_rate, "target output rate of the true class")
+      .option("off-rate", o.off_rate, "target output rate of the other classes")
+      .option("train-limit", o.train_limit, "use the first N training samples (0 = all)")
+      .option("test-limit", o.test_limit, "use the first N test samples (0 = all)")
+      .option("target", o.target, "test accuracy whose first epoch is reported")
+      .option("threads", o.threads, "threads")
+      .option("out", o.out, "directory for the SVG figures and the CSV")
+      .option("calibrate-thresholds", o.thresholds_list, "comma-separated thresholds: print dead fractions at init and exit");
+  try {
+    if (!cli.parse(argc, argv)) return 0;
+    if (o.data.empty()) throw std::invalid_argument("--data is required (e.g. /work/shared/data/nmnist/NMNISTsmall)");
+    sl::set_num_threads(o.threads);
+    const sl::NMnistDataset train_set = sl::NMnist::load(o.data, "train");
+    const sl::NMnistDataset test_set = sl::NMnist::load(o.data, "test");
+    std::cout << "spikelab " << sl::version::as_string() << " -- thresholds on N-MNIST: " << train_set.size() << " train / "
+              << test_set.size() << " test samples, " << o.steps << " bins of " << o.bin_us / 1000.0 << " ms, 2312 -> "
+              << o.hidden << " -> " << o.hidden << " -> 10, initial threshold " << o.threshold << ", " << o.epochs
+              << " epochs, " << o.seeds << " seed(s)\n";
+    if (!o.thresholds_list.empty())
+      return calibrate(o, train_set, spikelab_examples::parse_list("calibrate-thresholds", o.thresholds_list));
+    std::filesystem::create_directories(o.out);
+    std::vector<Curve> curves[2];
+    for (int s = 0; s < o.seeds; ++s)
+      for (int v = 0; v < 2; ++v) {
+        std::cout << "seed " << s << ", " << (v ? "trainable" : "fixed") << " thresholds\n";
+        curves[v].push_back(run(o, train_set, test_set, v == 1, std::uint64_t(s)));
+      }
+    // table, CSV and figures
+    std::ofstream csv(std::filesystem::path(o.out) / "thresholds.csv");
+    csv << "variant,seed,epoch,dead_hidden_fraction,test_accuracy,mean_hidden_threshold\n";
+    svg::Plot acc("N-MNIST: test accuracy, trainable vs fixed thresholds", "epoch", "test accuracy (%)");
+    svg::Plot dead("N-MNIST: dead hidden neurons (never fired in the epoch)", "epoch", "dead hidden neurons (%)");
+    const std::string sub = "initial threshold " + sl::detail::fixed(o.threshold, 2) + ", 2312-" + std::to_string(o.hidden) + "-" +
+                            std::to_string(o.hidden) + "-10, mean +- sd over " + std::to_string(o.seeds) + " seeds";
+    acc.subtitle(sub).y_range(0, 100);
+    dead.subtitle(sub).y_range(0, 100);
+    std::cout << "\n variant    epoch  dead hidden % (mean +- sd)   test accuracy % (mean +- sd)   mean threshold\n";
+    for (int v = 0; v < 2; ++v) {
+      const std::string name = v ? "trainable" : "fixed";
+      std::vector<double> xs, am, as, dm, ds;
+      for (int e = 0; e <= o.epochs; ++e) {
+        std::vector<double> a, d, t;
+        for (int s = 0; s < o.seeds; ++s) {
+          const Curve& c = curves[v][std::size_t(s)];
+          a.push_back(100 * c.accuracy[std::size_t(e)]);
+          d.push_back(100 * c.dead[std::size_t(e)]);
+          t.push_back(c.threshold[std::size_t(e)]);
+          csv << name << ',' << s << ',' << e << ',' << c.dead[std::size_t(e)] << ',' << c.accuracy[std::size_t(e)] << ','
+              << c.threshold[std::size_t(e)] << '\n';
+        }
+        xs.push_back(e);
+        am.push_back(mean_of(a)), as.push_back(sd_of(a)), dm.push_back(mean_of(d)), ds.push_back(sd_of(d));
+        std::printf(" %-9s  %5d   %6.1f +- %-5.1f              %6.1f +- %-5.1f                 %.3f\n", name.c_str(), e, dm.back(),
+                    ds.back(), am.back(), as.back(), mean_of(t));
+      }
+      acc.line(name, xs, am, as);
+      dead.line(name, xs, dm, ds);
+    }
+    std::cout << "\nepochs to reach " << sl::detail::fixed(100 * o.target, 1) << "% test accuracy (-1 = not reached):\n";
+    for (int v = 0; v < 2; ++v) {
+      std::cout << "  " << (v ? "trainable" : "fixed    ") << ":";
+      for (const Curve& c : curves[v]) std::cout << ' ' << c.epochs_to_target;
+      std::cout << "\n";
+    }
+    acc.save((std::filesystem::path(o.out) / "thresholds_accuracy.svg").string());
+    dead.save((std::filesystem::path(o.out) / "thresholds_dead.svg").string());
+    std::cout << "wrote " << (std::filesystem::path(o.out) / "thresholds_accuracy.svg").string()
+              << ", thresholds_dead.svg and thresholds.csv\n";
+    return 0;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const sl::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
