@@ -12,6 +12,14 @@
 //                        Writes hierarchy_trained.svg/.csv.
 //  --experiment single   one run with the options given (progress per epoch).
 //
+// --task shd --shd-dir DIR runs the same experiments on the Spiking Heidelberg Digits
+// (DIR/shd_train.h5, DIR/shd_test.h5; needs the HDF5 reader, i.e. a build with spikelab::hdf5):
+// 700 channels in 100 bins of 14 ms, the train file split 80/20 into train/validation, the
+// 'cum' decoder (softmax over time of the readout's softmax), tau_out 0.2 s, and the paper's SHD
+// defaults (Fig. 2c sweep: tau_mem 0.1 s, tanh hierarchy, uniform heterogeneity sd 0.2, delta_tau
+// 0 / 0.15, 2-5 hidden layers; Fig. 3: 5 hidden layers x 32, tau_mem 0.1 s, normal sd 0.1,
+// l2_alpha_sd 0.1, 40 epochs).
+//
 // Network (hSNN, no BatchNorm or dropout here): 40 inputs -> [Linear -> LIF (subtractive reset,
 // threshold 1, box surrogate |v - 1| < 0.5)] x L_h -> Linear -> leaky integrator (alpha_out =
 // exp(-dt/0.05 s), input scaled by 1 - alpha_out), softmax cross-entropy at every step of the
@@ -27,6 +35,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <numeric>
 #include <tuple>
 
 namespace sl = spikelab;
@@ -55,6 +64,8 @@ template <std::size_t H>
 using HsnnNet = typename ToSequential<decltype(hidden_tuple(std::make_index_sequence<H>{}))>::type;
 
 struct RunConfig {
+  std::string task = "mts-xor";  ///< mts-xor | shd
+  std::string shd_dir;
   std::size_t hidden_layers = 2;
   long neurons = 10;
   double dt = 0.01;
@@ -123,8 +134,11 @@ struct TestTracker {
   }
 };
 
-template <std::size_t H>
-RunResult run(const RunConfig& c) {
+// Builds the hSNN network with H hidden layers, initialises its time constants and trains it
+// over the given sources with loss LossT.
+template <std::size_t H, class LossT, class TrainSrc, class ValidSrc, class TestSrc>
+RunResult train(const RunConfig& c, sl::Index inputs, sl::Index classes, TrainSrc& train_src, ValidSrc& valid_src,
+                TestSrc& test_src) {
   const auto t0 = std::chrono::steady_clock::now();
   sl::Rng rng(1000 + c.seed);
   const sl::LifConfig lif{.beta = 0.9, .threshold = 1.0, .beta_min = sl::hsnn_decay_min, .beta_max = sl::hsnn_decay_max};
@@ -136,11 +150,11 @@ RunResult run(const RunConfig& c) {
       auto& l = net.template layer<I>();
       using L = std::remove_cvref_t<decltype(l)>;
       if constexpr (I == 2 * H + 1)
-        l = Out(2, {.beta = std::exp(-c.dt / c.tau_out), .normalize = true});
+        l = Out(classes, {.beta = std::exp(-c.dt / c.tau_out), .normalize = true});
       else if constexpr (std::same_as<L, Hidden>)
         l = Hidden(n, lif, box);
       else
-        l = Lin(I == 0 ? 40 : n, I == 2 * H ? 2 : n, rng, {.bias = false});
+        l = Lin(I == 0 ? inputs : n, I == 2 * H ? classes : n, rng, {.bias = false});
     };
     (set(std::integral_constant<std::size_t, K>{}), ...);
   }(std::make_index_sequence<2 * H + 2>{});
@@ -156,14 +170,11 @@ RunResult run(const RunConfig& c) {
   oc.grad_scale[sl::ParamGroup::time_constant] = c.alpha_grad_scale;
   oc.lr_scale[sl::ParamGroup::time_constant] = c.train_tau ? 1.0 : 0.0;
   sl::DecayRegularizer reg({.upper_weight = c.train_tau ? c.alpha_penalty : 0.0, .spread_weight = c.train_tau ? c.l2_alpha_sd : 0.0});
-  sl::Trainer trainer(net, sl::Bptt<sl::StepCrossEntropy, sl::DecayRegularizer>(sl::StepCrossEntropy{}, reg),
+  sl::Trainer trainer(net, sl::Bptt<LossT, sl::DecayRegularizer>(LossT{}, reg),
                       sl::Optimizer<float, sl::Adam, sl::StepLr>(oc, {}, {.every = 10, .gamma = 0.75, .first = 25}),
                       {.seed = c.seed + 1});
-  sl::MtsXorSource<float> train(c.train_samples, c.batch, 100 * c.seed + 1);
-  sl::MtsXorSource<float> valid(c.valid_samples, c.batch, 100 * c.seed + 2, false);
-  sl::MtsXorSource<float> test(c.test_samples, c.batch, 100 * c.seed + 3, false);
-  TestTracker<decltype(trainer), sl::MtsXorSource<float>> tracker{&trainer, &test, c.verbose, c.dt};
-  trainer.fit(train, valid, c.epochs, tracker);
+  TestTracker<decltype(trainer), TestSrc> tracker{&trainer, &test_src, c.verbose, c.dt};
+  trainer.fit(train_src, valid_src, c.epochs, tracker);
   res.best_val = tracker.best_val;
   res.test_at_best = tracker.test_at_best;
   res.final_test = tracker.last_test;
@@ -177,13 +188,66 @@ RunResult run(const RunConfig& c) {
   return res;
 }
 
+template <std::size_t H>
+RunResult run_mts_xor(const RunConfig& c) {
+  sl::MtsXorSource<float> train_src(c.train_samples, c.batch, 100 * c.seed + 1);
+  sl::MtsXorSource<float> valid(c.valid_samples, c.batch, 100 * c.seed + 2, false);
+  sl::MtsXorSource<float> test(c.test_samples, c.batch, 100 * c.seed + 3, false);
+  return train<H, sl::StepCrossEntropy>(c, 40, 2, train_src, valid, test);
+}
+
+#ifdef SPIKELAB_HAS_HDF5
+using ShdLoader = sl::EventLoader<float, sl::ShdDataset, sl::ToFrame>;
+
+template <std::size_t H>
+RunResult run_shd(const RunConfig& c) {
+  const std::filesystem::path dir(c.shd_dir);
+  const sl::ShdDataset train_file = sl::Shd::load(dir / "shd_train.h5");
+  const sl::ShdDataset test_file = sl::Shd::load(dir / "shd_test.h5");
+  // the hSNN split: 80% of the training file for training, 20% for validation (seeded)
+  std::vector<sl::Index> order(std::size_t(train_file.size()));
+  std::iota(order.begin(), order.end(), sl::Index(0));
+  sl::Rng split(7 + c.seed);
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[split.below(i)]);
+  const std::size_t n_train = order.size() * 8 / 10;
+  std::vector<sl::Index> tr(order.begin(), order.begin() + std::ptrdiff_t(n_train)), va(order.begin() + std::ptrdiff_t(n_train), order.end());
+  if (c.train_samples > 0 && std::size_t(c.train_samples) < tr.size()) tr.resize(std::size_t(c.train_samples));
+  const sl::ToFrame tf = sl::Shd::standard_transform(std::int64_t(std::llround(1.4 / c.dt)));
+  const sl::Index steps = sl::Index(std::llround(1.4 / c.dt));
+  ShdLoader train_src(train_file, tf, {.batch_size = c.batch, .seed = c.seed + 11, .steps = steps, .cache = true}, tr);
+  ShdLoader valid(train_file, tf, {.batch_size = c.batch, .shuffle = false, .steps = steps, .cache = true}, va);
+  ShdLoader test(test_file, tf, {.batch_size = c.batch, .shuffle = false, .steps = steps, .cache = true, .limit = c.test_samples});
+  if (c.verbose)
+    std::cout << "SHD: " << tr.size() << " train / " << va.size() << " validation / " << test_file.size() << " test samples, "
+              << steps << " bins of " << 1000 * c.dt << " ms\n";
+  return train<H, sl::CumSoftmaxCrossEntropy>(c, 700, sl::Shd::classes, train_src, valid, test);
+}
+#endif
+
+template <std::size_t H>
+RunResult run(const RunConfig& c) {
+  if (c.task == "mts-xor") return run_mts_xor<H>(c);
+  if (c.task == "shd") {
+#ifdef SPIKELAB_HAS_HDF5
+    return run_shd<H>(c);
+#else
+    throw std::invalid_argument("--task shd needs the HDF5 reader: build with HDF5 (libhdf5-dev) so that spikelab::hdf5 exists");
+#endif
+  }
+  throw std::invalid_argument("unknown --task '" + c.task + "' (mts-xor or shd)");
+}
+
 RunResult run_any(const RunConfig& c) {
   switch (c.hidden_layers) {
     case 2: return run<2>(c);
     case 3: return run<3>(c);
+    case 4: return run<4>(c);
+    case 5: return run<5>(c);
   }
-  throw std::invalid_argument("--hidden-layers must be 2 or 3");
+  throw std::invalid_argument("--hidden-layers must be 2, 3, 4 or 5");
 }
+
+std::string task_title(const RunConfig& c) { return c.task == "shd" ? "SHD" : "MTS-XOR"; }
 
 std::string ms_list(const std::vector<double>& taus) {
   std::string s;
@@ -195,7 +259,7 @@ int sweep(RunConfig base, const std::vector<double>& deltas, const std::vector<d
           const std::filesystem::path& out) {
   std::ofstream csv(out / "hierarchy_sweep.csv");
   csv << "hidden_layers,delta_tau,seed,best_val,test_at_best_val,final_test,best_epoch,tau_init_ms,seconds\n";
-  svg::Plot plot("MTS-XOR: accuracy against the time-constant hierarchy (Fig. 2b)", "delta tau (s)",
+  svg::Plot plot(task_title(base) + ": accuracy against the time-constant hierarchy (Fig. 2" + (base.task == "shd" ? "c)" : "b)"), "delta tau (s)",
                  "test accuracy at best validation epoch (%)");
   plot.subtitle("tau_mem " + sl::detail::fixed(base.tau_mem, 2) + " s, " + base.profile + " profile, " +
                 std::to_string(base.neurons) + " neurons/layer, " + std::to_string(base.epochs) + " epochs, " +
@@ -266,7 +330,7 @@ int trained(RunConfig base, int seeds, const std::filesystem::path& out) {
     for (std::size_t l = 1; l < L; ++l) inc &= fin[l][std::size_t(s)] > fin[l - 1][std::size_t(s)];
     increasing += inc;
   }
-  svg::Plot plot("MTS-XOR: time constants trained from a homogeneous start (Fig. 3)", "hidden layer (input -> output)",
+  svg::Plot plot(task_title(base) + ": time constants trained from a homogeneous start (Fig. 3)", "hidden layer (input -> output)",
                  "mean membrane time constant (ms)");
   plot.subtitle(std::to_string(L) + " hidden layers x " + std::to_string(base.neurons) + ", tau_mem " +
                 sl::detail::fixed(base.tau_mem, 2) + " s, " + std::to_string(base.epochs) + " epochs, mean +- sd over " +
@@ -283,37 +347,65 @@ int trained(RunConfig base, int seeds, const std::filesystem::path& out) {
 
 }  // namespace
 
-std::string experiment_argument(int argc, char** argv) {
+// The value of option --name (read before the others: it decides their defaults).
+std::string early_argument(int argc, char** argv, const std::string& name, const std::string& fallback) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--experiment" && i + 1 < argc) return argv[i + 1];
-    if (a.rfind("--experiment=", 0) == 0) return a.substr(13);
+    if (a == "--" + name && i + 1 < argc) return argv[i + 1];
+    if (a.rfind("--" + name + "=", 0) == 0) return a.substr(name.size() + 3);
   }
-  return "sweep";
+  return fallback;
 }
 
 int main(int argc, char** argv) {
   RunConfig c;
-  std::string experiment = experiment_argument(argc, argv);
+  std::string experiment = early_argument(argc, argv, "experiment", "sweep");
+  c.task = early_argument(argc, argv, "task", "mts-xor");
   std::string deltas = "-0.5,-0.4,-0.2,-0.1,0,0.1,0.2,0.4,0.5", depths = "2,3", out = ".";
   int seeds = 5, threads = 1;
   long hidden_layers = 2;
-  if (experiment == "trained") {  // the Fig. 3 configuration
-    hidden_layers = 3;
-    c.neurons = 32;
-    c.tau_mem = 0.2;
-    c.sd = 0.0;
-    c.heterogeneity = "none";
+  if (c.task == "shd") {  // SimArgs defaults and the Fig. 2c sweep
+    c.dt = 0.014;
+    c.tau_mem = 0.1;
+    c.tau_out = 0.2;
+    c.neurons = 128;
+    c.heterogeneity = "uniform";
+    c.sd = 0.2;
+    c.batch = 256;
+    c.l2_alpha_sd = 1e-2;
+    c.train_samples = 0;  // all of the 80% split
+    c.test_samples = 0;   // all
+    deltas = "0,0.15";
+    depths = "2,3,4,5";
+  }
+  if (experiment == "trained") {  // the Fig. 3 configurations
     c.train_tau = true;
+    if (c.task == "shd") {
+      hidden_layers = 5;
+      c.neurons = 32;
+      c.heterogeneity = "normal";
+      c.sd = 0.1;
+      c.l2_alpha_sd = 0.1;
+      c.epochs = 40;
+    } else {
+      hidden_layers = 3;
+      c.neurons = 32;
+      c.tau_mem = 0.2;
+      c.sd = 0.0;
+      c.heterogeneity = "none";
+    }
   }
   Cli cli("spikelab-hierarchy",
-          "Temporal hierarchy of time constants (Moro et al. 2024) on MTS-XOR.\n"
+          "Temporal hierarchy of time constants (Moro et al. 2024) on MTS-XOR or SHD.\n"
           "  --experiment sweep    accuracy against delta_tau (Fig. 2b), fixed time constants\n"
           "  --experiment trained  time constants trained from a homogeneous start (Fig. 3)\n"
           "  --experiment single   one run with the options given, progress per epoch\n"
-          "Defaults follow the paper's code; the experiment sets its own defaults before the options.");
+          "  --task shd --shd-dir DIR  the same on SHD (DIR/shd_train.h5, DIR/shd_test.h5; needs HDF5)\n"
+          "Defaults follow the paper's code; task and experiment set their own defaults before the options.");
   cli.option("experiment", experiment, "sweep | trained | single")
-      .option("hidden-layers", hidden_layers, "hidden LIF layers (trained / single; 2 or 3)")
+      .option("task", c.task, "mts-xor | shd")
+      .option("shd-dir", c.shd_dir, "folder with shd_train.h5 and shd_test.h5 (--task shd)")
+      .option("hidden-layers", hidden_layers, "hidden LIF layers (trained / single; 2, 3, 4 or 5)")
       .option("depths", depths, "sweep: comma-separated numbers of hidden layers")
       .option("deltas", deltas, "sweep: comma-separated delta_tau values (s)")
       .option("seeds", seeds, "seeds per configuration (0 .. N-1)")
@@ -326,9 +418,9 @@ int main(int argc, char** argv) {
       .option("tau-out", c.tau_out, "readout time constant (s)")
       .option("dt", c.dt, "time step (s)")
       .option("epochs", c.epochs, "training epochs")
-      .option("train-samples", c.train_samples, "MTS-XOR training samples (hSNN: 20 x 512 = 10240)")
-      .option("valid-samples", c.valid_samples, "validation samples (model selection)")
-      .option("test-samples", c.test_samples, "test samples")
+      .option("train-samples", c.train_samples, "training samples (MTS-XOR, hSNN: 20 x 512 = 10240; SHD: 0 = all)")
+      .option("valid-samples", c.valid_samples, "MTS-XOR validation samples (model selection)")
+      .option("test-samples", c.test_samples, "test samples (SHD: 0 = all)")
       .option("batch", c.batch, "batch size")
       .option("lr", c.lr, "Adam learning rate (x0.75 every 10 epochs from epoch 25)")
       .flag("train-tau", c.train_tau, "train the decays alpha (single)")
@@ -343,9 +435,9 @@ int main(int argc, char** argv) {
     sl::set_num_threads(threads);
     c.hidden_layers = std::size_t(hidden_layers);
     std::filesystem::create_directories(out);
-    std::cout << "spikelab " << sl::version::as_string() << " -- MTS-XOR temporal hierarchy, experiment '" << experiment
-              << "', " << c.epochs << " epochs x " << c.train_samples << " samples, batch " << c.batch << ", "
-              << sl::num_threads() << " thread(s)\n";
+    if (c.task == "shd" && c.shd_dir.empty()) throw std::invalid_argument("--task shd needs --shd-dir");
+    std::cout << "spikelab " << sl::version::as_string() << " -- " << task_title(c) << " temporal hierarchy, experiment '"
+              << experiment << "', " << c.epochs << " epochs, batch " << c.batch << ", " << sl::num_threads() << " thread(s)\n";
     if (experiment == "sweep")
       return sweep(c, spikelab_examples::parse_list("deltas", deltas), spikelab_examples::parse_list("depths", depths), seeds,
                    out);

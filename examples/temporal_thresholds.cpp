@@ -39,6 +39,7 @@ struct Options {
   std::string data;
   long hidden = 200;
   double threshold = 1.25;
+  double output_threshold = 1.25;
   double scale = 1.5, tau = 3.75;
   double current_decay = 0.75, voltage_decay = 0.97;
   double on_rate = 0.2, off_rate = 0.03;
@@ -65,11 +66,13 @@ struct Curve {
 Net make_net(const Options& o, sl::Index in, std::uint64_t seed) {
   sl::Rng rng(seed);
   const sl::LifConfig cfg{.beta = o.voltage_decay, .alpha = o.current_decay, .threshold = o.threshold};
+  sl::LifConfig out = cfg;
+  out.threshold = o.output_threshold;
   const sl::Exponential g{.scale = o.scale, .tau = o.tau};
   const sl::LinearConfig lin{.bias = false, .init = sl::Init::kaiming_normal};
   return Net{sl::Linear<float>(in, o.hidden, rng, lin),       Neuron(o.hidden, cfg, g),
              sl::Linear<float>(o.hidden, o.hidden, rng, lin), Neuron(o.hidden, cfg, g),
-             sl::Linear<float>(o.hidden, 10, rng, lin),       Neuron(10, cfg, g)};
+             sl::Linear<float>(o.hidden, 10, rng, lin),       Neuron(10, out, g)};
 }
 
 double hidden_dead(const sl::SpikeStatsEpoch& e) {
@@ -165,7 +168,8 @@ int main(int argc, char** argv) {
           "(.bin) or SLAYER's NMNISTsmall (<id>.bs2 + train1K.txt / test100.txt).\n"
           "With --calibrate-thresholds LIST it only prints the dead fraction at initialisation per threshold.");
   cli.option("data", o.data, "N-MNIST folder")
-      .option("threshold", o.threshold, "initial threshold of every neuron (paper 1.25)")
+      .option("threshold", o.threshold, "initial threshold of the hidden neurons (paper 1.25)")
+      .option("output-threshold", o.output_threshold, "initial threshold of the output neurons (paper 1.25)")
       .option("hidden", o.hidden, "neurons per hidden layer (paper 500)")
       .option("epochs", o.epochs, "training epochs")
       .option("seeds", o.seeds, "seeds (0 .. N-1), each run for both variants")
@@ -194,7 +198,7 @@ int main(int argc, char** argv) {
     const sl::NMnistDataset test_set = sl::NMnist::load(o.data, "test");
     std::cout << "spikelab " << sl::version::as_string() << " -- thresholds on N-MNIST: " << train_set.size() << " train / "
               << test_set.size() << " test samples, " << o.steps << " bins of " << o.bin_us / 1000.0 << " ms, 2312 -> "
-              << o.hidden << " -> " << o.hidden << " -> 10, initial threshold " << o.threshold << ", " << o.epochs
+              << o.hidden << " -> "  << o.hidden << " -> 10, initial hidden threshold " << o.threshold << " (output " << o.output_threshold << "), " << o.epochs
               << " epochs, " << o.seeds << " seed(s)\n";
     if (!o.thresholds_list.empty())
       return calibrate(o, train_set, spikelab_examples::parse_list("calibrate-thresholds", o.thresholds_list));
