@@ -5,7 +5,11 @@
 //    MNIST-style idx files given with --data DIR: a spiking MLP 784 -> hidden LIF -> 10
 //    leaky-integrator readout, images presented for T steps (direct, rate or latency coding);
 //  - on the MTS-XOR task (--task mts-xor): 40 inputs -> recurrent LIF layers -> 2 readouts,
-//    scored per step inside the coding windows.
+//    scored per step inside the coding windows;
+//  - on N-MNIST event recordings (--dataset nmnist --data DIR, DIR in the original Train/Test
+//    folder layout or SLAYER's NMNISTsmall layout): recordings downsampled by --downsample (2:
+//    17 x 17) and binned into --steps frames of --bin-ms with polarity as 2 channels (2*17*17 =
+//    578 inputs by default), a spiking MLP as for images.
 // It prints one progress line per epoch, the final test accuracy and where the checkpoint went.
 #include <spikelab/spikelab.hpp>
 
@@ -42,6 +46,8 @@ struct Options {
   double time_limit = 0;
   long layers = 2;
   long samples = 10240;
+  double bin_ms = 10.0;
+  double downsample = 1.0;  // nmnist default: 2 (17 x 17)
 };
 
 sl::CheckpointFormat format_of(const std::string& f) {
@@ -101,6 +107,43 @@ int run_images(const Options& o, const std::filesystem::path& dir, Encoder enc) 
   return 0;
 }
 
+// ---- N-MNIST events --------------------------------------------------------------------------
+
+int run_nmnist(const Options& o) {
+  if (o.data.empty()) throw std::invalid_argument("--dataset nmnist needs --data DIR (N-MNIST Train/Test folders or NMNISTsmall)");
+  std::cout << "data: " << o.data << "\n";
+  const sl::NMnistDataset train = sl::NMnist::load(o.data, "train").head(o.train_limit);
+  const sl::NMnistDataset test = sl::NMnist::load(o.data, "test").head(o.test_limit);
+  // downsample (1 = keep 34x34), then bin: steps frames of bin_ms from t = 0, polarity as channels
+  using Transform = sl::Compose<sl::Downsample, sl::ToFrame>;
+  const auto bin_us = std::int64_t(o.bin_ms * 1000.0);
+  const Transform tf(sl::Downsample{1.0 / o.downsample}, sl::ToFrame::fixed_bins(bin_us, o.steps));
+  sl::EventSample probe;
+  probe.sensor = sl::NMnist::sensor;
+  sl::Rng probe_rng(1);
+  const sl::Index features = tf(probe, probe_rng).features();
+  std::cout << "train " << train.size() << " recordings, test " << test.size() << "; " << o.steps << " frames of " << o.bin_ms
+            << " ms, " << features << " inputs (polarity x rows x columns)\n";
+
+  using Net = sl::Sequential<sl::Linear<float>, sl::Lif<float>, sl::Linear<float>, sl::LeakyIntegrator<float>>;
+  sl::Rng rng(o.seed);
+  Net net{sl::Linear<float>(features, o.hidden, rng),
+          sl::Lif<float>(o.hidden, {.beta = o.beta, .threshold = o.threshold}, sl::FastSigmoid{o.slope}),
+          sl::Linear<float>(o.hidden, sl::NMnist::classes, rng), sl::LeakyIntegrator<float>(sl::NMnist::classes, {.beta = o.beta})};
+  std::cout << "network: " << net.signature() << " (" << net.parameter_count() << " parameters)\n";
+
+  // decoded recordings are cached after the first epoch; batches are prepared on a worker thread
+  sl::EventLoader<float, sl::NMnistDataset, Transform> train_src(train, tf,
+                                                                 {.batch_size = o.batch, .seed = o.seed, .cache = true});
+  sl::EventLoader<float, sl::NMnistDataset, Transform> test_src(test, tf, {.batch_size = 100, .shuffle = false, .cache = true});
+  sl::Trainer trainer(net, sl::Bptt<sl::SumCrossEntropy>{},
+                      sl::Optimizer<float, sl::Adam, sl::CosineLr>({.lr = o.lr}, {}, {.min_factor = 0.05}),
+                      {.seed = o.seed});
+  const sl::FitResult r = fit(trainer, train_src, test_src, o);
+  finish(net, trainer.evaluate(test_src), "test recordings", r.seconds, o);
+  return 0;
+}
+
 // ---- MTS-XOR ------------------------------------------------------------------------------
 
 int run_mts_xor(const Options& o) {
@@ -132,8 +175,9 @@ int run_mts_xor(const Options& o) {
 std::string task_argument(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--task" && i + 1 < argc) return argv[i + 1];
+    if ((a == "--task" || a == "--dataset") && i + 1 < argc) return argv[i + 1];
     if (a.rfind("--task=", 0) == 0) return a.substr(7);
+    if (a.rfind("--dataset=", 0) == 0) return a.substr(10);
   }
   return "auto";
 }
@@ -146,18 +190,29 @@ int main(int argc, char** argv) {
     o.beta = 0.95;
     o.epochs = 20;
     o.lr = 5e-3;
+  } else if (o.task == "nmnist") {  // 30 frames of 10 ms at 17 x 17
+    o.steps = 30;
+    o.downsample = 2;
+    o.epochs = 15;
+    o.batch = 32;
+    o.hidden = 128;
+    o.lr = 2e-3;
   }
   Cli cli("spikelab-train",
           "Trains a spiking network with surrogate-gradient BPTT. By default on Fashion-MNIST from Debian's\n"
           "dataset-fashion-mnist (" +
               std::string(sl::debian_fashion_mnist_dir()) +
               "); --data DIR trains on MNIST-style idx files in DIR;\n"
-              "--task mts-xor trains on the multi-time-scale XOR task.");
-  cli.option("task", o.task, "auto | images | mts-xor (auto: images if idx data is found)")
-      .option("data", o.data, "directory with idx files (train-images-idx3-ubyte[.gz], t10k-..., ...)")
+              "--task mts-xor trains on the multi-time-scale XOR task; --dataset nmnist --data DIR on N-MNIST\n"
+              "event recordings (Train/Test folders or SLAYER's NMNISTsmall).");
+  cli.option("task", o.task, "auto | images | mts-xor | nmnist (auto: images if idx data is found)")
+      .option("dataset", o.task, "alias of --task")
+      .option("data", o.data, "directory with idx files (train-images-idx3-ubyte[.gz], t10k-..., ...) or N-MNIST")
       .option("epochs", o.epochs, "training epochs")
       .option("hidden", o.hidden, "hidden LIF neurons (per layer)")
-      .option("steps", o.steps, "time steps per image")
+      .option("steps", o.steps, "time steps per image (frames per recording for nmnist)")
+      .option("bin-ms", o.bin_ms, "nmnist: frame length in ms")
+      .option("downsample", o.downsample, "nmnist: spatial downsampling factor (1 = 34x34, 2 = 17x17)")
       .option("batch", o.batch, "batch size")
       .option("lr", o.lr, "Adam learning rate (cosine-decayed)")
       .option("beta", o.beta, "membrane decay beta")
@@ -178,6 +233,13 @@ int main(int argc, char** argv) {
     sl::set_num_threads(o.threads);
     std::cout << "spikelab " << sl::version::as_string() << ", " << sl::num_threads() << " threads\n";
     if (o.task == "mts-xor") return run_mts_xor(o);
+    if (o.task == "nmnist") {
+      if (!o.data.empty() && !std::filesystem::is_directory(o.data)) {
+        std::cerr << "error: no N-MNIST data at " << o.data << "\n";
+        return 2;
+      }
+      return run_nmnist(o);
+    }
     if (o.task != "auto" && o.task != "images") throw std::invalid_argument("unknown --task '" + o.task + "'");
     std::filesystem::path dir = o.data.empty() ? std::filesystem::path(sl::debian_fashion_mnist_dir())
                                                : std::filesystem::path(o.data);

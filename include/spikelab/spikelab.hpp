@@ -31,8 +31,15 @@
 #include <spikelab/initializers/conv_hierarchy.hpp>
 #include <spikelab/initializers/time_constants.hpp>
 
+#include <spikelab/layers/batch_norm.hpp>
 #include <spikelab/layers/concepts.hpp>
+#include <spikelab/layers/conv2d.hpp>
+#include <spikelab/layers/dropout.hpp>
+#include <spikelab/layers/flatten.hpp>
+#include <spikelab/layers/image_shape.hpp>
 #include <spikelab/layers/linear.hpp>
+#include <spikelab/layers/pooling.hpp>
+#include <spikelab/layers/temporal_conv.hpp>
 
 #include <spikelab/networks/sequential.hpp>
 

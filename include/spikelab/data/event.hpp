@@ -18,6 +18,12 @@
  * row y, column x) into one feature index, channel-major:
  * \f[ f = (c \cdot H + y) \cdot W + x , \f]
  * so a convolution can read the feature vector as a C x H x W image.
+ *
+ * @code
+ * @article{lichtsteiner2008128, title={A 128x128 120 dB 15 us latency asynchronous temporal contrast vision
+ *   sensor}, author={Lichtsteiner, Patrick and Posch, Christoph and Delbruck, Tobi},
+ *   journal={IEEE Journal of Solid-State Circuits}, volume={43}, number={2}, pages={566--576}, year={2008}}
+ * @endcode
  */
 #ifndef SPIKELAB_DATA_EVENT_HPP
 #define SPIKELAB_DATA_EVENT_HPP

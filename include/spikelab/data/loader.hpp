@@ -76,6 +76,9 @@ class EventLoader {
     order_ = subset_;
     if (cfg.cache) cache_.resize(std::size_t(data.size()));
   }
+  /// The loader keeps a reference to the data set: a temporary would dangle.
+  EventLoader(const D&&, T = {}, EventLoaderConfig = {}) = delete;
+  EventLoader(const D&&, T, EventLoaderConfig, std::vector<Index>) = delete;
   EventLoader(const EventLoader&) = delete;
   EventLoader& operator=(const EventLoader&) = delete;
   ~EventLoader() { stop_worker(); }
@@ -268,6 +271,8 @@ template <Scalar S, EventDataset D, FrameTransform T>
 EventLoader<S, D, T> make_event_loader(const D& data, T transform, EventLoaderConfig cfg = {}) {
   return EventLoader<S, D, T>(data, std::move(transform), cfg);
 }
+template <Scalar S, EventDataset D, FrameTransform T>
+EventLoader<S, D, T> make_event_loader(const D&& data, T transform, EventLoaderConfig cfg = {}) = delete;
 
 }  // namespace spikelab
 

@@ -63,7 +63,11 @@ class Sequential {
   std::string signature() const {
     std::string s = std::string("Sequential<") + (std::same_as<S, float> ? "f32" : "f64") + ">[";
     std::size_t i = 0;
-    for_each_layer([&](const auto& l, std::size_t) { s += (i++ ? ";" : "") + l.signature(); });
+    // two appends rather than `";" + l.signature()`: GCC 12 warns falsely (-Wstringop-overflow) on the latter
+    for_each_layer([&](const auto& l, std::size_t) {
+      if (i++) s += ';';
+      s += l.signature();
+    });
     return s + "]";
   }
 

@@ -13,6 +13,13 @@
  * Compose is itself an in-place transform, so pipelines nest. Randomised stages draw from the
  * Rng they are given; the loader hands each sample its own stream derived from (seed, epoch,
  * sample), so a run is reproducible whatever the thread timing.
+ * \f[ \mathrm{Compose}\{a, b, c\}(s) = c(b(a(s))) \f] (tonic's `transforms.Compose`, resolved at compile time).
+ *
+ * @code
+ * @misc{lenz2021tonic, title={Tonic: event-based datasets and transformations}, author={Lenz, Gregor
+ *   and Chaney, Kenneth and Shrestha, Sumit Bam and others}, year={2021},
+ *   note={https://github.com/neuromorphs/tonic}}
+ * @endcode
  */
 #ifndef SPIKELAB_DATA_TRANSFORMS_COMPOSE_HPP
 #define SPIKELAB_DATA_TRANSFORMS_COMPOSE_HPP

@@ -12,6 +12,12 @@
  *  - RandomShift{max_dx, max_dy}: one random translation per sample, dx uniform in
  *    [-max_dx, max_dx] (same for y); events shifted outside the sensor are dropped. With
  *    max_dy = 0 on a 1-D sensor it is the channel ("frequency") shift used to augment SHD.
+ *
+ * @code
+ * @misc{lenz2021tonic, title={Tonic: event-based datasets and transformations}, author={Lenz, Gregor
+ *   and Chaney, Kenneth and Shrestha, Sumit Bam and others}, year={2021},
+ *   note={https://github.com/neuromorphs/tonic}}
+ * @endcode
  */
 #ifndef SPIKELAB_DATA_TRANSFORMS_SPATIAL_HPP
 #define SPIKELAB_DATA_TRANSFORMS_SPATIAL_HPP

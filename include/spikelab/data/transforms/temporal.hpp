@@ -8,6 +8,12 @@
  *  - TimeShift{to_zero}: subtracts the first event's time (or a fixed offset) from every time;
  *  - slice_sample(sample, window, overlap): tonic's SliceByTime, cuts one recording into
  *    consecutive sub-samples of `window` µs (each re-based to t = 0, same label and sensor).
+ *
+ * @code
+ * @misc{lenz2021tonic, title={Tonic: event-based datasets and transformations}, author={Lenz, Gregor
+ *   and Chaney, Kenneth and Shrestha, Sumit Bam and others}, year={2021},
+ *   note={https://github.com/neuromorphs/tonic}}
+ * @endcode
  */
 #ifndef SPIKELAB_DATA_TRANSFORMS_TEMPORAL_HPP
 #define SPIKELAB_DATA_TRANSFORMS_TEMPORAL_HPP

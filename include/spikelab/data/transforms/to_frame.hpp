@@ -71,6 +71,9 @@ inline SliceIndices slice_by_time(const std::vector<Event>& ev, std::int64_t win
   if (t1 < t0) throw ConfigError("slice_by_time: the end time lies before the start time");
   const double q = double(t1 - t0 - window) / double(stride) + 1.0;
   const std::int64_t n = std::max<std::int64_t>(1, std::int64_t(include_incomplete ? std::ceil(q) : std::floor(q)));
+  if (n > (std::int64_t(1) << 26))
+    throw ConfigError("slice_by_time: " + std::to_string(n) + " slices of " + std::to_string(window) +
+                      " us; use a longer window or a fixed start/end time");
   SliceIndices out(static_cast<std::size_t>(n));
   std::size_t lo = 0;
   for (std::int64_t k = 0; k < n; ++k) {
@@ -106,7 +109,7 @@ inline SliceIndices slice_by_count(std::size_t events, std::int64_t count, std::
 
 /// n slices of equal duration over [first, last] (tonic's slice_events_by_time_bins).
 inline SliceIndices slice_by_time_bins(const std::vector<Event>& ev, std::int64_t n, double overlap = 0.0) {
-  if (n <= 0) throw ConfigError("slice_by_time_bins: the number of bins must be positive");
+  if (n <= 0 || n > (std::int64_t(1) << 26)) throw ConfigError("slice_by_time_bins: the number of bins must lie in [1, 2^26]");
   if (overlap < 0 || overlap >= 1) throw ConfigError("slice_by_time_bins: the overlap must be in [0, 1)");
   SliceIndices out(std::size_t(n), {0, 0});
   if (ev.empty()) return out;
@@ -123,7 +126,7 @@ inline SliceIndices slice_by_time_bins(const std::vector<Event>& ev, std::int64_
 
 /// n slices of equal event count (tonic's slice_events_by_event_bins).
 inline SliceIndices slice_by_event_bins(std::size_t events, std::int64_t n, double overlap = 0.0) {
-  if (n <= 0) throw ConfigError("slice_by_event_bins: the number of bins must be positive");
+  if (n <= 0 || n > (std::int64_t(1) << 26)) throw ConfigError("slice_by_event_bins: the number of bins must lie in [1, 2^26]");
   if (overlap < 0 || overlap >= 1) throw ConfigError("slice_by_event_bins: the overlap must be in [0, 1)");
   const auto count = std::int64_t(double(events) / double(n) * (1.0 + overlap));
   const auto stride = std::int64_t(double(count) * (1.0 - overlap));

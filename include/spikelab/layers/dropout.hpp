@@ -1,0 +1,177 @@
+/**
+ * @file layers/dropout.hpp
+ * @brief Dropout with one mask per sample, held fixed over all time steps (inverted
+ *        dropout; inactive in evaluation).
+ *
+ * For sample b and feature f, during training:
+ * \f[ y_{f,b,t} = \frac{m_{g(f),b}}{1-p}\, x_{f,b,t}, \qquad m_{g,b} \sim \text{Bernoulli}(1-p), \f]
+ * the same m for every step t, as in SNN training (a dropped neuron stays silent for the whole
+ * sample; redrawing per step would only add noise the membrane averages away). The mask group
+ * g(f) = floor(f / block): block = 1 drops single features, block = H*W drops whole channels of
+ * a C x H x W map (spatial dropout). The mask is drawn from ForwardContext::rng once per
+ * training forward pass; in evaluation (or with p = 0) the layer passes its input through.
+ *
+ * @code
+ * @article{srivastava2014dropout, title={Dropout: a simple way to prevent neural networks from overfitting},
+ *   author={Srivastava, Nitish and Hinton, Geoffrey and Krizhevsky, Alex and Sutskever, Ilya and
+ *   Salakhutdinov, Ruslan}, journal={JMLR}, volume={15}, number={1}, pages={1929--1958}, year={2014}}
+ * @article{lee2020enabling, title={Enabling spike-based backpropagation for training deep neural network
+ *   architectures}, author={Lee, Chankyu and Sarwar, Syed Shakib and Panda, Priyadarshini and Srinivasan, Gopalakrishnan
+ *   and Roy, Kaushik}, journal={Frontiers in Neuroscience}, volume={14}, pages={119}, year={2020}}
+ * @endcode
+ */
+#ifndef SPIKELAB_LAYERS_DROPOUT_HPP
+#define SPIKELAB_LAYERS_DROPOUT_HPP
+
+#include <spikelab/core/context.hpp>
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/threads.hpp>
+#include <spikelab/core/time_series.hpp>
+#include <spikelab/io/versioning.hpp>
+#include <spikelab/layers/image_shape.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace spikelab {
+
+struct DropoutConfig {
+  double p = 0.5;    ///< drop probability, in [0, 1)
+  Index block = 1;   ///< consecutive features sharing one mask entry (H*W: drop whole channels)
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    ar(CEREAL_NVP(p), cereal::make_nvp("block", std::int64_t(block)));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t) {
+    std::int64_t b = 0;
+    ar(CEREAL_NVP(p), cereal::make_nvp("block", b));
+    block = b;
+  }
+};
+
+template <Scalar S>
+class Dropout {
+ public:
+  using scalar_type = S;
+  static constexpr std::uint32_t class_version = 1;
+
+  Dropout() = default;
+  explicit Dropout(Index features, DropoutConfig cfg = {}) : n_(features), cfg_(cfg) { validate(); }
+  /// Spatial dropout of a feature map: one mask entry per (channel, sample).
+  Dropout(ImageShape shape, double p) : n_(shape.size()), cfg_{p, shape.plane()} {
+    shape.validate("Dropout");
+    validate();
+  }
+
+  static std::string name() { return "Dropout"; }
+  Index input_size() const noexcept { return n_; }
+  Index output_size() const noexcept { return n_; }
+  const DropoutConfig& config() const noexcept { return cfg_; }
+  /// Changes the drop probability (e.g. a schedule); p in [0, 1).
+  void set_p(double p) {
+    cfg_.p = p;
+    validate();
+  }
+  std::string signature() const {
+    return "Dropout(" + std::to_string(n_) + ",p" + std::to_string(cfg_.p) +
+           (cfg_.block != 1 ? ",block" + std::to_string(cfg_.block) : "") + ")";
+  }
+  /// The mask of the last training pass: (features/block) x batch, entries 0 or 1/(1-p).
+  const Matrix<S>& mask() const noexcept { return mask_; }
+
+  void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
+    if (in.features() != n_)
+      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
+    out.resize(n_, in.batch(), in.steps());
+    active_ = ctx.training && cfg_.p > 0.0;
+    if (!active_) {
+      out.values() = in.values();
+      return;
+    }
+    if (ctx.rng == nullptr)
+      throw ConfigError(signature() + ": a training forward pass needs ForwardContext::rng (dropout draws its mask)");
+    const Index B = in.batch(), T = in.steps(), G = groups();
+    mask_.resize(G, B);
+    const S keep = S(1.0 / (1.0 - cfg_.p));
+    Rng& rng = *ctx.rng;
+    for (Index b = 0; b < B; ++b)
+      for (Index g = 0; g < G; ++g) mask_(g, b) = rng.uniform() < cfg_.p ? S(0) : keep;
+    apply(in, out, B, T);
+  }
+
+  void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
+                TimeSeries<S>* grad_in) {
+    if (!grad_out.same_shape(out) || !in.same_shape(out))
+      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " does not match output " +
+                       out.shape_string());
+    if (!grad_in) return;
+    grad_in->resize(n_, out.batch(), out.steps());
+    if (!active_) {
+      grad_in->values() = grad_out.values();
+      return;
+    }
+    if (mask_.cols() != out.batch())
+      throw ShapeError(signature() + "::backward: the mask was drawn for another batch size");
+    apply(grad_out, *grad_in, out.batch(), out.steps());
+  }
+
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    ar(cereal::make_nvp("features", std::int64_t(n_)), cereal::make_nvp("config", cfg_));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, class_version, "Dropout");
+    std::int64_t n = 0;
+    ar(cereal::make_nvp("features", n), cereal::make_nvp("config", cfg_));
+    n_ = n;
+    try {
+      validate();
+    } catch (const ConfigError& e) {
+      throw cereal::Exception(std::string("Dropout: stored configuration is invalid: ") + e.what());
+    }
+  }
+
+ private:
+  Index groups() const noexcept { return n_ / cfg_.block; }
+  void validate() const {
+    if (n_ <= 0) throw ConfigError("Dropout: number of features must be positive");
+    if (!(cfg_.p >= 0.0 && cfg_.p < 1.0)) throw ConfigError("Dropout: p = " + std::to_string(cfg_.p) + " is not in [0, 1)");
+    if (cfg_.block <= 0 || n_ % cfg_.block != 0)
+      throw ConfigError("Dropout: block " + std::to_string(cfg_.block) + " does not divide the " + std::to_string(n_) +
+                        " features");
+  }
+  // dst = src * mask, the mask of sample b applied at every step
+  void apply(const TimeSeries<S>& src, TimeSeries<S>& dst, Index B, Index T) const {
+    const Index n = n_, blk = cfg_.block, G = groups();
+    const S* x = src.data();
+    S* y = dst.data();
+    const S* m = mask_.data();
+    detail::parallel_ranges(B * T, double(n), [&](Index c0, Index c1) {
+      for (Index c = c0; c < c1; ++c) {
+        const S* mb = m + (c % B) * G;
+        const S* xc = x + c * n;
+        S* yc = y + c * n;
+        if (blk == 1) {
+          for (Index f = 0; f < n; ++f) yc[f] = xc[f] * mb[f];
+        } else {
+          for (Index g = 0; g < G; ++g)
+            for (Index f = g * blk; f < (g + 1) * blk; ++f) yc[f] = xc[f] * mb[g];
+        }
+      }
+    });
+  }
+
+  Index n_ = 0;
+  DropoutConfig cfg_{};
+  Matrix<S> mask_;
+  bool active_ = false;
+};
+
+}  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((class S), (spikelab::Dropout<S>), 1)
+SPIKELAB_CLASS_VERSION((), (spikelab::DropoutConfig), 1)
+
+#endif

@@ -1,0 +1,73 @@
+/**
+ * @file layers/flatten.hpp
+ * @brief Flatten: re-reads a C x H x W feature map as C*H*W plain features.
+ *
+ * \f[ y_f = x_{c,y,x}, \qquad f = (c H + y) W + x. \f]
+ * Feature maps are already stored flat in this order (ImageShape), so Flatten changes no
+ * value: it only states the interpretation in the network's type and signature, and a Linear
+ * layer may equally follow a Conv2d or pooling layer directly. Inside a Sequential, which owns
+ * one output buffer per layer, it costs one contiguous copy forward and one backward.
+ */
+#ifndef SPIKELAB_LAYERS_FLATTEN_HPP
+#define SPIKELAB_LAYERS_FLATTEN_HPP
+
+#include <spikelab/core/context.hpp>
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/time_series.hpp>
+#include <spikelab/io/versioning.hpp>
+#include <spikelab/layers/image_shape.hpp>
+
+#include <string>
+
+namespace spikelab {
+
+template <Scalar S>
+class Flatten {
+ public:
+  using scalar_type = S;
+  static constexpr std::uint32_t class_version = 1;
+
+  Flatten() = default;
+  explicit Flatten(ImageShape in) : in_(in) { in_.validate("Flatten"); }
+
+  static std::string name() { return "Flatten"; }
+  Index input_size() const noexcept { return in_.size(); }
+  Index output_size() const noexcept { return in_.size(); }
+  ImageShape input_shape() const noexcept { return in_; }
+  std::string signature() const { return "Flatten(" + in_.to_string() + "->" + std::to_string(in_.size()) + ")"; }
+
+  void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
+    if (in.features() != input_size())
+      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
+    out.resize(in.features(), in.batch(), in.steps());
+    out.values() = in.values();
+  }
+  void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
+                TimeSeries<S>* grad_in) {
+    if (!grad_out.same_shape(out) || !in.same_shape(out))
+      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " does not match output " +
+                       out.shape_string());
+    if (!grad_in) return;
+    grad_in->resize(in.features(), in.batch(), in.steps());
+    grad_in->values() = grad_out.values();
+  }
+
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    ar(cereal::make_nvp("in", in_));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, class_version, "Flatten");
+    ar(cereal::make_nvp("in", in_));
+  }
+
+ private:
+  ImageShape in_{};
+};
+
+}  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((class S), (spikelab::Flatten<S>), 1)
+
+#endif

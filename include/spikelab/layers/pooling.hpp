@@ -1,0 +1,327 @@
+/**
+ * @file layers/pooling.hpp
+ * @brief Pool2d<S, Mode>: 2-D pooling of every channel of every (sample, step) column:
+ *        average, max, or spike-count (sum) pooling. Aliases AvgPool2d, MaxPool2d, SumPool2d.
+ *
+ * For a window R(u, v) = {(u s - p + i, v s - p + j) : 0 <= i, j < k} of channel c:
+ * \f[ \text{avg: } y = \frac{1}{k^2} \sum_{R} x, \qquad \text{sum: } y = \sum_{R} x, \qquad
+ *     \text{max: } y = \max_{R \cap \text{image}} x, \f]
+ * with zero padding for avg and sum (the average always divides by k^2, PyTorch's
+ * count_include_pad) and padding ignored by max. A fixed factor `PoolConfig::scale`
+ * multiplies avg and sum outputs. On binary spikes, sum pooling gives spike counts (the
+ * non-spiking pooling of neighborhood aggregation, papers.md §2, is sum pooling with the fixed
+ * weight 1.1) and max pooling is a logical OR. Gradients: avg/sum spread dL/dy over the window; max routes it to the first
+ * maximum of the window (found again in backward: the first input equal to the output, so no
+ * index buffer is kept).
+ *
+ * @code
+ * @inproceedings{yang2021backpropagated, title={Backpropagated Neighborhood Aggregation for Accurate Training of
+ *   Spiking Neural Networks}, author={Yang, Yukun and Zhang, Wenrui and Li, Peng}, booktitle={ICML}, year={2021}}
+ * @article{hunsberger2015spiking, title={Spiking Deep Networks with LIF Neurons},
+ *   author={Hunsberger, Eric and Eliasmith, Chris}, journal={arXiv:1510.08829}, year={2015}}
+ * @endcode
+ */
+#ifndef SPIKELAB_LAYERS_POOLING_HPP
+#define SPIKELAB_LAYERS_POOLING_HPP
+
+#include <spikelab/core/context.hpp>
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/threads.hpp>
+#include <spikelab/core/time_series.hpp>
+#include <spikelab/io/versioning.hpp>
+#include <spikelab/layers/image_shape.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+namespace spikelab {
+
+/// Average pooling (divides by k^2, padding counts as zeros).
+struct AvgPooling {
+  static constexpr const char* name() { return "AvgPool2d"; }
+};
+/// Maximum over the window (padding ignored); gradient to the first maximum.
+struct MaxPooling {
+  static constexpr const char* name() { return "MaxPool2d"; }
+};
+/// Sum over the window: spike-count pooling on binary spikes.
+struct SumPooling {
+  static constexpr const char* name() { return "SumPool2d"; }
+};
+
+template <class M>
+concept PoolingMode = std::same_as<M, AvgPooling> || std::same_as<M, MaxPooling> || std::same_as<M, SumPooling>;
+
+/// Hyperparameters of a pooling layer (square window).
+struct PoolConfig {
+  Index kernel = 2;   ///< window size k
+  Index stride = 0;   ///< stride s; 0 means s = k (non-overlapping windows)
+  Index padding = 0;  ///< padding p on every side, at most k/2
+  double scale = 1.0; ///< a fixed factor on the output (avg and sum; e.g. NA's pooling weight 1.1)
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    ar(cereal::make_nvp("kernel", std::int64_t(kernel)), cereal::make_nvp("stride", std::int64_t(stride)),
+       cereal::make_nvp("padding", std::int64_t(padding)), CEREAL_NVP(scale));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t) {
+    std::int64_t k = 0, s = 0, p = 0;
+    ar(cereal::make_nvp("kernel", k), cereal::make_nvp("stride", s), cereal::make_nvp("padding", p), CEREAL_NVP(scale));
+    kernel = k;
+    stride = s;
+    padding = p;
+  }
+};
+
+template <Scalar S, PoolingMode Mode>
+class Pool2d {
+ public:
+  using scalar_type = S;
+  using mode_type = Mode;
+  static constexpr std::uint32_t class_version = 1;
+
+  Pool2d() = default;
+  explicit Pool2d(ImageShape in, PoolConfig cfg = {}) : in_(in), cfg_(cfg) { validate(); }
+
+  static std::string name() { return Mode::name(); }
+  Index input_size() const noexcept { return in_.size(); }
+  Index output_size() const noexcept { return in_.channels * out_h_ * out_w_; }
+  ImageShape input_shape() const noexcept { return in_; }
+  ImageShape output_shape() const noexcept { return {in_.channels, out_h_, out_w_}; }
+  const PoolConfig& config() const noexcept { return cfg_; }
+  std::string signature() const {
+    std::string s = name();
+    s.append("(").append(in_.to_string()).append("->").append(output_shape().to_string());
+    s.append(",k").append(std::to_string(cfg_.kernel)).append(",s").append(std::to_string(stride()));
+    s.append(",p").append(std::to_string(cfg_.padding));
+    if (!std::same_as<Mode, MaxPooling> && cfg_.scale != 1.0) s.append(",scale").append(std::to_string(cfg_.scale));
+    s.append(")");
+    return s;
+  }
+
+  void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
+    if (in.features() != input_size())
+      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features, expected " +
+                       std::to_string(input_size()) + " (" + in_.to_string() + ") " + in.shape_string());
+    const Index N = in.columns(), F = input_size(), Fo = output_size();
+    out.resize(Fo, in.batch(), in.steps());
+    constexpr bool is_max = std::same_as<Mode, MaxPooling>;
+    const S* x = in.data();
+    S* y = out.data();
+    const Index C = in_.channels, H = in_.height, W = in_.width, k = cfg_.kernel, s = stride(), p = cfg_.padding,
+                Ho = out_h_, Wo = out_w_;
+    const S factor = std::same_as<Mode, AvgPooling> ? S(cfg_.scale / double(k * k)) : S(cfg_.scale);
+    detail::parallel_ranges(N, double(Fo * k * k), [&](Index n0, Index n1) {
+      for (Index n = n0; n < n1; ++n) {
+        const S* xn = x + n * F;
+        S* yn = y + n * Fo;
+        if (p == 0) {  // every window lies inside the map: branch-free rows (stride 2 unrolled)
+          if (s == 2)
+            pool_unpadded<2>(xn, yn, C, H, W, k, s, Ho, Wo, factor);
+          else
+            pool_unpadded<0>(xn, yn, C, H, W, k, s, Ho, Wo, factor);
+          continue;
+        }
+        for (Index c = 0; c < C; ++c)
+          for (Index oy = 0; oy < Ho; ++oy) {
+            const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
+            for (Index ox = 0; ox < Wo; ++ox) {
+              const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
+              const Index o = (c * Ho + oy) * Wo + ox;
+              if constexpr (is_max) {
+                S best = xn[(c * H + y0) * W + x0];
+                for (Index iy = y0; iy < y1; ++iy)
+                  for (Index ix = x0; ix < x1; ++ix) best = std::max(best, xn[(c * H + iy) * W + ix]);
+                yn[o] = best;
+              } else {
+                S acc = 0;
+                for (Index iy = y0; iy < y1; ++iy) {
+                  const S* row = xn + (c * H + iy) * W;
+                  for (Index ix = x0; ix < x1; ++ix) acc += row[ix];
+                }
+                yn[o] = factor * acc;
+              }
+            }
+          }
+      }
+    });
+  }
+
+  void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
+                TimeSeries<S>* grad_in) {
+    if (!grad_out.same_shape(out) || in.columns() != out.columns() || in.features() != input_size())
+      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " / input " +
+                       in.shape_string() + " do not match output " + out.shape_string());
+    if (!grad_in) return;
+    constexpr bool is_max = std::same_as<Mode, MaxPooling>;
+    const Index N = in.columns(), F = input_size(), Fo = output_size();
+    grad_in->resize_zero(F, in.batch(), in.steps());
+    const S* g = grad_out.data();
+    const S* x = in.data();
+    const S* y = out.data();
+    S* gi = grad_in->data();
+    const Index C = in_.channels, H = in_.height, W = in_.width, k = cfg_.kernel, s = stride(), p = cfg_.padding,
+                Ho = out_h_, Wo = out_w_;
+    const S factor = std::same_as<Mode, AvgPooling> ? S(cfg_.scale / double(k * k)) : S(cfg_.scale);
+    detail::parallel_ranges(N, double(Fo * (is_max ? 1 : k * k)), [&](Index n0, Index n1) {
+      for (Index n = n0; n < n1; ++n) {
+        const S* gn = g + n * Fo;
+        S* gin = gi + n * F;
+        if constexpr (is_max) {
+          // the window's first input equal to the output is the maximum forward chose
+          const S* xn = x + n * F;
+          const S* yn = y + n * Fo;
+          if (p == 0 && k == 2 && s == 2) {  // the common 2x2 case, unrolled and branch-free
+            for (Index c = 0; c < C; ++c)
+              for (Index oy = 0; oy < Ho; ++oy) {
+                const Index row0 = (c * H + 2 * oy) * W;
+                const S* r0 = xn + row0;
+                const S* r1 = r0 + W;
+                S* g0 = gin + row0;
+                S* g1 = g0 + W;
+                const S* yr = yn + (c * Ho + oy) * Wo;
+                const S* gr = gn + (c * Ho + oy) * Wo;
+                for (Index ox = 0; ox < Wo; ++ox) {
+                  const S m = yr[ox], gv = gr[ox];
+                  const bool e0 = r0[2 * ox] == m;
+                  const bool e1 = !e0 && r0[2 * ox + 1] == m;
+                  const bool e2 = !e0 && !e1 && r1[2 * ox] == m;
+                  const bool e3 = !e0 && !e1 && !e2;
+                  g0[2 * ox] = e0 ? gv : S(0);
+                  g0[2 * ox + 1] = e1 ? gv : S(0);
+                  g1[2 * ox] = e2 ? gv : S(0);
+                  g1[2 * ox + 1] = e3 ? gv : S(0);
+                }
+              }
+            continue;
+          }
+          if (p == 0) {  // branch-free: scan each window backwards, keep the last (= first) match
+            for (Index c = 0; c < C; ++c)
+              for (Index oy = 0; oy < Ho; ++oy) {
+                const Index row0 = (c * H + oy * s) * W;
+                const S* yr = yn + (c * Ho + oy) * Wo;
+                const S* gr = gn + (c * Ho + oy) * Wo;
+                for (Index ox = 0; ox < Wo; ++ox) {
+                  const S* w0 = xn + row0 + ox * s;
+                  const S best = yr[ox];
+                  Index at = 0;
+                  for (Index i = k - 1; i >= 0; --i)
+                    for (Index j = k - 1; j >= 0; --j) at = w0[i * W + j] == best ? i * W + j : at;
+                  gin[row0 + ox * s + at] += gr[ox];
+                }
+              }
+            continue;
+          }
+          for (Index c = 0; c < C; ++c)
+            for (Index oy = 0; oy < Ho; ++oy) {
+              const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
+              for (Index ox = 0; ox < Wo; ++ox) {
+                const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
+                const Index o = (c * Ho + oy) * Wo + ox;
+                const S best = yn[o];
+                Index at = -1;
+                for (Index iy = y0; iy < y1 && at < 0; ++iy)
+                  for (Index ix = x0; ix < x1; ++ix)
+                    if (xn[(c * H + iy) * W + ix] == best) {
+                      at = (c * H + iy) * W + ix;
+                      break;
+                    }
+                if (at >= 0) gin[at] += gn[o];  // (absent only for NaN)
+              }
+            }
+        } else {
+          for (Index c = 0; c < C; ++c)
+            for (Index oy = 0; oy < Ho; ++oy) {
+              const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
+              for (Index ox = 0; ox < Wo; ++ox) {
+                const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
+                const S v = factor * gn[(c * Ho + oy) * Wo + ox];
+                for (Index iy = y0; iy < y1; ++iy) {
+                  S* row = gin + (c * H + iy) * W;
+                  for (Index ix = x0; ix < x1; ++ix) row[ix] += v;
+                }
+              }
+            }
+        }
+      }
+    });
+  }
+
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    ar(cereal::make_nvp("in", in_), cereal::make_nvp("config", cfg_));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, class_version, Mode::name());
+    ar(cereal::make_nvp("in", in_), cereal::make_nvp("config", cfg_));
+    try {
+      validate();
+    } catch (const ConfigError& e) {
+      throw cereal::Exception(std::string(Mode::name()) + ": stored configuration is invalid: " + e.what());
+    }
+  }
+
+ private:
+  // Pooling without padding of one column; SS > 0 fixes the stride at compile time.
+  template <Index SS>
+  static void pool_unpadded(const S* xn, S* yn, Index C, Index H, Index W, Index k, Index stride, Index Ho, Index Wo,
+                            S factor) {
+    const Index s = SS > 0 ? SS : stride;
+    for (Index c = 0; c < C; ++c)
+      for (Index oy = 0; oy < Ho; ++oy) {
+        const S* base = xn + (c * H + oy * s) * W;
+        S* yr = yn + (c * Ho + oy) * Wo;
+        if constexpr (std::same_as<Mode, MaxPooling>) {
+          for (Index ox = 0; ox < Wo; ++ox) yr[ox] = base[ox * s];
+          for (Index i = 0; i < k; ++i)
+            for (Index j = (i == 0 ? 1 : 0); j < k; ++j) {
+              const S* r = base + i * W + j;
+              for (Index ox = 0; ox < Wo; ++ox) yr[ox] = std::max(yr[ox], r[ox * s]);
+            }
+        } else {
+          for (Index ox = 0; ox < Wo; ++ox) yr[ox] = S(0);
+          for (Index i = 0; i < k; ++i)
+            for (Index j = 0; j < k; ++j) {
+              const S* r = base + i * W + j;
+              for (Index ox = 0; ox < Wo; ++ox) yr[ox] += r[ox * s];
+            }
+          for (Index ox = 0; ox < Wo; ++ox) yr[ox] *= factor;
+        }
+      }
+  }
+
+  Index stride() const noexcept { return cfg_.stride == 0 ? cfg_.kernel : cfg_.stride; }
+  void validate() {
+    in_.validate(name());
+    if (cfg_.kernel <= 0 || cfg_.stride < 0 || cfg_.padding < 0 || 2 * cfg_.padding > cfg_.kernel)
+      throw ConfigError(name() + ": kernel must be positive, stride non-negative and padding in [0, kernel/2] (kernel " +
+                        std::to_string(cfg_.kernel) + ", stride " + std::to_string(cfg_.stride) + ", padding " +
+                        std::to_string(cfg_.padding) + ")");
+    out_h_ = detail::window_out(in_.height, cfg_.kernel, stride(), cfg_.padding);
+    out_w_ = detail::window_out(in_.width, cfg_.kernel, stride(), cfg_.padding);
+    if (out_h_ <= 0 || out_w_ <= 0)
+      throw ConfigError(name() + ": a " + std::to_string(cfg_.kernel) + "x" + std::to_string(cfg_.kernel) +
+                        " window does not fit the input " + in_.to_string());
+  }
+
+  ImageShape in_{};
+  PoolConfig cfg_{};
+  Index out_h_ = 0, out_w_ = 0;
+};
+
+template <Scalar S>
+using AvgPool2d = Pool2d<S, AvgPooling>;
+template <Scalar S>
+using MaxPool2d = Pool2d<S, MaxPooling>;
+/// Spike-count pooling: the sum of the window (use PoolConfig::scale for a fixed pooling weight).
+template <Scalar S>
+using SumPool2d = Pool2d<S, SumPooling>;
+
+}  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((class S, class M), (spikelab::Pool2d<S, M>), 1)
+SPIKELAB_CLASS_VERSION((), (spikelab::PoolConfig), 1)
+
+#endif
