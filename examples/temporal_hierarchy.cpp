@@ -20,10 +20,11 @@
 // 0 / 0.15, 2-5 hidden layers; Fig. 3: 5 hidden layers x 32, tau_mem 0.1 s, normal sd 0.1,
 // l2_alpha_sd 0.1, 40 epochs).
 //
-// Network (hSNN, no BatchNorm or dropout here): 40 inputs -> [Linear -> LIF (subtractive reset,
-// threshold 1, box surrogate |v - 1| < 0.5)] x L_h -> Linear -> leaky integrator (alpha_out =
-// exp(-dt/0.05 s), input scaled by 1 - alpha_out), softmax cross-entropy at every step of the
-// coding windows. Adam lr 0.01, lr x0.75 every 10 epochs from epoch 25, batch 512.
+// Network (hSNN): 40 inputs -> [Linear -> BatchNorm -> LIF (subtractive reset, threshold 1, box
+// surrogate |v - 1| < 0.5) -> dropout 0.1] x L_h -> Linear -> BatchNorm -> leaky integrator
+// (alpha_out = exp(-dt/0.05 s), input scaled by 1 - alpha_out), softmax cross-entropy at every
+// step of the coding windows. Adam lr 0.01, lr x0.75 every 10 epochs from epoch 25, batch 512.
+// (spikelab's dropout keeps one mask per sample over all steps; hSNN's draws one per step.)
 #include <spikelab/spikelab.hpp>
 
 #include "common/cli.hpp"
@@ -48,9 +49,12 @@ namespace {
 
 using Hidden = sl::LifType<float, sl::Boxcar, sl::SubtractReset, sl::LifOptions{.beta = sl::Train::per_neuron}>;
 using Lin = sl::Linear<float>;
+using Norm = sl::BatchNorm<float>;
+using Drop = sl::Dropout<float>;
 using Out = sl::LeakyIntegrator<float>;
 
-// Sequential<Lin, Hidden, Lin, Hidden, ..., Lin, Out> with H hidden layers.
+// Sequential<[Lin, Norm, Hidden, Drop] x H, Lin, Norm, Out>: hSNN's network with H hidden layers
+// (BatchNorm on every layer's input current, dropout on the hidden spikes).
 template <class T>
 struct ToSequential;
 template <class... Ts>
@@ -59,7 +63,8 @@ struct ToSequential<std::tuple<Ts...>> {
 };
 template <std::size_t... I>
 auto hidden_tuple(std::index_sequence<I...>)
-    -> decltype(std::tuple_cat((void(I), std::declval<std::tuple<Lin, Hidden>>())..., std::declval<std::tuple<Lin, Out>>()));
+    -> decltype(std::tuple_cat((void(I), std::declval<std::tuple<Lin, Norm, Hidden, Drop>>())...,
+                               std::declval<std::tuple<Lin, Norm, Out>>()));
 template <std::size_t H>
 using HsnnNet = typename ToSequential<decltype(hidden_tuple(std::make_index_sequence<H>{}))>::type;
 
@@ -79,6 +84,7 @@ struct RunConfig {
   double alpha_penalty = 0.1;
   double l2_alpha_sd = 1e-3;
   double alpha_grad_scale = 0.1;
+  double dropout = 0.1;
   int epochs = 60;
   long train_samples = 10240;
   long valid_samples = 1024;
@@ -149,15 +155,20 @@ RunResult train(const RunConfig& c, sl::Index inputs, sl::Index classes, TrainSr
     auto set = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
       auto& l = net.template layer<I>();
       using L = std::remove_cvref_t<decltype(l)>;
-      if constexpr (I == 2 * H + 1)
+      constexpr bool readout = I >= 4 * H;
+      if constexpr (std::same_as<L, Out>)
         l = Out(classes, {.beta = std::exp(-c.dt / c.tau_out), .normalize = true});
       else if constexpr (std::same_as<L, Hidden>)
         l = Hidden(n, lif, box);
+      else if constexpr (std::same_as<L, Norm>)
+        l = Norm(readout ? classes : n);
+      else if constexpr (std::same_as<L, Drop>)
+        l = Drop(n, {.p = c.dropout});
       else
-        l = Lin(I == 0 ? inputs : n, I == 2 * H ? classes : n, rng, {.bias = false});
+        l = Lin(I == 0 ? inputs : n, readout ? classes : n, rng, {.bias = false});
     };
     (set(std::integral_constant<std::size_t, K>{}), ...);
-  }(std::make_index_sequence<2 * H + 2>{});
+  }(std::make_index_sequence<4 * H + 3>{});
 
   sl::TimeConstantHierarchy h{.dt = c.dt, .tau_mem = c.tau_mem, .delta_tau = c.delta_tau, .profile = profile_of(c.profile),
                               .heterogeneity = heterogeneity_of(c.heterogeneity), .heterogeneity_sd = c.sd};
@@ -427,6 +438,7 @@ int main(int argc, char** argv) {
       .option("alpha-penalty", c.alpha_penalty, "weight of ||ReLU(alpha - 0.95)|| when training alpha")
       .option("l2-alpha-sd", c.l2_alpha_sd, "weight of ||alpha_l - mean(alpha_l)|| when training alpha")
       .option("alpha-grad-scale", c.alpha_grad_scale, "gradient scale of alpha (hSNN 0.1; nearly no effect with Adam)")
+      .option("dropout", c.dropout, "dropout on the hidden spikes (hSNN 0.1)")
       .option("threads", threads, "threads")
       .option("out", out, "directory for the SVG figure and the CSV")
       .flag("verbose", c.verbose, "print every epoch of every run");

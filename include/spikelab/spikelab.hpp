@@ -28,7 +28,6 @@
 #include <spikelab/neurons/lif.hpp>
 #include <spikelab/neurons/time_constant.hpp>
 
-#include <spikelab/initializers/conv_hierarchy.hpp>
 #include <spikelab/initializers/time_constants.hpp>
 
 #include <spikelab/layers/batch_norm.hpp>
