@@ -5,13 +5,14 @@
 // decay 0.75, voltage decay 0.97, reset to 0), per-neuron thresholds, exponential surrogate
 // dS/dV = (s/tau) exp(-|V - Th|/tau) (s = 1.5, tau = 3.75), Kaiming-normal weights, spike-rate MSE
 // on the output spikes (target rates 0.2 / 0.03, Lava-DL's N-MNIST tutorial), Adam lr 1e-3 for the
-// weights and (when trained) the thresholds. "fixed" is the same network with threshold lr 0
-// (the paper's lr_Th = 0 ablation). Both variants start from the same weights for each seed.
+// weights. The variants differ only in the thresholds' learning rate (--lr-thresholds, e.g.
+// "0,0.001,0.01"): 0 is "fixed" (the paper's lr_Th = 0 ablation), 0.001 the paper's lr_Th. Every
+// variant starts from the same weights for a given seed.
 //
-// Per epoch it reports, for both variants and every seed: the fraction of dead hidden neurons
-// (never fired during the training epoch; epoch 0 = before training, on the training set), the
-// test accuracy and the mean threshold; then the epochs each variant needs to reach --target test
-// accuracy. Writes thresholds_accuracy.svg, thresholds_dead.svg and thresholds.csv.
+// Per epoch it reports, for every variant and seed: the fraction of dead neurons of each hidden
+// layer (never fired during the training epoch; epoch 0 = before training, on the training set),
+// the test accuracy and the mean threshold per hidden layer; then the epochs each variant needs to
+// reach --target test accuracy. Writes thresholds_accuracy.svg, thresholds_dead.svg, thresholds.csv.
 #include <spikelab/spikelab.hpp>
 
 #include "common/cli.hpp"
@@ -43,25 +44,35 @@ struct Options {
   double scale = 1.5, tau = 3.75;
   double current_decay = 0.75, voltage_decay = 0.97;
   double on_rate = 0.2, off_rate = 0.03;
-  double lr = 1e-3, lr_threshold = 1e-3;
+  double lr = 1e-3;
+  std::string lr_thresholds = "0,0.001";
   int epochs = 15;
   int seeds = 3;
   long steps = 30;
   long bin_us = 10000;
   long batch = 32;
   long train_limit = 0, test_limit = 0;
-  double target = 0.8;
+  double target = 0.5;
   int threads = 1;
   std::string out = ".";
   std::string thresholds_list;
 };
 
+// Per epoch (index 0 = before training) of one run.
 struct Curve {
-  std::vector<double> dead;      // fraction of dead hidden neurons per epoch (0 = before training)
-  std::vector<double> accuracy;  // test accuracy per epoch (0 = before training)
-  std::vector<double> threshold; // mean hidden threshold per epoch
+  std::vector<double> dead[2];       // dead fraction of hidden layer 1 and 2
+  std::vector<double> accuracy;      // test accuracy
+  std::vector<double> threshold[2];  // mean threshold of hidden layer 1 and 2
   int epochs_to_target = -1;
+  double dead_hidden(std::size_t e) const { return (dead[0][e] + dead[1][e]) / 2; }  // equal layer sizes
 };
+
+std::string variant_name(double lr_th) {
+  if (lr_th == 0) return "fixed";
+  char b[32];
+  std::snprintf(b, sizeof b, "lr_th %g", lr_th);
+  return b;
+}
 
 Net make_net(const Options& o, sl::Index in, std::uint64_t seed) {
   sl::Rng rng(seed);
@@ -75,60 +86,54 @@ Net make_net(const Options& o, sl::Index in, std::uint64_t seed) {
              sl::Linear<float>(o.hidden, 10, rng, lin),       Neuron(10, out, g)};
 }
 
-double hidden_dead(const sl::SpikeStatsEpoch& e) {
-  sl::Index d = 0, n = 0;
-  for (const auto& l : e.layers)
-    if (l.layer != 5) d += l.dead, n += l.neurons;
-  return n ? double(d) / double(n) : 0.0;
-}
-double hidden_threshold(Net& net) {
-  const auto t = sl::mean_thresholds(net);
-  return (t[0] + t[1]) / 2;
+void record(Curve& c, const sl::SpikeStatsEpoch& st, Net& net, double accuracy) {
+  const auto th = sl::mean_thresholds(net);
+  for (int l = 0; l < 2; ++l) {
+    c.dead[l].push_back(st.layers[std::size_t(l)].dead_fraction());
+    c.threshold[l].push_back(th[std::size_t(l)]);
+  }
+  c.accuracy.push_back(accuracy);
 }
 
-// Records the dead fraction (its own SpikeStatistics, so that the statistics are closed before
-// they are read), the test accuracy and the hidden threshold after each epoch.
+// Records the dead fractions (its own SpikeStatistics over the hidden layers, so that they are
+// closed before being read), the test accuracy and the thresholds after each epoch.
 template <class TrainerT>
 struct EpochRecorder {
   TrainerT* trainer;
   Loader* test;
   Curve* curve;
   std::string name;
-  sl::SpikeStatistics stats{};
+  sl::SpikeStatistics stats{{1, 3}};
   void on_epoch_begin(const sl::TrainInfo& i, Net& net) { stats.on_epoch_begin(i, net); }
   void on_batch_end(const sl::TrainInfo& i, Net& net) { stats.on_batch_end(i, net); }
   void on_epoch_end(const sl::TrainInfo& i, Net& net) {
     stats.on_epoch_end(i, net);
-    const double acc = trainer->evaluate(*test).accuracy;
-    curve->accuracy.push_back(acc);
-    curve->dead.push_back(hidden_dead(stats.last()));
-    curve->threshold.push_back(hidden_threshold(net));
-    std::printf("  %-9s epoch %2d  loss %.4f  train %5.1f%%  test %5.1f%%  dead hidden %5.1f%%  mean threshold %.3f  (%.1f s)\n",
-                name.c_str(), i.epoch, i.loss, 100 * i.accuracy, 100 * acc, 100 * curve->dead.back(), curve->threshold.back(),
-                i.epoch_seconds);
+    record(*curve, stats.last(), net, trainer->evaluate(*test).accuracy);
+    const Curve& c = *curve;
+    std::printf("  %-12s epoch %2d  loss %.4f  train %5.1f%%  test %5.1f%%  dead L1 %5.1f%% L2 %5.1f%%  threshold L1 %.3f L2 %.3f  (%.1f s)\n",
+                name.c_str(), i.epoch, i.loss, 100 * i.accuracy, 100 * c.accuracy.back(), 100 * c.dead[0].back(),
+                100 * c.dead[1].back(), c.threshold[0].back(), c.threshold[1].back(), i.epoch_seconds);
     std::fflush(stdout);
   }
 };
 
-Curve run(const Options& o, const sl::NMnistDataset& train_set, const sl::NMnistDataset& test_set, bool trainable,
+Curve run(const Options& o, const sl::NMnistDataset& train_set, const sl::NMnistDataset& test_set, double lr_th,
           std::uint64_t seed) {
   const sl::ToFrame tf = sl::NMnist::standard_transform(o.bin_us, o.steps);
   Loader train(train_set, tf, {.batch_size = o.batch, .seed = seed, .steps = o.steps, .cache = true, .limit = o.train_limit});
   Loader test(test_set, tf, {.batch_size = 100, .shuffle = false, .steps = o.steps, .cache = true, .limit = o.test_limit});
   Net net = make_net(o, 2 * 34 * 34, seed);
   sl::OptimizerConfig oc{.lr = o.lr};
-  oc.lr_scale[sl::ParamGroup::threshold] = trainable ? o.lr_threshold / o.lr : 0.0;
+  oc.lr_scale[sl::ParamGroup::threshold] = lr_th / o.lr;
   sl::Trainer trainer(net, sl::Bptt<sl::RateMse>(sl::RateMse{.on_rate = o.on_rate, .off_rate = o.off_rate}),
                       sl::Optimizer<float, sl::Adam>(oc), {.seed = seed});
   Curve c;
   // epoch 0: before training
   Loader probe(train_set, tf, {.batch_size = 100, .shuffle = false, .steps = o.steps, .limit = o.train_limit});
-  c.dead.push_back(hidden_dead(sl::measure_spike_stats(net, probe)));
-  c.accuracy.push_back(trainer.evaluate(test).accuracy);
-  c.threshold.push_back(hidden_threshold(net));
-  const std::string name = trainable ? "trainable" : "fixed";
-  std::printf("  %-9s epoch  0  test %5.1f%%  dead hidden %5.1f%%  mean threshold %.3f\n", name.c_str(), 100 * c.accuracy[0],
-              100 * c.dead[0], c.threshold[0]);
+  record(c, sl::measure_spike_stats(net, probe, {1, 3}), net, trainer.evaluate(test).accuracy);
+  const std::string name = variant_name(lr_th);
+  std::printf("  %-12s epoch  0  test %5.1f%%  dead L1 %5.1f%% L2 %5.1f%%  threshold %.3f\n", name.c_str(),
+              100 * c.accuracy[0], 100 * c.dead[0][0], 100 * c.dead[1][0], c.threshold[0][0]);
   EpochRecorder<decltype(trainer)> rec{&trainer, &test, &c, name};
   trainer.fit(train, o.epochs, rec);
   for (std::size_t e = 0; e < c.accuracy.size(); ++e)
@@ -150,10 +155,10 @@ int calibrate(const Options& o, const sl::NMnistDataset& train_set, const std::v
     p.threshold = th;
     Net net = make_net(p, 2 * 34 * 34, 0);
     Loader probe(train_set, tf, {.batch_size = 100, .shuffle = false, .steps = o.steps, .limit = o.train_limit});
-    const auto st = sl::measure_spike_stats(net, probe);
-    std::printf(" %9.3f   %5.1f%%   (layer 1 %5.1f%%, layer 2 %5.1f%%, mean rate %.4f / %.4f)\n", th, 100 * hidden_dead(st),
-                100 * st.layers[0].dead_fraction(), 100 * st.layers[1].dead_fraction(), st.layers[0].mean_rate(),
-                st.layers[1].mean_rate());
+    const auto st = sl::measure_spike_stats(net, probe, {1, 3});
+    std::printf(" %9.3f   %5.1f%%   (layer 1 %5.1f%%, layer 2 %5.1f%%, mean rate %.4f / %.4f)\n", th,
+                100 * st.dead_fraction(), 100 * st.layers[0].dead_fraction(), 100 * st.layers[1].dead_fraction(),
+                st.layers[0].mean_rate(), st.layers[1].mean_rate());
   }
   return 0;
 }
@@ -170,14 +175,14 @@ int main(int argc, char** argv) {
   cli.option("data", o.data, "N-MNIST folder")
       .option("threshold", o.threshold, "initial threshold of the hidden neurons (paper 1.25)")
       .option("output-threshold", o.output_threshold, "initial threshold of the output neurons (paper 1.25)")
+      .option("lr-thresholds", o.lr_thresholds, "comma-separated threshold learning rates, one variant each (0 = fixed)")
       .option("hidden", o.hidden, "neurons per hidden layer (paper 500)")
       .option("epochs", o.epochs, "training epochs")
-      .option("seeds", o.seeds, "seeds (0 .. N-1), each run for both variants")
+      .option("seeds", o.seeds, "seeds (0 .. N-1), each run for every variant")
       .option("steps", o.steps, "time bins per sample")
       .option("bin-us", o.bin_us, "bin width (microseconds)")
       .option("batch", o.batch, "batch size")
       .option("lr", o.lr, "Adam learning rate of the weights")
-      .option("lr-threshold", o.lr_threshold, "Adam learning rate of the thresholds (trainable variant)")
       .option("scale", o.scale, "surrogate scale s")
       .option("tau", o.tau, "surrogate steepness tau")
       .option("current-decay", o.current_decay, "synaptic current decay")
@@ -193,58 +198,67 @@ int main(int argc, char** argv) {
   try {
     if (!cli.parse(argc, argv)) return 0;
     if (o.data.empty()) throw std::invalid_argument("--data is required (e.g. /work/shared/data/nmnist/NMNISTsmall)");
+    const std::vector<double> variants = spikelab_examples::parse_list("lr-thresholds", o.lr_thresholds);
     sl::set_num_threads(o.threads);
     const sl::NMnistDataset train_set = sl::NMnist::load(o.data, "train");
     const sl::NMnistDataset test_set = sl::NMnist::load(o.data, "test");
     std::cout << "spikelab " << sl::version::as_string() << " -- thresholds on N-MNIST: " << train_set.size() << " train / "
               << test_set.size() << " test samples, " << o.steps << " bins of " << o.bin_us / 1000.0 << " ms, 2312 -> "
-              << o.hidden << " -> "  << o.hidden << " -> 10, initial hidden threshold " << o.threshold << " (output " << o.output_threshold << "), " << o.epochs
-              << " epochs, " << o.seeds << " seed(s)\n";
+              << o.hidden << " -> " << o.hidden << " -> 10, initial hidden threshold " << o.threshold << " (output "
+              << o.output_threshold << "), " << o.epochs << " epochs, " << o.seeds << " seed(s)\n";
     if (!o.thresholds_list.empty())
       return calibrate(o, train_set, spikelab_examples::parse_list("calibrate-thresholds", o.thresholds_list));
     std::filesystem::create_directories(o.out);
-    std::vector<Curve> curves[2];
+    std::vector<std::vector<Curve>> curves(variants.size());
     for (int s = 0; s < o.seeds; ++s)
-      for (int v = 0; v < 2; ++v) {
-        std::cout << "seed " << s << ", " << (v ? "trainable" : "fixed") << " thresholds\n";
-        curves[v].push_back(run(o, train_set, test_set, v == 1, std::uint64_t(s)));
+      for (std::size_t v = 0; v < variants.size(); ++v) {
+        std::cout << "seed " << s << ", " << variant_name(variants[v]) << "\n";
+        curves[v].push_back(run(o, train_set, test_set, variants[v], std::uint64_t(s)));
       }
     // table, CSV and figures
     std::ofstream csv(std::filesystem::path(o.out) / "thresholds.csv");
-    csv << "variant,seed,epoch,dead_hidden_fraction,test_accuracy,mean_hidden_threshold\n";
-    svg::Plot acc("N-MNIST: test accuracy, trainable vs fixed thresholds", "epoch", "test accuracy (%)");
-    svg::Plot dead("N-MNIST: dead hidden neurons (never fired in the epoch)", "epoch", "dead hidden neurons (%)");
-    const std::string sub = "initial threshold " + sl::detail::fixed(o.threshold, 2) + ", 2312-" + std::to_string(o.hidden) + "-" +
-                            std::to_string(o.hidden) + "-10, mean +- sd over " + std::to_string(o.seeds) + " seeds";
+    csv << "variant,lr_threshold,seed,epoch,dead_layer1,dead_layer2,test_accuracy,threshold_layer1,threshold_layer2\n";
+    svg::Plot acc("N-MNIST: test accuracy from a silent start", "epoch", "test accuracy (%)");
+    svg::Plot dead("N-MNIST: dead hidden neurons (never fired in the epoch)", "epoch", "dead neurons (%)");
+    const std::string sub = "hidden threshold " + sl::detail::fixed(o.threshold, 2) + ", 2312-" + std::to_string(o.hidden) + "-" +
+                            std::to_string(o.hidden) + "-10, " + std::to_string(train_set.size()) + " train / " +
+                            std::to_string(test_set.size()) + " test, mean +- sd over " + std::to_string(o.seeds) + " seeds";
     acc.subtitle(sub).y_range(0, 100);
-    dead.subtitle(sub).y_range(0, 100);
-    std::cout << "\n variant    epoch  dead hidden % (mean +- sd)   test accuracy % (mean +- sd)   mean threshold\n";
-    for (int v = 0; v < 2; ++v) {
-      const std::string name = v ? "trainable" : "fixed";
-      std::vector<double> xs, am, as, dm, ds;
+    dead.subtitle(sub + "; solid: layer 1, dashed: layer 2").y_range(0, 100);
+    std::cout << "\n variant       epoch   dead L1 %       dead L2 %       test acc %      threshold L1  L2   (mean +- sd over seeds)\n";
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+      const std::string name = variant_name(variants[v]);
+      std::vector<double> xs, am, as, d1m, d1s, d2m, d2s;
       for (int e = 0; e <= o.epochs; ++e) {
-        std::vector<double> a, d, t;
+        std::vector<double> a, d1, d2, t1, t2;
         for (int s = 0; s < o.seeds; ++s) {
           const Curve& c = curves[v][std::size_t(s)];
-          a.push_back(100 * c.accuracy[std::size_t(e)]);
-          d.push_back(100 * c.dead[std::size_t(e)]);
-          t.push_back(c.threshold[std::size_t(e)]);
-          csv << name << ',' << s << ',' << e << ',' << c.dead[std::size_t(e)] << ',' << c.accuracy[std::size_t(e)] << ','
-              << c.threshold[std::size_t(e)] << '\n';
+          const std::size_t k = std::size_t(e);
+          a.push_back(100 * c.accuracy[k]);
+          d1.push_back(100 * c.dead[0][k]);
+          d2.push_back(100 * c.dead[1][k]);
+          t1.push_back(c.threshold[0][k]);
+          t2.push_back(c.threshold[1][k]);
+          csv << name << ',' << variants[v] << ',' << s << ',' << e << ',' << c.dead[0][k] << ',' << c.dead[1][k] << ','
+              << c.accuracy[k] << ',' << c.threshold[0][k] << ',' << c.threshold[1][k] << '\n';
         }
         xs.push_back(e);
-        am.push_back(mean_of(a)), as.push_back(sd_of(a)), dm.push_back(mean_of(d)), ds.push_back(sd_of(d));
-        std::printf(" %-9s  %5d   %6.1f +- %-5.1f              %6.1f +- %-5.1f                 %.3f\n", name.c_str(), e, dm.back(),
-                    ds.back(), am.back(), as.back(), mean_of(t));
+        am.push_back(mean_of(a)), as.push_back(sd_of(a));
+        d1m.push_back(mean_of(d1)), d1s.push_back(sd_of(d1)), d2m.push_back(mean_of(d2)), d2s.push_back(sd_of(d2));
+        std::printf(" %-12s  %5d   %5.1f +- %-5.1f  %5.1f +- %-5.1f  %5.1f +- %-5.1f  %7.3f  %7.3f\n", name.c_str(), e, d1m.back(),
+                    d1s.back(), d2m.back(), d2s.back(), am.back(), as.back(), mean_of(t1), mean_of(t2));
       }
-      acc.line(name, xs, am, as);
-      dead.line(name, xs, dm, ds);
+      const std::string colour = v == 0 ? "#1f77b4" : v == 1 ? "#d62728" : v == 2 ? "#2ca02c" : "#ff7f0e";
+      acc.add({name, xs, am, as, true, true, colour, false});
+      dead.add({name + " L1", xs, d1m, d1s, true, true, colour, false});
+      dead.add({name + " L2", xs, d2m, d2s, true, true, colour, true});
     }
-    std::cout << "\nepochs to reach " << sl::detail::fixed(100 * o.target, 1) << "% test accuracy (-1 = not reached):\n";
-    for (int v = 0; v < 2; ++v) {
-      std::cout << "  " << (v ? "trainable" : "fixed    ") << ":";
-      for (const Curve& c : curves[v]) std::cout << ' ' << c.epochs_to_target;
-      std::cout << "\n";
+    std::cout << "\nepochs to reach " << sl::detail::fixed(100 * o.target, 1) << "% test accuracy (-1 = not within "
+              << o.epochs << " epochs), per seed:\n";
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+      std::printf("  %-12s:", variant_name(variants[v]).c_str());
+      for (const Curve& c : curves[v]) std::printf(" %d", c.epochs_to_target);
+      std::printf("\n");
     }
     acc.save((std::filesystem::path(o.out) / "thresholds_accuracy.svg").string());
     dead.save((std::filesystem::path(o.out) / "thresholds_dead.svg").string());
