@@ -194,7 +194,7 @@ TEST_CASE("The optimizer keeps tau > 0, the decay in its clip range and the thre
   }
 }
 
-TEST_CASE("Adam is nearly invariant to a constant gradient scale of the time constants; SGD is not",
+TEST_CASE("Adam is nearly invariant to a constant gradient scale of the time constants, SGD is not",
           "[temporal][optimizer]") {
   // hSNN multiplies alpha's gradient by 0.1 before Adam: with Adam that changes almost nothing
   // (m / sqrt(v) cancels the factor, up to epsilon); a smaller learning rate (lr_scale) is what

@@ -84,3 +84,21 @@ TEST_CASE("The SpikeStatistics callback reports each training epoch", "[temporal
   }
   CHECK(stats.last().layers[0].counts[1] == 4);
 }
+
+TEST_CASE("Callbacks run in argument order, so a later one can read the statistics of this epoch",
+          "[temporal][stats][trainer]") {
+  Net net = make_net();
+  KnownSource src;
+  SpikeStatistics stats;
+  struct Reader {
+    const SpikeStatistics* stats;
+    std::vector<int> seen;
+    void on_epoch_end(const TrainInfo& i) {
+      seen.push_back(stats->history().empty() ? -1 : stats->last().epoch);
+      CHECK(i.epoch == seen.back());
+    }
+  } reader{&stats, {}};
+  Trainer trainer(net, Bptt<SumCrossEntropy>{}, Optimizer<double, Sgd>({.lr = 0.0}));
+  trainer.fit(src, 2, stats, reader);
+  CHECK(reader.seen == std::vector<int>{1, 2});
+}

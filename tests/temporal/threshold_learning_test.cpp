@@ -65,7 +65,7 @@ Outcome train(double threshold_lr_scale) {
 
 }  // namespace
 
-TEST_CASE("Trained thresholds wake up a silent layer; fixed ones leave it silent", "[temporal][thresholds][learning]") {
+TEST_CASE("Trained thresholds wake up a silent layer, fixed ones leave it silent", "[temporal][thresholds][learning]") {
   const Outcome fixed = train(0.0), trained = train(1.0);
   INFO("fixed: loss " << fixed.first_loss << " -> " << fixed.last_loss << ", dead " << fixed.first_dead << " -> "
                       << fixed.last_dead);

@@ -127,13 +127,14 @@ class NeuronParameter {
     set(tau);
   }
 
-  /// Sets every neuron to v.
+  /// Sets the stored quantity of every neuron to v (the value, or tau with a time-constant
+  /// parameterization; set_values() always takes the values the neuron model uses).
   void set(double v) {
     check(v);
     value_.setConstant(S(v));
     refresh();
   }
-  /// Sets per-neuron values (not allowed for a per-layer parameter unless all equal).
+  /// Sets the per-neuron stored quantities (not allowed for a per-layer parameter unless all equal).
   void set(const Vector<S>& v) {
     if (v.size() != n_) throw ShapeError("neuron parameter: expected " + std::to_string(n_) + " values, got " + std::to_string(v.size()));
     for (Index i = 0; i < v.size(); ++i) check(double(v[i]));

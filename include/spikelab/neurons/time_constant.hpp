@@ -10,6 +10,13 @@
  * decay itself (hSNN's choice) or tau (NeuronParameter::use_time_constant). The hSNN
  * constants below are the clip ranges of Moro et al. 2024's code.
  *
+ * Learning rates: decays and time constants are ParamGroup::time_constant, so
+ * OptimizerConfig::lr_scale / grad_scale can treat them apart. hSNN multiplies alpha's gradient
+ * by 0.1 (grad_scale = 0.1); with Adam that is nearly a no-op, since Adam's step
+ * m / (sqrt(v) + eps) does not change when every gradient of a block is scaled by a constant
+ * (only eps breaks the invariance). To make decays move more slowly under Adam, lower their
+ * lr_scale instead; with SGD the two are the same.
+ *
  * @code
  * @article{moro2024temporal, title={The Role of Temporal Hierarchy in Spiking Neural Networks},
  *   author={Moro, Filippo and Aceituno, Pau Vilimelis and Kriener, Laura and Payvand, Melika},
