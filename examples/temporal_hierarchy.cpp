@@ -213,6 +213,11 @@ using ShdLoader = sl::EventLoader<float, sl::ShdDataset, sl::ToFrame>;
 template <std::size_t H>
 RunResult run_shd(const RunConfig& c) {
   const std::filesystem::path dir(c.shd_dir);
+  for (const char* f : {"shd_train.h5", "shd_test.h5"})
+    if (!std::filesystem::is_regular_file(dir / f))
+      throw std::invalid_argument("SHD file '" + (dir / f).string() + "' is missing: download shd_train.h5.gz and "
+                                  "shd_test.h5.gz (Cramer et al. 2020, https://zenkelab.org/datasets/) and gunzip them into " +
+                                  dir.string());
   const sl::ShdDataset train_file = sl::Shd::load(dir / "shd_train.h5");
   const sl::ShdDataset test_file = sl::Shd::load(dir / "shd_test.h5");
   // the hSNN split: 80% of the training file for training, 20% for validation (seeded)
@@ -242,7 +247,9 @@ RunResult run(const RunConfig& c) {
 #ifdef SPIKELAB_HAS_HDF5
     return run_shd<H>(c);
 #else
-    throw std::invalid_argument("--task shd needs the HDF5 reader: build with HDF5 (libhdf5-dev) so that spikelab::hdf5 exists");
+    throw std::invalid_argument(
+        "--task shd needs the HDF5 reader: this build has none; install libhdf5-dev and configure with "
+        "-DSPIKELAB_WITH_HDF5=ON");
 #endif
   }
   throw std::invalid_argument("unknown --task '" + c.task + "' (mts-xor or shd)");
@@ -262,7 +269,10 @@ std::string task_title(const RunConfig& c) { return c.task == "shd" ? "SHD" : "M
 
 std::string ms_list(const std::vector<double>& taus) {
   std::string s;
-  for (double t : taus) s += (s.empty() ? "" : " ") + sl::detail::fixed(1000 * t, 1);
+  for (double t : taus) {
+    if (!s.empty()) s += ' ';
+    s += sl::detail::fixed(1000 * t, 1);
+  }
   return s;
 }
 
@@ -288,7 +298,8 @@ int sweep(RunConfig base, const std::vector<double>& deltas, const std::vector<d
         c.seed = std::uint64_t(s);
         const RunResult r = run_any(c);
         accs.push_back(100 * r.test_at_best);
-        per += " " + sl::detail::fixed(100 * r.test_at_best, 2);
+        per += ' ';
+        per += sl::detail::fixed(100 * r.test_at_best, 2);
         csv << c.hidden_layers << ',' << d << ',' << s << ',' << r.best_val << ',' << r.test_at_best << ',' << r.final_test
             << ',' << r.best_epoch << ',' << ms_list(r.tau_init) << ',' << r.seconds << '\n'
             << std::flush;
