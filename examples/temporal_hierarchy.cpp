@@ -295,12 +295,12 @@ int sweep(RunConfig base, const std::vector<double>& deltas, const std::vector<d
         RunConfig c = base;
         c.hidden_layers = std::size_t(dl);
         c.delta_tau = d;
-        c.seed = std::uint64_t(s);
+        c.seed = base.seed + std::uint64_t(s);
         const RunResult r = run_any(c);
         accs.push_back(100 * r.test_at_best);
         per += ' ';
         per += sl::detail::fixed(100 * r.test_at_best, 2);
-        csv << c.hidden_layers << ',' << d << ',' << s << ',' << r.best_val << ',' << r.test_at_best << ',' << r.final_test
+        csv << c.hidden_layers << ',' << d << ',' << c.seed << ',' << r.best_val << ',' << r.test_at_best << ',' << r.final_test
             << ',' << r.best_epoch << ',' << ms_list(r.tau_init) << ',' << r.seconds << '\n'
             << std::flush;
       }
@@ -326,16 +326,16 @@ int trained(RunConfig base, int seeds, const std::filesystem::path& out) {
   std::cout << "\n seed   test acc   mean tau per hidden layer after training (ms, input -> output)\n";
   for (int s = 0; s < seeds; ++s) {
     RunConfig c = base;
-    c.seed = std::uint64_t(s);
+    c.seed = base.seed + std::uint64_t(s);
     const RunResult r = run_any(c);
     accs.push_back(100 * r.test_at_best);
     for (std::size_t l = 0; l < L; ++l) {
       init[l].push_back(1000 * r.tau_init[l]);
       fin[l].push_back(1000 * r.tau_final[l]);
-      csv << s << ',' << l + 1 << ',' << 1000 * r.tau_init[l] << ',' << 1000 * r.tau_final[l] << ','
+      csv << c.seed << ',' << l + 1 << ',' << 1000 * r.tau_init[l] << ',' << 1000 * r.tau_final[l] << ','
           << 1000 * r.tau_sd_final[l] << ',' << r.best_val << ',' << r.test_at_best << '\n';
     }
-    std::printf(" %4d   %6.2f%%   %s   (%.0f s)\n", s, accs.back(), ms_list(r.tau_final).c_str(), r.seconds);
+    std::printf(" %4d   %6.2f%%   %s   (%.0f s)\n", int(c.seed), accs.back(), ms_list(r.tau_final).c_str(), r.seconds);
     std::fflush(stdout);
   }
   std::vector<double> xs, yi, ei, yf, ef;
@@ -385,6 +385,7 @@ int main(int argc, char** argv) {
   c.task = early_argument(argc, argv, "task", "mts-xor");
   std::string deltas = "-0.5,-0.4,-0.2,-0.1,0,0.1,0.2,0.4,0.5", depths = "2,3", out = ".";
   int seeds = 5, threads = 1;
+  long first_seed = 0;
   long hidden_layers = 2;
   if (c.task == "shd") {  // SimArgs defaults and the Fig. 2c sweep
     c.dt = 0.014;
@@ -430,7 +431,8 @@ int main(int argc, char** argv) {
       .option("hidden-layers", hidden_layers, "hidden LIF layers (trained / single; 2, 3, 4 or 5)")
       .option("depths", depths, "sweep: comma-separated numbers of hidden layers")
       .option("deltas", deltas, "sweep: comma-separated delta_tau values (s)")
-      .option("seeds", seeds, "seeds per configuration (0 .. N-1)")
+      .option("seeds", seeds, "seeds per configuration (first-seed .. first-seed + N - 1)")
+      .option("first-seed", first_seed, "first seed (to add seeds to an earlier run)")
       .option("neurons", c.neurons, "neurons per hidden layer")
       .option("tau-mem", c.tau_mem, "centre membrane time constant (s)")
       .option("delta-tau", c.delta_tau, "single: layer spread of tau (s)")
@@ -457,6 +459,8 @@ int main(int argc, char** argv) {
     if (!cli.parse(argc, argv)) return 0;
     sl::set_num_threads(threads);
     c.hidden_layers = std::size_t(hidden_layers);
+    if (first_seed < 0) throw std::invalid_argument("--first-seed must be >= 0");
+    c.seed = std::uint64_t(first_seed);
     std::filesystem::create_directories(out);
     if (c.task == "shd" && c.shd_dir.empty()) throw std::invalid_argument("--task shd needs --shd-dir");
     std::cout << "spikelab " << sl::version::as_string() << " -- " << task_title(c) << " temporal hierarchy, experiment '"
