@@ -29,6 +29,9 @@
 #include <spikelab/neurons/kernels.hpp>
 #include <spikelab/neurons/lif.hpp>
 #include <spikelab/neurons/wta.hpp>
+#include <spikelab/neurons/time_constant.hpp>
+
+#include <spikelab/initializers/time_constants.hpp>
 
 #include <spikelab/layers/batch_norm.hpp>
 #include <spikelab/layers/concepts.hpp>
@@ -44,6 +47,7 @@
 #include <spikelab/networks/sequential.hpp>
 
 #include <spikelab/losses/cross_entropy.hpp>
+#include <spikelab/losses/cum_softmax.hpp>
 #include <spikelab/losses/rate_mse.hpp>
 
 #include <spikelab/learning/bptt.hpp>
@@ -52,6 +56,7 @@
 #include <spikelab/learning/multi_sample.hpp>
 #include <spikelab/learning/three_factor.hpp>
 #include <spikelab/learning/vowel.hpp>
+#include <spikelab/learning/regularizers.hpp>
 
 #include <spikelab/optimizers/optimizer.hpp>
 
@@ -68,6 +73,7 @@
 
 #include <spikelab/metrics/calibration.hpp>
 #include <spikelab/metrics/classification.hpp>
+#include <spikelab/metrics/spike_stats.hpp>
 #include <spikelab/metrics/tally.hpp>
 
 #endif

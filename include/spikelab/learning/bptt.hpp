@@ -1,12 +1,15 @@
 /**
  * @file learning/bptt.hpp
- * @brief Bptt<Loss>: surrogate-gradient backpropagation through time for any Sequential
- *        of spikelab layers.
+ * @brief Bptt<Loss, Regularizer>: surrogate-gradient backpropagation through time for any
+ *        Sequential of spikelab layers, with an optional parameter penalty.
  *
  * Forward over all T steps (layers keep what backward needs), loss and dL/d(output),
  * then the reverse sweep layer by layer; each layer's backward is exact BPTT with respect
  * to its surrogate (tested against finite differences on the smooth twin). A non-finite
  * loss raises NumericError naming the first layer whose output is not finite.
+ * The Regularizer policy (learning/regularizers.hpp; NoRegularizer by default) adds its
+ * penalty to the training loss and its gradient to the parameter gradients after the
+ * backward pass; evaluate() reports the data loss only.
  *
  * @code
  * @article{werbos1990backpropagation, title={Backpropagation through time: what it does and how to do it},
@@ -19,6 +22,7 @@
 #include <spikelab/core/context.hpp>
 #include <spikelab/core/error.hpp>
 #include <spikelab/learning/concepts.hpp>
+#include <spikelab/learning/regularizers.hpp>
 #include <spikelab/losses/concepts.hpp>
 
 #include <cmath>
@@ -26,17 +30,19 @@
 
 namespace spikelab {
 
-template <class LossT>
+template <class LossT, class Reg = NoRegularizer>
 class Bptt {
  public:
   Bptt() = default;
-  explicit Bptt(LossT loss) : loss_(std::move(loss)) {}
+  explicit Bptt(LossT loss, Reg reg = {}) : loss_(std::move(loss)), reg_(std::move(reg)) {}
 
   LossT& loss() noexcept { return loss_; }
   const LossT& loss() const noexcept { return loss_; }
+  Reg& regularizer() noexcept { return reg_; }
+  const Reg& regularizer() const noexcept { return reg_; }
 
   template <class Net>
-    requires Loss<LossT, typename Net::scalar_type>
+    requires Loss<LossT, typename Net::scalar_type> && Regularizer<Reg, Net>
   StepStats accumulate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
     using S = typename Net::scalar_type;
     batch.validate();
@@ -46,6 +52,7 @@ class Bptt {
     if (!std::isfinite(st.loss)) throw_non_finite(net, st.loss);
     st.tally = loss_.tally(out, batch);
     net.backward(grad_.template get<S>());
+    if constexpr (!std::same_as<Reg, NoRegularizer>) st.loss += double(reg_.add_gradient(net));
     return st;
   }
 
@@ -77,6 +84,7 @@ class Bptt {
     }
   };
   LossT loss_{};
+  Reg reg_{};
   Buffers grad_;
 };
 

@@ -7,6 +7,15 @@
  * heterogeneous, as in Moro et al. 2024); a per-layer parameter is one trainable scalar
  * broadcast to all neurons, and its gradient is the sum of the per-neuron gradients.
  * Bounds are enforced by the optimizer's projection after every update, and by set().
+ *
+ * Parameterization (for decays): the stored, trained quantity p is either the decay itself
+ * (Parameterization::direct, the default; hSNN trains alpha = exp(-dt/tau) directly) or the
+ * time constant (Parameterization::time_constant, switched on with use_time_constant(dt, ...)):
+ * \f[ \beta = e^{-\Delta t/\tau}, \qquad
+ *     \frac{\partial L}{\partial \tau} = \frac{\partial L}{\partial \beta}\,\beta\,\frac{\Delta t}{\tau^2}. \f]
+ * values() always returns the per-neuron decays the neuron model uses, add_grad() always
+ * takes dL/d(decay) per neuron and applies the chain rule, and the bounds apply to the stored
+ * quantity (so tau >= tau_min > 0 is kept by the optimizer's projection).
  */
 #ifndef SPIKELAB_NEURONS_NEURON_PARAMETER_HPP
 #define SPIKELAB_NEURONS_NEURON_PARAMETER_HPP
@@ -20,10 +29,15 @@
 
 #include <algorithm>
 #include <cereal/types/vector.hpp>
+#include <cmath>
 #include <vector>
 #include <string>
 
 namespace spikelab {
+
+/// What a NeuronParameter stores and trains: the value itself, or a time constant tau whose
+/// value is the decay exp(-dt/tau).
+enum class Parameterization : std::uint8_t { direct = 0, time_constant = 1 };
 
 template <Scalar S>
 class NeuronParameter {
@@ -39,30 +53,88 @@ class NeuronParameter {
     refresh();
   }
 
+  static constexpr std::uint32_t class_version = 2;
+
   Train mode() const noexcept { return mode_; }
+  Parameterization parameterization() const noexcept { return param_; }
+  /// Time step of the time-constant parameterization (0 when direct).
+  double dt() const noexcept { return dt_; }
   bool trainable() const noexcept { return mode_ != Train::fixed; }
   Index neurons() const noexcept { return n_; }
   double lower() const noexcept { return lower_; }
   double upper() const noexcept { return upper_; }
 
-  /// Per-neuron values (a per-layer value broadcast); valid after refresh().
+  /// Per-neuron values (a per-layer value broadcast; decays exp(-dt/tau) when the stored
+  /// quantity is a time constant); valid after refresh().
   const Vector<S>& values() const noexcept { return eff_; }
   /// Recomputes the per-neuron values from the stored parameter (after an optimizer step).
   void refresh() {
     eff_.resize(n_);
+    if (param_ == Parameterization::time_constant) {
+      // decay and d(decay)/d(tau) per stored element
+      const S dt = S(dt_);
+      dvalue_ = (-dt / value_.col(0).array()).exp().matrix();
+      dvalue_.array() *= dt / value_.col(0).array().square();
+      if (value_.rows() == 1)
+        eff_.setConstant(std::exp(-dt / value_(0, 0)));
+      else
+        eff_ = (-dt / value_.col(0).array()).exp().matrix();
+      return;
+    }
     if (value_.rows() == 1)
       eff_.setConstant(value_(0, 0));
     else
       eff_ = value_.col(0);
   }
 
-  /// Sets every neuron to v.
+  /// Switches a decay parameter to the time-constant parameterization: the stored, trained
+  /// quantity becomes tau = -dt / log(decay) (same per-neuron decays as before), bounded to
+  /// [tau_min, tau_max] (tau_min > 0). The decays must lie in (0, 1).
+  void use_time_constant(double dt, double tau_min = 1e-6, double tau_max = 1e6) {
+    if (!(dt > 0) || !(tau_min > 0) || !(tau_min < tau_max))
+      throw ConfigError("neuron parameter: time-constant parameterization needs dt > 0 and 0 < tau_min < tau_max (got dt " +
+                        std::to_string(dt) + ", [" + std::to_string(tau_min) + ", " + std::to_string(tau_max) + "])");
+    if (param_ == Parameterization::time_constant)
+      throw ConfigError("neuron parameter: already parameterized by a time constant");
+    Matrix<S> tau(value_.rows(), 1);
+    for (Index i = 0; i < value_.rows(); ++i) {
+      const double d = double(value_(i, 0));
+      if (!(d > 0 && d < 1))
+        throw ConfigError("neuron parameter: decay " + std::to_string(d) + " of neuron " + std::to_string(i) +
+                          " is not in (0, 1), so it has no time constant");
+      tau(i, 0) = S(std::clamp(-dt / std::log(d), tau_min, tau_max));
+    }
+    value_ = std::move(tau);
+    param_ = Parameterization::time_constant;
+    dt_ = dt;
+    lower_ = tau_min;
+    upper_ = tau_max;
+    refresh();
+  }
+
+  /// Sets the per-neuron values the neuron model uses (decays, thresholds), whatever the
+  /// parameterization: with a time constant, tau = -dt / log(v) is stored. Values (or the
+  /// resulting tau) must lie within the bounds.
+  void set_values(const Vector<S>& v) {
+    if (param_ == Parameterization::direct) return set(v);
+    if (v.size() != n_) throw ShapeError("neuron parameter: expected " + std::to_string(n_) + " values, got " + std::to_string(v.size()));
+    Vector<S> tau(n_);
+    for (Index i = 0; i < n_; ++i) {
+      if (!(v[i] > 0 && v[i] < 1))
+        throw ConfigError("neuron parameter: decay " + std::to_string(double(v[i])) + " is not in (0, 1)");
+      tau[i] = S(-dt_ / std::log(double(v[i])));
+    }
+    set(tau);
+  }
+
+  /// Sets the stored quantity of every neuron to v (the value, or tau with a time-constant
+  /// parameterization; set_values() always takes the values the neuron model uses).
   void set(double v) {
     check(v);
     value_.setConstant(S(v));
     refresh();
   }
-  /// Sets per-neuron values (not allowed for a per-layer parameter unless all equal).
+  /// Sets the per-neuron stored quantities (not allowed for a per-layer parameter unless all equal).
   void set(const Vector<S>& v) {
     if (v.size() != n_) throw ShapeError("neuron parameter: expected " + std::to_string(n_) + " values, got " + std::to_string(v.size()));
     for (Index i = 0; i < v.size(); ++i) check(double(v[i]));
@@ -80,12 +152,21 @@ class NeuronParameter {
   Matrix<S>& grad() noexcept { return grad_; }
   void zero_grad() { grad_.setZero(); }
 
-  /// Adds a per-neuron gradient (summed over neurons for a per-layer parameter).
+  /// Adds a per-neuron gradient dL/d(value) (summed over neurons for a per-layer parameter;
+  /// times d(decay)/d(tau) for a time-constant parameterization).
   template <class V>
   void add_grad(const V& per_neuron) {
+    if (mode_ == Train::fixed) return;
+    if (param_ == Parameterization::time_constant) {
+      if (mode_ == Train::per_layer)
+        grad_(0, 0) += per_neuron.sum() * dvalue_(0, 0);
+      else
+        grad_.col(0).array() += per_neuron.array() * dvalue_.col(0).array();
+      return;
+    }
     if (mode_ == Train::per_layer)
       grad_(0, 0) += per_neuron.sum();
-    else if (mode_ == Train::per_neuron)
+    else
       grad_.col(0) += per_neuron;
   }
 
@@ -109,19 +190,27 @@ class NeuronParameter {
     ar(cereal::make_nvp("mode", static_cast<std::uint8_t>(mode_)), cereal::make_nvp("neurons", std::int64_t(n_)),
        cereal::make_nvp("lower", lower_), cereal::make_nvp("upper", upper_));
     ar(cereal::make_nvp("value", value_));
+    ar(cereal::make_nvp("parameterization", static_cast<std::uint8_t>(param_)), cereal::make_nvp("dt", dt_));
   }
   template <class Ar>
-  void load(Ar& ar, std::uint32_t) {
-    std::uint8_t m = 0;
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, class_version, "NeuronParameter");
+    std::uint8_t m = 0, pz = 0;
     std::int64_t n = 0;
+    double dt = 0;
     ar(cereal::make_nvp("mode", m), cereal::make_nvp("neurons", n), cereal::make_nvp("lower", lower_),
        cereal::make_nvp("upper", upper_));
     Matrix<S> v;
     ar(cereal::make_nvp("value", v));
+    if (version >= 2) ar(cereal::make_nvp("parameterization", pz), cereal::make_nvp("dt", dt));
     if (m > 2 || n < 0 || v.cols() != 1 || v.rows() != (Train(m) == Train::per_layer ? 1 : n))
       throw cereal::Exception("neuron parameter: inconsistent stored sizes");
+    if (pz > 1 || (pz == 1 && !(dt > 0)))
+      throw cereal::Exception("neuron parameter: invalid stored parameterization");
     mode_ = Train(m);
     n_ = n;
+    param_ = Parameterization(pz);
+    dt_ = dt;
     value_ = std::move(v);
     grad_.setZero(value_.rows(), 1);
     refresh();
@@ -129,19 +218,21 @@ class NeuronParameter {
 
  private:
   void check(double v) const {
-    if (!(lower_ <= v && v <= upper_))
+    // compared in S: a bound and a value that round to the same S (0.98 in float) are equal
+    if (!(S(lower_) <= S(v) && S(v) <= S(upper_)))
       throw ConfigError("neuron parameter value " + std::to_string(v) + " outside [" + std::to_string(lower_) + ", " +
                         std::to_string(upper_) + "]");
   }
   Train mode_ = Train::fixed;
+  Parameterization param_ = Parameterization::direct;
   Index n_ = 0;
-  double lower_ = 0, upper_ = 0;
-  Matrix<S> value_, grad_;
+  double lower_ = 0, upper_ = 0, dt_ = 0;
+  Matrix<S> value_, grad_, dvalue_;
   Vector<S> eff_;
 };
 
 }  // namespace spikelab
 
-SPIKELAB_CLASS_VERSION((class S), (spikelab::NeuronParameter<S>), 1)
+SPIKELAB_CLASS_VERSION((class S), (spikelab::NeuronParameter<S>), 2)
 
 #endif

@@ -8,7 +8,8 @@
  * itself step by step. Callbacks are any objects with some of the hooks
  * `on_train_begin`, `on_epoch_begin`, `on_batch_end`, `on_epoch_end`, `on_train_end`, each
  * taking `(const TrainInfo&)` or `(const TrainInfo&, Net&)`; a hook returning `true` stops
- * training. The library prints nothing itself: progress goes through callbacks
+ * training. Hooks run in the order the callbacks are given (so a callback may read what an
+ * earlier one computed in the same hook). The library prints nothing itself: progress goes through callbacks
  * (training/callbacks.hpp).
  */
 #ifndef SPIKELAB_TRAINING_TRAINER_HPP
@@ -175,7 +176,12 @@ class Trainer {
     info.epochs = epochs;
     info.batches = Index(train.batches_per_epoch());
     bool stop = false;
-    auto any = [&]([[maybe_unused]] auto hook) { return (hook(cbs) | ... | false); };
+    // every callback's hook runs, in argument order (a comma fold is sequenced; `|` is not)
+    auto any = [&]([[maybe_unused]] auto hook) {
+      bool r = false;
+      ((r = hook(cbs) || r), ...);
+      return r;
+    };
     stop |= any([&](auto& c) { return detail::hook_on_train_begin(c, info, net_); });
     for (int e = 1; e <= epochs && !stop; ++e) {
       const auto t_epoch = std::chrono::steady_clock::now();

@@ -1,0 +1,177 @@
+/**
+ * @file learning/regularizers.hpp
+ * @brief Regularizer policies for gradient rules (Bptt<Loss, Regularizer>): penalties on the
+ *        network's parameters added to the loss and to the gradients after the backward pass.
+ *
+ * Concept Regularizer<R, Net>: `r.value(net)` returns the penalty; `r.add_gradient(net)`
+ * ADDS its gradient to the parameters' gradients and returns the penalty; `R::name()`.
+ *  - NoRegularizer: the default, nothing.
+ *  - DecayRegularizer: hSNN's penalties on the trained membrane decays alpha (Moro et al.
+ *    2024, training.py), over every layer whose membrane decay beta() is trainable:
+ *    \f[ R = w_{hi} \,\big\lVert \mathrm{ReLU}(\alpha - a_{hi}) \big\rVert_2
+ *          + w_{sd} \,\big\lVert \alpha_l - \overline{\alpha_l} \big\rVert_2, \f]
+ *    with a_hi = 0.95, w_hi = 0.1 and w_sd = l2_alpha_sd (1e-2 default, 1e-3 for MTS-XOR). The
+ *    mean is per layer; the norms are taken over all regularised layers at once (jax's
+ *    l2_norm of a list, as in the hSNN code) or per layer and summed (per_layer_norm).
+ *    A norm of zero contributes zero gradient. alpha is the decay whatever is trained (the
+ *    chain rule to tau is NeuronParameter::add_grad's). The hSNN code also sums its output
+ *    layer's alpha, which is fixed there; fixed decays are skipped here (they add a constant).
+ *  - Regularizers<R...>: the sum of several.
+ *
+ * @code
+ * @article{moro2024temporal, title={The Role of Temporal Hierarchy in Spiking Neural Networks},
+ *   author={Moro, Filippo and Aceituno, Pau Vilimelis and Kriener, Laura and Payvand, Melika},
+ *   journal={arXiv preprint arXiv:2407.18838}, year={2024}}
+ * @endcode
+ */
+#ifndef SPIKELAB_LEARNING_REGULARIZERS_HPP
+#define SPIKELAB_LEARNING_REGULARIZERS_HPP
+
+#include <spikelab/core/error.hpp>
+#include <spikelab/neurons/time_constant.hpp>
+
+#include <cmath>
+#include <concepts>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+namespace spikelab {
+
+template <class R, class Net>
+concept Regularizer = requires(R& r, Net& net) {
+  { R::name() } -> std::convertible_to<std::string>;
+  { r.value(net) } -> std::convertible_to<double>;
+  { r.add_gradient(net) } -> std::convertible_to<double>;
+};
+
+/// No penalty (the default of Bptt).
+struct NoRegularizer {
+  static std::string name() { return "none"; }
+  template <class Net>
+  double value(Net&) const noexcept { return 0.0; }
+  template <class Net>
+  double add_gradient(Net&) const noexcept { return 0.0; }
+};
+
+struct DecayRegularizerConfig {
+  double upper_weight = 0.1;    ///< w_hi: weight of ||ReLU(alpha - upper_start)||
+  double upper_start = 0.95;    ///< a_hi
+  double spread_weight = 1e-2;  ///< w_sd (hSNN's l2_alpha_sd)
+  bool per_layer_norm = false;  ///< sum of per-layer norms instead of one norm over all layers
+  bool include_synaptic = false;  ///< also regularise trainable synaptic decays (alpha() of CUBA LIF)
+};
+
+/// hSNN's decay penalties (see the file comment).
+class DecayRegularizer {
+ public:
+  DecayRegularizer() = default;
+  explicit DecayRegularizer(DecayRegularizerConfig cfg) : cfg_(cfg) {
+    if (!(cfg.upper_weight >= 0) || !(cfg.spread_weight >= 0))
+      throw ConfigError("DecayRegularizer: weights must be >= 0");
+  }
+  static std::string name() { return "DecayRegularizer"; }
+  const DecayRegularizerConfig& config() const noexcept { return cfg_; }
+
+  template <class Net>
+  double value(Net& net) {
+    return compute(net, false);
+  }
+  template <class Net>
+  double add_gradient(Net& net) {
+    return compute(net, true);
+  }
+
+ private:
+  template <class Net, class F>
+  void for_each_decay(Net& net, F&& f) const {
+    net.for_each_layer([&](auto& l, std::size_t) {
+      using L = std::remove_cvref_t<decltype(l)>;
+      if constexpr (HasMembraneDecay<L>)
+        if (l.beta().trainable()) f(l.beta());
+      if constexpr (HasSynapticDecay<L>)
+        if (cfg_.include_synaptic && l.alpha().trainable()) f(l.alpha());
+    });
+  }
+
+  template <class Net>
+  double compute(Net& net, bool grad) {
+    using S = typename Net::scalar_type;
+    hi_sq_.clear();
+    sd_sq_.clear();
+    for_each_decay(net, [&](NeuronParameter<S>& p) {
+      p.refresh();
+      const auto& a = p.values();
+      const double mean = double(a.mean());
+      double hi = 0, sd = 0;
+      for (Index i = 0; i < a.size(); ++i) {
+        const double r = std::max(0.0, double(a[i]) - cfg_.upper_start), d = double(a[i]) - mean;
+        hi += r * r;
+        sd += d * d;
+      }
+      hi_sq_.push_back(hi);
+      sd_sq_.push_back(sd);
+    });
+    double hi_all = 0, sd_all = 0, value = 0;
+    for (std::size_t k = 0; k < hi_sq_.size(); ++k) {
+      hi_all += hi_sq_[k];
+      sd_all += sd_sq_[k];
+      if (cfg_.per_layer_norm) value += cfg_.upper_weight * std::sqrt(hi_sq_[k]) + cfg_.spread_weight * std::sqrt(sd_sq_[k]);
+    }
+    if (!cfg_.per_layer_norm) value = cfg_.upper_weight * std::sqrt(hi_all) + cfg_.spread_weight * std::sqrt(sd_all);
+    if (!grad) return value;
+    std::size_t k = 0;
+    for_each_decay(net, [&](NeuronParameter<S>& p) {
+      const auto& a = p.values();
+      const double nh = std::sqrt(cfg_.per_layer_norm ? hi_sq_[k] : hi_all);
+      const double ns = std::sqrt(cfg_.per_layer_norm ? sd_sq_[k] : sd_all);
+      const double mean = double(a.mean());
+      Vector<S> g(a.size());
+      for (Index i = 0; i < a.size(); ++i) {
+        const double r = std::max(0.0, double(a[i]) - cfg_.upper_start), d = double(a[i]) - mean;
+        // d||d||/da_i = d_i/||d|| (the mean's term vanishes since sum_i d_i = 0)
+        g[i] = S((nh > 0 ? cfg_.upper_weight * r / nh : 0.0) + (ns > 0 ? cfg_.spread_weight * d / ns : 0.0));
+      }
+      p.add_grad(g);
+      ++k;
+    });
+    return value;
+  }
+
+  DecayRegularizerConfig cfg_{};
+  std::vector<double> hi_sq_, sd_sq_;
+};
+
+/// The sum of several regularizers.
+template <class... Rs>
+class Regularizers {
+ public:
+  Regularizers() = default;
+  explicit Regularizers(Rs... rs) : rs_(std::move(rs)...) {}
+  static std::string name() {
+    std::string s = "Regularizers<";
+    ((s += Rs::name() + ","), ...);
+    if (sizeof...(Rs) > 0) s.pop_back();
+    return s + ">";
+  }
+  template <class Net>
+  double value(Net& net) {
+    return std::apply([&](auto&... r) { return (0.0 + ... + double(r.value(net))); }, rs_);
+  }
+  template <class Net>
+  double add_gradient(Net& net) {
+    return std::apply([&](auto&... r) { return (0.0 + ... + double(r.add_gradient(net))); }, rs_);
+  }
+  template <std::size_t I>
+  auto& get() noexcept {
+    return std::get<I>(rs_);
+  }
+
+ private:
+  std::tuple<Rs...> rs_;
+};
+
+}  // namespace spikelab
+
+#endif

@@ -1,0 +1,124 @@
+/**
+ * @file losses/cum_softmax.hpp
+ * @brief CumSoftmaxCrossEntropy: hSNN's 'cum' decoder (Moro et al. 2024, models.py::decoder_cum)
+ *        with cross-entropy: the per-step softmax of the readout, summed over time, then a
+ *        softmax over classes.
+ *
+ * For sample b with valid steps t < len_b and readout V[:, b, t]:
+ * \f[ q_t = \mathrm{softmax}(V_t),\quad z = \sum_{t<len_b} q_t,\quad p = \mathrm{softmax}(z),\quad
+ *     L = -\frac{1}{B}\sum_b \log p_{y_b}, \f]
+ * \f[ \frac{\partial L}{\partial V_{c,t}} = q_{c,t}\Big(g_c - \sum_k q_{k,t}\, g_k\Big),\qquad
+ *     g = \frac{1}{B}(p - e_{y}). \f]
+ * Every step votes with a probability vector, so one confident step cannot dominate the
+ * decision (unlike the sum of membranes). The prediction is argmax p. (The hSNN code takes
+ * log(p + 1e-12); here the log-softmax is exact.)
+ *
+ * @code
+ * @article{moro2024temporal, title={The Role of Temporal Hierarchy in Spiking Neural Networks},
+ *   author={Moro, Filippo and Aceituno, Pau Vilimelis and Kriener, Laura and Payvand, Melika},
+ *   journal={arXiv preprint arXiv:2407.18838}, year={2024}}
+ * @endcode
+ */
+#ifndef SPIKELAB_LOSSES_CUM_SOFTMAX_HPP
+#define SPIKELAB_LOSSES_CUM_SOFTMAX_HPP
+
+#include <spikelab/losses/concepts.hpp>
+
+#include <cmath>
+#include <string>
+
+namespace spikelab {
+
+class CumSoftmaxCrossEntropy {
+ public:
+  static std::string name() { return "CumSoftmaxCrossEntropy"; }
+
+  template <Scalar S>
+  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
+    return compute<S>(out, b, &g, nullptr);
+  }
+  template <Scalar S>
+  S value(const TimeSeries<S>& out, const Batch<S>& b) {
+    return compute<S>(out, b, nullptr, nullptr);
+  }
+  template <Scalar S>
+  Tally tally(const TimeSeries<S>& out, const Batch<S>& b) {
+    Tally t;
+    compute<S>(out, b, nullptr, &t);
+    return t;
+  }
+  template <class Ar>
+  void serialize(Ar&, std::uint32_t) {}
+
+ private:
+  template <Scalar S>
+  static void softmax_into(const S* v, Index C, S* q) {
+    S m = v[0];
+    for (Index c = 1; c < C; ++c) m = v[c] > m ? v[c] : m;
+    S sum = 0;
+    for (Index c = 0; c < C; ++c) sum += (q[c] = std::exp(v[c] - m));
+    for (Index c = 0; c < C; ++c) q[c] /= sum;
+  }
+
+  template <Scalar S>
+  S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) {
+    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
+    const Index C = out.features(), B = out.batch();
+    if (g) g->resize_zero(C, B, out.steps());
+    Vector<S>& z = z_cache<S>();
+    Vector<S>& q = q_cache<S>();
+    Vector<S>& gz = g_cache<S>();
+    z.resize(C);
+    q.resize(C);
+    gz.resize(C);
+    double total = 0;
+    for (Index s = 0; s < B; ++s) {
+      const int y = b.labels[std::size_t(s)];
+      if (y < 0 || y >= C) throw ShapeError(name() + ": label " + std::to_string(y) + " outside [0, " + std::to_string(C) + ")");
+      const Index len = b.length(s);
+      z.setZero();
+      for (Index t = 0; t < len; ++t) {
+        softmax_into(out.data() + out.column(s, t) * C, C, q.data());
+        z += q;
+      }
+      Index arg = 0;
+      const S m = z.maxCoeff(&arg);
+      const S lse = m + std::log((z.array() - m).exp().sum());
+      total += double(lse - z[y]);
+      if (tally) {
+        tally->correct += (arg == y);
+        ++tally->total;
+      }
+      if (!g) continue;
+      for (Index c = 0; c < C; ++c) gz[c] = (std::exp(z[c] - lse) - (c == y ? S(1) : S(0))) / S(B);
+      for (Index t = 0; t < len; ++t) {
+        softmax_into(out.data() + out.column(s, t) * C, C, q.data());
+        const S dot = q.dot(gz);
+        S* gc = g->data() + g->column(s, t) * C;
+        for (Index c = 0; c < C; ++c) gc[c] = q[c] * (gz[c] - dot);
+      }
+    }
+    return S(total / double(B));
+  }
+
+  template <Scalar S>
+  Vector<S>& z_cache() {
+    if constexpr (std::same_as<S, float>) return zf_; else return zd_;
+  }
+  template <Scalar S>
+  Vector<S>& q_cache() {
+    if constexpr (std::same_as<S, float>) return qf_; else return qd_;
+  }
+  template <Scalar S>
+  Vector<S>& g_cache() {
+    if constexpr (std::same_as<S, float>) return gf_; else return gd_;
+  }
+  Vector<float> zf_, qf_, gf_;
+  Vector<double> zd_, qd_, gd_;
+};
+
+static_assert(Loss<CumSoftmaxCrossEntropy, float> && Loss<CumSoftmaxCrossEntropy, double>);
+
+}  // namespace spikelab
+
+#endif
