@@ -26,6 +26,8 @@
 #include <spikelab/neurons/concepts.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
+#include <spikelab/neurons/na_lif.hpp>
+#include <spikelab/neurons/psp_filter.hpp>
 
 #include <spikelab/layers/batch_norm.hpp>
 #include <spikelab/layers/concepts.hpp>
@@ -40,10 +42,13 @@
 #include <spikelab/networks/sequential.hpp>
 
 #include <spikelab/losses/cross_entropy.hpp>
+#include <spikelab/losses/psp_mse.hpp>
 #include <spikelab/losses/rate_mse.hpp>
 
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/learning/concepts.hpp>
+#include <spikelab/learning/membrane_distance.hpp>
+#include <spikelab/learning/neighborhood_aggregation.hpp>
 
 #include <spikelab/optimizers/optimizer.hpp>
 
