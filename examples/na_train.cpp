@@ -10,7 +10,8 @@
 //    12C5(pad 1)-P2-64C5-P2-dropout 0.2-10, T = 30 binary frames of 10 ms at 34 x 34 x 2, tau_m 8,
 //    tau_s 4, count loss (15 desired / 3 undesired). --channels1/--channels2 shrink it.
 // --rule na (default) | surrogate; --form poster (default) | code (the official code's
-// clamp(1/d^3, 5) with per-layer rescaling). Prints one progress line per epoch and a summary.
+// clamp(1/d^3, 5) with per-layer rescaling). --arch mlp replaces either CNN by PSP -> in-H-10 (same
+// neurons, loss and optimiser) for runs on a small CPU budget. Prints one progress line per epoch and a summary.
 #include <spikelab/spikelab.hpp>
 
 #include "common/cli.hpp"
@@ -29,6 +30,7 @@ struct Options {
   std::string data;
   std::string rule = "na";
   std::string form = "poster";
+  std::string arch = "cnn";
   double na_power = 1.0, na_clip = 0.0;
   int na_rescale = 0;
   int epochs = 3;
@@ -157,6 +159,20 @@ int train_and_report(Net& net, Loss loss, Train& train, Test& test, const Option
   return 0;
 }
 
+// ---- --arch mlp: PSP -> in-H-10, the same NA-LIF neurons and loss (a budget-sized network) ---------
+
+template <class N>
+using MlpNet = sl::Sequential<sl::PspFilter<float>, sl::Linear<float>, N, sl::Linear<float>, N>;
+
+template <class N>
+MlpNet<N> make_mlp(sl::Index in, const Options& o, const typename N::derivative_type& derivative) {
+  sl::Rng rng(o.seed);
+  const sl::NaLifConfig cfg{.tau_m = o.tau_m, .tau_s = o.tau_s, .threshold = o.threshold};
+  const sl::LinearConfig lc{.bias = false, .init = sl::Init::kaiming_normal};
+  return MlpNet<N>{sl::PspFilter<float>(in, o.tau_s), sl::Linear<float>(in, o.hidden, rng, lc), N(o.hidden, cfg, derivative),
+                   sl::Linear<float>(o.hidden, 10, rng, lc), N(10, cfg, derivative)};
+}
+
 // ---- MNIST: 15C5-P2-40C5-P2-300-10 ---------------------------------------------------------------
 
 template <class N>
@@ -172,6 +188,13 @@ int run_mnist(const Options& o, D derivative) {
   std::cout << "data: " << dir.string() << ": train " << train.count << " images, test " << test.count << ", T = "
             << o.steps << "\n";
   if (train.height != 28 || train.width != 28) throw std::invalid_argument("the MNIST network needs 28 x 28 images");
+  const NormalizedEncoder enc{o.normalize ? 0.1307 : 0.0, o.normalize ? 0.3081 : 1.0};
+  sl::ImageSource<float, NormalizedEncoder> train_src(train, enc, {.batch_size = o.batch, .steps = o.steps, .seed = o.seed});
+  sl::ImageSource<float, NormalizedEncoder> test_src(test, enc, {.batch_size = 500, .steps = o.steps, .shuffle = false});
+  if (o.arch == "mlp") {
+    auto mlp = make_mlp<N>(784, o, derivative);
+    return train_and_report(mlp, sl::PspKernelMse{.tau_s = o.tau_s}, train_src, test_src, o, "test images");
+  }
   sl::Rng rng(o.seed);
   const sl::NaLifConfig cfg{.tau_m = o.tau_m, .tau_s = o.tau_s, .threshold = o.threshold};
   // PyTorch's default conv init U(+-1/sqrt(fan_in)) times --init-scale, no bias (official code)
@@ -185,9 +208,6 @@ int run_mnist(const Options& o, D derivative) {
   MnistNet<N> net{sl::PspFilter<float>(784, o.tau_s), std::move(c1), N(n1, cfg, derivative), std::move(p1),
                   std::move(c2), N(n2, cfg, derivative), std::move(p2), sl::Linear<float>(flat, o.hidden, rng, lc),
                   N(o.hidden, cfg, derivative), sl::Linear<float>(o.hidden, 10, rng, lc), N(10, cfg, derivative)};
-  const NormalizedEncoder enc{o.normalize ? 0.1307 : 0.0, o.normalize ? 0.3081 : 1.0};
-  sl::ImageSource<float, NormalizedEncoder> train_src(train, enc, {.batch_size = o.batch, .steps = o.steps, .seed = o.seed});
-  sl::ImageSource<float, NormalizedEncoder> test_src(test, enc, {.batch_size = 500, .steps = o.steps, .shuffle = false});
   return train_and_report(net, sl::PspKernelMse{.tau_s = o.tau_s}, train_src, test_src, o, "test images");
 }
 
@@ -205,6 +225,14 @@ int run_nmnist(const Options& o, D derivative) {
   const sl::ToFrame tf = sl::ToFrame::fixed_bins(std::int64_t(o.bin_ms * 1000.0), o.steps, 0, true);
   std::cout << "data: " << o.data << ": train " << train.size() << " recordings, test " << test.size() << "; T = "
             << o.steps << " binary frames of " << o.bin_ms << " ms at 2 x 34 x 34\n";
+  using Loader = sl::EventLoader<float, sl::NMnistDataset, sl::ToFrame>;
+  Loader train_src(train, tf, {.batch_size = o.batch, .seed = o.seed, .steps = o.steps, .cache = true});
+  Loader test_src(test, tf, {.batch_size = 100, .shuffle = false, .steps = o.steps, .cache = true});
+  const sl::PspCountMse loss{.desired = o.desired, .undesired = o.undesired};
+  if (o.arch == "mlp") {
+    auto mlp = make_mlp<N>(2 * 34 * 34, o, derivative);
+    return train_and_report(mlp, loss, train_src, test_src, o, "test recordings");
+  }
   sl::Rng rng(o.seed);
   const sl::NaLifConfig cfg{.tau_m = o.tau_m, .tau_s = o.tau_s, .threshold = o.threshold};
   sl::Conv2d<float> c1({2, 34, 34}, o.channels1, rng, {.kernel = 5, .padding = 1, .bias = false, .init_scale = o.init_scale});
@@ -222,11 +250,7 @@ int run_nmnist(const Options& o, D derivative) {
                    sl::Dropout<float>(flat, {.p = o.dropout}),
                    sl::Linear<float>(flat, 10, rng, {.bias = false, .init = sl::Init::kaiming_normal}),
                    N(10, cfg, derivative)};
-  using Loader = sl::EventLoader<float, sl::NMnistDataset, sl::ToFrame>;
-  Loader train_src(train, tf, {.batch_size = o.batch, .seed = o.seed, .steps = o.steps, .cache = true});
-  Loader test_src(test, tf, {.batch_size = 100, .shuffle = false, .steps = o.steps, .cache = true});
-  return train_and_report(net, sl::PspCountMse{.desired = o.desired, .undesired = o.undesired}, train_src, test_src, o,
-                          "test recordings");
+  return train_and_report(net, loss, train_src, test_src, o, "test recordings");
 }
 
 template <class D>
@@ -265,6 +289,7 @@ int main(int argc, char** argv) {
   cli.option("dataset", o.dataset, "mnist | nmnist")
       .option("data", o.data, "data directory (idx files for mnist; N-MNIST recordings for nmnist)")
       .option("rule", o.rule, "na | surrogate (fast-sigmoid BPTT through the same NA-LIF neurons)")
+      .option("arch", o.arch, "cnn (the paper's network) | mlp (PSP -> in-H-10 with H = --hidden: a budget-sized network)")
       .option("form", o.form, "NA form: poster (1/d) | code (official code: clamp(1/d^3, 5) + per-layer rescaling) | custom")
       .option("na-power", o.na_power, "--form custom: distance power p of the weight 1/d^p")
       .option("na-clip", o.na_clip, "--form custom: upper bound on 1/d^p (0 = none)")
@@ -285,7 +310,7 @@ int main(int argc, char** argv) {
       .option("init-scale", o.init_scale, "scale of the convolutions' initial weights (the code's weight_scale)")
       .option("channels1", o.channels1, "channels of the first convolution")
       .option("channels2", o.channels2, "channels of the second convolution")
-      .option("hidden", o.hidden, "mnist: neurons of the dense hidden layer")
+      .option("hidden", o.hidden, "neurons of the dense hidden layer (mnist cnn, and --arch mlp)")
       .option("dropout", o.dropout, "nmnist: dropout before the output layer")
       .option("desired", o.desired, "nmnist count loss: target count of the labelled class")
       .option("undesired", o.undesired, "nmnist count loss: target count of the other classes")
@@ -300,6 +325,7 @@ int main(int argc, char** argv) {
   try {
     if (!cli.parse(argc, argv)) return 0;
     if (o.dataset != "mnist" && o.dataset != "nmnist") throw std::invalid_argument("--dataset must be mnist or nmnist");
+    if (o.arch != "cnn" && o.arch != "mlp") throw std::invalid_argument("--arch must be cnn or mlp");
     if (o.data.empty()) throw std::invalid_argument("--data DIR is required (try --help)");
     if (!std::filesystem::is_directory(o.data)) {
       std::cerr << "error: no data directory at " << o.data << "\n";
