@@ -50,7 +50,7 @@ MnistNet<sl::NaLifType<S, D>> mnist_net(D d) {
   sl::SumPool2d<S> p2(c2.output_shape(), {.kernel = 2, .scale = 1.1});
   const sl::LinearConfig lc{.bias = false, .init = sl::Init::kaiming_normal};
   const sl::Index n1 = c1.output_size(), n2 = c2.output_size();
-  return {sl::PspFilter<S>(784, 2.0), std::move(c1), N(n1, cfg, d),   std::move(p1), std::move(c2),
+  return MnistNet<N>{sl::PspFilter<S>(784, 2.0), std::move(c1), N(n1, cfg, d),   std::move(p1), std::move(c2),
           N(n2, cfg, d),              std::move(p2), sl::Linear<S>(640, 300, rng, lc), N(300, cfg, d),
           sl::Linear<S>(300, 10, rng, lc), N(10, cfg, d)};
 }
@@ -65,7 +65,7 @@ NmnistNet<sl::NaLifType<S, D>> nmnist_net(D d) {
   sl::Conv2d<S> c2(p1.output_shape(), 64, rng, {.kernel = 5, .bias = false});
   sl::SumPool2d<S> p2(c2.output_shape(), {.kernel = 2, .scale = 1.1});
   const sl::Index n1 = c1.output_size(), n2 = c2.output_size(), flat = p2.output_size();
-  return {sl::PspFilter<S>(2 * 34 * 34, 4.0),
+  return NmnistNet<N>{sl::PspFilter<S>(2 * 34 * 34, 4.0),
           std::move(c1),
           N(n1, cfg, d),
           std::move(p1),

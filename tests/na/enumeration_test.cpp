@@ -8,6 +8,8 @@
 // change differs from the exact one by exactly the quadratic term of the MSE.
 #include "na/na_support.hpp"
 
+#include <algorithm>
+
 using namespace spikelab;
 
 namespace {
@@ -97,7 +99,11 @@ void check_layer(Net& net, const Batch<double>& batch, PspKernelMse& loss, doubl
           all = false;
           continue;
         }
-        const double direct = first_order * na.weight(dyn.threshold - uu[k]);
+        // the directly computed finite difference, written out here (not NA's own weight function):
+        // poster ΔL / (ϑ - u[k]); code ΔL clamp(1/(ϑ - u[k])^3, -5, 5)
+        const double du = dyn.threshold - uu[k];
+        const double direct = na.config().distance_power == 1.0 ? first_order / du
+                                                                : first_order * std::clamp(1.0 / (du * du * du), -5.0, 5.0);
         INFO("layer " << I << " neuron " << i << " sample " << b << " step " << k << " u " << uu[k]);
         CHECK(delta(i, b, k) == Approx(direct).epsilon(1e-7).margin(1e-12));
         if (output_layer) {
