@@ -24,12 +24,14 @@
 #include <spikelab/surrogates/surrogates.hpp>
 
 #include <spikelab/neurons/concepts.hpp>
-#include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/glm.hpp>
 #include <spikelab/neurons/kernels.hpp>
+#include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
-#include <spikelab/neurons/wta.hpp>
+#include <spikelab/neurons/na_lif.hpp>
+#include <spikelab/neurons/psp_filter.hpp>
 #include <spikelab/neurons/time_constant.hpp>
+#include <spikelab/neurons/wta.hpp>
 
 #include <spikelab/initializers/time_constants.hpp>
 
@@ -48,15 +50,18 @@
 
 #include <spikelab/losses/cross_entropy.hpp>
 #include <spikelab/losses/cum_softmax.hpp>
+#include <spikelab/losses/psp_mse.hpp>
 #include <spikelab/losses/rate_mse.hpp>
 
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/learning/concepts.hpp>
 #include <spikelab/learning/gem.hpp>
+#include <spikelab/learning/membrane_distance.hpp>
 #include <spikelab/learning/multi_sample.hpp>
+#include <spikelab/learning/neighborhood_aggregation.hpp>
+#include <spikelab/learning/regularizers.hpp>
 #include <spikelab/learning/three_factor.hpp>
 #include <spikelab/learning/vowel.hpp>
-#include <spikelab/learning/regularizers.hpp>
 
 #include <spikelab/optimizers/optimizer.hpp>
 

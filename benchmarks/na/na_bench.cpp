@@ -1,0 +1,253 @@
+// spikelab-na-bench: the cost of a neighbourhood-aggregation (NA) training step against a surrogate-
+// gradient BPTT step of the same network (issue 7).
+//
+//   spikelab-na-bench [--nets mnist,nmnist] [--reps 7] [--warmup 2] [--threads 2] [--mnist DIR]
+//                     [--nmnist DIR] [--json FILE]
+//
+// Networks (as in examples/na_train.cpp, the NA paper's configurations):
+//   mnist:  PSP -> 15C5 -> NA-LIF -> P2(x1.1) -> 40C5 -> NA-LIF -> P2 -> 300 -> NA-LIF -> 10 -> NA-LIF,
+//           T = 5, batch 64, input: MNIST images repeated over T (random 0/1 pixels at 20% without --mnist);
+//   nmnist: PSP -> 12C5(p1) -> NA-LIF -> P2 -> 64C5 -> NA-LIF -> P2 -> 10 -> NA-LIF, T = 30, batch 50,
+//           input: N-MNIST binary frames of 10 ms (Bernoulli 0.02 spikes without --nmnist).
+// Rules: NA in the poster form, NA in the official code's form, surrogate BPTT (fast sigmoid) through
+// the same NA-LIF neurons. A step is zero_grad + forward + PSP loss + backward + AdamW update; the
+// backward pass (everything the rule changes) is also timed alone. Median wall time and its range
+// over --reps, and the median CPU time of the process (all threads).
+#include <spikelab/spikelab.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace sl = spikelab;
+
+namespace {
+
+using S = float;
+
+template <class N>
+using MnistNet = sl::Sequential<sl::PspFilter<S>, sl::Conv2d<S>, N, sl::SumPool2d<S>, sl::Conv2d<S>, N,
+                                sl::SumPool2d<S>, sl::Linear<S>, N, sl::Linear<S>, N>;
+template <class N>
+using NmnistNet = sl::Sequential<sl::PspFilter<S>, sl::Conv2d<S>, N, sl::SumPool2d<S>, sl::Conv2d<S>, N,
+                                 sl::SumPool2d<S>, sl::Linear<S>, N>;
+
+template <class D>
+MnistNet<sl::NaLifType<S, D>> mnist_net(D d) {
+  using N = sl::NaLifType<S, D>;
+  sl::Rng rng(1);
+  const sl::NaLifConfig cfg{.tau_m = 5, .tau_s = 2, .threshold = 1};
+  sl::Conv2d<S> c1({1, 28, 28}, 15, rng, {.kernel = 5, .bias = false});
+  sl::SumPool2d<S> p1(c1.output_shape(), {.kernel = 2, .scale = 1.1});
+  sl::Conv2d<S> c2(p1.output_shape(), 40, rng, {.kernel = 5, .bias = false});
+  sl::SumPool2d<S> p2(c2.output_shape(), {.kernel = 2, .scale = 1.1});
+  const sl::LinearConfig lc{.bias = false, .init = sl::Init::kaiming_normal};
+  const sl::Index n1 = c1.output_size(), n2 = c2.output_size();
+  return MnistNet<N>{sl::PspFilter<S>(784, 2.0), std::move(c1), N(n1, cfg, d),   std::move(p1), std::move(c2),
+          N(n2, cfg, d),              std::move(p2), sl::Linear<S>(640, 300, rng, lc), N(300, cfg, d),
+          sl::Linear<S>(300, 10, rng, lc), N(10, cfg, d)};
+}
+
+template <class D>
+NmnistNet<sl::NaLifType<S, D>> nmnist_net(D d) {
+  using N = sl::NaLifType<S, D>;
+  sl::Rng rng(1);
+  const sl::NaLifConfig cfg{.tau_m = 8, .tau_s = 4, .threshold = 1};
+  sl::Conv2d<S> c1({2, 34, 34}, 12, rng, {.kernel = 5, .padding = 1, .bias = false});
+  sl::SumPool2d<S> p1(c1.output_shape(), {.kernel = 2, .scale = 1.1});
+  sl::Conv2d<S> c2(p1.output_shape(), 64, rng, {.kernel = 5, .bias = false});
+  sl::SumPool2d<S> p2(c2.output_shape(), {.kernel = 2, .scale = 1.1});
+  const sl::Index n1 = c1.output_size(), n2 = c2.output_size(), flat = p2.output_size();
+  return NmnistNet<N>{sl::PspFilter<S>(2 * 34 * 34, 4.0),
+          std::move(c1),
+          N(n1, cfg, d),
+          std::move(p1),
+          std::move(c2),
+          N(n2, cfg, d),
+          std::move(p2),
+          sl::Linear<S>(flat, 10, rng, {.bias = false, .init = sl::Init::kaiming_normal}),
+          N(10, cfg, d)};
+}
+
+double cpu_seconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
+
+struct Timing {
+  double wall_med = 0, wall_min = 0, wall_max = 0, cpu_med = 0;
+};
+Timing summarize(std::vector<double> wall, std::vector<double> cpu) {
+  std::sort(wall.begin(), wall.end());
+  std::sort(cpu.begin(), cpu.end());
+  return {wall[wall.size() / 2], wall.front(), wall.back(), cpu[cpu.size() / 2]};
+}
+
+struct Row {
+  std::string net, rule;
+  Timing step, backward;
+  double spike_rate = 0;
+};
+
+template <class Net, class Loss>
+Row measure(const std::string& net_name, const std::string& rule, Net net, Loss loss, const sl::Batch<S>& batch,
+            int reps, int warmup) {
+  sl::NaGradientNorms norms;
+  sl::connect_gradient_norms(net, norms);
+  sl::Optimizer<S, sl::AdamW, sl::ConstantLr> opt({.lr = 1e-4, .clip_norm = 1.0}, {.beta1 = 0.0});
+  sl::Rng rng(3);
+  sl::TimeSeries<S> g;
+  std::vector<double> sw, sc, bw, bc;
+  for (int r = 0; r < warmup + reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_seconds();
+    net.zero_grad();
+    const auto& out = net.forward(batch.input, sl::ForwardContext::train(rng));
+    loss.value_and_gradient(out, batch, g);
+    const auto t1 = std::chrono::steady_clock::now();
+    const double c1 = cpu_seconds();
+    net.backward(g);
+    const auto t2 = std::chrono::steady_clock::now();
+    const double c2 = cpu_seconds();
+    opt.step(net);
+    const auto t3 = std::chrono::steady_clock::now();
+    const double c3 = cpu_seconds();
+    if (r >= warmup) {
+      sw.push_back(std::chrono::duration<double>(t3 - t0).count());
+      sc.push_back(c3 - c0);
+      bw.push_back(std::chrono::duration<double>(t2 - t1).count());
+      bc.push_back(c2 - c1);
+    }
+  }
+  Row row{net_name, rule, summarize(sw, sc), summarize(bw, bc), 0};
+  // spike rate of the first NA-LIF layer (membrane above threshold), which sets NA's re-simulation work
+  const auto& u = net.template layer<2>().membrane();
+  row.spike_rate = (u.values().array() > S(1)).template cast<double>().mean();
+  return row;
+}
+
+sl::Batch<S> mnist_batch(const std::string& dir, sl::Index B, sl::Index T) {
+  sl::Batch<S> b;
+  if (!dir.empty()) {
+    const sl::ImageDataset d = sl::load_idx_split(dir, "train").head(B);
+    sl::ImageSource<S> src(d, sl::DirectEncoder{}, {.batch_size = B, .steps = T, .shuffle = false});
+    src.start_epoch(0);
+    src.next(b);
+    return b;
+  }
+  sl::Rng rng(5);
+  b.input.resize(784, B, T);
+  for (sl::Index s = 0; s < B; ++s) {
+    for (sl::Index f = 0; f < 784; ++f) {
+      const S v = rng.uniform() < 0.2 ? S(1) : S(0);
+      for (sl::Index t = 0; t < T; ++t) b.input(f, s, t) = v;
+    }
+    b.labels.push_back(int(rng.below(10)));
+  }
+  return b;
+}
+
+sl::Batch<S> nmnist_batch(const std::string& dir, sl::Index B, sl::Index T) {
+  sl::Batch<S> b;
+  if (!dir.empty()) {
+    const sl::NMnistDataset d = sl::NMnist::load(dir, "train").head(B);
+    const sl::ToFrame tf = sl::ToFrame::fixed_bins(10000, T, 0, true);
+    sl::EventLoader<S, sl::NMnistDataset, sl::ToFrame> src(d, tf, {.batch_size = B, .shuffle = false, .steps = T});
+    src.start_epoch(0);
+    src.next(b);
+    return b;
+  }
+  sl::Rng rng(6);
+  b.input.resize(2 * 34 * 34, B, T);
+  for (sl::Index k = 0; k < b.input.values().size(); ++k) b.input.values().data()[k] = rng.uniform() < 0.02 ? S(1) : S(0);
+  for (sl::Index s = 0; s < B; ++s) b.labels.push_back(int(rng.below(10)));
+  return b;
+}
+
+bool listed(const std::string& list, const std::string& name) {
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (item == name) return true;
+  return false;
+}
+
+std::string ms(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", 1000.0 * s);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string nets = "mnist,nmnist", json, mnist_dir, nmnist_dir;
+  int reps = 7, warmup = 2, threads = 2;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--nets") nets = val();
+    else if (a == "--reps") reps = std::stoi(val());
+    else if (a == "--warmup") warmup = std::stoi(val());
+    else if (a == "--threads") threads = std::stoi(val());
+    else if (a == "--mnist") mnist_dir = val();
+    else if (a == "--nmnist") nmnist_dir = val();
+    else if (a == "--json") json = val();
+    else if (a == "--help") {
+      std::cout << "usage: spikelab-na-bench [--nets mnist,nmnist] [--reps 7] [--warmup 2] [--threads 2]\n"
+                   "                         [--mnist DIR] [--nmnist DIR] [--json FILE]\n";
+      return 0;
+    } else {
+      std::cerr << "unknown option " << a << "\n";
+      return 2;
+    }
+  }
+  reps = std::max(reps, 1);
+  sl::set_num_threads(threads);
+  std::vector<Row> rows;
+  const sl::NeighborhoodAggregation poster(sl::NaConfig::poster()), code(sl::NaConfig::official_code());
+  const sl::SurrogateSpikeDerivative<sl::FastSigmoid> sur{{5.0}};
+  if (listed(nets, "mnist")) {
+    const auto b = mnist_batch(mnist_dir, 64, 5);
+    const sl::PspKernelMse loss{.tau_s = 2.0};
+    rows.push_back(measure("mnist T5 B64", "surrogate", mnist_net(sur), loss, b, reps, warmup));
+    rows.push_back(measure("mnist T5 B64", "na-poster", mnist_net(poster), loss, b, reps, warmup));
+    rows.push_back(measure("mnist T5 B64", "na-code", mnist_net(code), loss, b, reps, warmup));
+  }
+  if (listed(nets, "nmnist")) {
+    const auto b = nmnist_batch(nmnist_dir, 50, 30);
+    const sl::PspCountMse loss{.desired = 15, .undesired = 3};
+    rows.push_back(measure("nmnist T30 B50", "surrogate", nmnist_net(sur), loss, b, reps, warmup));
+    rows.push_back(measure("nmnist T30 B50", "na-poster", nmnist_net(poster), loss, b, reps, warmup));
+    rows.push_back(measure("nmnist T30 B50", "na-code", nmnist_net(code), loss, b, reps, warmup));
+  }
+  std::cout << "spikelab " << sl::version::as_string() << ", " << sl::num_threads() << " threads, " << reps
+            << " reps (median wall [min, max], median CPU), ms\n";
+  std::cout << "| network | rule | step wall | step CPU | backward wall | backward CPU | step / surrogate | layer-1 spike rate |\n"
+               "|---|---|---|---|---|---|---|---|\n";
+  std::ostringstream js;
+  js << "[";
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const Row& r = rows[k];
+    double base = r.step.wall_med;
+    for (const Row& o : rows)
+      if (o.net == r.net && o.rule == "surrogate") base = o.step.wall_med;
+    std::cout << "| " << r.net << " | " << r.rule << " | " << ms(r.step.wall_med) << " [" << ms(r.step.wall_min) << ", "
+              << ms(r.step.wall_max) << "] | " << ms(r.step.cpu_med) << " | " << ms(r.backward.wall_med) << " | "
+              << ms(r.backward.cpu_med) << " | " << sl::detail::fixed(r.step.wall_med / base, 2) << "x | "
+              << sl::detail::fixed(r.spike_rate, 3) << " |\n";
+    js << (k ? "," : "") << "{\"net\":\"" << r.net << "\",\"rule\":\"" << r.rule << "\",\"step_wall_ms\":"
+       << 1000 * r.step.wall_med << ",\"step_cpu_ms\":" << 1000 * r.step.cpu_med
+       << ",\"backward_wall_ms\":" << 1000 * r.backward.wall_med << ",\"spike_rate\":" << r.spike_rate << "}";
+  }
+  js << "]\n";
+  if (!json.empty()) std::ofstream(json) << js.str();
+  return 0;
+}
