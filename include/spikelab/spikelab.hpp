@@ -26,7 +26,10 @@
 #include <spikelab/neurons/concepts.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
+#include <spikelab/neurons/refractory_lif.hpp>
+#include <spikelab/neurons/soft_lif.hpp>
 
+#include <spikelab/layers/activation.hpp>
 #include <spikelab/layers/batch_norm.hpp>
 #include <spikelab/layers/concepts.hpp>
 #include <spikelab/layers/conv2d.hpp>
@@ -35,12 +38,14 @@
 #include <spikelab/layers/image_shape.hpp>
 #include <spikelab/layers/linear.hpp>
 #include <spikelab/layers/pooling.hpp>
+#include <spikelab/layers/synaptic_filter.hpp>
 #include <spikelab/layers/temporal_conv.hpp>
 
 #include <spikelab/networks/sequential.hpp>
 
 #include <spikelab/losses/cross_entropy.hpp>
 #include <spikelab/losses/rate_mse.hpp>
+#include <spikelab/losses/window_cross_entropy.hpp>
 
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/learning/concepts.hpp>
@@ -51,6 +56,9 @@
 #include <spikelab/training/trainer.hpp>
 
 #include <spikelab/io/checkpoint.hpp>
+
+#include <spikelab/conversion/spiking_readout.hpp>
+#include <spikelab/conversion/transfer.hpp>  // soft-LIF rate network -> spiking LIF network
 
 #include <spikelab/data/encoders.hpp>
 #include <spikelab/data/image_dataset.hpp>
