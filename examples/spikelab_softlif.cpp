@@ -368,10 +368,10 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const std::invalid_argument& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "spikelab-softlif: error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "spikelab-softlif: error: " << e.what() << "\n";
     return 1;
   }
 }

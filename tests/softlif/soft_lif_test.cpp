@@ -223,7 +223,7 @@ TEST_CASE("SoftLifRate has exact gradients in a convolutional rate network with 
   CHECK(r.max_rel_error < 1e-6);
 }
 
-TEST_CASE("SoftLif rejects bad parameters and SoftLifRate bad shapes; checkpoints keep its parameters", "[soft_lif]") {
+TEST_CASE("SoftLif rejects bad parameters and SoftLifRate bad shapes, and checkpoints keep its parameters", "[soft_lif]") {
   CHECK_THROWS_AS(SoftLif(SoftLifConfig{0.063, 0.002, 0.0, 1.0, 0.02, 10.0}), ConfigError);
   CHECK_THROWS_AS(SoftLif(SoftLifConfig{0.063, -0.001, 0.022, 1.0, 0.02, 10.0}), ConfigError);
   CHECK_THROWS_AS(SoftLif(SoftLifConfig{0.063, 0.002, 0.022, 1.0, 0.0, 10.0}), ConfigError);
