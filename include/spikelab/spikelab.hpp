@@ -30,11 +30,14 @@
 #include <spikelab/neurons/lif.hpp>
 #include <spikelab/neurons/na_lif.hpp>
 #include <spikelab/neurons/psp_filter.hpp>
+#include <spikelab/neurons/refractory_lif.hpp>
+#include <spikelab/neurons/soft_lif.hpp>
 #include <spikelab/neurons/time_constant.hpp>
 #include <spikelab/neurons/wta.hpp>
 
 #include <spikelab/initializers/time_constants.hpp>
 
+#include <spikelab/layers/activation.hpp>
 #include <spikelab/layers/batch_norm.hpp>
 #include <spikelab/layers/concepts.hpp>
 #include <spikelab/layers/conv2d.hpp>
@@ -43,6 +46,7 @@
 #include <spikelab/layers/image_shape.hpp>
 #include <spikelab/layers/linear.hpp>
 #include <spikelab/layers/pooling.hpp>
+#include <spikelab/layers/synaptic_filter.hpp>
 #include <spikelab/layers/temporal_conv.hpp>
 
 #include <spikelab/networks/probabilistic_snn.hpp>
@@ -52,6 +56,7 @@
 #include <spikelab/losses/cum_softmax.hpp>
 #include <spikelab/losses/psp_mse.hpp>
 #include <spikelab/losses/rate_mse.hpp>
+#include <spikelab/losses/window_cross_entropy.hpp>
 
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/learning/concepts.hpp>
@@ -69,6 +74,9 @@
 #include <spikelab/training/trainer.hpp>
 
 #include <spikelab/io/checkpoint.hpp>
+
+#include <spikelab/conversion/spiking_readout.hpp>
+#include <spikelab/conversion/transfer.hpp>  // soft-LIF rate network -> spiking LIF network
 
 #include <spikelab/data/encoders.hpp>
 #include <spikelab/data/image_dataset.hpp>
