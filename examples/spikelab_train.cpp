@@ -105,6 +105,10 @@ void finish(Trainer& trainer, TestSrc& test_src, const std::string& what, double
   decltype(auto) src = o.par.source(test_src);
   const sl::EvalResult test = trainer.evaluate(src);
   if (o.par.root()) sl::save_checkpoint(o.checkpoint, trainer.net(), format_of(o.format));
+#ifdef SPIKELAB_HAS_MPI
+  std::cout << "MPI: rank 0 spent " << sl::detail::fixed(trainer.rule().communication_seconds(), 2)
+            << " s in allreduce (waiting for other ranks included)\n";
+#endif
   std::cout << "test accuracy: " << sl::detail::fixed(100.0 * test.accuracy, 2) << "% on " << test.tally.total << " "
             << what << " (loss " << sl::detail::fixed(test.loss, 4) << ")\n"
             << "training time: " << sl::detail::fixed(seconds, 1) << " s\n"

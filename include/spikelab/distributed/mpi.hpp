@@ -81,8 +81,10 @@ class MpiError : public Error {
 struct MpiOptions {
   /// Seconds a collective may take before MpiError (a peer died or stalled).
   double timeout_seconds = 300.0;
-  /// Sleep between MPI_Test polls once a collective has not finished at once.
-  std::chrono::microseconds poll_interval{50};
+  /// A waiting collective is polled (MPI_Test drives its progress) without pause for this long,
+  /// then with poll_interval sleeps between polls, so that a stalled peer costs little CPU.
+  std::chrono::microseconds spin{2000};
+  std::chrono::microseconds poll_interval{100};
 };
 
 namespace detail {
@@ -169,8 +171,9 @@ class MpiCommunicator {
   }
   void wait(MPI_Request& req, const std::string& what) const {
     using clock = std::chrono::steady_clock;
-    const auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(
-                                             std::chrono::duration<double>(opt_.timeout_seconds));
+    const auto start = clock::now();
+    const auto deadline = start + std::chrono::duration_cast<clock::duration>(
+                                      std::chrono::duration<double>(opt_.timeout_seconds));
     for (;;) {
       int done = 0;
       const int code = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
@@ -179,14 +182,15 @@ class MpiCommunicator {
         throw MpiError(prefix() + what + " failed: " + detail::mpi_error_string(code));
       }
       if (done) return;
-      if (clock::now() > deadline) {
+      const auto now = clock::now();
+      if (now > deadline) {
         fail();
         std::ostringstream os;
         os << prefix() << what << " did not complete within " << opt_.timeout_seconds
            << " s: another rank has died or stalled";
         throw MpiError(os.str());
       }
-      std::this_thread::sleep_for(opt_.poll_interval);
+      if (now - start > opt_.spin) std::this_thread::sleep_for(opt_.poll_interval);
     }
   }
 
@@ -287,6 +291,8 @@ class DistributedRule {
   MpiCommunicator& communicator() noexcept { return *comm_; }
   /// Training steps (allreduces) done so far.
   std::uint64_t steps() const noexcept { return step_; }
+  /// Seconds spent in this rule's collectives (waiting for slower ranks included).
+  double communication_seconds() const noexcept { return comm_seconds_; }
 
   template <class Net>
     requires GradientRule<Rule, Net>
@@ -372,7 +378,9 @@ class DistributedRule {
     buf_.push_back(w * st.loss);
     buf_.push_back(double(st.tally.correct));
     buf_.push_back(double(st.tally.total));
+    const auto t0 = std::chrono::steady_clock::now();
     comm_->allreduce_sum(buf_.data(), buf_.size(), std::string(what) + ", step " + std::to_string(step_));
+    comm_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::size_t n = buf_.size();
     const double W = buf_[n - 4];
     st.loss = W > 0 ? buf_[n - 3] / W : 0.0;
@@ -391,6 +399,7 @@ class DistributedRule {
   MpiCommunicator* comm_;
   DistributedConfig cfg_;
   std::uint64_t step_ = 0;
+  double comm_seconds_ = 0.0;
   std::vector<double> buf_, before_;
 };
 
