@@ -150,6 +150,28 @@ void check_online_rule(sl::MpiCommunicator& comm) {
   }
 }
 
+/// RootOnly: hooks run on rank 0 only; a stop decision taken there stops every rank.
+void check_root_only(sl::MpiCommunicator& comm) {
+  struct Counter {
+    int* epochs;
+    void on_epoch_end(const sl::TrainInfo&) { ++*epochs; }
+  };
+  struct StopAfterFirst {  // decides on rank 0 only (other ranks never run it)
+    bool on_epoch_end(const sl::TrainInfo& i) { return i.epoch >= 1; }
+  };
+  int counted = 0;
+  auto net = make_net<float>();
+  sl::MtsXorSource<float> data(32, 8, 5);
+  sl::ShardedSource<sl::MtsXorSource<float>> shard(data, comm);
+  sl::Trainer trainer(net, sl::DistributedRule(sl::Bptt<sl::StepCrossEntropy>{}, comm),
+                      sl::Optimizer<float, sl::Adam>({.lr = 1e-2}));
+  const auto r = trainer.fit(shard, 3, sl::RootOnly(Counter{&counted}, comm), sl::RootOnly(StopAfterFirst{}, comm));
+  expect(counted == (comm.root() ? 1 : 0), comm.rank(), "RootOnly: the callback ran on rank 0 only");
+  int stopped = r.epochs_run == 1 && r.stopped_early ? 1 : 0;
+  comm.allreduce_sum(&stopped, 1, "check");
+  expect(stopped == comm.size(), comm.rank(), "RootOnly: rank 0's stop decision stopped every rank after epoch 1");
+}
+
 /// Trains until step 3, where rank 1 stalls or dies.
 void check_failure(sl::MpiCommunicator& comm, const std::string& mode) {
   auto net = make_net<float>();
@@ -183,6 +205,7 @@ int main(int argc, char** argv) {
       check_gradient_rule<double>(comm, 1e-9);
       check_gradient_rule<float>(comm, 1e-4);
       check_online_rule(comm);
+      check_root_only(comm);
     } else {
       check_failure(comm, mode);
     }
