@@ -25,7 +25,10 @@
 
 #include <spikelab/neurons/concepts.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
+#include <spikelab/neurons/glm.hpp>
+#include <spikelab/neurons/kernels.hpp>
 #include <spikelab/neurons/lif.hpp>
+#include <spikelab/neurons/wta.hpp>
 
 #include <spikelab/layers/batch_norm.hpp>
 #include <spikelab/layers/concepts.hpp>
@@ -37,6 +40,7 @@
 #include <spikelab/layers/pooling.hpp>
 #include <spikelab/layers/temporal_conv.hpp>
 
+#include <spikelab/networks/probabilistic_snn.hpp>
 #include <spikelab/networks/sequential.hpp>
 
 #include <spikelab/losses/cross_entropy.hpp>
@@ -44,6 +48,10 @@
 
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/learning/concepts.hpp>
+#include <spikelab/learning/gem.hpp>
+#include <spikelab/learning/multi_sample.hpp>
+#include <spikelab/learning/three_factor.hpp>
+#include <spikelab/learning/vowel.hpp>
 
 #include <spikelab/optimizers/optimizer.hpp>
 
@@ -58,6 +66,8 @@
 #include <spikelab/data/mts_xor.hpp>
 #include <spikelab/data/data.hpp>  // event data: readers, transforms, loader (SHD/SSC with spikelab::hdf5)
 
+#include <spikelab/metrics/calibration.hpp>
+#include <spikelab/metrics/classification.hpp>
 #include <spikelab/metrics/tally.hpp>
 
 #endif

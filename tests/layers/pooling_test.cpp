@@ -104,6 +104,49 @@ TEST_CASE("BPTT through every pooling mode is exact", "[pooling][gradient]") {
   }
 }
 
+TEST_CASE("Image layers compose with every neuron model (exact BPTT)", "[pooling][gradient]") {
+  // conv -> recurrent LIF with a trained synaptic current -> avg pool -> conv -> leaky integrator
+  // (a non-spiking conv readout) -> flatten -> linear -> readout
+  using Rec = LifType<double, SmoothTwin<Sigmoid>, ZeroReset,
+                      LifOptions{.threshold = Train::per_neuron, .alpha = Train::per_layer, .recurrent = true}>;
+  Rng rng(23);
+  Conv2d<double> c1({2, 6, 6}, 2, rng, {.kernel = 3, .padding = 1});
+  AvgPool2d<double> p1(c1.output_shape(), {.kernel = 2});
+  Conv2d<double> c2(p1.output_shape(), 2, rng, {.kernel = 2});
+  const ImageShape s2 = c2.output_shape();
+  const Index n1 = c1.output_size();
+  Sequential<Conv2d<double>, Rec, AvgPool2d<double>, Conv2d<double>, test::Readout, Flatten<double>, Linear<double>,
+             test::Readout>
+      net{std::move(c1), Rec(n1, rng, {.beta = 0.85, .alpha = 0.5, .threshold = 0.4}, {{2.0}}), std::move(p1),
+          std::move(c2), test::readout(s2.size()), Flatten<double>(s2), Linear<double>(s2.size(), 3, rng),
+          test::readout(3)};
+  test::require_exact_gradients(net, test::random_batch(rng, 72, 2, 6, 3));
+
+  // conv (stride 2, padding 1) -> batch norm -> non-resetting LIF with a trained per-neuron decay -> max pool
+  // -> dropout (fixed mask over time) -> flatten -> linear -> readout with a trained per-neuron decay
+  using Leaky = LifType<double, SmoothTwin<Sigmoid>, NoReset, LifOptions{.beta = Train::per_neuron}>;
+  using LeakyReadout = LeakyIntegratorType<double, Train::per_neuron>;
+  Conv2d<double> c3({2, 7, 7}, 3, rng, {.kernel = 3, .stride = 2, .padding = 1, .bias = false});
+  const ImageShape s3 = c3.output_shape();
+  MaxPool2d<double> p3(s3, {.kernel = 2});
+  const ImageShape s4 = p3.output_shape();
+  Sequential<Conv2d<double>, BatchNorm<double>, Leaky, MaxPool2d<double>, Dropout<double>, Flatten<double>,
+             Linear<double>, LeakyReadout>
+      net2{std::move(c3),
+           BatchNorm<double>(s3),
+           Leaky(s3.size(), {.beta = 0.7, .threshold = 0.5}, {{2.0}}),
+           std::move(p3),
+           Dropout<double>(s4.size(), {.p = 0.3}),
+           Flatten<double>(s4),
+           Linear<double>(s4.size(), 3, rng),
+           LeakyReadout(3, {.beta = 0.8})};
+  test::require_exact_gradients(net2, test::random_batch(rng, 98, 3, 6, 3));
+  static_assert(Layer<Conv2d<float>> && ParametricLayer<Conv2d<float>>);
+  static_assert(Layer<MaxPool2d<float>> && Layer<AvgPool2d<double>> && Layer<SumPool2d<float>>);
+  static_assert(Layer<Flatten<float>> && Layer<Dropout<float>>);
+  static_assert(ParametricLayer<BatchNorm<float>> && ParametricLayer<TemporalConv<double>>);
+}
+
 TEST_CASE("Max pooling routes the gradient to the first maximum only", "[pooling]") {
   TimeSeries<double> x(4, 1, 1), y, g(1, 1, 1), gx;
   x.values() << 0.5, 2.0, 2.0, -1.0;  // a tie: the first 2.0 (feature 1) wins

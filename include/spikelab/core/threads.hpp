@@ -15,14 +15,23 @@
 #include <omp.h>
 #endif
 
+#ifdef SPIKELAB_OPENBLAS
+extern "C" void openblas_set_num_threads(int);
+#endif
+
 namespace spikelab {
 
-/// Sets the number of threads used by spikelab's loops and Eigen's matrix products.
+/// Sets the number of threads used by spikelab's loops and Eigen's matrix products. With
+/// SPIKELAB_USE_BLAS and OpenBLAS, OpenBLAS itself runs single-threaded: spikelab splits its
+/// products over its own threads (core/product.hpp).
 inline void set_num_threads(int n) {
   n = std::max(1, n);
   Eigen::setNbThreads(n);
 #ifdef _OPENMP
   omp_set_num_threads(n);
+#endif
+#ifdef SPIKELAB_OPENBLAS
+  openblas_set_num_threads(1);
 #endif
 }
 
@@ -37,13 +46,17 @@ inline int num_threads() {
 
 namespace detail {
 
+/// Work (in rough operation counts) below which a loop runs on one thread: about 50 us, more
+/// than waking and joining a thread team costs when the cores are shared.
+inline constexpr double parallel_min_cost = 1.0e5;
+
 /// Calls f(begin, end) on contiguous chunks of [0, n), in parallel when OpenMP is on and
 /// the work (n * cost_per_item) is large enough to pay for a thread team.
 template <class F>
 void parallel_ranges(Index n, double cost_per_item, F&& f) {
 #ifdef _OPENMP
   const int threads = omp_get_max_threads();
-  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > 20000.0 && !omp_in_parallel()) {
+  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > parallel_min_cost && !omp_in_parallel()) {
     const int chunks = static_cast<int>(std::min<Index>(threads, n));
 #pragma omp parallel for schedule(static) num_threads(chunks)
     for (int c = 0; c < chunks; ++c) {
@@ -55,6 +68,27 @@ void parallel_ranges(Index n, double cost_per_item, F&& f) {
 #endif
   (void)cost_per_item;
   f(Index{0}, n);
+}
+
+/// Number of chunks parallel_chunks may use (the size of per-thread scratch arrays).
+inline int max_chunks() { return std::max(1, num_threads()); }
+
+/// Like parallel_ranges, but also passes the chunk number k in [0, max_chunks()) that runs
+/// [begin, end), so each chunk can use its own scratch memory: f(k, begin, end). Every chunk
+/// number is used by at most one thread.
+template <class F>
+void parallel_chunks(Index n, double cost_per_item, F&& f) {
+#ifdef _OPENMP
+  const int threads = omp_get_max_threads();
+  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > parallel_min_cost && !omp_in_parallel()) {
+    const int chunks = static_cast<int>(std::min<Index>(threads, n));
+#pragma omp parallel for schedule(static) num_threads(chunks)
+    for (int c = 0; c < chunks; ++c) f(c, n * c / chunks, n * (c + 1) / chunks);
+    return;
+  }
+#endif
+  (void)cost_per_item;
+  if (n > 0) f(0, Index{0}, n);
 }
 
 }  // namespace detail

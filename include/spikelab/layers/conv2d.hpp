@@ -13,9 +13,11 @@
  * Implementation (im2col over all batch*T columns): the columns are taken in chunks; each
  * chunk's patches form ONE matrix P (chunk*H_out*W_out rows, C_in k k columns), so the
  * forward pass is Y = P W^T, the weight gradient dW += G^T P and the input gradient
- * col2im(G W) -- each a single large product per chunk. Patches are rebuilt in backward
- * rather than stored, so memory stays bounded by the chunk size. No allocation once the
- * batch and T are stable.
+ * col2im(G W) -- each a single large product per chunk. Threads take whole chunks (one
+ * parallel region per call, per-thread buffers and partial weight gradients). Patches are
+ * rebuilt in backward rather than stored, so memory stays bounded by the chunk size. For
+ * stride 1 the input gradient uses rows padded to the input width, which turns col2im into one
+ * contiguous run per tap. No allocation once the batch and T are stable.
  *
  * Sparse path: when the input is sparse (spikes at low density, estimated on a sample of
  * columns, as Linear does), the forward product and the weight gradient are accumulated from
@@ -262,40 +264,20 @@ class Conv2d {
     if (in.features() != input_size())
       throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features, expected " +
                        std::to_string(input_size()) + " (" + in_.to_string() + ") " + in.shape_string());
-    const Index N = in.columns(), P = out_h_ * out_w_, K = patch_size(), C = cout_;
     out.resize(output_size(), in.batch(), in.steps());
     sparse_ = choose_sparse(in.values());
+    reserve_threads();
     if (sparse_) {
       forward_sparse(in, out);
       return;
     }
-    const Index chunk = chunk_columns();
-    reserve(chunk);
-    for (Index n0 = 0; n0 < N; n0 += chunk) {
-      const Index nc = std::min(chunk, N - n0), rows = nc * P;
-      build_patches(in, n0, nc);
-      Eigen::Map<const Matrix<S>> pt(pt_.data(), rows, K);
-      Eigen::Map<Matrix<S>> o(o_.data(), rows, C);
-      o.noalias() = pt * w_.transpose();
-      // (n, p) x c  ->  column n, feature c*P + p (contiguous copies), plus the bias
-      S* y = out.data();
-      const S* od = o_.data();
-      const S* bd = b_.data();
-      const bool bias = cfg_.bias;
-      detail::parallel_ranges(nc, double(C * P), [&](Index a, Index e) {
-        for (Index n = a; n < e; ++n)
-          for (Index c = 0; c < C; ++c) {
-            const S* s = od + c * rows + n * P;
-            S* d = y + (n0 + n) * C * P + c * P;
-            if (bias) {
-              const S bc = bd[c];
-              for (Index p = 0; p < P; ++p) d[p] = s[p] + bc;
-            } else {
-              std::copy(s, s + P, d);
-            }
-          }
-      });
-    }
+    // one parallel region over chunks of columns; each thread has its own patch buffers and
+    // runs single-threaded products (Eigen does not nest inside an OpenMP team)
+    const Index N = in.columns(), chunk = chunk_columns(N), chunks = (N + chunk - 1) / chunk;
+    detail::parallel_ranges(chunks, chunk_cost(chunk), [&](Index a, Index e) {
+      Work& wk = work_[std::size_t(detail::thread_index())];
+      for (Index q = a; q < e; ++q) forward_chunk(in, out, q * chunk, std::min(chunk, N - q * chunk), wk);
+    });
   }
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
@@ -304,31 +286,28 @@ class Conv2d {
       throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " / input " +
                        in.shape_string() + " do not match output " + out.shape_string());
     if (gw_.rows() != w_.rows() || gw_.cols() != w_.cols()) zero_grad();
-    const Index N = in.columns(), P = out_h_ * out_w_, K = patch_size(), C = cout_;
+    const Index N = in.columns();
     const bool sparse = sparse_ && sp_.cols == N && sp_.rows == input_size();
+    reserve_threads();
     if (sparse) {
       weight_grad_sparse(grad_out);
       if (!grad_in) return;
     }
-    const Index chunk = chunk_columns();
-    reserve(chunk);
     if (grad_in) grad_in->resize_zero(input_size(), in.batch(), in.steps());
-    // stride 1: the input gradient goes through "wide" rows (output width padded to the input
-    // width), so col2im becomes one long contiguous add per tap instead of many short rows
-    const bool wide = cfg_.stride == 1;
-    const S* g = grad_out.data();
-    for (Index n0 = 0; n0 < N; n0 += chunk) {
-      const Index nc = std::min(chunk, N - n0), rows = nc * P;
-      if (!sparse || (grad_in && !wide)) gather_grad(g, n0, nc, false);
-      if (!sparse) {
-        Eigen::Map<const Matrix<S>> gt(go_.data(), rows, C);
-        build_patches(in, n0, nc);
-        Eigen::Map<const Matrix<S>> pt(pt_.data(), rows, K);
-        gw_.noalias() += gt.transpose() * pt;
-        if (cfg_.bias) gb_.col(0) += gt.colwise().sum().transpose();
+    const Index chunk = chunk_columns(N), chunks = (N + chunk - 1) / chunk, K = patch_size(), C = cout_;
+    const int threads = std::max(1, num_threads());
+    if (!sparse)
+      for (int t = 0; t < threads; ++t) work_[std::size_t(t)].acc.setZero(C * K + C);
+    detail::parallel_ranges(chunks, chunk_cost(chunk), [&](Index a, Index e) {
+      Work& wk = work_[std::size_t(detail::thread_index())];
+      for (Index q = a; q < e; ++q) backward_chunk(in, grad_out, grad_in, q * chunk, std::min(chunk, N - q * chunk), !sparse, wk);
+    });
+    if (!sparse)
+      for (int t = 0; t < threads; ++t) {
+        const S* acc = work_[std::size_t(t)].acc.data();
+        gw_ += Eigen::Map<const Matrix<S>>(acc, C, K);
+        if (cfg_.bias) gb_.col(0) += Eigen::Map<const Vector<S>>(acc + C * K, C);
       }
-      if (grad_in) input_grad_chunk(g, n0, nc, wide, *grad_in);
-    }
   }
 
   template <class Ar>
@@ -368,82 +347,120 @@ class Conv2d {
                         " kernel with padding " + std::to_string(cfg_.padding) + " does not fit the input " +
                         in_.to_string());
   }
-  // dL/dY of columns [n0, n0+nc) into go_ as ((n, oy, ox) x c); with `wide`, each output row
-  // is padded to the padded input width with zeros.
-  void gather_grad(const S* g, Index n0, Index nc, bool wide) {
-    const Index C = cout_, P = out_h_ * out_w_, Ho = out_h_, Wo = out_w_;
-    const Index Wr = wide ? in_.width + 2 * cfg_.padding : Wo, Pr = Ho * Wr, rows = nc * Pr;
-    S* gd = go_.data();
-    detail::parallel_ranges(nc, double(C * Pr), [&](Index a, Index e) {
-      for (Index n = a; n < e; ++n)
-        for (Index c = 0; c < C; ++c) {
-          const S* src = g + (n0 + n) * C * P + c * P;
-          S* dst = gd + c * rows + n * Pr;
-          if (!wide) {
-            std::copy(src, src + P, dst);
-            continue;
-          }
-          for (Index oy = 0; oy < Ho; ++oy) {
-            std::copy(src + oy * Wo, src + (oy + 1) * Wo, dst + oy * Wr);
-            std::fill(dst + oy * Wr + Wo, dst + (oy + 1) * Wr, S(0));
-          }
-        }
-    });
+  // Per-thread work buffers (reused across calls; no allocation once sizes are stable).
+  struct Work {
+    Vector<S> pt;   // patches or patch gradients of one chunk (rows x K)
+    Vector<S> o;    // products or output gradients of one chunk (rows x C_out)
+    Vector<S> buf;  // sparse path: a (position x channel) block; wide col2im: a padded input map
+    Vector<S> acc;  // partial weight and bias gradients (K x C_out, then C_out)
+  };
+  static void grow(Vector<S>& v, Index n) {
+    if (v.size() < n) v.resize(n);
+  }
+  // rows of one column in the compact layout, or in the wide layout (stride 1: each output row
+  // padded to the padded input width, so col2im adds one long contiguous run per tap)
+  Index wide_width() const noexcept { return in_.width + 2 * cfg_.padding; }
+  double chunk_cost(Index chunk) const noexcept {
+    return 2.0 * double(chunk) * double(out_h_ * out_w_) * double(patch_size()) * double(cout_);
   }
 
-  // dL/dX of columns [n0, n0+nc): one product for the patch gradients, then col2im.
-  void input_grad_chunk(const S* g, Index n0, Index nc, bool wide, TimeSeries<S>& grad_in) {
-    const Index C = cout_, K = patch_size(), F = input_size(), k = cfg_.kernel, s = cfg_.stride, pad = cfg_.padding,
-                Ho = out_h_, Wo = out_w_;
-    S* gi = grad_in.data();
-    const ImageShape shp = in_;
-    if (!wide) {  // go_ holds the compact gradient already
-      const Index rows = nc * Ho * Wo;
-      Eigen::Map<const Matrix<S>> gt(go_.data(), rows, C);
-      Eigen::Map<Matrix<S>> dpt(pt_.data(), rows, K);
-      dpt.noalias() = gt * w_;
-      const S* dp = pt_.data();
-      detail::parallel_ranges(nc, double(K * Ho * Wo), [&](Index a, Index e) {
-        for (Index n = a; n < e; ++n)
-          detail::col2im_column(dp, rows, n * Ho * Wo, shp, k, s, pad, Ho, Wo, gi + (n0 + n) * F);
-      });
-      return;
-    }
-    const Index H = in_.height, W = in_.width, Hp = H + 2 * pad, Wp = W + 2 * pad, Pw = Ho * Wp, rows = nc * Pw,
-                L = (Ho - 1) * Wp + Wo;
-    gather_grad(g, n0, nc, true);
-    Eigen::Map<const Matrix<S>> gt(go_.data(), rows, C);
-    Eigen::Map<Matrix<S>> dpt(pt_.data(), rows, K);
-    dpt.noalias() = gt * w_;  // rows with ox >= Wo are exactly zero
-    const S* dp = pt_.data();
-    reserve_threads();
-    detail::parallel_ranges(nc, double(K * Pw), [&](Index a, Index e) {
-      S* scratch = nullptr;
-      if (pad > 0) {
-        Vector<S>& buf = tbuf_[std::size_t(detail::thread_index())];
-        if (buf.size() < shp.channels * Hp * Wp) buf.resize(shp.channels * Hp * Wp);
-        scratch = buf.data();
+  void forward_chunk(const TimeSeries<S>& in, TimeSeries<S>& out, Index n0, Index nc, Work& wk) const {
+    const Index P = out_h_ * out_w_, K = patch_size(), C = cout_, rows = nc * P, F = input_size();
+    grow(wk.pt, rows * K);
+    grow(wk.o, rows * C);
+    const S* x = in.data();
+    for (Index n = 0; n < nc; ++n)
+      detail::im2col_column(x + (n0 + n) * F, in_, cfg_.kernel, cfg_.stride, cfg_.padding, out_h_, out_w_,
+                            wk.pt.data(), rows, n * P);
+    Eigen::Map<const Matrix<S>> pt(wk.pt.data(), rows, K);
+    Eigen::Map<Matrix<S>> o(wk.o.data(), rows, C);
+    o.noalias() = pt * w_.transpose();
+    // (n, p) x c  ->  column n, feature c*P + p (contiguous copies), plus the bias
+    S* y = out.data();
+    const S* od = wk.o.data();
+    for (Index n = 0; n < nc; ++n)
+      for (Index c = 0; c < C; ++c) {
+        const S* src = od + c * rows + n * P;
+        S* d = y + (n0 + n) * C * P + c * P;
+        const S bc = cfg_.bias ? b_(c, 0) : S(0);
+        for (Index p = 0; p < P; ++p) d[p] = src[p] + bc;
       }
-      for (Index n = a; n < e; ++n) {
-        S* map = pad > 0 ? scratch : gi + (n0 + n) * F;  // the (padded) input map of column n
-        if (pad > 0) std::fill(map, map + shp.channels * Hp * Wp, S(0));
-        for (Index c = 0; c < shp.channels; ++c)
-          for (Index i = 0; i < k; ++i)
-            for (Index j = 0; j < k; ++j) {
-              const S* src = dp + ((c * k + i) * k + j) * rows + n * Pw;
-              S* dst = map + (c * Hp + i) * Wp + j;
-              for (Index q = 0; q < L; ++q) dst[q] += src[q];
-            }
-        if (pad > 0) {
-          S* out = gi + (n0 + n) * F;
-          for (Index c = 0; c < shp.channels; ++c)
-            for (Index y = 0; y < H; ++y) {
-              const S* row = map + (c * Hp + y + pad) * Wp + pad;
-              std::copy(row, row + W, out + (c * H + y) * W);
-            }
+  }
+
+  // dL/dY of columns [n0, n0+nc) into `dst` as ((n, oy, ox) x c), rows padded to `width`.
+  void gather_grad(const S* g, Index n0, Index nc, Index width, S* dst) const {
+    const Index C = cout_, P = out_h_ * out_w_, Ho = out_h_, Wo = out_w_, Pr = Ho * width, rows = nc * Pr;
+    for (Index n = 0; n < nc; ++n)
+      for (Index c = 0; c < C; ++c) {
+        const S* src = g + (n0 + n) * C * P + c * P;
+        S* d = dst + c * rows + n * Pr;
+        if (width == Wo) {
+          std::copy(src, src + P, d);
+          continue;
+        }
+        for (Index oy = 0; oy < Ho; ++oy) {
+          std::copy(src + oy * Wo, src + (oy + 1) * Wo, d + oy * width);
+          std::fill(d + oy * width + Wo, d + (oy + 1) * width, S(0));
         }
       }
-    });
+  }
+
+  void backward_chunk(const TimeSeries<S>& in, const TimeSeries<S>& grad_out, TimeSeries<S>* grad_in, Index n0,
+                      Index nc, bool weights, Work& wk) const {
+    const Index P = out_h_ * out_w_, K = patch_size(), C = cout_, F = input_size(), k = cfg_.kernel,
+                s = cfg_.stride, pad = cfg_.padding, Ho = out_h_, Wo = out_w_;
+    const S* g = grad_out.data();
+    const bool wide = s == 1;
+    const Index width = wide ? std::max(Wo, wide_width()) : Wo;
+    grow(wk.pt, nc * Ho * width * K);
+    grow(wk.o, nc * Ho * width * C);
+    if (weights) {  // dW += G^T P, db += column sums of G (compact rows)
+      const Index rows = nc * P;
+      gather_grad(g, n0, nc, Wo, wk.o.data());
+      const S* x = in.data();
+      for (Index n = 0; n < nc; ++n)
+        detail::im2col_column(x + (n0 + n) * F, in_, k, s, pad, Ho, Wo, wk.pt.data(), rows, n * P);
+      Eigen::Map<const Matrix<S>> gt(wk.o.data(), rows, C);
+      Eigen::Map<const Matrix<S>> pt(wk.pt.data(), rows, K);
+      Eigen::Map<Matrix<S>> acc(wk.acc.data(), C, K);
+      acc.noalias() += gt.transpose() * pt;
+      if (cfg_.bias) Eigen::Map<Vector<S>>(wk.acc.data() + C * K, C) += gt.colwise().sum().transpose();
+    }
+    if (!grad_in) return;
+    // dL/dX: one product for the patch gradients, then col2im
+    const Index rows = nc * Ho * width;
+    if (wide || !weights) gather_grad(g, n0, nc, width, wk.o.data());
+    Eigen::Map<const Matrix<S>> gt(wk.o.data(), rows, C);
+    Eigen::Map<Matrix<S>> dpt(wk.pt.data(), rows, K);
+    dpt.noalias() = gt * w_;  // (wide rows with ox >= Wo are exactly zero)
+    const S* dp = wk.pt.data();
+    S* gi = grad_in->data();
+    if (!wide) {
+      for (Index n = 0; n < nc; ++n) detail::col2im_column(dp, rows, n * P, in_, k, s, pad, Ho, Wo, gi + (n0 + n) * F);
+      return;
+    }
+    const Index H = in_.height, W = in_.width, Hp = H + 2 * pad, Wp = width, Pw = Ho * Wp, L = (Ho - 1) * Wp + Wo,
+                Cin = in_.channels;
+    if (pad > 0) grow(wk.buf, Cin * Hp * Wp);
+    for (Index n = 0; n < nc; ++n) {
+      S* map = pad > 0 ? wk.buf.data() : gi + (n0 + n) * F;  // the (padded) input map of column n
+      if (pad > 0) std::fill(map, map + Cin * Hp * Wp, S(0));
+      for (Index c = 0; c < Cin; ++c)
+        for (Index i = 0; i < k; ++i)
+          for (Index j = 0; j < k; ++j) {
+            const S* src = dp + ((c * k + i) * k + j) * rows + n * Pw;
+            S* dst = map + (c * Hp + i) * Wp + j;
+            for (Index q = 0; q < L; ++q) dst[q] += src[q];
+          }
+      if (pad > 0) {
+        S* o = gi + (n0 + n) * F;
+        for (Index c = 0; c < Cin; ++c)
+          for (Index y = 0; y < H; ++y) {
+            const S* row = map + (c * Hp + y + pad) * Wp + pad;
+            std::copy(row, row + W, o + (c * H + y) * W);
+          }
+      }
+    }
   }
 
   bool choose_sparse(const Matrix<S>& x) const {
@@ -470,8 +487,7 @@ class Conv2d {
   }
   void reserve_threads() {
     const std::size_t T = std::size_t(std::max(1, num_threads()));
-    if (tbuf_.size() < T) tbuf_.resize(T);
-    if (tacc_.size() < T) tacc_.resize(T);
+    if (work_.size() < T) work_.resize(T);
   }
 
   // Y from the nonzero inputs only: each active (c, y, x) adds W[:, c, i, j] to the outputs it
@@ -492,8 +508,8 @@ class Conv2d {
     S* y = out.data();
     const double per_col = double(P * Cp) + double(sp_.row.size()) / double(std::max<Index>(N, 1)) * double(kk * Cp);
     detail::parallel_ranges(N, per_col, [&](Index n0, Index n1) {
-      Vector<S>& buf = tbuf_[std::size_t(detail::thread_index())];
-      if (buf.size() < P * Cp) buf.resize(P * Cp);
+      Vector<S>& buf = work_[std::size_t(detail::thread_index())].buf;
+      grow(buf, P * Cp);
       S* o = buf.data();
       for (Index n = n0; n < n1; ++n) {
         std::fill(o, o + P * Cp, S(0));
@@ -529,14 +545,13 @@ class Conv2d {
     const bool bin = sp_.binary();
     const S* g = grad_out.data();
     const int T = std::max(1, num_threads());
-    for (int t = 0; t < T; ++t) tacc_[std::size_t(t)].setZero(K * Cp + C);  // K x Cp weights, then C biases
+    for (int t = 0; t < T; ++t) work_[std::size_t(t)].acc.setZero(K * Cp + C);  // K x Cp weights, then C biases
     const double per_col = double(P * Cp) + double(sp_.row.size()) / double(std::max<Index>(N, 1)) * double(kk * Cp);
     detail::parallel_ranges(N, per_col, [&](Index n0, Index n1) {
-      const std::size_t id = std::size_t(detail::thread_index());
-      Vector<S>& buf = tbuf_[id];
-      if (buf.size() < P * Cp) buf.resize(P * Cp);
-      S* gb = buf.data();
-      S* acc = tacc_[id].data();
+      Work& wk = work_[std::size_t(detail::thread_index())];
+      grow(wk.buf, P * Cp);
+      S* gb = wk.buf.data();
+      S* acc = wk.acc.data();
       S* accb = acc + K * Cp;
       for (Index n = n0; n < n1; ++n) {
         const S* gn = g + n * Fo;
@@ -567,45 +582,29 @@ class Conv2d {
       }
     });
     for (int t = 0; t < T; ++t) {
-      Eigen::Map<const Matrix<S>> a(tacc_[std::size_t(t)].data(), Cp, K);
+      Eigen::Map<const Matrix<S>> a(work_[std::size_t(t)].acc.data(), Cp, K);
       gw_ += a.topRows(C);
-      if (cfg_.bias) gb_.col(0) += Eigen::Map<const Vector<S>>(tacc_[std::size_t(t)].data() + K * Cp, C);
+      if (cfg_.bias) gb_.col(0) += Eigen::Map<const Vector<S>>(work_[std::size_t(t)].acc.data() + K * Cp, C);
     }
   }
 
-  Index chunk_columns() const {
+  // columns per chunk: the patch matrix stays below chunk_elements_, and every thread gets work
+  Index chunk_columns(Index N) const {
     const Index per = out_h_ * out_w_ * std::max(patch_size(), cout_);
-    return std::max<Index>(1, chunk_elements_ / std::max<Index>(per, 1));
-  }
-  void reserve(Index chunk) {
-    // rows of the compact layout, or of the wide layout (stride 1: rows padded to the input width)
-    const Index width = cfg_.stride == 1 ? std::max(out_w_, in_.width + 2 * cfg_.padding) : out_w_;
-    const Index rows = chunk * out_h_ * width;
-    if (pt_.size() < rows * patch_size()) pt_.resize(rows * patch_size());
-    if (o_.size() < rows * cout_) o_.resize(rows * cout_);
-    if (go_.size() < rows * cout_) go_.resize(rows * cout_);
-  }
-  void build_patches(const TimeSeries<S>& in, Index n0, Index nc) {
-    const Index P = out_h_ * out_w_, rows = nc * P, F = input_size();
-    const S* x = in.data();
-    S* pt = pt_.data();
-    const ImageShape shp = in_;
-    const Index k = cfg_.kernel, s = cfg_.stride, pad = cfg_.padding, Ho = out_h_, Wo = out_w_;
-    detail::parallel_ranges(nc, double(patch_size() * P), [&](Index a, Index e) {
-      for (Index n = a; n < e; ++n) detail::im2col_column(x + (n0 + n) * F, shp, k, s, pad, Ho, Wo, pt, rows, n * P);
-    });
+    const Index by_size = std::max<Index>(1, chunk_elements_ / std::max<Index>(per, 1));
+    const Index threads = std::max(1, num_threads());
+    return std::max<Index>(1, std::min(by_size, (N + threads - 1) / threads));
   }
 
   ImageShape in_{};
   Index cout_ = 0, out_h_ = 0, out_w_ = 0;
   Conv2dConfig cfg_{};
   Matrix<S> w_, b_, gw_, gb_;
-  Vector<S> pt_, o_, go_;  // chunk buffers: patches (rows x K), products / gradients (rows x C_out)
   Index chunk_elements_ = Index(1) << 18;
+  std::vector<Work> work_;  // one per thread
   // sparse path
   detail::SparseColumns<S> sp_;
   Vector<S> wpad_;                        // weights, tap-major with Cp channels per tap
-  std::vector<Vector<S>> tbuf_, tacc_;    // per thread: a (position x channel) buffer, dW^T + db partial sums
   bool sparse_ = false;
 };
 

@@ -16,16 +16,24 @@
 #include <spikelab/core/context.hpp>
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/parameter.hpp>
+#include <spikelab/core/product.hpp>
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/io/eigen.hpp>
 #include <spikelab/io/versioning.hpp>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
+
+#if defined(__AVX__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace spikelab {
 
@@ -45,8 +53,11 @@ struct LinearConfig {
   Init init = Init::uniform_fan_in;
   double init_scale = 1.0;
   SparseMode sparse = SparseMode::automatic;
-  /// Automatic mode uses the sparse path when the estimated input density is below this.
-  double sparse_density = 0.12;
+  /// Automatic mode uses the sparse path when the estimated input density is below this,
+  /// scaled by min(1, outputs / 64) (the dense product is cheap for few outputs). Measured
+  /// break-even densities with 1 thread, forward + weight gradient (BENCHMARKS.md):
+  /// 2312->512 0.32, 700->256 0.45, 256->256 0.5, 256->20 0.13.
+  double sparse_density = 0.25;
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(bias), CEREAL_NVP(init), CEREAL_NVP(init_scale), CEREAL_NVP(sparse), CEREAL_NVP(sparse_density));
@@ -55,15 +66,51 @@ struct LinearConfig {
 
 namespace detail {
 
+/// Bit k of the result is set when p[k] != 0, for k < count <= 16 (one SIMD compare per 8 or
+/// 16 values where available); *nonbinary is set if some nonzero differs from 1.
+template <Scalar S>
+inline std::uint32_t nonzero_mask16(const S* p, int count, bool* nonbinary) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::same_as<S, float>) {
+    const __mmask16 lm = count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(lm, p);
+    const __mmask16 nz = _mm512_mask_cmp_ps_mask(lm, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+    if (_mm512_mask_cmp_ps_mask(nz, v, _mm512_set1_ps(1.0f), _CMP_NEQ_UQ)) *nonbinary = true;
+    return nz;
+  }
+#elif defined(__AVX__)
+  if constexpr (std::same_as<S, float>) {
+    if (count >= 16) {
+      const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8), z = _mm256_setzero_ps(), o = _mm256_set1_ps(1.0f);
+      const std::uint32_t nz = std::uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(a, z, _CMP_NEQ_UQ))) |
+                               (std::uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(b, z, _CMP_NEQ_UQ))) << 8);
+      const std::uint32_t n1 = std::uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(a, o, _CMP_NEQ_UQ))) |
+                               (std::uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(b, o, _CMP_NEQ_UQ))) << 8);
+      if (nz & n1) *nonbinary = true;
+      return nz;
+    }
+  }
+#endif
+  std::uint32_t m = 0;
+  for (int k = 0; k < count; ++k) {
+    const bool nz = p[k] != S(0);
+    m |= std::uint32_t(nz) << k;
+    if (nz && p[k] != S(1)) *nonbinary = true;
+  }
+  return m;
+}
+
 /// Compressed-column index of the nonzeros of a matrix (rows as int32; values only when
-/// some nonzero differs from 1).
+/// some nonzero differs from 1). Built in one vectorised pass over the matrix, in parallel
+/// over column ranges; the buffers are kept between calls.
 template <Scalar S>
 struct SparseColumns {
   std::vector<std::int64_t> start;  // size cols+1
-  std::vector<std::int32_t> row;
+  std::vector<std::int32_t> row;    // size nnz (capacity kept between builds)
   std::vector<S> value;             // empty when binary
   Index rows = 0, cols = 0;
   bool binary() const noexcept { return value.empty(); }
+  std::int64_t nnz() const noexcept { return start.empty() ? 0 : start.back(); }
 
   /// Fraction of nonzeros in up to `samples` evenly spaced columns.
   static double estimate_density(const Matrix<S>& x, Index samples = 64) {
@@ -79,46 +126,188 @@ struct SparseColumns {
     return double(nz) / double(k * R);
   }
 
-  void build(const Matrix<S>& x) {
+  void build(const Matrix<S>& x, double density_hint = 0.1) {
+    if (x.rows() > Index(std::numeric_limits<std::int32_t>::max()))
+      throw ShapeError("sparse index: more than 2^31 rows");
     rows = x.rows();
     cols = x.cols();
-    start.assign(static_cast<std::size_t>(cols) + 1, 0);
+    start.resize(static_cast<std::size_t>(cols) + 1);
+    const int chunks = max_chunks();
+    if (extra_.size() < std::size_t(chunks)) extra_.resize(std::size_t(chunks));
+    chunk_end_.assign(std::size_t(chunks) + 1, 0);
+    chunk_cols_.assign(std::size_t(chunks) + 1, 0);
+    nonbinary_.assign(std::size_t(chunks), 0);
     const S* d = x.data();
-    detail::parallel_ranges(cols, double(rows), [&](Index c0, Index c1) {
+    const Index R = rows;
+    parallel_chunks(cols, double(rows) * 0.25, [&](int k, Index c0, Index c1) {
+      std::vector<std::int32_t>& buf = k == 0 ? row : extra_[std::size_t(k)];
+      const std::size_t want = std::size_t(double(R) * double(c1 - c0) * std::min(1.0, density_hint * 1.25 + 0.01)) +
+                               std::size_t(R) + 16;
+      if (buf.size() < want) buf.resize(want);
+      std::int64_t n = 0;
+      bool nonbin = false;
       for (Index c = c0; c < c1; ++c) {
-        const S* p = d + c * rows;
-        std::int64_t k = 0;
-        for (Index r = 0; r < rows; ++r) k += (p[r] != S(0));
-        start[static_cast<std::size_t>(c) + 1] = k;
-      }
-    });
-    for (Index c = 0; c < cols; ++c) start[c + 1] += start[c];
-    row.resize(static_cast<std::size_t>(start[cols]));
-    bool bin = true;
-    detail::parallel_ranges(cols, double(rows), [&](Index c0, Index c1) {
-      bool local_bin = true;
-      for (Index c = c0; c < c1; ++c) {
-        const S* p = d + c * rows;
-        std::int64_t k = start[c];
-        for (Index r = 0; r < rows; ++r)
-          if (p[r] != S(0)) {
-            row[k++] = static_cast<std::int32_t>(r);
-            local_bin &= (p[r] == S(1));
+        if (buf.size() < std::size_t(n + R)) buf.resize(std::max(buf.size() * 2, std::size_t(n + R)));
+        std::int32_t* out = buf.data();
+        const S* p = d + c * R;
+        start[std::size_t(c)] = n;
+        for (Index r = 0; r < R; r += 16) {
+          std::uint32_t m = nonzero_mask16(p + r, int(std::min<Index>(16, R - r)), &nonbin);
+          while (m) {
+            out[n++] = std::int32_t(r + std::countr_zero(m));
+            m &= m - 1;
           }
+        }
       }
-      if (!local_bin) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-        bin = false;
-      }
+      chunk_end_[std::size_t(k) + 1] = n;
+      chunk_cols_[std::size_t(k) + 1] = c1;
+      nonbinary_[std::size_t(k)] = nonbin;
     });
+    // concatenate the chunks' entries after chunk 0's (which are already in `row`)
+    std::int64_t total = chunk_end_[1];
+    bool bin = !nonbinary_[0];
+    for (int k = 1; k < chunks && chunk_cols_[std::size_t(k) + 1] > 0; ++k) {
+      const std::int64_t n = chunk_end_[std::size_t(k) + 1];
+      if (row.size() < std::size_t(total + n)) row.resize(std::size_t(total + n));
+      std::copy_n(extra_[std::size_t(k)].data(), n, row.data() + total);
+      for (Index c = chunk_cols_[std::size_t(k)]; c < chunk_cols_[std::size_t(k) + 1]; ++c) start[std::size_t(c)] += total;
+      total += n;
+      bin = bin && !nonbinary_[std::size_t(k)];
+    }
+    start[std::size_t(cols)] = total;
+    row.resize(std::size_t(total));  // keeps its capacity for the next build
     value.clear();
     if (!bin) {
-      value.resize(row.size());
+      value.resize(std::size_t(total));
       for (Index c = 0; c < cols; ++c)
-        for (std::int64_t k = start[c]; k < start[c + 1]; ++k) value[k] = d[c * rows + row[k]];
+        for (std::int64_t k = start[std::size_t(c)]; k < start[std::size_t(c) + 1]; ++k)
+          value[std::size_t(k)] = d[c * R + row[std::size_t(k)]];
     }
+  }
+
+ private:
+  std::vector<std::vector<std::int32_t>> extra_;  // entries of chunks 1, 2, ... before concatenation
+  std::vector<std::int64_t> chunk_end_;
+  std::vector<Index> chunk_cols_;
+  std::vector<char> nonbinary_;
+};
+
+/// Kernels of the sparse path: y(:, c) = init + sum_k v_k W(:, j_k) over the nonzeros (j_k, v_k)
+/// of column c, accumulated in registers one tile of rows at a time (Eigen packets).
+template <Scalar S>
+struct SparseKernels {
+  using P = typename Eigen::internal::packet_traits<S>::type;
+  static constexpr int PS = Eigen::internal::unpacket_traits<P>::size;
+#ifdef SPIKELAB_SPARSE_NP
+  static constexpr int NP = SPIKELAB_SPARSE_NP;
+#else
+  static constexpr int NP = PS >= 16 ? 8 : 4;  // packets per tile (two sets of accumulators in registers)
+#endif
+  static constexpr Index TILE = NP * PS;
+
+  /// out[0, len) = init (or 0) + sum over entries of val * W(r0 + ., j); `w` = W.data() + r0.
+  template <bool Binary>
+  static void gather(const S* w, Index ldw, const std::int32_t* idx, const S* val, std::int64_t k0, std::int64_t k1,
+                     const S* init, S* out, Index len) {
+    using namespace Eigen::internal;
+    Index r = 0;
+    for (; r + TILE <= len; r += TILE) {
+      P a[NP], b[NP];
+      for (int q = 0; q < NP; ++q) {
+        a[q] = init ? ploadu<P>(init + r + q * PS) : pset1<P>(S(0));
+        b[q] = pset1<P>(S(0));
+      }
+      std::int64_t k = k0;
+      for (; k + 1 < k1; k += 2) {  // two independent accumulator sets hide the add latency
+        const S* w0 = w + Index(idx[k]) * ldw + r;
+        const S* w1 = w + Index(idx[k + 1]) * ldw + r;
+        if constexpr (Binary) {
+          for (int q = 0; q < NP; ++q) a[q] = padd(a[q], ploadu<P>(w0 + q * PS));
+          for (int q = 0; q < NP; ++q) b[q] = padd(b[q], ploadu<P>(w1 + q * PS));
+        } else {
+          const P v0 = pset1<P>(val[k]), v1 = pset1<P>(val[k + 1]);
+          for (int q = 0; q < NP; ++q) a[q] = pmadd(v0, ploadu<P>(w0 + q * PS), a[q]);
+          for (int q = 0; q < NP; ++q) b[q] = pmadd(v1, ploadu<P>(w1 + q * PS), b[q]);
+        }
+      }
+      if (k < k1) {
+        const S* w0 = w + Index(idx[k]) * ldw + r;
+        if constexpr (Binary) {
+          for (int q = 0; q < NP; ++q) a[q] = padd(a[q], ploadu<P>(w0 + q * PS));
+        } else {
+          const P v0 = pset1<P>(val[k]);
+          for (int q = 0; q < NP; ++q) a[q] = pmadd(v0, ploadu<P>(w0 + q * PS), a[q]);
+        }
+      }
+      for (int q = 0; q < NP; ++q) pstoreu(out + r + q * PS, padd(a[q], b[q]));
+    }
+    for (; r + PS <= len; r += PS) {
+      P a = init ? ploadu<P>(init + r) : pset1<P>(S(0));
+      for (std::int64_t k = k0; k < k1; ++k) {
+        const S* w0 = w + Index(idx[k]) * ldw + r;
+        if constexpr (Binary)
+          a = padd(a, ploadu<P>(w0));
+        else
+          a = pmadd(pset1<P>(val[k]), ploadu<P>(w0), a);
+      }
+      pstoreu(out + r, a);
+    }
+    for (; r < len; ++r) {
+      S a = init ? init[r] : S(0);
+      for (std::int64_t k = k0; k < k1; ++k) a += (Binary ? S(1) : val[k]) * w[Index(idx[k]) * ldw + r];
+      out[r] = a;
+    }
+  }
+
+  /// Rows of one register tile of scatter (no dependency chain: four packets suffice).
+#ifdef SPIKELAB_SPARSE_NPS
+  static constexpr int NPS = SPIKELAB_SPARSE_NPS;
+#else
+  static constexpr int NPS = 4;
+#endif
+  static constexpr Index TILE_S = NPS * PS;
+
+  /// W(r0 + ., j) += val * g[0, len) for every entry (j, val); `w` = W.data() + r0.
+  template <bool Binary>
+  static void scatter(S* w, Index ldw, const std::int32_t* idx, const S* val, std::int64_t k0, std::int64_t k1,
+                      const S* g, Index len) {
+    using namespace Eigen::internal;
+    Index r = 0;
+    for (; r + TILE_S <= len; r += TILE_S) {
+      P gt[NPS];
+      for (int q = 0; q < NPS; ++q) gt[q] = ploadu<P>(g + r + q * PS);
+      for (std::int64_t k = k0; k < k1; ++k) {
+        S* w0 = w + Index(idx[k]) * ldw + r;
+        if constexpr (Binary) {
+          for (int q = 0; q < NPS; ++q) pstoreu(w0 + q * PS, padd(ploadu<P>(w0 + q * PS), gt[q]));
+        } else {
+          const P v = pset1<P>(val[k]);
+          for (int q = 0; q < NPS; ++q) pstoreu(w0 + q * PS, pmadd(v, gt[q], ploadu<P>(w0 + q * PS)));
+        }
+      }
+    }
+    for (; r + PS <= len; r += PS) {
+      const P gt = ploadu<P>(g + r);
+      for (std::int64_t k = k0; k < k1; ++k) {
+        S* w0 = w + Index(idx[k]) * ldw + r;
+        if constexpr (Binary)
+          pstoreu(w0, padd(ploadu<P>(w0), gt));
+        else
+          pstoreu(w0, pmadd(pset1<P>(val[k]), gt, ploadu<P>(w0)));
+      }
+    }
+    for (; r < len; ++r)
+      for (std::int64_t k = k0; k < k1; ++k) w[Index(idx[k]) * ldw + r] += (Binary ? S(1) : val[k]) * g[r];
+  }
+
+  /// Rows per block such that a block of W (rows x in) stays in about `bytes` of cache; a
+  /// multiple of TILE (or all rows).
+#ifndef SPIKELAB_SPARSE_BLOCK_KB
+#define SPIKELAB_SPARSE_BLOCK_KB 512
+#endif
+  static Index block_rows(Index out, Index in, Index tile = TILE, Index bytes = Index(SPIKELAB_SPARSE_BLOCK_KB) * 1024) {
+    const Index r = std::max<Index>(tile, (bytes / (Index(sizeof(S)) * std::max<Index>(in, 1))) / tile * tile);
+    return std::min(out, r);
   }
 };
 
@@ -204,27 +393,10 @@ class Linear {
     Matrix<S>& y = out.values();
     sparse_ = choose_sparse(x);
     if (sparse_) {
-      sp_.build(x);
-      const Index C = x.cols();
-      const bool bin = sp_.binary();
-      detail::parallel_ranges(C, double(out_) * (1.0 + double(sp_.row.size()) / double(std::max<Index>(C, 1))),
-                              [&](Index c0, Index c1) {
-                                for (Index c = c0; c < c1; ++c) {
-                                  auto yc = y.col(c);
-                                  if (cfg_.bias)
-                                    yc = b_.col(0);
-                                  else
-                                    yc.setZero();
-                                  for (std::int64_t k = sp_.start[c]; k < sp_.start[c + 1]; ++k) {
-                                    if (bin)
-                                      yc += w_.col(sp_.row[k]);
-                                    else
-                                      yc += sp_.value[k] * w_.col(sp_.row[k]);
-                                  }
-                                }
-                              });
+      sp_.build(x, density_);
+      sparse_forward(y);
     } else {
-      y.noalias() = w_ * x;
+      detail::parallel_product(y, w_, x);
       if (cfg_.bias) y.colwise() += b_.col(0);
     }
   }
@@ -237,27 +409,14 @@ class Linear {
     const Matrix<S>& g = grad_out.values();
     if (gw_.rows() != out_ || gw_.cols() != in_) zero_grad();
     if (sparse_ && sp_.cols == in.columns() && sp_.rows == in_) {
-      const bool bin = sp_.binary();
-      const Index C = sp_.cols;
-      detail::parallel_ranges(out_, double(sp_.row.size()), [&](Index r0, Index r1) {
-        const Index len = r1 - r0;
-        for (Index c = 0; c < C; ++c) {
-          auto gc = g.col(c).segment(r0, len);
-          for (std::int64_t k = sp_.start[c]; k < sp_.start[c + 1]; ++k) {
-            if (bin)
-              gw_.col(sp_.row[k]).segment(r0, len) += gc;
-            else
-              gw_.col(sp_.row[k]).segment(r0, len) += sp_.value[k] * gc;
-          }
-        }
-      });
+      sparse_weight_grad(g);
     } else {
-      gw_.noalias() += g * in.values().transpose();
+      detail::parallel_product(gw_, g, in.values().transpose(), true);
     }
     if (cfg_.bias) gb_.col(0) += g.rowwise().sum();
     if (grad_in) {
       grad_in->resize(in_, in.batch(), in.steps());
-      grad_in->values().noalias() = w_.transpose() * g;
+      detail::parallel_product(grad_in->values(), w_.transpose(), g);
     }
   }
 
@@ -280,19 +439,76 @@ class Linear {
   }
 
  private:
-  bool choose_sparse(const Matrix<S>& x) const {
+  bool choose_sparse(const Matrix<S>& x) {
     switch (cfg_.sparse) {
-      case SparseMode::always: return true;
+      case SparseMode::always: density_ = 0.1; return true;
       case SparseMode::never: return false;
       case SparseMode::automatic: break;
     }
-    return detail::SparseColumns<S>::estimate_density(x) < cfg_.sparse_density;
+    density_ = detail::SparseColumns<S>::estimate_density(x);
+    return density_ < cfg_.sparse_density * std::min(1.0, double(out_) / 64.0);
+  }
+
+  // y = W X + b from the column index of X: columns in parallel, rows in blocks that keep a
+  // block of W in cache.
+  void sparse_forward(Matrix<S>& y) const {
+    using K = detail::SparseKernels<S>;
+    const Index C = sp_.cols, block = K::block_rows(out_, in_);
+    const bool bin = sp_.binary();
+    const S* w = w_.data();
+    const S* bias = cfg_.bias ? b_.data() : nullptr;
+    const std::int32_t* idx = sp_.row.data();
+    const S* val = bin ? nullptr : sp_.value.data();
+    const double per_col = double(out_) * (1.0 + double(sp_.nnz()) / double(std::max<Index>(C, 1)));
+    detail::parallel_ranges(C, per_col, [&](Index c0, Index c1) {
+      for (Index r0 = 0; r0 < out_; r0 += block) {
+        const Index len = std::min(block, out_ - r0);
+        for (Index c = c0; c < c1; ++c) {
+          const std::int64_t k0 = sp_.start[std::size_t(c)], k1 = sp_.start[std::size_t(c) + 1];
+          S* yc = y.data() + c * out_ + r0;
+          const S* init = bias ? bias + r0 : nullptr;
+          if (bin)
+            K::template gather<true>(w + r0, out_, idx, val, k0, k1, init, yc, len);
+          else
+            K::template gather<false>(w + r0, out_, idx, val, k0, k1, init, yc, len);
+        }
+      }
+    });
+  }
+
+  // dW += G X^T from the column index of X: each thread owns a range of rows of dW.
+  void sparse_weight_grad(const Matrix<S>& g) {
+    using K = detail::SparseKernels<S>;
+    const Index C = sp_.cols, tiles = (out_ + K::TILE_S - 1) / K::TILE_S;
+    const bool bin = sp_.binary();
+    S* gw = gw_.data();
+    const std::int32_t* idx = sp_.row.data();
+    const S* val = bin ? nullptr : sp_.value.data();
+    detail::parallel_ranges(tiles, double(sp_.nnz()) * double(K::TILE_S) / double(std::max<Index>(tiles, 1)) + 1.0,
+                            [&](Index t0, Index t1) {
+                              const Index r0 = t0 * K::TILE_S, r1 = std::min(out_, t1 * K::TILE_S), len = r1 - r0;
+                              if (len <= 0) return;
+                              const Index block = K::block_rows(len, in_, K::TILE_S);
+                              for (Index b0 = r0; b0 < r1; b0 += block) {
+                                const Index bl = std::min(block, r1 - b0);
+                                for (Index c = 0; c < C; ++c) {
+                                  const std::int64_t k0 = sp_.start[std::size_t(c)], k1 = sp_.start[std::size_t(c) + 1];
+                                  if (k0 == k1) continue;
+                                  const S* gc = g.data() + c * out_ + b0;
+                                  if (bin)
+                                    K::template scatter<true>(gw + b0, out_, idx, val, k0, k1, gc, bl);
+                                  else
+                                    K::template scatter<false>(gw + b0, out_, idx, val, k0, k1, gc, bl);
+                                }
+                              }
+                            });
   }
 
   Index in_ = 0, out_ = 0;
   LinearConfig cfg_{};
   Matrix<S> w_, b_, gw_, gb_;
   detail::SparseColumns<S> sp_;
+  double density_ = 0.0;  // estimated input density of the last forward
   bool sparse_ = false;
 };
 

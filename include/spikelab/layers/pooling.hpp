@@ -32,6 +32,8 @@
 #include <spikelab/layers/image_shape.hpp>
 
 #include <algorithm>
+#include <bit>
+#include <type_traits>
 #include <cstdint>
 #include <string>
 
@@ -184,14 +186,13 @@ class Pool2d {
                 const S* gr = gn + (c * Ho + oy) * Wo;
                 for (Index ox = 0; ox < Wo; ++ox) {
                   const S m = yr[ox], gv = gr[ox];
-                  const bool e0 = r0[2 * ox] == m;
-                  const bool e1 = !e0 && r0[2 * ox + 1] == m;
-                  const bool e2 = !e0 && !e1 && r1[2 * ox] == m;
-                  const bool e3 = !e0 && !e1 && !e2;
-                  g0[2 * ox] = e0 ? gv : S(0);
-                  g0[2 * ox + 1] = e1 ? gv : S(0);
-                  g1[2 * ox] = e2 ? gv : S(0);
-                  g1[2 * ox + 1] = e3 ? gv : S(0);
+                  // non-short-circuit logic: no branches to mispredict
+                  const unsigned a = r0[2 * ox] == m, b = r0[2 * ox + 1] == m, c = r1[2 * ox] == m;
+                  const unsigned e1 = b & (a ^ 1u), e2 = c & ((a | b) ^ 1u), e3 = (a | b | c) ^ 1u;
+                  g0[2 * ox] = keep_if(a, gv);
+                  g0[2 * ox + 1] = keep_if(e1, gv);
+                  g1[2 * ox] = keep_if(e2, gv);
+                  g1[2 * ox + 1] = keep_if(e3, gv);
                 }
               }
             continue;
@@ -264,6 +265,12 @@ class Pool2d {
   }
 
  private:
+  /// v if keep (0 or 1) else +0, by bit masking (GCC turns `keep ? v : 0` into a branch).
+  static S keep_if(unsigned keep, S v) noexcept {
+    using U = std::conditional_t<sizeof(S) == 4, std::uint32_t, std::uint64_t>;
+    return std::bit_cast<S>(static_cast<U>(std::bit_cast<U>(v) & (U(0) - U(keep))));
+  }
+
   // Pooling without padding of one column; SS > 0 fixes the stride at compile time.
   template <Index SS>
   static void pool_unpadded(const S* xn, S* yn, Index C, Index H, Index W, Index k, Index stride, Index Ho, Index Wo,

@@ -6,7 +6,9 @@
  * Each layer processes the whole sequence at once (recurrence lives inside layers), so
  * the forward pass is layer by layer over all T steps and BPTT is layer by layer in
  * reverse, which is exact for such stacks. Activations and gradient buffers are kept
- * between calls and reused (no allocation once batch and T are stable).
+ * between calls and reused (no allocation once batch and T are stable); layers whose
+ * backward runs in place (LIF, leaky integrator) share their gradient buffer with the
+ * layer below.
  *
  * @code
  * Rng rng(1);
@@ -170,11 +172,24 @@ class Sequential {
   }
 
  private:
+  // A layer whose backward may write dL/d(input) over dL/d(output) (declares
+  // `static constexpr bool backward_in_place = true`) shares one gradient buffer with the layer
+  // below it: grad_slot[i] is the buffer holding dL/d(output of layer i), i < size - 1.
+  template <class L>
+  static constexpr bool in_place_v = requires { requires L::backward_in_place; };
+  static constexpr std::array<std::size_t, size> grad_slot = [] {
+    constexpr std::array<bool, size> in_place{in_place_v<Ls>...};
+    std::array<std::size_t, size> slot{};
+    for (std::size_t i = size; i-- > 0;)
+      slot[i] = (i + 2 < size && in_place[i + 1]) ? slot[i + 1] : i;
+    return slot;
+  }();
+
   template <std::size_t I>
   void backward_layer(const TimeSeries<S>& grad_output, TimeSeries<S>* grad_input) {
     const TimeSeries<S>& in = I == 0 ? *input_ : acts_[I == 0 ? 0 : I - 1];
-    const TimeSeries<S>& gout = I == size - 1 ? grad_output : grads_[I];
-    TimeSeries<S>* gin = I == 0 ? grad_input : &grads_[I == 0 ? 0 : I - 1];
+    const TimeSeries<S>& gout = I == size - 1 ? grad_output : grads_[grad_slot[I]];
+    TimeSeries<S>* gin = I == 0 ? grad_input : &grads_[grad_slot[I == 0 ? 0 : I - 1]];
     std::get<I>(layers_).backward(in, acts_[I], gout, gin);
   }
 
@@ -194,7 +209,7 @@ class Sequential {
 
   std::tuple<Ls...> layers_;
   std::array<TimeSeries<S>, size> acts_;
-  std::array<TimeSeries<S>, size> grads_;  // grads_[i] = dL/d(output of layer i), i < size-1
+  std::array<TimeSeries<S>, size> grads_;  // grads_[grad_slot[i]] = dL/d(output of layer i), i < size-1
   const TimeSeries<S>* input_ = nullptr;
   bool trained_ = false;
 };

@@ -87,6 +87,9 @@ class LeakyIntegratorType {
     });
   }
 
+  /// backward() may run in place (grad_in == &grad_out); Sequential uses it to share buffers.
+  static constexpr bool backward_in_place = true;
+
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     if (!grad_out.same_shape(out) || !in.same_shape(out))
@@ -94,7 +97,7 @@ class LeakyIntegratorType {
                        out.shape_string());
     const Index B = out.batch(), T = out.steps(), n = n_;
     TimeSeries<S>& gin = grad_in ? *grad_in : scratch_;
-    gin.resize(n, B, T);
+    if (&gin != &grad_out) gin.resize(n, B, T);
     gnext_.resize(n, B);
     acc_.setZero(n);
     const S* be = beta_.values().data();

@@ -15,8 +15,13 @@
  * NeuronParameters: fixed, trainable per layer, or trainable per neuron (LifOptions). With
  * `recurrent = true` the layer adds a trainable recurrent projection V s_{t-1} to x_t.
  *
- * Memory for BPTT: the membrane potentials v (and I only when alpha is trained); spikes are
- * the layer output, which the network keeps anyway.
+ * Fast path (feed-forward layers): the update is one fused loop over contiguous neurons per
+ * (sample, step), with the state in a small per-thread buffer and no allocation per step.
+ * BPTT memory: nothing beyond the input and the spikes, which the network keeps anyway. The
+ * backward pass recomputes v (and I) for a block of neurons of one sample over all T steps
+ * into a small per-thread buffer (reading the forward's spikes, so the recomputation matches
+ * the forward exactly), then sweeps that block backwards in time. The backward pass may run
+ * in place (grad_in == &grad_out). Recurrent layers keep v (and I when alpha is trained).
  *
  * @code
  * @article{neftci2019surrogate, title={Surrogate gradient learning in spiking neural networks},
@@ -30,6 +35,7 @@
 #include <spikelab/core/context.hpp>
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/parameter.hpp>
+#include <spikelab/core/simd.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/io/eigen.hpp>
@@ -38,6 +44,8 @@
 #include <spikelab/neurons/reset.hpp>
 #include <spikelab/surrogates/surrogates.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 
@@ -144,26 +152,61 @@ class LifType {
     if constexpr (O.recurrent) rec_g_.setZero();
   }
 
-  /// Runs all steps of `in` (n x batch*T). Writes spikes to `out`. Keeps v for backward when training.
+  /// Runs all steps of `in` (n x batch*T). Writes spikes to `out`.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
     check_input(in);
     refresh();
+    out.resize(n_, in.batch(), in.steps());
+    trained_ = ctx.training;
+    shape_ = {in.batch(), in.steps()};
+    if constexpr (O.recurrent) {
+      forward_recurrent(in, out, ctx.training);
+    } else {
+      last_in_ = ctx.training ? &in : nullptr;
+      membrane_valid_ = false;
+      fused_forward(in.data(), out.data(), nullptr, in.batch(), in.steps());
+    }
+  }
+
+  /// BPTT through all steps. `grad_out` = dL/ds (n x batch*T); writes dL/dx to *grad_in
+  /// (if given; it may be &grad_out: the pass then runs in place) and accumulates parameter
+  /// gradients. Requires a training forward pass of the same shape; `in` and `out` must be
+  /// that pass's input and output.
+  void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
+                TimeSeries<S>* grad_in) {
+    if (!trained_ || out.features() != n_ || out.batch() != shape_[0] || out.steps() != shape_[1] ||
+        !grad_out.same_shape(out) || !in.same_shape(out))
+      throw ShapeError(name() + "::backward: needs a training forward pass of the same shape (input " +
+                       in.shape_string() + ", output " + out.shape_string() + ", gradient " +
+                       grad_out.shape_string() + ")");
+    if constexpr (O.recurrent) {
+      backward_recurrent(out, grad_out, grad_in);
+    } else {
+      TimeSeries<S>& gin = grad_in ? *grad_in : gin_scratch_;
+      if (&gin != &grad_out) gin.resize(n_, out.batch(), out.steps());
+      fused_backward(in.data(), out.data(), grad_out.data(), gin.data(), out.batch(), out.steps());
+      membrane_valid_ = false;
+    }
+  }
+
+  /// In-place backward is supported (see backward()); Sequential uses it to share buffers.
+  static constexpr bool backward_in_place = true;
+
+ private:
+  // ---- recurrent path: one step at a time (the recurrent product couples the neurons) ----
+  void forward_recurrent(const TimeSeries<S>& in, TimeSeries<S>& out, bool keep) {
     const Index B = in.batch(), T = in.steps(), n = n_;
-    out.resize(n, B, T);
-    const bool keep = ctx.training;
     const bool syn = synaptic();
     const bool keep_i = keep && syn && O.alpha != Train::fixed;
     if (keep) v_.resize(n, B, T);
     state_v_.resize(n, B);
     if (syn) state_i_.resize(n, B);
     if (keep_i) i_.resize(n, B, T);
-    trained_ = keep;
     kept_i_ = keep_i;
 
     const S* th = theta_.values().data();
     const S* be = beta_.values().data();
     const S* al = alpha_.values().data();
-    const S* x = in.data();
     S* s = out.data();
     S* vser = keep ? v_.data() : nullptr;
     S* iser = keep_i ? i_.data() : nullptr;
@@ -195,36 +238,22 @@ class LifType {
         }
       }
     };
-
-    if constexpr (O.recurrent) {
-      cur_.resize(n, B);
-      for (Index t = 0; t < T; ++t) {
-        if (t == 0)
-          cur_ = in.slot(0);
-        else
-          cur_.noalias() = in.slot(t) + rec_w_ * out.slot(t - 1);
-        const S* cp = cur_.data();
-        detail::parallel_ranges(n, double(B) * 8, [&](Index r0, Index r1) { update_rows(t, cp, r0, r1); });
-      }
-    } else {
-      detail::parallel_ranges(n, double(B) * double(T) * 8, [&](Index r0, Index r1) {
-        for (Index t = 0; t < T; ++t) update_rows(t, x + t * B * n, r0, r1);
-      });
+    cur_.resize(n, B);
+    for (Index t = 0; t < T; ++t) {
+      if (t == 0)
+        cur_ = in.slot(0);
+      else
+        cur_.noalias() = in.slot(t) + rec_w_ * out.slot(t - 1);
+      const S* cp = cur_.data();
+      detail::parallel_ranges(n, double(B) * 8, [&](Index r0, Index r1) { update_rows(t, cp, r0, r1); });
     }
   }
 
-  /// BPTT through all steps. `grad_out` = dL/ds (n x batch*T); writes dL/dx to *grad_in
-  /// (if given) and accumulates parameter gradients. Requires a training forward pass.
-  void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
-                TimeSeries<S>* grad_in) {
-    if (!trained_ || !v_.same_shape(out) || !grad_out.same_shape(out))
-      throw ShapeError(name() + "::backward: needs a training forward pass of the same shape (output " +
-                       out.shape_string() + ", gradient " + grad_out.shape_string() + ")");
-    (void)in;
+  void backward_recurrent(const TimeSeries<S>& out, const TimeSeries<S>& grad_out, TimeSeries<S>* grad_in) {
     const Index B = out.batch(), T = out.steps(), n = n_;
     const bool syn = synaptic();
     TimeSeries<S>& gin = grad_in ? *grad_in : gin_scratch_;
-    gin.resize(n, B, T);
+    if (&gin != &grad_out) gin.resize(n, B, T);
     gv_next_.resize(n, B);
     gi_next_.resize(n, B);
     acc_theta_.setZero(n);
@@ -280,7 +309,7 @@ class LifType {
       }
     };
 
-    if constexpr (O.recurrent) {
+    {
       rec_extra_.resize(n, B);
       for (Index t = T - 1; t >= 0; --t) {
         const S* extra = nullptr;
@@ -294,15 +323,13 @@ class LifType {
       // dV = sum_t dL/dx_t s_{t-1}^T, one product over all steps.
       if (T > 1)
         rec_g_.noalias() += gin.values().rightCols((T - 1) * B) * out.values().leftCols((T - 1) * B).transpose();
-    } else {
-      detail::parallel_ranges(n, double(B) * double(T) * 12, [&](Index r0, Index r1) {
-        for (Index t = T - 1; t >= 0; --t) step_rows(t, nullptr, r0, r1);
-      });
     }
     theta_.add_grad(acc_theta_);
     beta_.add_grad(acc_beta_);
     alpha_.add_grad(acc_alpha_);
   }
+
+ public:
 
   /// A zero state for `batch` samples (streaming inference, one step at a time).
   State make_state(Index batch) const {
@@ -334,8 +361,25 @@ class LifType {
   /// Spikes of the last step of `st`.
   const Matrix<S>& output(const State& st) const noexcept { return st.s; }
 
-  /// Membrane potentials of the last training forward pass (n x batch*T).
-  const TimeSeries<S>& membrane() const noexcept { return v_; }
+  /// Membrane potentials of the last training forward pass (n x batch*T). Feed-forward layers
+  /// do not keep them (BPTT recomputes them); they are recomputed here on first call from that
+  /// pass's input, which must still be alive and unchanged. Empty if there was no such pass.
+  const TimeSeries<S>& membrane() const {
+    if constexpr (!O.recurrent) {
+      if (!membrane_valid_) {
+        if (trained_ && last_in_ != nullptr && last_in_->features() == n_ && last_in_->batch() == shape_[0] &&
+            last_in_->steps() == shape_[1]) {
+          v_.resize(n_, shape_[0], shape_[1]);
+          TimeSeries<S> spikes(n_, shape_[0], shape_[1]);
+          fused_forward(last_in_->data(), spikes.data(), v_.data(), shape_[0], shape_[1]);
+        } else {
+          v_.resize(n_, 0, 0);
+        }
+        membrane_valid_ = true;
+      }
+    }
+    return v_;
+  }
 
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
@@ -362,6 +406,191 @@ class LifType {
   }
 
  private:
+  // ---- feed-forward fast path -------------------------------------------------------------
+  // Work is split into units (sample b, rows [r0, r0 + len)); within a unit the loops run over
+  // contiguous neurons for each step, so they vectorise, with the state in per-thread buffers.
+
+  /// Rows per unit: all of them, or a multiple of 16 such that T steps of `arrays` buffers of
+  /// the unit fit in about 256 KiB (the backward pass's recomputed v and I).
+  Index unit_rows(Index T, Index arrays) const {
+    const Index bytes = Index(sizeof(S)) * std::max<Index>(T, 1) * arrays;
+    const Index cap = std::max<Index>(16, (Index(256) * 1024 / bytes) / 16 * 16);
+    return std::min(n_, cap);
+  }
+  /// Per-chunk scratch of at least `rows` scalars for `chunks` chunks (grows, never shrinks).
+  S* scratch(Index rows, int chunks) const {
+    if (work_.rows() < rows || work_.cols() < chunks)
+      work_.resize(std::max(rows, Index(work_.rows())), std::max<Index>(chunks, work_.cols()));
+    return work_.data();
+  }
+
+  template <bool Syn, bool StoreV>
+  static void forward_unit(const G& g, const S* th, const S* be, const S* al, const S* x, S* s, S* vout, Index stride,
+                           Index T, Index len, S* vst, S* sst, S* ist) {
+    for (Index k = 0; k < len; ++k) vst[k] = sst[k] = ist[k] = S(0);
+    for (Index t = 0; t < T; ++t) {
+      const S* xt = x + t * stride;
+      S* st = s + t * stride;
+      S* vt = StoreV ? vout + t * stride : nullptr;
+      SPIKELAB_IVDEP
+      for (Index k = 0; k < len; ++k) {
+        S ii = xt[k];
+        if constexpr (Syn) {
+          ii = al[k] * ist[k] + ii;
+          ist[k] = ii;
+        }
+        const S v = R::next(be[k], vst[k], sst[k], th[k], ii);
+        vst[k] = v;
+        if constexpr (StoreV) vt[k] = v;
+        const S sp = g.forward(v - th[k]);
+        sst[k] = sp;
+        st[k] = sp;
+      }
+    }
+  }
+
+  /// Forward over all steps: spikes to s, and v to vout when not null.
+  void fused_forward(const S* x, S* s, S* vout, Index B, Index T) const {
+    const Index n = n_, rows = unit_rows(T, 2), per_b = (n + rows - 1) / rows;
+    const int chunks = detail::max_chunks();
+    const Index ws = 3 * rows;
+    S* work = scratch(ws, chunks);
+    const Index ld = work_.rows();
+    const S* th = theta_.values().data();
+    const S* be = beta_.values().data();
+    const S* al = alpha_.values().data();
+    const bool syn = synaptic();
+    const G g = surrogate_;
+    detail::parallel_chunks(B * per_b, double(T) * double(rows) * 4, [&](int chunk, Index u0, Index u1) {
+      S* w = work + ld * chunk;
+      for (Index u = u0; u < u1; ++u) {
+        const Index b = u / per_b, r0 = (u % per_b) * rows, len = std::min(rows, n - r0), off = b * n + r0;
+        auto run = [&]<bool Syn, bool StoreV>() {
+          forward_unit<Syn, StoreV>(g, th + r0, be + r0, al + r0, x + off, s + off, StoreV ? vout + off : nullptr,
+                                    B * n, T, len, w, w + rows, w + 2 * rows);
+        };
+        if (syn)
+          vout ? run.template operator()<true, true>() : run.template operator()<true, false>();
+        else
+          vout ? run.template operator()<false, true>() : run.template operator()<false, false>();
+      }
+    });
+  }
+
+  template <bool Syn, bool WantTheta, bool WantBeta, bool WantAlpha>
+  static void backward_unit(const G& g, const S* th, const S* be, const S* al, const S* x, const S* s, const S* go,
+                            S* gi, Index stride, Index T, Index len, S* vbuf, S* ibuf, S* gvn, S* gin_n, const S* zeros,
+                            S* at, S* ab, S* aa, S keep_reset) {
+    // 1. recompute v (and I) of the unit for all steps, with the forward's spikes
+    S* vprev = gvn;
+    S* cur = gin_n;
+    for (Index k = 0; k < len; ++k) vprev[k] = cur[k] = S(0);
+    for (Index t = 0; t < T; ++t) {
+      const S* xt = x + t * stride;
+      const S* sp = t ? s + (t - 1) * stride : zeros;
+      S* vb = vbuf + t * len;
+      S* ib = ibuf + t * len;
+      SPIKELAB_IVDEP
+      for (Index k = 0; k < len; ++k) {
+        S ii = xt[k];
+        if constexpr (Syn) {
+          ii = al[k] * cur[k] + ii;
+          cur[k] = ii;
+          if constexpr (WantAlpha) ib[k] = ii;
+        }
+        const S v = R::next(be[k], vprev[k], sp[k], th[k], ii);
+        vprev[k] = v;
+        vb[k] = v;
+      }
+    }
+    // 2. reverse sweep
+    for (Index k = 0; k < len; ++k) gvn[k] = gin_n[k] = S(0);
+    for (Index t = T - 1; t >= 0; --t) {
+      const S* st = s + t * stride;
+      const S* got = go + t * stride;
+      S* git = gi + t * stride;
+      const S* vb = vbuf + t * len;
+      const S* vp = t ? vbuf + (t - 1) * len : zeros;
+      const S* sp = t ? s + (t - 1) * stride : zeros;
+      const S* ip = t ? ibuf + (t - 1) * len : zeros;
+      SPIKELAB_IVDEP
+      for (Index k = 0; k < len; ++k) {
+        const S vt = vb[k], stk = st[k], thr = th[k], bet = be[k], gvnk = gvn[k];
+        const S gs = got[k] + keep_reset * (gvnk * R::d_sprev(bet, vt, stk, thr));
+        const S h = g.derivative(vt - thr);
+        const S gv = gs * h + gvnk * R::d_vprev(bet, vt, stk, thr);
+        if constexpr (WantTheta) at[k] += -gs * h + gvnk * R::d_theta(bet, vt, stk, thr);
+        if constexpr (WantBeta) ab[k] += gv * R::d_beta(bet, vp[k], sp[k], thr);
+        S gcur = gv;
+        if constexpr (Syn) {
+          gcur = gv + al[k] * gin_n[k];
+          gin_n[k] = gcur;
+          if constexpr (WantAlpha) aa[k] += gcur * ip[k];
+        }
+        gvn[k] = gv;
+        git[k] = gcur;
+      }
+    }
+  }
+
+  void fused_backward(const S* x, const S* s, const S* go, S* gi, Index B, Index T) {
+    constexpr bool want_theta = O.threshold != Train::fixed, want_beta = O.beta != Train::fixed,
+                   want_alpha = O.alpha != Train::fixed;
+    const bool syn = synaptic();
+    const Index n = n_, rows = unit_rows(T, want_alpha ? 2 : 1), per_b = (n + rows - 1) / rows;
+    const int chunks = detail::max_chunks();
+    // per chunk: v (T x rows), I (T x rows, when alpha is trained), gvn, gin_n, zeros (rows each),
+    // and the theta / beta / alpha gradient accumulators (n each)
+    const Index vi = T * rows * (want_alpha ? 2 : 1);
+    const Index ws = vi + 3 * rows + 3 * n;
+    S* work = scratch(ws, chunks);
+    const Index ld = work_.rows();
+    for (int c = 0; c < chunks; ++c) {
+      std::fill_n(work + ld * c + vi + 2 * rows, rows, S(0));
+      std::fill_n(work + ld * c + vi + 3 * rows, 3 * n, S(0));
+    }
+    const S* th = theta_.values().data();
+    const S* be = beta_.values().data();
+    const S* al = alpha_.values().data();
+    const G g = surrogate_;
+    const S keep_reset = cfg_.detach_reset ? S(0) : S(1);
+    detail::parallel_chunks(B * per_b, double(T) * double(rows) * 12, [&](int chunk, Index u0, Index u1) {
+      S* w = work + ld * chunk;
+      S* vbuf = w;
+      S* ibuf = want_alpha ? w + T * rows : w;
+      S* gvn = w + vi;
+      S* gin_n = gvn + rows;
+      const S* zeros = gin_n + rows;
+      S* acc = gin_n + 2 * rows;
+      for (Index u = u0; u < u1; ++u) {
+        const Index b = u / per_b, r0 = (u % per_b) * rows, len = std::min(rows, n - r0), off = b * n + r0;
+        auto run = [&]<bool Syn>() {
+          backward_unit<Syn, want_theta, want_beta, want_alpha>(
+              g, th + r0, be + r0, al + r0, x + off, s + off, go + off, gi + off, B * n, T, len, vbuf, ibuf, gvn,
+              gin_n, zeros, acc + r0, acc + n + r0, acc + 2 * n + r0, keep_reset);
+        };
+        if (syn)
+          run.template operator()<true>();
+        else
+          run.template operator()<false>();
+      }
+    });
+    if constexpr (want_theta || want_beta || want_alpha) {
+      acc_theta_.setZero(n);
+      acc_beta_.setZero(n);
+      acc_alpha_.setZero(n);
+      for (int c = 0; c < chunks; ++c) {
+        const S* acc = work + ld * c + vi + 3 * rows;
+        acc_theta_ += Eigen::Map<const Vector<S>>(acc, n);
+        acc_beta_ += Eigen::Map<const Vector<S>>(acc + n, n);
+        acc_alpha_ += Eigen::Map<const Vector<S>>(acc + 2 * n, n);
+      }
+      theta_.add_grad(acc_theta_);
+      beta_.add_grad(acc_beta_);
+      alpha_.add_grad(acc_alpha_);
+    }
+  }
+
   void init_params() {
     if (n_ <= 0) throw ConfigError(name() + ": number of neurons must be positive");
     theta_ = NeuronParameter<S>(O.threshold, n_, cfg_.threshold, cfg_.threshold_min, cfg_.threshold_max);
@@ -385,10 +614,15 @@ class LifType {
   NeuronParameter<S> theta_, beta_, alpha_;
   Matrix<S> rec_w_, rec_g_;
   // work buffers (reused between calls; no allocation per step)
-  TimeSeries<S> v_, i_, gin_scratch_;
+  mutable TimeSeries<S> v_;  // recurrent: kept for BPTT; feed-forward: membrane() on demand
+  TimeSeries<S> i_, gin_scratch_;
   Matrix<S> state_v_, state_i_, cur_, gv_next_, gi_next_, rec_extra_;
+  mutable Matrix<S> work_;  // per-chunk scratch of the fused loops (one column per chunk)
   Vector<S> acc_theta_, acc_beta_, acc_alpha_;
+  const TimeSeries<S>* last_in_ = nullptr;  // input of the last training forward (membrane() only)
+  std::array<Index, 2> shape_{0, 0};        // batch and steps of the last forward
   bool trained_ = false, kept_i_ = false;
+  mutable bool membrane_valid_ = false;
 };
 
 /// Feed-forward LIF layer with fixed parameters and subtractive reset.

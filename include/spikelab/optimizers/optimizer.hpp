@@ -101,15 +101,18 @@ class Optimizer {
         throw ShapeError("Optimizer: gradient of '" + std::string(p.name) + "' in layer " + std::to_string(p.layer) +
                          " has another shape than the parameter");
       check_state_shape(states_[k], p, k);
-      Matrix<S>& g = scratch_[k];
+      // the gradient as given, or a scaled / clipped copy when that changes it
+      const Matrix<S>* g = &p.grad;
       const S factor = S(cfg_.grad_scale[p.group] * clip);
       if (cfg_.clip_value > 0) {
         const S cv = S(cfg_.clip_value);
-        g = (factor * p.grad.array()).cwiseMax(-cv).cwiseMin(cv).matrix();
-      } else {
-        g = factor * p.grad;
+        scratch_[k] = (factor * p.grad.array()).cwiseMax(-cv).cwiseMin(cv).matrix();
+        g = &scratch_[k];
+      } else if (factor != S(1)) {
+        scratch_[k] = factor * p.grad;
+        g = &scratch_[k];
       }
-      update_.update(states_[k], p.value, g, lr * cfg_.lr_scale[p.group]);
+      update_.update(states_[k], p.value, *g, lr * cfg_.lr_scale[p.group]);
       if (std::isfinite(double(p.lower)) || std::isfinite(double(p.upper)))
         p.value = p.value.cwiseMax(p.lower).cwiseMin(p.upper);
       ++k;

@@ -1,0 +1,62 @@
+# Instruction-count check (issue 4): runs small training steps of the harness under
+# valgrind --tool=callgrind, counting only the timed steps (the harness toggles collection),
+# and fails when a count exceeds its stored budget by more than TOLERANCE percent.
+# Instruction counts do not depend on the machine's load, so a slowdown shows up without timing.
+#
+#   cmake -DVALGRIND=valgrind -DBENCH=<spikelab-bench-valgrind> -DBUDGET=benchmarks/callgrind_budget.txt
+#         [-DTOLERANCE=3] [-DUPDATE=ON] -P benchmarks/callgrind_check.cmake
+# UPDATE=ON rewrites the budget file with the counts measured now (after an intended change).
+if(NOT DEFINED TOLERANCE)
+  set(TOLERANCE 3)
+endif()
+set(_cases "TINY train" "TINY infer" "TINYON train")
+set(_failed FALSE)
+get_filename_component(_dir "${BENCH}" DIRECTORY)
+set(_new "# Instructions per timed step run of spikelab-bench-valgrind (x86-64-v3 build), 2 steps after 1 warm-up,\n")
+string(APPEND _new "# 1 thread; checked by benchmarks/callgrind_check.cmake (ctest benchmarks.instruction_budget).\n")
+foreach(_case IN LISTS _cases)
+  separate_arguments(_args UNIX_COMMAND "${_case}")
+  list(GET _args 0 _cfg)
+  list(GET _args 1 _mode)
+  set(_out "${_dir}/callgrind.${_cfg}.${_mode}.out")
+  execute_process(
+    COMMAND ${VALGRIND} --tool=callgrind --collect-atstart=no --callgrind-out-file=${_out}
+            ${BENCH} --child ${_cfg} ${_mode} --reps 2 --warmup 1 --threads 1 --callgrind
+    RESULT_VARIABLE _rc OUTPUT_VARIABLE _stdout ERROR_VARIABLE _stderr)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "valgrind run failed (${_rc}) for ${_case}:\n${_stdout}\n${_stderr}")
+  endif()
+  string(REGEX MATCH "Collected : ([0-9]+)" _m "${_stderr}")
+  if(NOT _m)
+    message(FATAL_ERROR "no instruction count in valgrind's output for ${_case}:\n${_stderr}")
+  endif()
+  set(_count ${CMAKE_MATCH_1})
+  string(APPEND _new "${_cfg} ${_mode} ${_count}\n")
+  set(_budget "")
+  if(EXISTS "${BUDGET}")
+    file(STRINGS "${BUDGET}" _lines REGEX "^${_cfg} ${_mode} [0-9]+$")
+    if(_lines)
+      string(REGEX REPLACE "^.* ([0-9]+)$" "\\1" _budget "${_lines}")
+    endif()
+  endif()
+  if(_budget STREQUAL "")
+    message(STATUS "${_case}: ${_count} instructions (no budget stored)")
+    if(NOT UPDATE)
+      set(_failed TRUE)
+    endif()
+    continue()
+  endif()
+  math(EXPR _limit "${_budget} + ${_budget} * ${TOLERANCE} / 100")
+  math(EXPR _pct "(${_count} - ${_budget}) * 1000 / ${_budget}")
+  message(STATUS "${_case}: ${_count} instructions, budget ${_budget} (+${TOLERANCE}% = ${_limit}), change ${_pct} per mille")
+  if(_count GREATER _limit AND NOT UPDATE)
+    message(SEND_ERROR "${_case}: ${_count} instructions exceed the budget ${_budget} by more than ${TOLERANCE}%")
+    set(_failed TRUE)
+  endif()
+endforeach()
+if(UPDATE)
+  file(WRITE "${BUDGET}" "${_new}")
+  message(STATUS "wrote ${BUDGET}")
+elseif(_failed)
+  message(FATAL_ERROR "instruction budget check failed (after an intended change: rerun with -DUPDATE=ON)")
+endif()
