@@ -9,8 +9,8 @@
  * Data parallelism. With N ranks, rank r trains on a shard of each global batch and the
  * per-rank results are combined as a weighted mean
  * \f[ g = \frac{\sum_r w_r\, g_r}{\sum_r w_r}, \qquad w_r = \text{the loss's normaliser on rank } r \f]
- * (Tally::total of the step: samples for the per-sample losses, scored steps for
- * StepCrossEntropy). Every spikelab loss is a mean over exactly that count, so g equals the
+ * (for gradient rules Tally::total of the step: samples for the per-sample losses, scored
+ * steps for StepCrossEntropy; for online rules, which report no tally, the samples). Every spikelab loss is a mean over exactly that count, so g equals the
  * gradient of one process on the whole global batch (up to float rounding: the fused buffer is
  * summed in double). All parameter gradients (for a GradientRule) or parameter updates
  * theta_after - theta_before (for an OnlineRule such as GEM or VOWEL) are packed into ONE
@@ -18,6 +18,11 @@
  * MPI_Iallreduce per step, divided by sum w_r and unpacked; every rank then holds the same
  * gradient, so the optimizer (Adam state included) keeps the weights identical on all ranks.
  * The first training step broadcasts rank 0's parameters, so ranks also start identical.
+ * For an online rule the average equals the one-process update exactly when the rule computes
+ * its batch update from the weights at the start of the batch (tested with a BPTT-SGD online
+ * rule); GEM and VOWEL update at every time step, so N ranks run N shorter trajectories from
+ * the same weights and average them each batch (local SGD with per-batch averaging): close to,
+ * not bit-equal to, one process on the whole batch.
  *
  * Failure. MPI_ERRORS_RETURN is set on the communicator; every collective is non-blocking and
  * polled (MPI_Test) against a deadline (MpiOptions::timeout_seconds); a rank that died or
@@ -265,12 +270,13 @@ void broadcast_parameters(Net& net, MpiCommunicator& comm) {
 
 /// Which per-rank count weights the average.
 enum class ShardWeight : std::uint8_t {
-  tally,    ///< Tally::total of the step (the normaliser of every spikelab loss); default
-  samples,  ///< samples in the rank's batch
+  automatic,  ///< tally for gradient rules, samples for online rules (GEM/VOWEL report no tally)
+  tally,      ///< Tally::total of the step (the normaliser of every spikelab loss)
+  samples,    ///< samples in the rank's batch
 };
 
 struct DistributedConfig {
-  ShardWeight weight = ShardWeight::tally;
+  ShardWeight weight = ShardWeight::automatic;
   bool broadcast_initial_parameters = true;  ///< copy rank 0's weights on the first step
 };
 
@@ -301,7 +307,7 @@ class DistributedRule {
     sync_start(net);
     StepStats st;
     if (batch.batch() > 0) st = rule_.accumulate(net, batch, rng);
-    const double w = weight(st, batch);
+    const double w = weight(st, batch, ShardWeight::tally);
     buf_.clear();
     net.for_each_parameter([&](ParamRef<S> p) {
       const S* g = p.grad.data();
@@ -328,7 +334,7 @@ class DistributedRule {
     });
     StepStats st;
     if (batch.batch() > 0) st = rule_.train_batch(net, batch, rng);
-    const double w = weight(st, batch);
+    const double w = weight(st, batch, ShardWeight::samples);
     buf_.clear();
     std::size_t k = 0;
     net.for_each_parameter([&](ParamRef<S> p) {
@@ -349,7 +355,7 @@ class DistributedRule {
   StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch) {
     StepStats st;
     if (batch.batch() > 0) st = rule_.evaluate(net, batch);
-    reduce_stats(st, batch, "evaluation");
+    reduce_stats(st, batch, ShardWeight::tally, "evaluation");
     return st;
   }
   template <class Net>
@@ -357,7 +363,7 @@ class DistributedRule {
   StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
     StepStats st;
     if (batch.batch() > 0) st = rule_.evaluate(net, batch, rng);
-    reduce_stats(st, batch, "evaluation");
+    reduce_stats(st, batch, ShardWeight::samples, "evaluation");
     return st;
   }
 
@@ -368,8 +374,9 @@ class DistributedRule {
     ++step_;
   }
   template <class S>
-  double weight(const StepStats& st, const Batch<S>& batch) const {
-    return cfg_.weight == ShardWeight::tally ? double(st.tally.total) : double(batch.batch());
+  double weight(const StepStats& st, const Batch<S>& batch, ShardWeight automatic) const {
+    const ShardWeight w = cfg_.weight == ShardWeight::automatic ? automatic : cfg_.weight;
+    return w == ShardWeight::tally ? double(st.tally.total) : double(batch.batch());
   }
   /// Appends (w, w*loss, correct, total) to buf_, sums buf_ over ranks, sets st to the global
   /// weighted-mean loss and summed tally, and returns the summed weight.
@@ -390,9 +397,9 @@ class DistributedRule {
     return W;
   }
   template <class S>
-  void reduce_stats(StepStats& st, const Batch<S>& batch, const char* what) {
+  void reduce_stats(StepStats& st, const Batch<S>& batch, ShardWeight automatic, const char* what) {
     buf_.clear();
-    reduce(st, weight(st, batch), what);
+    reduce(st, weight(st, batch, automatic), what);
   }
 
   Rule rule_;
