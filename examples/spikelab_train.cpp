@@ -11,7 +11,14 @@
 //    17 x 17) and binned into --steps frames of --bin-ms with polarity as 2 channels (2*17*17 =
 //    578 inputs by default), a spiking MLP as for images.
 // It prints one progress line per epoch, the final test accuracy and where the checkpoint went.
+//
+// Built with MPI (CMake target spikelab::mpi), it runs unchanged under `mpirun -np N`: every rank
+// builds the same batches and trains on its slice of each (ShardedSource), gradients are averaged
+// with one allreduce per step (DistributedRule), rank 0 alone prints and writes the checkpoint.
 #include <spikelab/spikelab.hpp>
+#ifdef SPIKELAB_HAS_MPI
+#include <spikelab/distributed/mpi.hpp>
+#endif
 
 #include "common/cli.hpp"
 
@@ -23,6 +30,28 @@ namespace sl = spikelab;
 using spikelab_examples::Cli;
 
 namespace {
+
+// Data parallelism over MPI when built with spikelab::mpi; the identity otherwise.
+struct Parallel {
+#ifdef SPIKELAB_HAS_MPI
+  sl::MpiCommunicator* comm = nullptr;
+  bool root() const { return comm->root(); }
+  template <class Rule>
+  auto rule(Rule r) const { return sl::DistributedRule<Rule>(std::move(r), *comm); }
+  template <class Src>
+  auto source(Src& s) const { return sl::ShardedSource<Src>(s, *comm); }
+  template <class C>
+  auto callback(C c) const { return sl::RootOnly<C>(std::move(c), *comm); }
+#else
+  bool root() const { return true; }
+  template <class Rule>
+  Rule rule(Rule r) const { return r; }
+  template <class Src>
+  Src& source(Src& s) const { return s; }
+  template <class C>
+  C callback(C c) const { return c; }
+#endif
+};
 
 struct Options {
   std::string task = "auto";
@@ -48,6 +77,7 @@ struct Options {
   long samples = 10240;
   double bin_ms = 10.0;
   double downsample = 1.0;  // nmnist default: 2 (17 x 17)
+  Parallel par;
 };
 
 sl::CheckpointFormat format_of(const std::string& f) {
@@ -57,20 +87,28 @@ sl::CheckpointFormat format_of(const std::string& f) {
 }
 
 // Everything the trainer reports goes through these callbacks; the library itself prints nothing.
-template <class Trainer, class Train, class Test>
-sl::FitResult fit(Trainer& trainer, Train& train, Test& test, const Options& o) {
-  sl::ProgressPrinter progress(std::cout);
-  sl::TimeLimit limit(o.time_limit);
+template <class Trainer, class TrainSrc, class TestSrc>
+sl::FitResult fit(Trainer& trainer, TrainSrc& train_src, TestSrc& test_src, const Options& o) {
+  decltype(auto) train = o.par.source(train_src);
+  decltype(auto) test = o.par.source(test_src);
+  auto progress = o.par.callback(sl::ProgressPrinter(std::cout));
+  auto limit = o.par.callback(sl::TimeLimit(o.time_limit));
   if (!o.csv.empty()) {
-    sl::CsvLogger csv(o.csv);
+    auto csv = o.par.callback(sl::CsvLogger(o.csv));
     return trainer.fit(train, test, o.epochs, progress, limit, csv);
   }
   return trainer.fit(train, test, o.epochs, progress, limit);
 }
 
-template <class Net>
-void finish(const Net& net, const sl::EvalResult& test, const std::string& what, double seconds, const Options& o) {
-  sl::save_checkpoint(o.checkpoint, net, format_of(o.format));
+template <class Trainer, class TestSrc>
+void finish(Trainer& trainer, TestSrc& test_src, const std::string& what, double seconds, const Options& o) {
+  decltype(auto) src = o.par.source(test_src);
+  const sl::EvalResult test = trainer.evaluate(src);
+  if (o.par.root()) sl::save_checkpoint(o.checkpoint, trainer.net(), format_of(o.format));
+#ifdef SPIKELAB_HAS_MPI
+  std::cout << "MPI: rank 0 spent " << sl::detail::fixed(trainer.rule().communication_seconds(), 2)
+            << " s in allreduce (waiting for other ranks included)\n";
+#endif
   std::cout << "test accuracy: " << sl::detail::fixed(100.0 * test.accuracy, 2) << "% on " << test.tally.total << " "
             << what << " (loss " << sl::detail::fixed(test.loss, 4) << ")\n"
             << "training time: " << sl::detail::fixed(seconds, 1) << " s\n"
@@ -99,11 +137,11 @@ int run_images(const Options& o, const std::filesystem::path& dir, Encoder enc) 
 
   sl::ImageSource<float, Encoder> train_src(train, enc, {.batch_size = o.batch, .steps = o.steps, .seed = o.seed});
   sl::ImageSource<float, Encoder> test_src(test, enc, {.batch_size = 500, .steps = o.steps, .shuffle = false});
-  sl::Trainer trainer(net, sl::Bptt<sl::SumCrossEntropy>{},
+  sl::Trainer trainer(net, o.par.rule(sl::Bptt<sl::SumCrossEntropy>{}),
                       sl::Optimizer<float, sl::Adam, sl::CosineLr>({.lr = o.lr}, {}, {.min_factor = 0.05}),
                       {.seed = o.seed});
   const sl::FitResult r = fit(trainer, train_src, test_src, o);
-  finish(net, trainer.evaluate(test_src), "test images", r.seconds, o);
+  finish(trainer, test_src, "test images", r.seconds, o);
   return 0;
 }
 
@@ -136,11 +174,11 @@ int run_nmnist(const Options& o) {
   sl::EventLoader<float, sl::NMnistDataset, Transform> train_src(train, tf,
                                                                  {.batch_size = o.batch, .seed = o.seed, .cache = true});
   sl::EventLoader<float, sl::NMnistDataset, Transform> test_src(test, tf, {.batch_size = 100, .shuffle = false, .cache = true});
-  sl::Trainer trainer(net, sl::Bptt<sl::SumCrossEntropy>{},
+  sl::Trainer trainer(net, o.par.rule(sl::Bptt<sl::SumCrossEntropy>{}),
                       sl::Optimizer<float, sl::Adam, sl::CosineLr>({.lr = o.lr}, {}, {.min_factor = 0.05}),
                       {.seed = o.seed});
   const sl::FitResult r = fit(trainer, train_src, test_src, o);
-  finish(net, trainer.evaluate(test_src), "test recordings", r.seconds, o);
+  finish(trainer, test_src, "test recordings", r.seconds, o);
   return 0;
 }
 
@@ -160,12 +198,12 @@ int run_mts_xor(const Options& o) {
             << "network: " << net.signature() << " (" << net.parameter_count() << " parameters)\n";
   sl::MtsXorSource<float> train(o.samples, o.batch, o.seed);
   sl::MtsXorSource<float> test(2048, 512, o.seed + 1000003, false);
-  sl::Trainer trainer(net, sl::Bptt<sl::StepCrossEntropy>{},
+  sl::Trainer trainer(net, o.par.rule(sl::Bptt<sl::StepCrossEntropy>{}),
                       sl::Optimizer<float, sl::Adam, sl::CosineLr>({.lr = o.lr, .clip_norm = 5.0}, {},
                                                                    {.min_factor = 0.05}),
                       {.seed = o.seed});
   const sl::FitResult r = fit(trainer, train, test, o);
-  finish(net, trainer.evaluate(test), "coding-window steps", r.seconds, o);
+  finish(trainer, test, "coding-window steps", r.seconds, o);
   return 0;
 }
 
@@ -184,6 +222,11 @@ std::string task_argument(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Options o;
+#ifdef SPIKELAB_HAS_MPI
+  sl::MpiSession mpi(argc, argv);
+  o.par.comm = &mpi.world();
+  if (!mpi.root()) std::cout.setstate(std::ios::badbit);  // rank 0 alone reports (errors: every rank)
+#endif
   o.task = task_argument(argc, argv);
   if (o.task == "mts-xor") {  // a smaller recurrent network, longer training
     o.hidden = 64;
@@ -232,6 +275,9 @@ int main(int argc, char** argv) {
     if (!cli.parse(argc, argv)) return 0;
     sl::set_num_threads(o.threads);
     std::cout << "spikelab " << sl::version::as_string() << ", " << sl::num_threads() << " threads\n";
+#ifdef SPIKELAB_HAS_MPI
+    std::cout << "MPI: " << mpi.size() << (mpi.size() == 1 ? " rank\n" : " ranks (data parallel)\n");
+#endif
     if (o.task == "mts-xor") return run_mts_xor(o);
     if (o.task == "nmnist") {
       if (!o.data.empty() && !std::filesystem::is_directory(o.data)) {

@@ -55,6 +55,7 @@ class LeakyIntegratorType {
     return name() + "<beta:" + NeuronParameter<S>::mode_name(BetaMode) + (cfg_.normalize ? ",normalized" : "") + ">(" +
            std::to_string(n_) + ")";
   }
+  const LeakyIntegratorConfig& config() const noexcept { return cfg_; }
   NeuronParameter<S>& beta() noexcept { return beta_; }
   const NeuronParameter<S>& beta() const noexcept { return beta_; }
 

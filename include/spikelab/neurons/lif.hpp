@@ -118,6 +118,7 @@ class LifType {
   const NeuronParameter<S>& beta() const noexcept { return beta_; }
   const NeuronParameter<S>& alpha() const noexcept { return alpha_; }
   Matrix<S>& recurrent_weight() noexcept { return rec_w_; }
+  const Matrix<S>& recurrent_weight() const noexcept { return rec_w_; }
 
   std::string signature() const {
     std::string s = name() + "<" + G::name() + "," + R::name() + ",theta:" + NeuronParameter<S>::mode_name(O.threshold) +
