@@ -54,8 +54,8 @@ struct LinearConfig {
   double init_scale = 1.0;
   SparseMode sparse = SparseMode::automatic;
   /// Automatic mode uses the sparse path when the estimated input density is below this,
-  /// scaled by min(1, outputs / 64) (the dense product is cheap for few outputs). Measured
-  /// break-even densities with 1 thread, forward + weight gradient (BENCHMARKS.md):
+  /// scaled by min(1, outputs / 64) (the dense product is cheap for few outputs). Break-even
+  /// densities measured while tuning (1 thread, forward + weight gradient, SparseMode::always vs never):
   /// 2312->512 0.32, 700->256 0.45, 256->256 0.5, 256->20 0.13.
   double sparse_density = 0.25;
   template <class Ar>
