@@ -224,29 +224,7 @@ class Conv2d {
 
   void reset_parameters(Rng& rng) {
     const double fan = double(patch_size()), sc = cfg_.init_scale;
-    auto fill = [&](Matrix<S>& m, auto gen) {
-      for (Index k = 0; k < m.size(); ++k) m.data()[k] = S(gen());
-    };
-    switch (cfg_.init) {
-      case Init::uniform_fan_in: {
-        const double bound = sc / std::sqrt(fan);
-        fill(w_, [&] { return rng.uniform(-bound, bound); });
-        fill(b_, [&] { return rng.uniform(-bound, bound); });
-        break;
-      }
-      case Init::kaiming_normal:
-        fill(w_, [&] { return rng.normal(0.0, sc * std::sqrt(2.0 / fan)); });
-        b_.setZero();
-        break;
-      case Init::normal:
-        fill(w_, [&] { return rng.normal(0.0, sc); });
-        b_.setZero();
-        break;
-      case Init::zeros:
-        w_.setZero();
-        b_.setZero();
-        break;
-    }
+    detail::init_weights(w_, b_, cfg_.init, sc, fan, rng);
     zero_grad();
   }
 

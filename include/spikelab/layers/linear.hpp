@@ -45,6 +45,37 @@ enum class Init : std::uint8_t {
   zeros
 };
 
+namespace detail {
+/// Draws a layer's weights w and bias b for `init` with fan-in `fan` (weights first, then bias,
+/// so every layer consumes its Rng stream in the same order). Shared by Linear, Conv2d, TemporalConv.
+template <Scalar S>
+void init_weights(Matrix<S>& w, Matrix<S>& b, Init init, double scale, double fan, Rng& rng) {
+  auto fill = [&](Matrix<S>& m, auto gen) {
+    for (Index k = 0; k < m.size(); ++k) m.data()[k] = S(gen());
+  };
+  switch (init) {
+    case Init::uniform_fan_in: {
+      const double bound = scale / std::sqrt(fan);
+      fill(w, [&] { return rng.uniform(-bound, bound); });
+      fill(b, [&] { return rng.uniform(-bound, bound); });
+      break;
+    }
+    case Init::kaiming_normal:
+      fill(w, [&] { return rng.normal(0.0, scale * std::sqrt(2.0 / fan)); });
+      b.setZero();
+      break;
+    case Init::normal:
+      fill(w, [&] { return rng.normal(0.0, scale); });
+      b.setZero();
+      break;
+    case Init::zeros:
+      w.setZero();
+      b.setZero();
+      break;
+  }
+}
+}  // namespace detail
+
 /// How the layer chooses between the dense product and the sparse accumulation.
 enum class SparseMode : std::uint8_t { automatic, always, never };
 
@@ -345,29 +376,7 @@ class Linear {
 
   void reset_parameters(Rng& rng) {
     const double fan = double(in_), sc = cfg_.init_scale;
-    auto fill = [&](Matrix<S>& m, auto gen) {
-      for (Index k = 0; k < m.size(); ++k) m.data()[k] = S(gen());
-    };
-    switch (cfg_.init) {
-      case Init::uniform_fan_in: {
-        const double bound = sc / std::sqrt(fan);
-        fill(w_, [&] { return rng.uniform(-bound, bound); });
-        fill(b_, [&] { return rng.uniform(-bound, bound); });
-        break;
-      }
-      case Init::kaiming_normal:
-        fill(w_, [&] { return rng.normal(0.0, sc * std::sqrt(2.0 / fan)); });
-        b_.setZero();
-        break;
-      case Init::normal:
-        fill(w_, [&] { return rng.normal(0.0, sc); });
-        b_.setZero();
-        break;
-      case Init::zeros:
-        w_.setZero();
-        b_.setZero();
-        break;
-    }
+    detail::init_weights(w_, b_, cfg_.init, sc, fan, rng);
     gw_.setZero(out_, in_);
     gb_.setZero(b_.rows(), 1);
   }
