@@ -32,7 +32,8 @@ if ! ldconfig -p | grep -q "libopenblas"; then
 fi
 
 if [[ -z "${BLAS:-}" ]]; then
-  if ldconfig -p | grep -q "libopenblas.so "; then BLAS=1; else BLAS=0; fi
+  # the linker's view, not ldconfig's cache (which may not list libopenblas-dev's symlink yet)
+  if [[ -e "$(gcc -print-file-name=libopenblas.so)" ]]; then BLAS=1; else BLAS=0; fi
 fi
 configure() {  # configure <dir> <extra options...>
   local dir=$1
