@@ -24,18 +24,18 @@
 #include <spikelab/surrogates/surrogates.hpp>
 
 #include <spikelab/neurons/concepts.hpp>
-#include <spikelab/neurons/glm.hpp>
-#include <spikelab/neurons/kernels.hpp>
+#include <spikelab/probabilistic/glm.hpp>
+#include <spikelab/probabilistic/kernels.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
-#include <spikelab/neurons/na_lif.hpp>
-#include <spikelab/neurons/psp_filter.hpp>
-#include <spikelab/neurons/refractory_lif.hpp>
-#include <spikelab/neurons/soft_lif.hpp>
+#include <spikelab/na/na_lif.hpp>
+#include <spikelab/layers/psp_filter.hpp>
+#include <spikelab/conversion/refractory_lif.hpp>
+#include <spikelab/conversion/soft_lif.hpp>
 #include <spikelab/neurons/time_constant.hpp>
-#include <spikelab/neurons/wta.hpp>
+#include <spikelab/probabilistic/wta.hpp>
 
-#include <spikelab/initializers/time_constants.hpp>
+#include <spikelab/neurons/time_constant_init.hpp>
 
 #include <spikelab/layers/activation.hpp>
 #include <spikelab/layers/batch_norm.hpp>
@@ -49,7 +49,7 @@
 #include <spikelab/layers/synaptic_filter.hpp>
 #include <spikelab/layers/temporal_conv.hpp>
 
-#include <spikelab/networks/probabilistic_snn.hpp>
+#include <spikelab/probabilistic/network.hpp>
 #include <spikelab/networks/sequential.hpp>
 
 #include <spikelab/losses/cross_entropy.hpp>
@@ -60,13 +60,13 @@
 
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/learning/concepts.hpp>
-#include <spikelab/learning/gem.hpp>
-#include <spikelab/learning/membrane_distance.hpp>
-#include <spikelab/learning/multi_sample.hpp>
-#include <spikelab/learning/neighborhood_aggregation.hpp>
+#include <spikelab/probabilistic/gem.hpp>
+#include <spikelab/na/membrane_distance.hpp>
+#include <spikelab/probabilistic/multi_sample.hpp>
+#include <spikelab/na/aggregation.hpp>
 #include <spikelab/learning/regularizers.hpp>
-#include <spikelab/learning/three_factor.hpp>
-#include <spikelab/learning/vowel.hpp>
+#include <spikelab/probabilistic/three_factor.hpp>
+#include <spikelab/probabilistic/vowel.hpp>
 
 #include <spikelab/optimizers/optimizer.hpp>
 
@@ -75,7 +75,7 @@
 
 #include <spikelab/io/checkpoint.hpp>
 
-#include <spikelab/conversion/spiking_readout.hpp>
+#include <spikelab/metrics/spiking_readout.hpp>
 #include <spikelab/conversion/transfer.hpp>  // soft-LIF rate network -> spiking LIF network
 
 #include <spikelab/data/encoders.hpp>
@@ -86,7 +86,7 @@
 
 #include <spikelab/metrics/calibration.hpp>
 #include <spikelab/metrics/classification.hpp>
-#include <spikelab/metrics/spike_stats.hpp>
-#include <spikelab/metrics/tally.hpp>
+#include <spikelab/training/spike_stats.hpp>
+#include <spikelab/core/tally.hpp>
 
 #endif

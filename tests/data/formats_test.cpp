@@ -9,7 +9,7 @@
 #include <spikelab/data/formats/label_files.hpp>
 #include <spikelab/data/formats/nmnist_bin.hpp>
 
-#include "data/data_support.hpp"
+#include "support/data_support.hpp"
 
 #include <algorithm>
 #include <array>

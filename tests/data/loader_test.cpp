@@ -14,7 +14,7 @@
 #include <spikelab/optimizers/optimizer.hpp>
 #include <spikelab/training/trainer.hpp>
 
-#include "data/data_support.hpp"
+#include "support/data_support.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -16,8 +16,8 @@ TEST_CASE("SHD reader is off in this build", "[data][shd]") {
 #include <spikelab/data/formats/shd_hdf5.hpp>
 #include <spikelab/data/loader.hpp>
 
-#include "data/data_support.hpp"
-#include "data/shd_writer.hpp"
+#include "support/data_support.hpp"
+#include "support/shd_writer.hpp"
 
 #include <cmath>
 #include <cstdlib>

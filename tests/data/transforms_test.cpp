@@ -9,7 +9,7 @@
 #include <spikelab/data/transforms/temporal.hpp>
 #include <spikelab/data/transforms/to_frame.hpp>
 
-#include "data/data_support.hpp"
+#include "support/data_support.hpp"
 
 #include <type_traits>
 

@@ -1,6 +1,6 @@
 // Conv2d: forward against a direct nested-loop convolution, backward against the adjoint and
 // against finite differences in smooth-twin networks, chunking, errors and checkpoints.
-#include "layers/layers_support.hpp"
+#include "support/layers_support.hpp"
 
 using namespace spikelab;
 

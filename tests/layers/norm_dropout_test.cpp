@@ -1,6 +1,6 @@
 // BatchNorm over time and batch (statistics, running estimates, folding, exact gradients) and
 // Dropout with a per-sample mask fixed over time.
-#include "layers/layers_support.hpp"
+#include "support/layers_support.hpp"
 
 using namespace spikelab;
 

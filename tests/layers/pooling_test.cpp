@@ -1,5 +1,5 @@
 // Pooling (avg, max, sum), Flatten: hand-computed cases, spike semantics, exact gradients.
-#include "layers/layers_support.hpp"
+#include "support/layers_support.hpp"
 
 using namespace spikelab;
 

@@ -1,6 +1,6 @@
 // TemporalConv: the causal dilated sum written out, causality, groups, exact gradients for
 // kernel/dilation/group variants, hSNN's kernel/dilation hierarchy, errors.
-#include "layers/layers_support.hpp"
+#include "support/layers_support.hpp"
 
 using namespace spikelab;
 

@@ -1,7 +1,7 @@
 // The NA-LIF neuron (forward by hand, step-by-step equivalence, PSP back-accumulation), the
 // input PSP filter, the surrogate-BPTT policy (exact on the smooth twin), and the NA policy on a
 // neuron worked out by hand (chain effect, both forms, both re-simulation starts, rescaling).
-#include "na/na_support.hpp"
+#include "support/na_support.hpp"
 
 #include <cereal/archives/json.hpp>
 

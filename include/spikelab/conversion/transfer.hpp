@@ -49,8 +49,8 @@
 #include <spikelab/layers/linear.hpp>
 #include <spikelab/layers/synaptic_filter.hpp>
 #include <spikelab/networks/sequential.hpp>
-#include <spikelab/neurons/refractory_lif.hpp>
-#include <spikelab/neurons/soft_lif.hpp>
+#include <spikelab/conversion/refractory_lif.hpp>
+#include <spikelab/conversion/soft_lif.hpp>
 
 #include <cmath>
 #include <tuple>

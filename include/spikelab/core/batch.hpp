@@ -2,7 +2,7 @@
  * @file core/batch.hpp
  * @brief Batch<S>: what a batch source hands the trainer. The input is a TimeSeries
  *        (features x batch*T); targets are per-sample labels and/or per-step labels, with
- *        per-sample lengths for ragged (padded) sequences.
+ *        per-sample lengths for ragged (padded) sequences. BatchSource: what produces them.
  */
 #ifndef SPIKELAB_CORE_BATCH_HPP
 #define SPIKELAB_CORE_BATCH_HPP
@@ -10,6 +10,8 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/time_series.hpp>
 
+#include <concepts>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,15 @@ struct Batch {
         if (l < 0 || l > steps()) throw ShapeError("Batch: a sample length is outside [0, steps]");
     }
   }
+};
+
+/// A source of batches: `start_epoch(e)` (reshuffles with a seed derived from e, or does
+/// nothing), `next(batch)` (false at the end of the epoch), `batches_per_epoch()`.
+template <class Src, class S>
+concept BatchSource = requires(Src& src, Batch<S>& b, std::uint64_t epoch) {
+  src.start_epoch(epoch);
+  { src.next(b) } -> std::same_as<bool>;
+  { src.batches_per_epoch() } -> std::convertible_to<Index>;
 };
 
 }  // namespace spikelab

@@ -2,7 +2,8 @@
  * @file io/checkpoint.hpp
  * @brief Checkpoints: a network's parameters and hyperparameters in a cereal archive
  *        (portable binary or JSON) behind a header {magic, format version, library version,
- *        network signature} and followed by an end marker.
+ *        network signature} and followed by an end marker; CheckpointEvery, the training callback
+ *        that saves one every N epochs.
  *
  * Saving writes a temporary file in the same directory and renames it over the target, so
  * an interrupted save never leaves a half-written checkpoint. Loading
@@ -17,7 +18,8 @@
 #define SPIKELAB_IO_CHECKPOINT_HPP
 
 #include <spikelab/core/error.hpp>
-#include <spikelab/io/eigen.hpp>
+#include <spikelab/core/serialization.hpp>
+#include <spikelab/training/hooks.hpp>
 #include <spikelab/version.hpp>
 
 #include <cereal/archives/json.hpp>
@@ -177,6 +179,31 @@ void load_checkpoint(const std::filesystem::path& path, Net& net) {
   }
   net = std::move(copy);
 }
+
+/// Saves a checkpoint every `every` epochs (and at the end of training) to `path`.
+class CheckpointEvery {
+ public:
+  CheckpointEvery(std::filesystem::path path, int every = 1, CheckpointFormat format = CheckpointFormat::binary)
+      : path_(std::move(path)), every_(every), format_(format) {}
+  template <class Net>
+  void on_epoch_end(const TrainInfo& i, Net& net) {
+    if (every_ > 0 && i.epoch % every_ == 0) {
+      save_checkpoint(path_, net, format_);
+      saved_epoch_ = i.epoch;
+    }
+  }
+  template <class Net>
+  void on_train_end(const TrainInfo& i, Net& net) {
+    if (saved_epoch_ != i.epoch) save_checkpoint(path_, net, format_);
+  }
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  int every_;
+  CheckpointFormat format_;
+  int saved_epoch_ = -1;
+};
 
 }  // namespace spikelab
 

@@ -34,8 +34,8 @@
 #include <spikelab/core/parameter.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
-#include <spikelab/io/eigen.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/serialization.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/conv2d.hpp>
 #include <spikelab/layers/image_shape.hpp>
 #include <spikelab/layers/linear.hpp>

@@ -42,8 +42,8 @@
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
-#include <spikelab/io/eigen.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/serialization.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/image_shape.hpp>
 #include <spikelab/layers/linear.hpp>  // Init
 

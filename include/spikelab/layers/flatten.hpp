@@ -14,7 +14,7 @@
 #include <spikelab/core/context.hpp>
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/time_series.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/image_shape.hpp>
 
 #include <string>

@@ -20,8 +20,8 @@
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
-#include <spikelab/io/eigen.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/serialization.hpp>
+#include <spikelab/core/versioning.hpp>
 
 #include <algorithm>
 #include <bit>

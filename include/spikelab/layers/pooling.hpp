@@ -28,7 +28,7 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/image_shape.hpp>
 
 #include <algorithm>

@@ -27,7 +27,7 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/versioning.hpp>
 
 #include <cereal/cereal.hpp>
 

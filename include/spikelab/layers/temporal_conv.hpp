@@ -35,8 +35,8 @@
 #include <spikelab/core/parameter.hpp>
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/time_series.hpp>
-#include <spikelab/io/eigen.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/serialization.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/linear.hpp>  // Init
 
 #include <algorithm>

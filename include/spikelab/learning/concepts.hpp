@@ -16,7 +16,7 @@
 
 #include <spikelab/core/batch.hpp>
 #include <spikelab/core/random.hpp>
-#include <spikelab/metrics/tally.hpp>
+#include <spikelab/core/tally.hpp>
 
 #include <concepts>
 

@@ -7,7 +7,7 @@
  *  - `l.value_and_gradient(out, b, g)` returns the loss (mean over samples or scored steps)
  *    and writes dL/d(out) into g (resized to out's shape);
  *  - `l.value(out, b)` returns the loss only;
- *  - `l.tally(out, b)` counts correct decisions (metrics/tally.hpp);
+ *  - `l.tally(out, b)` counts correct decisions (core/tally.hpp);
  *  - `L::name()`.
  * Padding steps (t >= length of a sample) never contribute.
  */
@@ -15,7 +15,7 @@
 #define SPIKELAB_LOSSES_CONCEPTS_HPP
 
 #include <spikelab/core/batch.hpp>
-#include <spikelab/metrics/tally.hpp>
+#include <spikelab/core/tally.hpp>
 
 #include <cereal/cereal.hpp>
 

@@ -31,7 +31,7 @@
 #ifndef SPIKELAB_LOSSES_PSP_MSE_HPP
 #define SPIKELAB_LOSSES_PSP_MSE_HPP
 
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/losses/concepts.hpp>
 
 #include <cmath>

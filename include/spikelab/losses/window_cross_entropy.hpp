@@ -19,7 +19,7 @@
 #ifndef SPIKELAB_LOSSES_WINDOW_CROSS_ENTROPY_HPP
 #define SPIKELAB_LOSSES_WINDOW_CROSS_ENTROPY_HPP
 
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/losses/concepts.hpp>
 
 #include <algorithm>

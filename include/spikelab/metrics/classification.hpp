@@ -19,7 +19,7 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/types.hpp>
 #include <spikelab/metrics/calibration.hpp>
-#include <spikelab/metrics/tally.hpp>
+#include <spikelab/core/tally.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -21,7 +21,7 @@
 #define SPIKELAB_NETWORKS_SEQUENTIAL_HPP
 
 #include <spikelab/core/error.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/concepts.hpp>
 
 #include <array>

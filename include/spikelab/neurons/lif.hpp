@@ -38,8 +38,8 @@
 #include <spikelab/core/simd.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
-#include <spikelab/io/eigen.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/serialization.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/neurons/neuron_parameter.hpp>
 #include <spikelab/neurons/reset.hpp>
 #include <spikelab/surrogates/surrogates.hpp>

@@ -22,8 +22,8 @@
 
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/parameter.hpp>
-#include <spikelab/io/eigen.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/serialization.hpp>
+#include <spikelab/core/versioning.hpp>
 
 #include <cereal/cereal.hpp>
 

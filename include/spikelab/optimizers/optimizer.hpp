@@ -17,7 +17,7 @@
 
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/parameter.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/optimizers/schedule.hpp>
 #include <spikelab/optimizers/update.hpp>
 

@@ -20,8 +20,8 @@
 #define SPIKELAB_OPTIMIZERS_UPDATE_HPP
 
 #include <spikelab/core/types.hpp>
-#include <spikelab/io/eigen.hpp>
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/serialization.hpp>
+#include <spikelab/core/versioning.hpp>
 
 #include <cereal/cereal.hpp>
 

@@ -16,7 +16,7 @@
 #ifndef SPIKELAB_SURROGATES_SURROGATES_HPP
 #define SPIKELAB_SURROGATES_SURROGATES_HPP
 
-#include <spikelab/io/versioning.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/surrogates/concepts.hpp>
 
 #include <cereal/cereal.hpp>

@@ -2,14 +2,13 @@
  * @file training/callbacks.hpp
  * @brief Ready-made trainer callbacks: ProgressPrinter (one updating line with loss,
  *        accuracy, throughput and ETA, to a stream the caller chooses), EarlyStopping,
- *        CsvLogger, CheckpointEvery and TimeLimit.
+ *        CsvLogger and TimeLimit (CheckpointEvery lives with the checkpoints, io/checkpoint.hpp).
  */
 #ifndef SPIKELAB_TRAINING_CALLBACKS_HPP
 #define SPIKELAB_TRAINING_CALLBACKS_HPP
 
 #include <spikelab/core/error.hpp>
-#include <spikelab/io/checkpoint.hpp>
-#include <spikelab/training/trainer.hpp>
+#include <spikelab/training/hooks.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -149,31 +148,6 @@ class CsvLogger {
 
  private:
   std::filesystem::path path_;
-};
-
-/// Saves a checkpoint every `every` epochs (and at the end of training) to `path`.
-class CheckpointEvery {
- public:
-  CheckpointEvery(std::filesystem::path path, int every = 1, CheckpointFormat format = CheckpointFormat::binary)
-      : path_(std::move(path)), every_(every), format_(format) {}
-  template <class Net>
-  void on_epoch_end(const TrainInfo& i, Net& net) {
-    if (every_ > 0 && i.epoch % every_ == 0) {
-      save_checkpoint(path_, net, format_);
-      saved_epoch_ = i.epoch;
-    }
-  }
-  template <class Net>
-  void on_train_end(const TrainInfo& i, Net& net) {
-    if (saved_epoch_ != i.epoch) save_checkpoint(path_, net, format_);
-  }
-  const std::filesystem::path& path() const noexcept { return path_; }
-
- private:
-  std::filesystem::path path_;
-  int every_;
-  CheckpointFormat format_;
-  int saved_epoch_ = -1;
 };
 
 /// Stops training once `seconds` of wall time have passed (checked after every batch).

@@ -19,6 +19,7 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/random.hpp>
 #include <spikelab/learning/concepts.hpp>
+#include <spikelab/training/hooks.hpp>
 
 #include <chrono>
 #include <concepts>
@@ -26,32 +27,6 @@
 #include <string>
 
 namespace spikelab {
-
-/// A source of batches: `start_epoch(e)` (reshuffles with a seed derived from e, or does
-/// nothing), `next(batch)` (false at the end of the epoch), `batches_per_epoch()`.
-template <class Src, class S>
-concept BatchSource = requires(Src& src, Batch<S>& b, std::uint64_t epoch) {
-  src.start_epoch(epoch);
-  { src.next(b) } -> std::same_as<bool>;
-  { src.batches_per_epoch() } -> std::convertible_to<Index>;
-};
-
-/// What callbacks are told.
-struct TrainInfo {
-  int epoch = 0;           ///< current epoch, 1-based
-  int epochs = 0;          ///< planned epochs
-  Index batch = 0;         ///< batches done in this epoch
-  Index batches = 0;       ///< batches per epoch
-  Index samples = 0;       ///< samples (or scored steps) seen in this epoch
-  double loss = 0.0;       ///< running mean training loss of this epoch
-  double accuracy = 0.0;   ///< running training accuracy of this epoch
-  double lr = 0.0;         ///< learning rate in use
-  double epoch_seconds = 0.0;
-  double total_seconds = 0.0;
-  bool has_validation = false;
-  double val_loss = 0.0;
-  double val_accuracy = 0.0;
-};
 
 /// Result of `fit`.
 struct FitResult {
@@ -82,35 +57,6 @@ struct NoOptimizer {
 struct TrainerConfig {
   std::uint64_t seed = 1;  ///< seeds the trainer's Rng (forward noise, dropout, sampling)
 };
-
-namespace detail {
-#define SPIKELAB_DETAIL_HOOK(NAME)                                                   \
-  template <class C, class N>                                                       \
-  bool hook_##NAME(C& c, const TrainInfo& i, N& n) {                                \
-    if constexpr (requires { { c.NAME(i, n) } -> std::same_as<bool>; })              \
-      return c.NAME(i, n);                                                          \
-    else if constexpr (requires { c.NAME(i, n); }) {                                \
-      c.NAME(i, n);                                                                 \
-      return false;                                                                 \
-    } else if constexpr (requires { { c.NAME(i) } -> std::same_as<bool>; })          \
-      return c.NAME(i);                                                             \
-    else if constexpr (requires { c.NAME(i); }) {                                   \
-      c.NAME(i);                                                                    \
-      return false;                                                                 \
-    } else                                                                          \
-      return false;                                                                 \
-  }
-SPIKELAB_DETAIL_HOOK(on_train_begin)
-SPIKELAB_DETAIL_HOOK(on_epoch_begin)
-SPIKELAB_DETAIL_HOOK(on_batch_end)
-SPIKELAB_DETAIL_HOOK(on_epoch_end)
-SPIKELAB_DETAIL_HOOK(on_train_end)
-#undef SPIKELAB_DETAIL_HOOK
-
-inline double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-}  // namespace detail
 
 template <class Net, class Rule, class Opt = NoOptimizer>
   requires LearningRule<Rule, Net>

@@ -1,0 +1,25 @@
+/**
+ * @file core/tally.hpp
+ * @brief Tally: counts of correct and scored decisions (accuracy = correct / total).
+ */
+#ifndef SPIKELAB_CORE_TALLY_HPP
+#define SPIKELAB_CORE_TALLY_HPP
+
+#include <spikelab/core/types.hpp>
+
+namespace spikelab {
+
+struct Tally {
+  Index correct = 0;
+  Index total = 0;
+  double accuracy() const noexcept { return total ? double(correct) / double(total) : 0.0; }
+  Tally& operator+=(const Tally& o) noexcept {
+    correct += o.correct;
+    total += o.total;
+    return *this;
+  }
+};
+
+}  // namespace spikelab
+
+#endif

@@ -1,0 +1,48 @@
+/**
+ * @file core/versioning.hpp
+ * @brief SPIKELAB_CLASS_VERSION: cereal class versions for class templates.
+ *
+ * cereal's CEREAL_CLASS_VERSION needs a concrete type; this macro specialises cereal's
+ * version record for every instantiation of a template:
+ * @code
+ * SPIKELAB_CLASS_VERSION((class S), (spikelab::Linear<S>), 1)
+ * @endcode
+ * Each class's serialize() then receives the stored version on load and rejects versions
+ * newer than it knows with check_version().
+ */
+#ifndef SPIKELAB_CORE_VERSIONING_HPP
+#define SPIKELAB_CORE_VERSIONING_HPP
+
+#include <cereal/cereal.hpp>
+
+#include <cstdint>
+#include <string>
+#include <typeindex>
+
+#define SPIKELAB_DETAIL_UNPAREN(...) __VA_ARGS__
+
+#define SPIKELAB_CLASS_VERSION(TPARAMS, TYPE, VERSION)                                                  \
+  namespace cereal::detail {                                                                           \
+  template <SPIKELAB_DETAIL_UNPAREN TPARAMS>                                                           \
+  struct Version<SPIKELAB_DETAIL_UNPAREN TYPE> {                                                       \
+    static std::uint32_t registerVersion() {                                                           \
+      ::cereal::detail::StaticObject<Versions>::getInstance().mapping.emplace(                         \
+          std::type_index(typeid(SPIKELAB_DETAIL_UNPAREN TYPE)).hash_code(), VERSION);                 \
+      return VERSION;                                                                                  \
+    }                                                                                                  \
+    static inline const std::uint32_t version = registerVersion();                                     \
+  };                                                                                                   \
+  }
+
+namespace spikelab::detail {
+
+/// Throws if a stored class version is newer than the one this build understands.
+inline void check_version(std::uint32_t stored, std::uint32_t known, const char* what) {
+  if (stored > known)
+    throw cereal::Exception(std::string(what) + ": stored class version " + std::to_string(stored) +
+                            " is newer than this build supports (" + std::to_string(known) + ")");
+}
+
+}  // namespace spikelab::detail
+
+#endif

@@ -1,0 +1,101 @@
+/**
+ * @file probabilistic/gem.hpp
+ * @brief Gem<K>: GEM-SNN, the multi-compartment online learning rule based on generalized
+ *        expectation-maximization (Jang & Simeone 2021), as a member of the ThreeFactor family.
+ *
+ * K compartments share all synaptic weights; each one clamps the inputs to the data and the
+ * outputs to the target and samples its own hidden spikes \f$h^k \sim p_\theta(h \| x, y)\f$
+ * (the compartments are extra columns of one batched pass of the network). Per step t and
+ * compartment k (hrjang357/multi-sample-SNN `train_ml_multi_nols_online`, "gem" mode):
+ * \f[ r^k_t = \sum_{i\in Y}\log p(y_{i,t} \mid u^k_{i,t}),\qquad
+ *     v^k_t = \kappa v^k_{t-1} + r^k_t \;(v^k_0 = r^k_0),\qquad
+ *     e^k_{i,t} = \kappa e^k_{i,t-1} + \nabla_\theta \log p(s^k_{i,t} \mid u^k_{i,t}), \f]
+ * \f[ \ell^k_t = \mathrm{softmax}_k(v_t) = \frac{e^{v^k_t}}{\sum_{k'} e^{v^{k'}_t}}\quad\text{(E-step)},\qquad
+ *     \theta \leftarrow \theta + \eta \sum_k \ell^k_t\, e^k_t\quad\text{(M-step, hidden and output alike)}. \f]
+ * No baseline. Traces and v restart at every example. With K = 1, \f$\ell \equiv 1\f$ and the
+ * rule is SingleSampleMl in its default (`em`) form. The bound it tightens,
+ * \f$\log\frac1K\sum_k p(y \| x, h^k)\f$, is what evaluate() reports (as a loss, negated).
+ *
+ * K is a template argument (Gem<4>) or, with Gem<> (K = 0), a run-time value:
+ * `Gem<>({...}, GemSignal<>(8))`.
+ *
+ * @code
+ * @inproceedings{jang2021gem, title={Multi-Sample Online Learning for Spiking Neural Networks based on
+ *   Generalized Expectation Maximization}, author={Jang, Hyeryung and Simeone, Osvaldo},
+ *   booktitle={IEEE ICASSP}, pages={4080--4084}, year={2021}, doi={10.1109/ICASSP39728.2021.9414804}}
+ * @article{jang2020multisample, title={Multi-Sample Online Learning for Probabilistic Spiking Neural Networks},
+ *   author={Jang, Hyeryung and Simeone, Osvaldo}, journal={arXiv:2007.11894}, year={2020}}
+ * @endcode
+ */
+#ifndef SPIKELAB_PROBABILISTIC_GEM_HPP
+#define SPIKELAB_PROBABILISTIC_GEM_HPP
+
+#include <spikelab/probabilistic/three_factor.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace spikelab {
+
+/// GEM's learning signal: the softmax over compartments of the decayed output log-likelihoods.
+template <Index K = 0>
+  requires(K >= 0)
+class GemSignal {
+ public:
+  GemSignal() = default;
+  /// Run-time number of compartments (only for GemSignal<0>).
+  explicit GemSignal(Index compartments)
+    requires(K == 0)
+      : k_(compartments) {
+    if (compartments < 1) throw ConfigError("GemSignal: need at least one compartment");
+  }
+
+  static std::string name() { return K == 0 ? std::string("Gem") : "Gem<" + std::to_string(K) + ">"; }
+  static ThreeFactorConfig default_config() { return {}; }
+  Index compartments() const noexcept { return K > 0 ? K : k_; }
+  bool uses_baseline() const noexcept { return false; }
+  bool accumulates_hidden() const noexcept { return false; }
+
+  void begin(const ThreeFactorConfig& cfg, Index batch, Index k, bool reset) {
+    kappa_ = cfg.kappa;
+    kk_ = k;
+    if (reset || v_.size() != std::size_t(batch * k)) v_.assign(std::size_t(batch * k), 0.0);
+  }
+  template <ProbabilisticNetwork Net>
+  void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
+               std::vector<double>& y) {
+    const auto& r = net.output_log_likelihood();
+    const std::size_t Kc = std::size_t(kk_), B = v_.size() / std::max<std::size_t>(Kc, 1);
+    for (std::size_t b = 0; b < B; ++b) {
+      const std::size_t m0 = b * Kc;
+      if (!active[m0]) continue;
+      double mx = -std::numeric_limits<double>::infinity();
+      for (std::size_t k = 0; k < Kc; ++k) {
+        v_[m0 + k] = kappa_ * v_[m0 + k] + r[m0 + k];
+        mx = std::max(mx, v_[m0 + k]);
+      }
+      double z = 0;
+      for (std::size_t k = 0; k < Kc; ++k) z += std::exp(v_[m0 + k] - mx);
+      for (std::size_t k = 0; k < Kc; ++k) h[m0 + k] = y[m0 + k] = std::exp(v_[m0 + k] - mx) / z;
+    }
+  }
+  /// v^k_t of every column (after compute()).
+  const std::vector<double>& decayed_log_likelihood() const noexcept { return v_; }
+
+ private:
+  Index k_ = 4;
+  Index kk_ = 1;
+  double kappa_ = 0.05;
+  std::vector<double> v_;
+};
+
+/// GEM-SNN with K compartments (K = 0: set at run time through GemSignal<>(K)).
+template <Index K = 0>
+using Gem = ThreeFactor<GemSignal<K>>;
+
+}  // namespace spikelab
+
+#endif

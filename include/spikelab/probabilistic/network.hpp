@@ -1,0 +1,613 @@
+/**
+ * @file probabilistic/network.hpp
+ * @brief ProbabilisticSnn<S, Neuron>: a recurrent network of probabilistic GLM neurons
+ *        (Neuron = GlmNeuron, Bernoulli spiking) or WTA circuits (Neuron = WtaNeuron<C>),
+ *        with the topology of the GEM / VOWEL papers, basis-kernel synaptic traces, clamp or
+ *        sample modes for the visible neurons, K weight-sharing compartments run as extra
+ *        columns of one batched pass, and the analytic gradient of log p.
+ *
+ * Neurons are split into inputs X (always clamped to the data), hidden H (always sampled,
+ * unless a whole trajectory is given to log_prob) and outputs Y (clamped to the target
+ * during training, sampled at test). Connectivity (hrjang `make_network_parameters`,
+ * kclip `make_topology`): hidden circuits receive from inputs and hidden circuits; output
+ * circuits receive from everything (inputs, hidden, outputs); no self-connections through
+ * W (a circuit's own history enters through the feedback kernel only); no output -> hidden
+ * connections. For learnable circuit i and symbol c (C = 1 for GLM):
+ * \f[ u_{i,c,t} = \sum_{j \in P_i}\sum_{c'}\sum_{k=1}^{K_a} w_{i,c,j,c',k}\,(a_k * s_{j,c'})_{t-1}
+ *              + \sum_{k=1}^{K_b} w^{fb}_{i,c,k}\,(b_k * s_{i,c})_{t-1} + \gamma_{i,c} \f]
+ * and s_{i,t} ~ softmax([0, u_{i,1,t} .. u_{i,C,t}]) (neurons/glm.hpp, neurons/wta.hpp). The
+ * local gradients ("post x pre" factors of the three-factor rules) are
+ * \f[ \frac{\partial \log p}{\partial \gamma_{i,c}} = s_{i,c,t} - p_{i,c,t},\quad
+ *     \frac{\partial \log p}{\partial w_{i,c,j,c',k}} = (s_{i,c,t} - p_{i,c,t})(a_k * s_{j,c'})_{t-1},\quad
+ *     \frac{\partial \log p}{\partial w^{fb}_{i,c,k}} = (s_{i,c,t} - p_{i,c,t})(b_k * s_{i,c})_{t-1}. \f]
+ *
+ * Layout. Units are (circuit, symbol) pairs, inputs first, then hidden, then outputs (the
+ * input features are read in the configured InputLayout, by default the planar layout of
+ * event frames: feature c * inputs + n). The
+ * pre-synaptic feature vector of a column is phi = [(a_k * s_u)_{t-1}] indexed u*K_a + k, so
+ * W is (learnable units x all units * K_a); masked entries (no connection) are kept at zero.
+ * A batch of B samples with K compartments runs as M = B*K columns, column m = b*K + k:
+ * compartments of one sample see the same clamped inputs and outputs and sample their hidden
+ * circuits independently. Histories are a ring buffer of the last L = max(tau_ff, tau_fb)
+ * steps; all buffers are allocated by begin() and reused, so step() does not allocate.
+ *
+ * Differences from the official codes (papers.md §1, §6): kernel traces use exactly the
+ * same L-step window in the potential and in its gradient (hrjang's gradient drops the
+ * oldest step); logs are exact instead of log(p + 1e-7); the hrjang first-step quirk
+ * (init_ml_vars processes step 0 twice) is not reproduced.
+ *
+ * @code
+ * @inproceedings{jang2021gem, title={Multi-Sample Online Learning for Spiking Neural Networks based on
+ *   Generalized Expectation Maximization}, author={Jang, Hyeryung and Simeone, Osvaldo},
+ *   booktitle={IEEE ICASSP}, pages={4080--4084}, year={2021}, note={arXiv:2102.03280}}
+ * @inproceedings{jang2020vowel, title={{VOWEL}: A Local Online Learning Rule for Recurrent Networks of
+ *   Probabilistic Spiking Winner-Take-All Circuits}, author={Jang, Hyeryung and Skatchkovsky, Nicolas
+ *   and Simeone, Osvaldo}, booktitle={ICPR}, year={2021}, note={arXiv:2004.09416}}
+ * @endcode
+ */
+#ifndef SPIKELAB_PROBABILISTIC_NETWORK_HPP
+#define SPIKELAB_PROBABILISTIC_NETWORK_HPP
+
+#include <spikelab/core/batch.hpp>
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/parameter.hpp>
+#include <spikelab/core/random.hpp>
+#include <spikelab/core/time_series.hpp>
+#include <spikelab/core/serialization.hpp>
+#include <spikelab/core/versioning.hpp>
+#include <spikelab/probabilistic/glm.hpp>
+#include <spikelab/probabilistic/kernels.hpp>
+#include <spikelab/probabilistic/wta.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace spikelab {
+
+/// How the data lays out the C symbols of the input circuits (C > 1).
+enum class InputLayout : std::uint8_t {
+  planar,      ///< feature c * inputs + n: one plane per symbol, as event frames' polarity channels
+  interleaved  ///< feature n * C + c: the symbols of a circuit side by side
+};
+
+/// Sizes (in circuits) and hyperparameters of a ProbabilisticSnn.
+struct ProbabilisticSnnConfig {
+  Index inputs = 0;   ///< input circuits (the data has inputs * C features)
+  Index hidden = 0;   ///< hidden circuits
+  Index outputs = 0;  ///< output circuits (one per class for classification)
+  KernelConfig feedforward{KernelType::raised_cosine, 8, 10, 0.5};  ///< a_k (K_a bases, tau_ff)
+  KernelConfig feedback{KernelType::raised_cosine, 1, 10, 0.5};     ///< b_k (K_b bases, tau_fb)
+  double init_magnitude = 0.1;   ///< W, w_fb and biases start uniform in [-m, m] (hrjang: 0.1)
+  bool hidden_recurrence = true;  ///< hidden <- hidden connections
+  bool output_recurrence = true;  ///< output <- output connections
+  bool output_feedback = true;    ///< outputs' own history through the feedback kernel (w_fb rows)
+  Index target_symbol = 0;        ///< symbol a target output circuit emits when clamped to a label
+  InputLayout input_layout = InputLayout::planar;  ///< symbol layout of the input features
+
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) {
+    ar(CEREAL_NVP(inputs), CEREAL_NVP(hidden), CEREAL_NVP(outputs), CEREAL_NVP(feedforward), CEREAL_NVP(feedback),
+       CEREAL_NVP(init_magnitude), CEREAL_NVP(hidden_recurrence), CEREAL_NVP(output_recurrence),
+       CEREAL_NVP(output_feedback), CEREAL_NVP(target_symbol), CEREAL_NVP(input_layout));
+  }
+};
+
+/// How the output circuits behave in a step: clamped to the target (teacher forcing,
+/// training and log-likelihood evaluation) or sampled (free-running inference).
+enum class OutputMode : std::uint8_t { clamp, sample };
+
+/// What clamped visible circuits are set to. With `labels` (one per sample) or `step_labels`
+/// (one per (sample, step) at t*B+b; -1 = all outputs silent) the target output circuit
+/// emits the configured symbol at every step and the others stay silent (papers.md §1). With
+/// `outputs` (outputs*C features) the output spikes are given explicitly; with `hidden`
+/// (hidden*C features) the hidden circuits are clamped too (log p of a full trajectory).
+/// Both use the units' layout: feature n*C + c for symbol c of circuit n.
+template <Scalar S>
+struct Teacher {
+  const std::vector<int>* labels = nullptr;
+  const std::vector<int>* step_labels = nullptr;
+  const TimeSeries<S>* outputs = nullptr;
+  const TimeSeries<S>* hidden = nullptr;
+
+  static Teacher from(const Batch<S>& b) {
+    Teacher t;
+    if (!b.step_labels.empty())
+      t.step_labels = &b.step_labels;
+    else if (!b.labels.empty())
+      t.labels = &b.labels;
+    return t;
+  }
+};
+
+/// Matrices shaped like the parameters of a ProbabilisticSnn (eligibility traces, baselines,
+/// accumulated updates): w (units_l x features), fb (units_l x K_b), bias (units_l x 1).
+template <Scalar S>
+struct SynapticBlocks {
+  Matrix<S> w, fb, bias;
+  bool same_shape(Index rows, Index features, Index fb_bases) const noexcept {
+    return w.rows() == rows && w.cols() == features && fb.rows() == rows && fb.cols() == fb_bases &&
+           bias.rows() == rows && bias.cols() == 1;
+  }
+  void resize_zero(Index rows, Index features, Index fb_bases) {
+    w.setZero(rows, features);
+    fb.setZero(rows, fb_bases);
+    bias.setZero(rows, 1);
+  }
+  void set_zero() {
+    w.setZero();
+    fb.setZero();
+    bias.setZero();
+  }
+};
+
+template <Scalar S, StochasticNeuron Neuron = GlmNeuron>
+class ProbabilisticSnn {
+ public:
+  using scalar_type = S;
+  using neuron_type = Neuron;
+  static constexpr Index C = Neuron::symbols;
+  static constexpr std::uint32_t class_version = 1;
+
+  ProbabilisticSnn() = default;
+  ProbabilisticSnn(const ProbabilisticSnnConfig& cfg, Rng& rng) : cfg_(cfg) {
+    configure();
+    reset_parameters(rng);
+  }
+
+  // ---- structure -------------------------------------------------------------------------
+  static std::string name() { return "ProbabilisticSnn<" + Neuron::name() + ">"; }
+  /// "ProbabilisticSnn<Glm,f32>(in=578,hidden=16,out=10,ff=raised_cosine(8x10,mu=0.5),...)"
+  std::string signature() const {
+    return "ProbabilisticSnn<" + Neuron::name() + "," + (std::same_as<S, float> ? "f32" : "f64") +
+           ">(in=" + std::to_string(cfg_.inputs) + ",hidden=" + std::to_string(cfg_.hidden) +
+           ",out=" + std::to_string(cfg_.outputs) + ",ff=" + cfg_.feedforward.signature() +
+           ",fb=" + cfg_.feedback.signature() + (cfg_.hidden_recurrence ? ",hh" : "") +
+           (cfg_.output_recurrence ? ",yy" : "") + (cfg_.output_feedback ? ",yfb" : "") +
+           (C > 1 ? (cfg_.input_layout == InputLayout::planar ? ",planar" : ",interleaved") : "") + ")";
+  }
+  const ProbabilisticSnnConfig& config() const noexcept { return cfg_; }
+  Index inputs() const noexcept { return cfg_.inputs; }
+  Index hidden() const noexcept { return cfg_.hidden; }
+  Index outputs() const noexcept { return cfg_.outputs; }
+  static constexpr Index symbols() noexcept { return C; }
+  /// Features the data must have: inputs * C, laid out as config().input_layout says. Input
+  /// circuits are clamped, so a circuit may show several symbols in one step (e.g. ON and OFF
+  /// events in the same bin).
+  Index input_size() const noexcept { return nu_in_; }
+  /// Learnable units (hidden then output, (circuit, symbol) pairs): rows of W.
+  Index learnable_units() const noexcept { return nu_l_; }
+  Index hidden_units() const noexcept { return nu_h_; }
+  Index output_units() const noexcept { return nu_y_; }
+  /// Pre-synaptic features per column: all units * K_a (columns of W).
+  Index feature_size() const noexcept { return nu_ * ka_; }
+  Index feedback_bases() const noexcept { return kb_; }
+  Index memory() const noexcept { return L_; }
+  /// Unit index of (circuit n, symbol c) among learnable units (hidden circuits first).
+  static Index unit(Index circuit, Index symbol) noexcept { return circuit * C + symbol; }
+
+  const Matrix<S>& feedforward_kernels() const noexcept { return a_; }
+  const Matrix<S>& feedback_kernels() const noexcept { return b_; }
+
+  // ---- parameters ------------------------------------------------------------------------
+  Matrix<S>& weight() noexcept { return w_; }
+  const Matrix<S>& weight() const noexcept { return w_; }
+  Matrix<S>& feedback_weight() noexcept { return wfb_; }
+  const Matrix<S>& feedback_weight() const noexcept { return wfb_; }
+  Matrix<S>& bias() noexcept { return bias_; }
+  const Matrix<S>& bias() const noexcept { return bias_; }
+  Matrix<S>& weight_grad() noexcept { return gw_; }
+  Matrix<S>& feedback_grad() noexcept { return gfb_; }
+  Matrix<S>& bias_grad() noexcept { return gb_; }
+
+  template <class F>
+  void for_each_parameter(F&& f) {
+    f(ParamRef<S>{"weight", ParamGroup::weight, w_, gw_});
+    f(ParamRef<S>{"feedback", ParamGroup::weight, wfb_, gfb_});
+    f(ParamRef<S>{"bias", ParamGroup::bias, bias_, gb_});
+  }
+  /// Trainable scalars (W entries of absent connections are not counted).
+  Index parameter_count() const noexcept {
+    return connections_ * ka_ + (cfg_.output_feedback ? nu_l_ : nu_h_) * kb_ + bias_.size();
+  }
+  void zero_grad() {
+    gw_.setZero(w_.rows(), w_.cols());
+    gfb_.setZero(wfb_.rows(), wfb_.cols());
+    gb_.setZero(bias_.rows(), 1);
+  }
+  void reset_parameters(Rng& rng) {
+    const double m = cfg_.init_magnitude;
+    auto fill = [&](Matrix<S>& x) {
+      for (Index k = 0; k < x.size(); ++k) x.data()[k] = S(rng.uniform(-m, m));
+    };
+    fill(w_);
+    fill(wfb_);
+    fill(bias_);
+    enforce_topology();
+    zero_grad();
+  }
+
+  /// Sets the entries of a W-shaped matrix that belong to absent connections to zero
+  /// (output -> hidden, self-connections, and disabled recurrences);
+  /// apply_feedback_topology zeroes the output rows of a w_fb-shaped matrix when
+  /// output_feedback is off.
+  template <class Derived>
+  void apply_topology(Eigen::MatrixBase<Derived>& m) const {
+    const Index f_h0 = nu_in_ * ka_, f_y0 = (nu_in_ + nu_h_) * ka_;
+    // hidden rows: no input from outputs; optionally none from hidden
+    m.block(0, f_y0, nu_h_, nu_y_ * ka_).setZero();
+    if (!cfg_.hidden_recurrence) m.block(0, f_h0, nu_h_, nu_h_ * ka_).setZero();
+    if (!cfg_.output_recurrence) m.block(nu_h_, f_y0, nu_y_, nu_y_ * ka_).setZero();
+    // no self-connections: learnable circuit n (rows n*C..) from its own units
+    const Index circuits = cfg_.hidden + cfg_.outputs;
+    for (Index n = 0; n < circuits; ++n) m.block(n * C, (nu_in_ + n * C) * ka_, C, C * ka_).setZero();
+  }
+  void apply_feedback_topology(Matrix<S>& fb) const {
+    if (!cfg_.output_feedback) fb.bottomRows(nu_y_).setZero();
+  }
+  void enforce_topology() {
+    apply_topology(w_);
+    apply_feedback_topology(wfb_);
+  }
+  /// Applies the topology to W and checks that every parameter is finite.
+  void check_finite(const char* where) const {
+    if (!w_.allFinite() || !wfb_.allFinite() || !bias_.allFinite())
+      throw NumericError(std::string(where) + ": a parameter of " + signature() + " is not finite");
+  }
+
+  // ---- simulation ------------------------------------------------------------------------
+  /// Prepares a run of `batch` samples with `compartments` compartments each (M = batch *
+  /// compartments columns) from the empty history. Allocates only when the shape changes.
+  void begin(Index batch, Index compartments) {
+    if (batch < 0 || compartments < 1)
+      throw ConfigError(signature() + "::begin: need batch >= 0 and compartments >= 1");
+    B_ = batch;
+    K_ = compartments;
+    M_ = batch * compartments;
+    resize_zero(hist_, L_, nu_ * M_);
+    resize_zero(phi_, nu_ * ka_, M_);
+    resize_zero(psi_, kb_, nu_ * M_);
+    resize_zero(u_, nu_l_, M_);
+    resize_zero(p_, nu_l_, M_);
+    resize_zero(s_, nu_, M_);
+    resize_zero(d_, nu_l_, M_);
+    ll_out_.assign(std::size_t(M_), 0.0);
+    lp_hid_.assign(std::size_t(M_), 0.0);
+    t_ = 0;
+  }
+  Index batch() const noexcept { return B_; }
+  Index compartments() const noexcept { return K_; }
+  Index columns() const noexcept { return M_; }
+  /// Steps simulated since begin().
+  Index time() const noexcept { return t_; }
+
+  /// Simulates step t (= time()) for every column: potentials from the history, inputs
+  /// clamped to x(:, b, t), hidden circuits sampled (or clamped to teacher.hidden), outputs
+  /// clamped to the teacher or sampled; then log-probabilities and scores s - p.
+  void step(const TimeSeries<S>& x, Index t, const Teacher<S>& teacher, OutputMode mode, Rng& rng) {
+    if (t != t_) throw ConfigError(signature() + "::step: expected step " + std::to_string(t_) + ", got " + std::to_string(t));
+    if (x.features() != nu_in_)
+      throw ShapeError(signature() + ": input has " + std::to_string(x.features()) + " features, expected " +
+                       std::to_string(nu_in_) + " (" + std::to_string(cfg_.inputs) + " circuits x " +
+                       std::to_string(C) + " symbols) " + x.shape_string());
+    if (x.batch() != B_) throw ShapeError(signature() + ": input batch " + std::to_string(x.batch()) + " but begin() was given " + std::to_string(B_));
+    if (t >= x.steps()) throw ShapeError(signature() + ": step " + std::to_string(t) + " beyond the input's " + std::to_string(x.steps()) + " steps");
+    const Index phase = t_ % L_;
+    // synaptic and feedback traces of the last L steps (one product each for all columns)
+    {
+      Eigen::Map<Matrix<S>> phi_map(phi_.data(), ka_, nu_ * M_);
+      phi_map.noalias() = a_perm_[std::size_t(phase)] * hist_;
+      psi_.noalias() = b_perm_[std::size_t(phase)] * hist_;
+    }
+    // potentials
+    u_.noalias() = w_ * phi_;
+    for (Index m = 0; m < M_; ++m) {
+      S* um = u_.col(m).data();
+      const S* psim = psi_.data() + (m * nu_ + nu_in_) * kb_;
+      for (Index i = 0; i < nu_l_; ++i) {
+        S v = bias_(i, 0);
+        for (Index k = 0; k < kb_; ++k) v += wfb_(i, k) * psim[i * kb_ + k];
+        um[i] += v;
+      }
+    }
+    // spikes: inputs clamped, hidden sampled or clamped, outputs clamped or sampled
+    const Index circuits = cfg_.hidden + cfg_.outputs;
+    for (Index b = 0; b < B_; ++b) {
+      for (Index k = 0; k < K_; ++k) {
+        const Index m = b * K_ + k;
+        if (C == 1 || cfg_.input_layout == InputLayout::interleaved) {
+          s_.col(m).head(nu_in_) = x.slot(t).col(b);
+        } else {
+          const S* xb = x.data() + x.column(b, t) * nu_in_;
+          S* sm = s_.col(m).data();
+          for (Index c = 0; c < C; ++c)
+            for (Index n = 0; n < cfg_.inputs; ++n) sm[n * C + c] = xb[c * cfg_.inputs + n];
+        }
+        S* sl = s_.col(m).data() + nu_in_;
+        for (Index n = 0; n < circuits; ++n) Neuron::probabilities(&u_(n * C, m), &p_(n * C, m));
+        if (teacher.hidden) {
+          check_clamp(*teacher.hidden, nu_h_, t, "hidden");
+          for (Index i = 0; i < nu_h_; ++i) sl[i] = (*teacher.hidden)(i, b, t);
+        } else {
+          for (Index n = 0; n < cfg_.hidden; ++n) Neuron::sample(&p_(n * C, m), sl + n * C, rng);
+        }
+        S* sy = sl + nu_h_;
+        if (mode == OutputMode::sample) {
+          for (Index n = cfg_.hidden; n < circuits; ++n) Neuron::sample(&p_(n * C, m), sl + n * C, rng);
+        } else if (teacher.outputs) {
+          check_clamp(*teacher.outputs, nu_y_, t, "output");
+          for (Index i = 0; i < nu_y_; ++i) sy[i] = (*teacher.outputs)(i, b, t);
+        } else {
+          int y = -1;
+          if (teacher.step_labels) {
+            if (teacher.step_labels->size() != std::size_t(B_ * x.steps()))
+              throw ShapeError(signature() + ": step_labels has " + std::to_string(teacher.step_labels->size()) +
+                               " entries for " + std::to_string(B_) + " samples x " + std::to_string(x.steps()) + " steps");
+            y = (*teacher.step_labels)[std::size_t(t * B_ + b)];
+          } else if (teacher.labels) {
+            if (teacher.labels->size() != std::size_t(B_))
+              throw ShapeError(signature() + ": " + std::to_string(teacher.labels->size()) + " labels for " +
+                               std::to_string(B_) + " samples");
+            y = (*teacher.labels)[std::size_t(b)];
+          } else {
+            throw ConfigError(signature() + "::step: outputs are clamped but the teacher gives no target");
+          }
+          if (y < -1 || y >= cfg_.outputs)
+            throw ShapeError(signature() + ": label " + std::to_string(y) + " of sample " + std::to_string(b) +
+                             " is outside the " + std::to_string(cfg_.outputs) + " output circuits");
+          for (Index i = 0; i < nu_y_; ++i) sy[i] = S(0);
+          if (y >= 0) sy[y * C + cfg_.target_symbol] = S(1);
+        }
+        // log-probabilities of what the learnable circuits emitted, and the scores s - p
+        double lh = 0, ly = 0;
+        for (Index n = 0; n < circuits; ++n) {
+          const S* un = &u_(n * C, m);
+          const S* sn = sl + n * C;
+          S lp = -Neuron::log_partition(un);
+          for (Index c = 0; c < C; ++c) lp += sn[c] * un[c];
+          (n < cfg_.hidden ? lh : ly) += double(lp);
+        }
+        lp_hid_[std::size_t(m)] = lh;
+        ll_out_[std::size_t(m)] = ly;
+      }
+    }
+    d_ = s_.bottomRows(nu_l_) - p_;
+    // history: s_t goes to slot t mod L
+    for (Index m = 0; m < M_; ++m) {
+      const S* sm = s_.col(m).data();
+      S* h = hist_.data() + (m * nu_) * L_ + phase;
+      for (Index i = 0; i < nu_; ++i) h[i * L_] = sm[i];
+    }
+    ++t_;
+  }
+
+  /// After step(): pre-synaptic features phi (features x M).
+  const Matrix<S>& features() const noexcept { return phi_; }
+  /// After step(): potentials u (learnable units x M).
+  const Matrix<S>& potentials() const noexcept { return u_; }
+  /// After step(): symbol probabilities p (learnable units x M).
+  const Matrix<S>& probabilities() const noexcept { return p_; }
+  /// After step(): spikes of all units (inputs, hidden, outputs) x M.
+  const Matrix<S>& spikes() const noexcept { return s_; }
+  /// After step(): scores s - p = d log p / d u (learnable units x M).
+  const Matrix<S>& scores() const noexcept { return d_; }
+  /// After step(): sum over output circuits of log p(y_t | u_t), per column.
+  const std::vector<double>& output_log_likelihood() const noexcept { return ll_out_; }
+  /// After step(): sum over hidden circuits of log p(h_t | u_t), per column.
+  const std::vector<double>& hidden_log_prob() const noexcept { return lp_hid_; }
+
+  /// After step(): the sampled hidden circuits' term of the KL divergence towards a
+  /// reference distribution q (no-spike probability q0, each symbol qc), per column m:
+  /// \f$\sum_{i\in H} [\sum_c s_{i,c}\log(p_{i,c}/q_c) + (1-\sum_c s_{i,c})\log(p_{i,0}/q_0)]\f$.
+  double hidden_kl(Index m, double log_q0, double log_qc) const {
+    double kl = 0;
+    const S* sl = s_.col(m).data() + nu_in_;
+    for (Index n = 0; n < cfg_.hidden; ++n) {
+      const S* un = &u_(n * C, m);
+      const double lse = double(Neuron::log_partition(un));
+      double fired = 0, term = 0;
+      for (Index c = 0; c < C; ++c)
+        if (sl[n * C + c] != S(0)) {
+          fired += double(sl[n * C + c]);
+          term += double(sl[n * C + c]) * (double(un[c]) - lse - log_qc);
+        }
+      term += (1.0 - fired) * (-lse - log_q0);
+      kl += term;
+    }
+    return kl;
+  }
+
+  /// e <- decay * e + scale * grad_theta log p_t for column m (after step()). W is updated on
+  /// feature columns [f0, f1) only (so callers can split the work); feedback weights and
+  /// biases are updated when f0 == 0. Features that are zero cost only the decay.
+  void accumulate_gradient(Index m, S decay, S scale, SynapticBlocks<S>& e, Index f0, Index f1) const {
+    const S* phim = phi_.col(m).data();
+    auto dm = d_.col(m);
+    for (Index f = f0; f < f1; ++f) {
+      auto ec = e.w.col(f);
+      const S c = scale * phim[f];
+      if (c == S(0)) {
+        if (decay != S(1)) ec *= decay;
+      } else {
+        ec = decay * ec + c * dm;
+      }
+    }
+    if (f0 == 0) {
+      const S* psim = psi_.data() + (m * nu_ + nu_in_) * kb_;
+      for (Index k = 0; k < kb_; ++k)
+        for (Index i = 0; i < nu_l_; ++i) e.fb(i, k) = decay * e.fb(i, k) + scale * d_(i, m) * psim[i * kb_ + k];
+      e.bias.col(0) = decay * e.bias.col(0) + scale * dm;
+    }
+  }
+
+  /// Shapes a SynapticBlocks like this network's parameters (zeroed).
+  void shape_like_parameters(SynapticBlocks<S>& e) const { e.resize_zero(nu_l_, nu_ * ka_, kb_); }
+  bool shaped_like_parameters(const SynapticBlocks<S>& e) const { return e.same_shape(nu_l_, nu_ * ka_, kb_); }
+
+  /// log p(h, y || x) of complete trajectories (inputs x, hidden h, outputs y; one per sample),
+  /// summed over samples, steps and learnable circuits. With `gradient`, ADDS its gradient
+  /// to weight_grad(), feedback_grad() and bias_grad() (absent connections stay zero).
+  double log_prob(const TimeSeries<S>& x, const TimeSeries<S>& h, const TimeSeries<S>& y, bool gradient = false) {
+    if (h.batch() != x.batch() || y.batch() != x.batch() || h.steps() != x.steps() || y.steps() != x.steps())
+      throw ShapeError(signature() + "::log_prob: inputs " + x.shape_string() + ", hidden " + h.shape_string() +
+                       " and outputs " + y.shape_string() + " disagree");
+    if (gradient && (gw_.rows() != w_.rows() || gw_.cols() != w_.cols())) zero_grad();
+    Rng unused(0);
+    Teacher<S> tg;
+    tg.hidden = &h;
+    tg.outputs = &y;
+    begin(x.batch(), 1);
+    double lp = 0;
+    for (Index t = 0; t < x.steps(); ++t) {
+      step(x, t, tg, OutputMode::clamp, unused);
+      for (Index m = 0; m < M_; ++m) {
+        lp += ll_out_[std::size_t(m)] + lp_hid_[std::size_t(m)];
+        if (gradient) {
+          gw_.noalias() += d_.col(m) * phi_.col(m).transpose();
+          const S* psim = psi_.data() + (m * nu_ + nu_in_) * kb_;
+          for (Index k = 0; k < kb_; ++k)
+            for (Index i = 0; i < nu_l_; ++i) gfb_(i, k) += d_(i, m) * psim[i * kb_ + k];
+          gb_.col(0) += d_.col(m);
+        }
+      }
+    }
+    if (gradient) {
+      apply_topology(gw_);
+      apply_feedback_topology(gfb_);
+    }
+    return lp;
+  }
+
+  // ---- checkpoints -----------------------------------------------------------------------
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    const std::string neuron = Neuron::name();
+    ar(cereal::make_nvp("neuron", neuron), cereal::make_nvp("config", cfg_), cereal::make_nvp("weight", w_),
+       cereal::make_nvp("feedback", wfb_), cereal::make_nvp("bias", bias_));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, class_version, "ProbabilisticSnn");
+    std::string neuron;
+    ProbabilisticSnnConfig cfg;
+    Matrix<S> w, fb, b;
+    ar(cereal::make_nvp("neuron", neuron), cereal::make_nvp("config", cfg), cereal::make_nvp("weight", w),
+       cereal::make_nvp("feedback", fb), cereal::make_nvp("bias", b));
+    if (neuron != Neuron::name())
+      throw cereal::Exception("ProbabilisticSnn: stored neuron model " + neuron + ", expected " + Neuron::name());
+    cfg_ = cfg;
+    configure();
+    if (w.rows() != w_.rows() || w.cols() != w_.cols() || fb.rows() != wfb_.rows() || fb.cols() != wfb_.cols() ||
+        b.rows() != bias_.rows() || b.cols() != 1)
+      throw cereal::Exception("ProbabilisticSnn: stored parameter shapes do not match the stored configuration");
+    w_ = std::move(w);
+    wfb_ = std::move(fb);
+    bias_ = std::move(b);
+    enforce_topology();
+    zero_grad();
+  }
+
+ private:
+  static void resize_zero(Matrix<S>& m, Index r, Index c) {
+    if (m.rows() != r || m.cols() != c) m.resize(r, c);
+    m.setZero();
+  }
+  void check_clamp(const TimeSeries<S>& v, Index units, Index t, const char* what) const {
+    if (v.features() != units || v.batch() != B_ || v.steps() <= t)
+      throw ShapeError(signature() + ": clamped " + what + " spikes " + v.shape_string() + " do not match " +
+                       std::to_string(units) + " units x " + std::to_string(B_) + " samples");
+  }
+
+  void configure() {
+    const auto& c = cfg_;
+    if (c.inputs < 0 || c.hidden < 0 || c.outputs < 1)
+      throw ConfigError("ProbabilisticSnn: need inputs >= 0, hidden >= 0 and outputs >= 1 circuits");
+    if (c.target_symbol < 0 || c.target_symbol >= C)
+      throw ConfigError("ProbabilisticSnn: target_symbol must be in [0, " + std::to_string(C) + ")");
+    if (!(c.init_magnitude >= 0) || !std::isfinite(c.init_magnitude))
+      throw ConfigError("ProbabilisticSnn: init_magnitude must be finite and >= 0");
+    c.feedforward.validate("ProbabilisticSnn feed-forward kernels");
+    c.feedback.validate("ProbabilisticSnn feedback kernels");
+    nu_in_ = c.inputs * C;
+    nu_h_ = c.hidden * C;
+    nu_y_ = c.outputs * C;
+    nu_l_ = nu_h_ + nu_y_;
+    nu_ = nu_in_ + nu_l_;
+    ka_ = c.feedforward.bases;
+    kb_ = c.feedback.bases;
+    L_ = std::max(c.feedforward.length, c.feedback.length);
+    a_ = make_kernel_bank<S>(c.feedforward, L_);
+    b_ = make_kernel_bank<S>(c.feedback, L_);
+    // per ring phase, the kernels reordered so that row r of the history (the slot holding
+    // s_{t'} with t' = r mod L) meets a[(t - 1 - r) mod L]
+    a_perm_.assign(std::size_t(L_), Matrix<S>());
+    b_perm_.assign(std::size_t(L_), Matrix<S>());
+    for (Index ph = 0; ph < L_; ++ph) {
+      Matrix<S>& ap = a_perm_[std::size_t(ph)];
+      Matrix<S>& bp = b_perm_[std::size_t(ph)];
+      ap.resize(ka_, L_);
+      bp.resize(kb_, L_);
+      for (Index r = 0; r < L_; ++r) {
+        const Index tau = ((ph - 1 - r) % L_ + L_) % L_;
+        ap.col(r) = a_.row(tau).transpose();
+        bp.col(r) = b_.row(tau).transpose();
+      }
+    }
+    // connections per learnable circuit pair, for parameter_count()
+    const Index hid = c.hidden, out = c.outputs, in = c.inputs;
+    const Index into_hidden = hid * (in + (c.hidden_recurrence ? hid - 1 : 0));
+    const Index into_output = out * (in + hid + (c.output_recurrence ? out - 1 : 0));
+    connections_ = (into_hidden + into_output) * C * C;
+    w_.setZero(nu_l_, nu_ * ka_);
+    wfb_.setZero(nu_l_, kb_);
+    bias_.setZero(nu_l_, 1);
+    zero_grad();
+    B_ = K_ = M_ = t_ = 0;
+  }
+
+  ProbabilisticSnnConfig cfg_{};
+  Index nu_in_ = 0, nu_h_ = 0, nu_y_ = 0, nu_l_ = 0, nu_ = 0, ka_ = 1, kb_ = 1, L_ = 1, connections_ = 0;
+  Matrix<S> a_, b_;
+  std::vector<Matrix<S>> a_perm_, b_perm_;
+  Matrix<S> w_, wfb_, bias_, gw_, gfb_, gb_;
+  // simulation state (reused between runs)
+  Index B_ = 0, K_ = 0, M_ = 0, t_ = 0;
+  Matrix<S> hist_, phi_, psi_, u_, p_, s_, d_;
+  std::vector<double> ll_out_, lp_hid_;
+};
+
+/// A network of binary GLM neurons (Bernoulli(sigmoid(u)) spiking).
+template <Scalar S>
+using GlmSnn = ProbabilisticSnn<S, GlmNeuron>;
+/// A network of C-symbol winner-take-all circuits (e.g. C = 2 for event polarity).
+template <Scalar S, int C = 2>
+using WtaSnn = ProbabilisticSnn<S, WtaNeuron<C>>;
+
+/// A network the online three-factor rules (learning/three_factor.hpp) can train: K
+/// compartments per sample in one batched pass, clamp/sample modes, per-column log
+/// probabilities and the analytic gradient of log p.
+template <class Net>
+concept ProbabilisticNetwork =
+    StochasticNeuron<typename Net::neuron_type> &&
+    requires(Net& n, const Net& cn, const TimeSeries<typename Net::scalar_type>& x,
+             const Teacher<typename Net::scalar_type>& tg, Rng& rng, SynapticBlocks<typename Net::scalar_type>& e,
+             Index i, typename Net::scalar_type s) {
+      n.begin(i, i);
+      n.step(x, i, tg, OutputMode::clamp, rng);
+      cn.accumulate_gradient(i, s, s, e, i, i);
+      cn.shape_like_parameters(e);
+      { cn.output_log_likelihood() } -> std::convertible_to<const std::vector<double>&>;
+      { cn.hidden_kl(i, 0.0, 0.0) } -> std::convertible_to<double>;
+      { cn.spikes() } -> std::convertible_to<const Matrix<typename Net::scalar_type>&>;
+      n.enforce_topology();
+      { cn.signature() } -> std::convertible_to<std::string>;
+    };
+
+}  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((spikelab::Scalar S, spikelab::StochasticNeuron N), (spikelab::ProbabilisticSnn<S, N>), 1)
+
+#endif

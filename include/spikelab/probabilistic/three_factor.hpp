@@ -1,0 +1,333 @@
+/**
+ * @file probabilistic/three_factor.hpp
+ * @brief ThreeFactor<Signal>: the family of online three-factor learning rules for
+ *        probabilistic SNNs (networks/probabilistic_snn.hpp), and its simplest member, the
+ *        single-sample maximum-likelihood rule (SingleSampleMl).
+ *
+ * Every rule of the family runs a batch step by step (no BPTT memory), with the outputs
+ * clamped to the targets and the hidden circuits sampled, and updates the network after
+ * every step from three factors:
+ *  1. eligibility traces per compartment column m and parameter (decay kappa),
+ *     \f$e^m_t = \kappa e^m_{t-1} + c\,\nabla_\theta \log p(s^m_t \mid u^m_t)\f$ with c = 1
+ *     (hrjang / GEM code) or c = 1 - kappa (`filtered_traces`, kclip / VOWEL code);
+ *     each gradient is the local "post x pre" product (s - p) (a * s_pre) of the network;
+ *  2. a global learning signal per column, computed by the Signal policy from the output
+ *     log-likelihood \f$r^m_t = \sum_{i \in Y} \log p(y_{i,t} \mid u^m_{i,t})\f$ (and, for
+ *     VOWEL, the hidden circuits' KL term), either as a weight on the traces
+ *     (\f$\Delta\theta = g^m_t e^m_t\f$) or
+ *  3. as a reward \f$\ell^m_t\f$ against the per-parameter optimal baseline (decay beta)
+ *     \f[ b_t = \frac{\beta\,num_{t-1} + (1-\beta)\,(e_t)^2 \ell_t}{\beta\,den_{t-1} + (1-\beta)\,(e_t)^2 + \epsilon},
+ *         \qquad \Delta\theta_H = (\ell_t - b_t)\, e^H_t \f]
+ *     (elementwise; optionally accumulated, \f$U_t = \kappa U_{t-1} + (1-\kappa)\Delta\theta_H\f$).
+ * Hidden rows and output rows of the parameters get separate signals. After each step
+ * \f$\theta \leftarrow \theta + \frac{\eta}{B}\sum_m \Delta\theta^m\f$ (B = samples of the
+ * batch: a batch of one sample, as in the official codes, applies each update as is).
+ *
+ * A Signal policy provides: `name()`, `default_config()`, `compartments()`,
+ * `uses_baseline()`, `accumulates_hidden()`, `begin(cfg, batch, K, reset)` and
+ * `compute(net, t, active, hidden, output)` (fills one hidden and one output value per
+ * column). Members: SingleSampleSignal (here), GemSignal (learning/gem.hpp), VowelSignal
+ * (learning/vowel.hpp). The rules are OnlineRules for the Trainer; pairing one with a
+ * network that is not a ProbabilisticNetwork does not compile.
+ *
+ * SingleSampleMl (K = 1): outputs \f$\Delta\theta_Y = e^Y_t\f$; hidden either
+ * `em` (default: \f$\Delta\theta_H = e^H_t\f$, the M-step of EM with one sample of the hidden
+ * circuits from \f$p(h \| x)\f$; GEM with K = 1 reduces to exactly this rule) or `reinforce`
+ * (hrjang `train_ml_online`: reward \f$v_t = \kappa v_{t-1} + r_t\f$ against the optimal baseline,
+ * \f$\Delta\theta_H = (v_t - b_t) e^H_t\f$). Defaults follow hrjang's driver: eta = 0.05,
+ * kappa = beta = 0.05, traces \f$\kappa e + \nabla\f$, reset at every example.
+ *
+ * @code
+ * @article{jang2019introduction, title={An introduction to probabilistic spiking neural networks:
+ *   probabilistic models, learning rules, and applications}, author={Jang, Hyeryung and Simeone, Osvaldo
+ *   and Gardner, Brian and Gruning, Andre}, journal={IEEE Signal Processing Magazine}, volume={36},
+ *   number={6}, pages={64--77}, year={2019}}
+ * @endcode
+ */
+#ifndef SPIKELAB_PROBABILISTIC_THREE_FACTOR_HPP
+#define SPIKELAB_PROBABILISTIC_THREE_FACTOR_HPP
+
+#include <spikelab/core/batch.hpp>
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/random.hpp>
+#include <spikelab/core/threads.hpp>
+#include <spikelab/learning/concepts.hpp>
+#include <spikelab/probabilistic/multi_sample.hpp>
+#include <spikelab/probabilistic/network.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace spikelab {
+
+/// Hyperparameters shared by the three-factor family.
+struct ThreeFactorConfig {
+  double lr = 0.05;                ///< eta
+  double kappa = 0.05;             ///< eligibility-trace (and learning-signal) decay
+  double beta = 0.05;              ///< baseline decay
+  bool filtered_traces = false;    ///< e = kappa e + (1 - kappa) grad (kclip) instead of kappa e + grad (hrjang)
+  bool reset_per_example = true;   ///< traces, signals and baselines restart with every batch
+  double baseline_epsilon = 1e-7;  ///< added to the baseline denominator
+  Index eval_compartments = 0;     ///< K used by evaluate(); 0 = the rule's training K
+  Decision decision = Decision::majority;  ///< decision rule of evaluate()
+
+  void validate(const std::string& who) const {
+    if (!(lr >= 0) || !std::isfinite(lr)) throw ConfigError(who + ": lr must be finite and >= 0");
+    if (!(kappa >= 0 && kappa < 1)) throw ConfigError(who + ": kappa must be in [0, 1)");
+    if (!(beta >= 0 && beta < 1)) throw ConfigError(who + ": beta must be in [0, 1)");
+    if (!(baseline_epsilon > 0)) throw ConfigError(who + ": baseline_epsilon must be > 0");
+    if (eval_compartments < 0) throw ConfigError(who + ": eval_compartments must be >= 0");
+  }
+};
+
+/// The learning-signal policy of a ThreeFactor rule (see the file comment).
+template <class Sig>
+concept LearningSignal = requires(Sig& s, const Sig& cs, const ThreeFactorConfig& cfg, Index i, bool f) {
+  { Sig::name() } -> std::convertible_to<std::string>;
+  { Sig::default_config() } -> std::same_as<ThreeFactorConfig>;
+  { cs.compartments() } -> std::convertible_to<Index>;
+  { cs.uses_baseline() } -> std::same_as<bool>;
+  { cs.accumulates_hidden() } -> std::same_as<bool>;
+  s.begin(cfg, i, i, f);
+};
+
+/// Learning signal of the single-sample maximum-likelihood rule (K = 1).
+struct SingleSampleSignal {
+  enum class Hidden : std::uint8_t {
+    em,        ///< hidden updates e^H (signal 1): EM with one sample; equal to GEM with K = 1
+    reinforce  ///< hidden updates (v_t - b_t) e^H: hrjang train_ml_online (mb1)
+  };
+  Hidden hidden = Hidden::em;
+
+  SingleSampleSignal() = default;
+  explicit SingleSampleSignal(Hidden h) : hidden(h) {}
+
+  static std::string name() { return "SingleSampleMl"; }
+  static ThreeFactorConfig default_config() { return {}; }
+  Index compartments() const noexcept { return 1; }
+  bool uses_baseline() const noexcept { return hidden == Hidden::reinforce; }
+  bool accumulates_hidden() const noexcept { return false; }
+
+  void begin(const ThreeFactorConfig& cfg, Index batch, Index K, bool reset) {
+    kappa_ = cfg.kappa;
+    if (reset || v_.size() != std::size_t(batch * K)) v_.assign(std::size_t(batch * K), 0.0);
+  }
+  template <ProbabilisticNetwork Net>
+  void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
+               std::vector<double>& y) {
+    const auto& r = net.output_log_likelihood();
+    for (std::size_t m = 0; m < v_.size(); ++m) {
+      if (!active[m]) continue;
+      v_[m] = kappa_ * v_[m] + r[m];
+      h[m] = hidden == Hidden::em ? 1.0 : v_[m];
+      y[m] = 1.0;
+    }
+  }
+  /// The decayed output log-likelihood v of each column (after compute()).
+  const std::vector<double>& decayed_log_likelihood() const noexcept { return v_; }
+
+ private:
+  double kappa_ = 0.05;
+  std::vector<double> v_;
+};
+
+template <LearningSignal Signal>
+class ThreeFactor {
+ public:
+  using signal_type = Signal;
+
+  ThreeFactor() : ThreeFactor(Signal::default_config()) {}
+  explicit ThreeFactor(ThreeFactorConfig cfg, Signal signal = {}) : cfg_(cfg), signal_(std::move(signal)) {
+    cfg_.validate(name());
+  }
+
+  static std::string name() { return Signal::name(); }
+  ThreeFactorConfig& config() noexcept { return cfg_; }
+  const ThreeFactorConfig& config() const noexcept { return cfg_; }
+  Signal& signal() noexcept { return signal_; }
+  const Signal& signal() const noexcept { return signal_; }
+  /// Compartments per sample during training.
+  Index compartments() const { return signal_.compartments(); }
+  /// Compartments per sample in evaluate().
+  Index eval_compartments() const { return cfg_.eval_compartments > 0 ? cfg_.eval_compartments : compartments(); }
+
+  /// Trains on one batch online (an update after every step) with the outputs clamped to the
+  /// labels. Returns loss = - mean over samples of the K-sample importance-weighted output
+  /// log-likelihood seen during the pass (tally empty: outputs are clamped while training).
+  template <ProbabilisticNetwork Net>
+  StepStats train_batch(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
+    using S = typename Net::scalar_type;
+    cfg_.validate(name());
+    const Index K = compartments();
+    detail::check_classification_batch(net, batch, K, name().c_str());
+    const Teacher<S> tg = Teacher<S>::from(batch);
+    if (!tg.labels && !tg.step_labels) throw ConfigError(name() + ": the batch has no labels to clamp the outputs to");
+    State<S>& st = state_.template get<S>();
+    const Index B = batch.batch(), T = batch.steps(), M = B * K;
+    net.begin(B, K);
+    const bool fresh = prepare(net, st, M);
+    const bool reset = cfg_.reset_per_example || fresh;
+    if (reset) {
+      for (auto& e : st.e) e.set_zero();
+      for (auto& e : st.num) e.set_zero();
+      for (auto& e : st.den) e.set_zero();
+      for (auto& e : st.acc) e.set_zero();
+    }
+    signal_.begin(cfg_, B, K, reset);
+    std::fill(st.ll.begin(), st.ll.end(), 0.0);
+    const S kappa = S(cfg_.kappa);
+    const S grad_scale = cfg_.filtered_traces ? S(1) - kappa : S(1);
+    const Index F = net.feature_size();
+    const double cost = double(M) * double(net.learnable_units()) * (signal_.uses_baseline() ? 6.0 : 3.0);
+    for (Index t = 0; t < T; ++t) {
+      net.step(batch.input, t, tg, OutputMode::clamp, rng);
+      Index active_samples = 0;
+      for (Index b = 0; b < B; ++b) {
+        const char a = t < batch.length(b) ? 1 : 0;
+        active_samples += a;
+        for (Index k = 0; k < K; ++k) st.active[std::size_t(b * K + k)] = a;
+      }
+      if (active_samples == 0) continue;
+      signal_.compute(net, t, st.active, st.hidden, st.output);
+      const S eta = S(cfg_.lr / double(active_samples));
+      detail::parallel_ranges(F, cost, [&](Index f0, Index f1) {
+        for (Index m = 0; m < M; ++m)
+          if (st.active[std::size_t(m)]) net.accumulate_gradient(m, kappa, grad_scale, st.e[std::size_t(m)], f0, f1);
+        for (Index m = 0; m < M; ++m)
+          if (st.active[std::size_t(m)]) apply(net, st, m, eta, f0, f1);
+      });
+      net.enforce_topology();
+      const auto& r = net.output_log_likelihood();
+      for (Index m = 0; m < M; ++m)
+        if (st.active[std::size_t(m)]) st.ll[std::size_t(m)] += r[std::size_t(m)];
+    }
+    net.check_finite(name().c_str());
+    StepStats out;
+    double loss = 0;
+    for (Index b = 0; b < B; ++b) loss -= detail::log_mean_exp(st.ll, std::size_t(b * K), std::size_t(K));
+    out.loss = B ? loss / double(B) : 0.0;
+    if (!std::isfinite(out.loss)) throw NumericError(name() + ": the output log-likelihood is not finite");
+    return out;
+  }
+
+  /// Inference: loss = - mean IW target log-likelihood from eval_compartments() samples
+  /// (outputs clamped), tally = decisions (config().decision) with outputs sampled.
+  template <ProbabilisticNetwork Net>
+  StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
+    const Index K = eval_compartments();
+    StepStats st;
+    const Teacher<typename Net::scalar_type> tg = Teacher<typename Net::scalar_type>::from(batch);
+    if (tg.labels || tg.step_labels) {
+      target_log_likelihood(net, batch, K, rng, mean_, iw_);
+      double s = 0;
+      for (double v : iw_) s -= v;
+      st.loss = iw_.empty() ? 0.0 : s / double(iw_.size());
+    }
+    if (!batch.labels.empty()) {
+      predict(net, batch, K, rng, pred_);
+      for (Index b = 0; b < batch.batch(); ++b) {
+        ++st.tally.total;
+        st.tally.correct += pred_.predicted(cfg_.decision, b) == batch.labels[std::size_t(b)] ? 1 : 0;
+      }
+    }
+    return st;
+  }
+
+ private:
+  template <Scalar S>
+  struct State {
+    std::vector<SynapticBlocks<S>> e, num, den, acc;
+    std::vector<double> hidden, output, ll;
+    std::vector<char> active;
+  };
+  struct States {
+    State<float> f;
+    State<double> d;
+    template <class S>
+    State<S>& get() {
+      if constexpr (std::same_as<S, float>) return f; else return d;
+    }
+  };
+
+  /// Sizes the per-column buffers; true when they had to be (re)allocated.
+  template <class Net, class S>
+  bool prepare(const Net& net, State<S>& st, Index M) {
+    bool fresh = st.e.size() != std::size_t(M) || (M > 0 && !net.shaped_like_parameters(st.e[0]));
+    const bool base = signal_.uses_baseline(), acc = base && signal_.accumulates_hidden();
+    if (base && st.num.size() != std::size_t(M)) fresh = true;
+    if (acc && st.acc.size() != std::size_t(M)) fresh = true;
+    if (fresh) {
+      auto shape = [&](std::vector<SynapticBlocks<S>>& v, bool need) {
+        v.resize(need ? std::size_t(M) : 0);
+        for (auto& x : v) net.shape_like_parameters(x);
+      };
+      shape(st.e, true);
+      shape(st.num, base);
+      shape(st.den, base);
+      shape(st.acc, acc);
+    }
+    st.hidden.assign(std::size_t(M), 0.0);
+    st.output.assign(std::size_t(M), 0.0);
+    st.ll.assign(std::size_t(M), 0.0);
+    st.active.assign(std::size_t(M), 1);
+    return fresh;
+  }
+
+  /// theta += eta * (update of column m) on W feature columns [f0, f1) (and w_fb, bias when f0 == 0).
+  template <class Net, class S>
+  void apply(Net& net, State<S>& st, Index m, S eta, Index f0, Index f1) {
+    const std::size_t mi = std::size_t(m);
+    const Index nh = net.hidden_units(), ny = net.output_units(), n = f1 - f0;
+    const S gy = eta * S(st.output[mi]);
+    const bool base = signal_.uses_baseline(), accumulate = base && signal_.accumulates_hidden();
+    const S beta = S(cfg_.beta), kappa = S(cfg_.kappa), eps = S(cfg_.baseline_epsilon);
+    const S l = S(st.hidden[mi]);
+    auto update = [&](auto&& P, const auto& E, auto&& N, auto&& D, auto&& U) {
+      if (ny > 0) P.bottomRows(ny).array() += gy * E.bottomRows(ny).array();
+      if (nh == 0) return;
+      if (!base) {
+        P.topRows(nh).array() += (eta * l) * E.topRows(nh).array();
+        return;
+      }
+      auto e = E.topRows(nh).array();
+      auto num = N.topRows(nh).array();
+      auto den = D.topRows(nh).array();
+      num = beta * num + ((S(1) - beta) * l) * e.square();
+      den = beta * den + (S(1) - beta) * e.square();
+      if (accumulate) {
+        auto u = U.topRows(nh).array();
+        u = kappa * u + (S(1) - kappa) * (l - num / (den + eps)) * e;
+        P.topRows(nh).array() += eta * u;
+      } else {
+        P.topRows(nh).array() += eta * (l - num / (den + eps)) * e;
+      }
+    };
+    SynapticBlocks<S>& E = st.e[mi];
+    SynapticBlocks<S>* N = base ? &st.num[mi] : &E;
+    SynapticBlocks<S>* D = base ? &st.den[mi] : &E;
+    SynapticBlocks<S>* U = accumulate ? &st.acc[mi] : &E;
+    update(net.weight().middleCols(f0, n), E.w.middleCols(f0, n), N->w.middleCols(f0, n), D->w.middleCols(f0, n),
+           U->w.middleCols(f0, n));
+    if (f0 == 0) {
+      update(net.feedback_weight(), E.fb, N->fb, D->fb, U->fb);
+      update(net.bias(), E.bias, N->bias, D->bias, U->bias);
+    }
+  }
+
+  ThreeFactorConfig cfg_;
+  Signal signal_;
+  States state_;
+  MultiSamplePrediction pred_;
+  std::vector<double> mean_, iw_;
+};
+
+/// The single-sample maximum-likelihood rule (K = 1); see SingleSampleSignal.
+using SingleSampleMl = ThreeFactor<SingleSampleSignal>;
+
+}  // namespace spikelab
+
+#endif
