@@ -5,7 +5,7 @@
 // container parser with raw bytes is out of scope: it is the library's code, not ours.
 #include <spikelab/data/formats/shd_hdf5.hpp>
 
-#include "data/shd_writer.hpp"
+#include "support/shd_writer.hpp"
 #include "fuzz_check.hpp"
 
 #include <cstring>

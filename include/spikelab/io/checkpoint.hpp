@@ -19,6 +19,7 @@
 
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/serialization.hpp>
+#include <spikelab/io/temporary_file.hpp>
 #include <spikelab/training/hooks.hpp>
 #include <spikelab/version.hpp>
 
@@ -32,12 +33,6 @@
 #include <iterator>
 #include <sstream>
 #include <string>
-
-#if __has_include(<unistd.h>)
-#include <fcntl.h>
-#include <unistd.h>
-#define SPIKELAB_HAVE_FSYNC 1
-#endif
 
 namespace spikelab {
 
@@ -59,18 +54,6 @@ struct CheckpointHeader {
 
 namespace detail {
 inline constexpr const char* checkpoint_end = "spikelab-end";
-
-inline void sync_file(const std::filesystem::path& p) {
-#ifdef SPIKELAB_HAVE_FSYNC
-  const int fd = ::open(p.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
-#else
-  (void)p;
-#endif
-}
 
 template <class Archive, class Net>
 void write_checkpoint(Archive& ar, const Net& net) {
@@ -105,7 +88,7 @@ void read_checkpoint(Archive& ar, Net& net, const std::string& path) {
 template <class Net>
 void save_checkpoint(const std::filesystem::path& path, const Net& net, CheckpointFormat format = CheckpointFormat::binary) {
   namespace fs = std::filesystem;
-  const fs::path tmp = path.string() + ".tmp";
+  const fs::path tmp = detail::temporary_path(path);
   {
     std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
     if (!os) throw CheckpointError(tmp.string(), -1, "cannot open for writing");
@@ -132,12 +115,7 @@ void save_checkpoint(const std::filesystem::path& path, const Net& net, Checkpoi
     }
   }
   detail::sync_file(tmp);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw CheckpointError(path.string(), -1, "cannot rename the temporary file into place");
-  }
+  detail::replace_with_temporary<CheckpointError>(tmp, path);
 }
 
 /// Loads `path` into `net` (format detected from the content). On error `net` is unchanged.

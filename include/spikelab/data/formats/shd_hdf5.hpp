@@ -37,76 +37,17 @@
 #endif
 
 #include <spikelab/core/error.hpp>
+#include <spikelab/core/hdf5.hpp>
 #include <spikelab/data/event.hpp>
 
-#include <hdf5.h>
-
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 namespace spikelab {
-
-namespace detail {
-
-/// One process-wide lock around libhdf5.
-inline std::mutex& hdf5_mutex() {
-  static std::mutex m;
-  return m;
-}
-
-/// Holds the HDF5 lock and silences HDF5's error printing for its lifetime.
-class Hdf5Session {
- public:
-  Hdf5Session() : lock_(hdf5_mutex()) {
-    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~Hdf5Session() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
-  Hdf5Session(const Hdf5Session&) = delete;
-  Hdf5Session& operator=(const Hdf5Session&) = delete;
-
- private:
-  std::lock_guard<std::mutex> lock_;
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
-
-/// An owned HDF5 identifier, closed with the matching H5?close.
-class H5Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  H5Handle() = default;
-  H5Handle(hid_t id, Closer c) : id_(id), close_(c) {}
-  H5Handle(H5Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
-  H5Handle& operator=(H5Handle&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = o.id_;
-      close_ = o.close_;
-      o.id_ = -1;
-    }
-    return *this;
-  }
-  H5Handle(const H5Handle&) = delete;
-  H5Handle& operator=(const H5Handle&) = delete;
-  ~H5Handle() { reset(); }
-  void reset() {
-    if (id_ >= 0 && close_) close_(id_);
-    id_ = -1;
-  }
-  hid_t get() const noexcept { return id_; }
-  bool valid() const noexcept { return id_ >= 0; }
-
- private:
-  hid_t id_ = -1;
-  Closer close_ = nullptr;
-};
-
-}  // namespace detail
 
 class ShdFile {
  public:
@@ -116,28 +57,13 @@ class ShdFile {
   /// Opens `path`, checks the layout and reads labels, keys and speakers.
   explicit ShdFile(const std::filesystem::path& path, SensorSize sensor = shd_sensor)
       : state_(std::make_shared<State>()) {
-    namespace fs = std::filesystem;
     State& st = *state_;
     st.path = path.string();
     st.sensor = sensor;
     if (sensor.width <= 0 || sensor.height != 1 || sensor.polarities != 1)
       throw ConfigError("ShdFile: the sensor must be channels x 1 x 1");
-    std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) throw FileError(st.path, -1, "cannot open: no such file");
-    if (fs::is_directory(status)) throw FileError(st.path, -1, "cannot open: is a directory, not a file");
-    const auto bytes = fs::file_size(path, ec);
-    if (ec) throw FileError(st.path, -1, "cannot determine the file size");
-    if (bytes == 0) throw FormatError(st.path, 0, "empty file");
-
     detail::Hdf5Session session;
-    const htri_t is_h5 = H5Fis_hdf5(st.path.c_str());
-    if (is_h5 <= 0) throw FormatError(st.path, 0, "not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, ...)");
-    st.file = detail::H5Handle(H5Fopen(st.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-    if (!st.file.valid())
-      throw FormatError(st.path, std::int64_t(bytes),
-                        "HDF5 cannot open the file: truncated or corrupt (the file ends at byte " +
-                            std::to_string(bytes) + ")");
+    st.file = detail::h5_open_read_only(st.path);
     st.times = open_dataset("/spikes/times");
     st.units = open_dataset("/spikes/units");
     detail::H5Handle labels = open_dataset("/labels");
@@ -241,17 +167,7 @@ class ShdFile {
 
   FormatError error(const std::string& what) const { return FormatError(state_->path, -1, what); }
 
-  bool exists(const std::string& path) const {
-    // check each link of the path, as H5Lexists requires
-    std::size_t pos = 1;
-    while (true) {
-      const std::size_t slash = path.find('/', pos);
-      const std::string part = path.substr(0, slash);
-      if (H5Lexists(state_->file.get(), part.c_str(), H5P_DEFAULT) <= 0) return false;
-      if (slash == std::string::npos) return true;
-      pos = slash + 1;
-    }
-  }
+  bool exists(const std::string& path) const { return detail::h5_exists(state_->file.get(), path); }
 
   detail::H5Handle open_dataset(const std::string& name) const {
     if (!exists(name)) throw error("no dataset '" + name + "' (not an SHD/SSC file?)");
@@ -261,13 +177,11 @@ class ShdFile {
   }
 
   std::uint64_t rows_of(const detail::H5Handle& d, const std::string& name) const {
-    detail::H5Handle space(H5Dget_space(d.get()), H5Sclose);
-    if (!space.valid()) throw error("cannot read the shape of '" + name + "'");
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    if (rank != 1) throw error("'" + name + "' has rank " + std::to_string(rank) + ", expected a 1-D dataset");
-    hsize_t n = 0;
-    H5Sget_simple_extent_dims(space.get(), &n, nullptr);
-    return std::uint64_t(n);
+    const auto dims = detail::h5_dims(d.get());
+    if (!dims) throw error("cannot read the shape of '" + name + "'");
+    if (dims->size() != 1)
+      throw error("'" + name + "' has rank " + std::to_string(dims->size()) + ", expected a 1-D dataset");
+    return std::uint64_t((*dims)[0]);
   }
 
   void check_vlen(const detail::H5Handle& d, const std::string& name, H5T_class_t base) const {
@@ -291,38 +205,8 @@ class ShdFile {
   }
 
   std::vector<std::string> read_strings(const detail::H5Handle& d, const std::string& name) const {
-    detail::H5Handle type(H5Dget_type(d.get()), H5Tclose);
-    if (!type.valid() || H5Tget_class(type.get()) != H5T_STRING)
-      throw error("'" + name + "' is not a string dataset");
-    const std::size_t n = std::size_t(rows_of(d, name));
-    std::vector<std::string> out;
-    out.reserve(n);
-    if (n == 0) return out;
-    if (H5Tis_variable_str(type.get()) > 0) {
-      detail::H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-      H5Tset_size(mem.get(), H5T_VARIABLE);
-      H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
-      std::vector<char*> p(n, nullptr);
-      if (H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0) throw error("cannot read '" + name + "'");
-      for (char* s : p) out.emplace_back(s ? s : "");
-      detail::H5Handle space(H5Dget_space(d.get()), H5Sclose);
-      H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, p.data());
-    } else {
-      const std::size_t w = H5Tget_size(type.get());
-      if (w == 0 || w > 4096) throw error("'" + name + "' has strings of unsupported width " + std::to_string(w));
-      detail::H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-      H5Tset_size(mem.get(), w);
-      H5Tset_strpad(mem.get(), H5T_STR_NULLPAD);
-      std::vector<char> buf(n * w, 0);
-      if (H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0) throw error("cannot read '" + name + "'");
-      for (std::size_t i = 0; i < n; ++i) {
-        std::string s(buf.data() + i * w, w);
-        s.resize(std::min(s.size(), s.find('\0')));
-        while (!s.empty() && s.back() == ' ') s.pop_back();
-        out.push_back(std::move(s));
-      }
-    }
-    return out;
+    rows_of(d, name);  // a 1-D list of names
+    return detail::h5_read_strings(d.get(), name, [this](const std::string& what) { return error(what); });
   }
 
   template <class T>

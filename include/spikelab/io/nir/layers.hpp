@@ -1,0 +1,496 @@
+/**
+ * @file io/nir/layers.hpp
+ * @brief NirLayer<L>: how one spikelab layer becomes one NIR node and back (Linear <-> Affine /
+ *        Linear, Lif <-> LIF / CubaLIF, RecurrentLif <-> a NIRGraph subgraph, LeakyIntegrator <->
+ *        LI, Conv2d <-> Conv2d, Flatten <-> Flatten). Each specialisation writes its node into
+ *        a graph's `nodes/` group and reads it back into a layer, checking that the node means
+ *        what the layer computes. Optional: needs the `spikelab::hdf5` CMake target.
+ *
+ * Units. NIR's neurons are continuous in time (Pedersen et al. 2024):
+ * \f[ \text{LIF: } \tau \dot v = (v_{leak} - v) + R I,\qquad
+ *     \text{CubaLIF: } \tau_{syn} \dot I = -I + w_{in} S,\quad \tau_{mem} \dot v = (v_{leak} - v) + R I, \f]
+ * LI is LIF without spikes; a neuron spikes when v > v_threshold and is set to v_reset. spikelab's
+ * layers are their forward-Euler discretisation with step dt (seconds; NirContext::dt), which
+ * fixes the parameters:
+ * \f[ \tau = \frac{dt}{1-\beta},\quad R = \frac{\tau}{dt} = \frac{1}{1-\beta},\quad
+ *     \tau_{syn} = \frac{dt}{1-\alpha},\quad w_{in} = \frac{\tau_{syn}}{dt},\quad v_{leak} = 0,\quad
+ *     v_{threshold} = \theta,\quad v_{reset} = 0 \f]
+ * so that \f$v_t = \beta v_{t-1} + I_t\f$ and \f$I_t = \alpha I_{t-1} + x_t\f$ exactly (the
+ * snnTorch convention). A LeakyIntegrator with `normalize` (input scaled by 1 - beta) has R = 1.
+ * beta = 1 gives tau = R = +inf (the integrate-and-fire limit). Time constants are in seconds,
+ * everything else dimensionless; weights are stored in the network's scalar type (out x in, as
+ * torch), neuron parameters as float64 with the shape of the layer's output (C x H x W after a
+ * convolution, else n).
+ *
+ * Reset. NIR's LIF resets to v_reset (= 0), which is spikelab's ZeroReset. SubtractReset and
+ * NoReset have no NIR equivalent; they are written as LIF/CubaLIF with `metadata/reset` =
+ * "subtract" / "none" ("zero" for ZeroReset) so that spikelab reads them back exactly; other
+ * tools will read them as reset-to-zero neurons. A node without that metadata is read as
+ * reset-to-zero and needs a layer type with ZeroReset.
+ *
+ * Not in NIR and not written: surrogate gradients, parameter bounds, detach_reset (reading
+ * uses the layer type's defaults). Reading checks node types, shapes, v_leak = v_reset = 0, the
+ * gains R and w_in above, and that parameters a layer type holds per layer are equal over its
+ * neurons; a mismatch is a FormatError naming the file and the node. Other layer types have
+ * no NirLayer: writing or reading them is a compile-time error.
+ *
+ * @code
+ * @article{pedersen2024neuromorphic, title={Neuromorphic intermediate representation: A unified
+ *   instruction set for interoperable brain-inspired computing}, author={Pedersen, Jens E. and
+ *   Abreu, Steven and Jobst, Matthias and Lenz, Gregor and Fra, Vittorio and Bauer, Felix C. and
+ *   others}, journal={Nature Communications}, volume={15}, pages={8122}, year={2024}}
+ * @endcode
+ */
+#ifndef SPIKELAB_IO_NIR_LAYERS_HPP
+#define SPIKELAB_IO_NIR_LAYERS_HPP
+
+#include <spikelab/core/error.hpp>
+#include <spikelab/core/hdf5.hpp>
+#include <spikelab/core/random.hpp>
+#include <spikelab/io/nir/file.hpp>
+#include <spikelab/layers/conv2d.hpp>
+#include <spikelab/layers/flatten.hpp>
+#include <spikelab/layers/linear.hpp>
+#include <spikelab/neurons/leaky_integrator.hpp>
+#include <spikelab/neurons/lif.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace spikelab::detail {
+
+/// What the layer mappings share while a graph is written or read: dt (seconds per step),
+/// unique node names, and the shape of the current activation when it is an image.
+struct NirContext {
+  double dt = 1e-3;
+  std::map<std::string, int> counts;
+  ImageShape image{};  ///< shape of the current activation when it is an image (channels > 0)
+  bool has_image = false;
+  /// "lif", "lif_1", "lif_2", ... (the reference package's NIRGraph.from_list naming).
+  std::string unique(const std::string& base) {
+    const int k = counts[base]++;
+    return k == 0 ? base : base + "_" + std::to_string(k);
+  }
+};
+
+/// Shape of an element-wise neuron layer's parameters: the image shape after a convolution, else n.
+inline std::vector<hsize_t> neuron_dims(const NirContext& ctx, Index n) {
+  if (ctx.has_image && ctx.image.size() == n)
+    return {hsize_t(ctx.image.channels), hsize_t(ctx.image.height), hsize_t(ctx.image.width)};
+  return {hsize_t(n)};
+}
+
+/// A matrix's entries in row-major order, converted to S.
+template <class S, class M>
+std::vector<S> row_major_as(const M& m) {
+  std::vector<S> v(std::size_t(m.size()));
+  for (Index r = 0; r < m.rows(); ++r)
+    for (Index c = 0; c < m.cols(); ++c) v[std::size_t(r * m.cols() + c)] = S(m(r, c));
+  return v;
+}
+
+/// tau = dt / (1 - decay) in seconds (+inf for decay 1).
+inline std::vector<double> nir_tau(const std::vector<double>& decay, double dt) {
+  std::vector<double> t(decay.size());
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t[i] = decay[i] >= 1.0 ? std::numeric_limits<double>::infinity() : dt / (1.0 - decay[i]);
+  return t;
+}
+/// decay = 1 - dt / tau (1 for tau = +inf); tau must be positive.
+inline std::vector<double> nir_decay(const NirNode& node, const std::vector<double>& tau, double dt, const char* key) {
+  std::vector<double> d(tau.size());
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (!(tau[i] > 0)) throw node.error(std::string(key) + "[" + std::to_string(i) + "] = " + std::to_string(tau[i]) + " is not positive");
+    d[i] = std::isinf(tau[i]) ? 1.0 : 1.0 - dt / tau[i];
+  }
+  return d;
+}
+/// Checks gain[i] * (1 - decay[i]) == 1 (the Euler gain that makes the input enter with weight 1).
+inline void nir_check_unit_gain(const NirNode& node, const std::vector<double>& gain, const std::vector<double>& decay,
+                                const char* key) {
+  for (std::size_t i = 0; i < gain.size(); ++i) {
+    if (decay[i] >= 1.0) continue;  // IF limit: R = tau = inf
+    const double g = gain[i] * (1.0 - decay[i]);
+    if (!(std::abs(g - 1.0) <= 1e-6))
+      throw node.error(std::string(key) + "[" + std::to_string(i) + "] = " + std::to_string(gain[i]) +
+                       " is not tau/dt (spikelab's neurons take their input with gain 1; see io/nir/layers.hpp)");
+  }
+}
+/// Checks that the optional parameter `key` is 0 for all n neurons.
+inline void nir_check_zero(const NirNode& node, const std::string& key, std::size_t n) {
+  if (!node.has(key)) return;
+  for (double v : node.vector(key, n))
+    if (v != 0.0) throw node.error("'" + key + "' must be 0 for spikelab's neurons (found " + std::to_string(v) + ")");
+}
+template <class S>
+Vector<S> to_vector(const std::vector<double>& v) {
+  Vector<S> r(Index(v.size()));
+  for (std::size_t i = 0; i < v.size(); ++i) r[Index(i)] = S(v[i]);
+  return r;
+}
+/// Per-neuron values of a neuron parameter from its stored value (values() is refreshed only by
+/// the next forward pass, so it can be one optimizer step behind).
+template <class S>
+std::vector<double> neuron_values(const NeuronParameter<S>& p) {
+  const Matrix<S>& raw = p.raw();
+  std::vector<double> r(std::size_t(p.neurons()));
+  for (Index i = 0; i < p.neurons(); ++i) r[std::size_t(i)] = double(raw.rows() == 1 ? raw(0, 0) : raw(i, 0));
+  return r;
+}
+/// Builds the layer read from `node` with `make()`; a ConfigError or ShapeError of the layer
+/// (parameters the layer type cannot hold) becomes a FormatError naming the node.
+template <class F>
+auto nir_build(const NirNode& node, const std::string& context, F&& make) -> decltype(make()) {
+  try {
+    return make();
+  } catch (const ConfigError& e) {
+    throw node.error(context + e.what());
+  } catch (const ShapeError& e) {
+    throw node.error(context + e.what());
+  }
+}
+
+/// NirLayer<L>: `write(w, ctx, nodes, layer)` adds the layer's node to the group `nodes` and
+/// returns its name; `read(node, ctx)` rebuilds the layer from a node. Only the specialisations
+/// below exist.
+template <class L>
+struct NirLayer {
+  static_assert(sizeof(L) == 0,
+                "write_nir/read_nir: this layer type has no NIR node (supported: Linear, Lif, RecurrentLif, "
+                "LeakyIntegrator, Conv2d, Flatten)");
+};
+
+/// Linear <-> NIR Affine (y = W x + b, with bias) or Linear (y = W x): `weight` out x in, `bias` out.
+template <class S>
+struct NirLayer<Linear<S>> {
+  static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const Linear<S>& l) {
+    const bool bias = l.config().bias;
+    const std::string name = ctx.unique(bias ? "affine" : "linear");
+    H5Handle g = w.node(nodes, name, bias ? "Affine" : "Linear");
+    w.array(g.get(), "weight", row_major_as<S>(l.weight()), {hsize_t(l.output_size()), hsize_t(l.input_size())});
+    if (bias) w.array(g.get(), "bias", row_major_as<S>(l.bias()), {hsize_t(l.output_size())});
+    ctx.has_image = false;
+    return name;
+  }
+  static Linear<S> read(const NirNode& node, NirContext& ctx) {
+    const std::string t = node.type();
+    if (t != "Affine" && t != "Linear") throw node.error("is a " + t + " node, expected Affine or Linear (spikelab Linear)");
+    const NirArray wt = node.array("weight");
+    if (wt.dims.size() != 2) throw node.error("'weight' must be 2-D (out x in)");
+    const Index out = Index(wt.dims[0]), in = Index(wt.dims[1]);
+    Rng rng(0);
+    Linear<S> l(in, out, rng, LinearConfig{.bias = t == "Affine"});
+    for (Index r = 0; r < out; ++r)
+      for (Index c = 0; c < in; ++c) l.weight()(r, c) = S(wt.values[std::size_t(r * in + c)]);
+    if (t == "Affine") l.bias().col(0) = to_vector<S>(node.vector("bias", std::size_t(out)));
+    ctx.has_image = false;
+    return l;
+  }
+};
+
+/// The `metadata/reset` value that names a reset policy (see the file comment).
+template <class R>
+constexpr const char* nir_reset_name() {
+  if constexpr (std::same_as<R, SubtractReset>) return "subtract";
+  else if constexpr (std::same_as<R, ZeroReset>) return "zero";
+  else if constexpr (std::same_as<R, NoReset>) return "none";
+  else return "custom";
+}
+
+/// Lif <-> NIR LIF (`tau`, `r`, `v_leak`, `v_threshold`, `v_reset`) or, with a synaptic current,
+/// CubaLIF (`tau_mem`, `tau_syn`, `r`, `v_leak`, `v_threshold`, `v_reset`, `w_in`), with
+/// tau = dt/(1-beta), tau_syn = dt/(1-alpha), r = tau/dt, w_in = tau_syn/dt (seconds). A
+/// recurrent Lif is a NIRGraph subgraph input -> lif -> output with the loop lif -> w_rec -> lif,
+/// w_rec a Linear node holding the recurrent weights (n x n).
+template <class S, class G, class R, LifOptions O>
+struct NirLayer<LifType<S, G, R, O>> {
+  using L = LifType<S, G, R, O>;
+
+  static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const L& l) {
+    const Index n = l.output_size();
+    if constexpr (!O.recurrent) {
+      const std::string name = ctx.unique(l.synaptic() ? "cubalif" : "lif");
+      write_neuron(w, ctx, nodes, name, l);  // element-wise: an image stays an image
+      return name;
+    } else {
+      const std::string name = ctx.unique("rlif");
+      H5Handle g = w.node(nodes, name, "NIRGraph");
+      H5Handle sub = w.group(g.get(), "nodes");
+      w.io_node(sub.get(), "input", "Input", {std::int64_t(n)});
+      w.io_node(sub.get(), "output", "Output", {std::int64_t(n)});
+      NirContext flat = ctx;
+      flat.has_image = false;
+      write_neuron(w, flat, sub.get(), "lif", l);
+      H5Handle rec = w.node(sub.get(), "w_rec", "Linear");
+      w.array(rec.get(), "weight", row_major_as<S>(l.recurrent_weight()), {hsize_t(n), hsize_t(n)});
+      w.edges(g.get(), {{"input", "lif"}, {"lif", "w_rec"}, {"w_rec", "lif"}, {"lif", "output"}});
+      ctx.has_image = false;
+      return name;
+    }
+  }
+
+  static L read(const NirNode& node, NirContext& ctx) {
+    if constexpr (!O.recurrent) {
+      return read_neuron(node, ctx, nullptr);
+    } else {
+      if (node.type() != "NIRGraph")
+        throw node.error("is a " + node.type() + " node, expected a NIRGraph subgraph (spikelab RecurrentLif)");
+      const auto edges = node.edges();
+      const NirNode sub(node.file(), node.get(), "nodes", node.where() + "/nodes");
+      // the neuron (LIF/CubaLIF) and the recurrent projection (Linear): the loop lif -> w_rec -> lif
+      std::string lif, rec;
+      for (const auto& [a, b] : edges)
+        for (const auto& [c, d] : edges)
+          if (a == d && b == c && a != b && lif.empty()) {
+            const NirNode na(node.file(), sub.get(), a, node.where() + "/" + a);
+            if (na.type() == "LIF" || na.type() == "CubaLIF") lif = a, rec = b;
+          }
+      if (lif.empty()) throw node.error("subgraph has no LIF/CubaLIF node with a recurrent Linear loop (lif -> w_rec -> lif)");
+      const NirNode nl(node.file(), sub.get(), lif, node.where() + "/" + lif);
+      const NirNode nr(node.file(), sub.get(), rec, node.where() + "/" + rec);
+      if (nr.type() != "Linear") throw nr.error("is a " + nr.type() + " node, expected the recurrent Linear projection");
+      const NirArray wt = nr.array("weight");
+      ctx.has_image = false;
+      return read_neuron(nl, ctx, &wt);
+    }
+  }
+
+ private:
+  static void write_neuron(NirWriter& w, const NirContext& ctx, hid_t nodes, const std::string& name, const L& l) {
+    const std::vector<hsize_t> n = neuron_dims(ctx, l.output_size());
+    const std::vector<double> beta = neuron_values(l.beta()), theta = neuron_values(l.threshold());
+    const std::vector<double> tau = nir_tau(beta, ctx.dt), zeros(beta.size(), 0.0);
+    std::vector<double> r(beta.size());
+    for (std::size_t i = 0; i < r.size(); ++i) r[i] = tau[i] / ctx.dt;
+    H5Handle g = w.node(nodes, name, l.synaptic() ? "CubaLIF" : "LIF");
+    if (l.synaptic()) {
+      const std::vector<double> alpha = neuron_values(l.alpha());
+      const std::vector<double> tau_syn = nir_tau(alpha, ctx.dt);
+      std::vector<double> w_in(alpha.size());
+      for (std::size_t i = 0; i < w_in.size(); ++i) w_in[i] = tau_syn[i] / ctx.dt;
+      w.array(g.get(), "tau_mem", tau, n);
+      w.array(g.get(), "tau_syn", tau_syn, n);
+      w.array(g.get(), "w_in", w_in, n);
+    } else {
+      w.array(g.get(), "tau", tau, n);
+    }
+    w.array(g.get(), "r", r, n);
+    w.array(g.get(), "v_leak", zeros, n);
+    w.array(g.get(), "v_threshold", theta, n);
+    w.array(g.get(), "v_reset", zeros, n);
+    H5Handle m = w.group(g.get(), "metadata");
+    w.string(m.get(), "reset", nir_reset_name<R>());
+  }
+
+  static L read_neuron(const NirNode& node, NirContext& ctx, const NirArray* rec) {
+    const std::string t = node.type();
+    if (t != "LIF" && t != "CubaLIF")
+      throw node.error("is a " + t + " node, expected LIF or CubaLIF (spikelab " + L::name() + ")");
+    const bool cuba = t == "CubaLIF";
+    const NirArray thr = node.array("v_threshold");
+    const std::size_t n = thr.size();
+    if (n == 0) throw node.error("'v_threshold' is empty");
+    const std::vector<double> tau = node.vector(cuba ? "tau_mem" : "tau", n);
+    const std::vector<double> beta = nir_decay(node, tau, ctx.dt, cuba ? "tau_mem" : "tau");
+    nir_check_unit_gain(node, node.vector("r", n), beta, "r");
+    nir_check_zero(node, "v_leak", n);
+    nir_check_zero(node, "v_reset", n);
+    std::vector<double> alpha(n, 0.0);
+    if (cuba) {
+      alpha = nir_decay(node, node.vector("tau_syn", n), ctx.dt, "tau_syn");
+      if (node.has("w_in")) nir_check_unit_gain(node, node.vector("w_in", n), alpha, "w_in");
+    }
+    const std::string reset = node.meta_string("reset", "zero");
+    if (reset != nir_reset_name<R>())
+      throw node.error("resets by '" + reset + "' but the network type uses " + R::name() +
+                       (node.has("metadata") ? "" : " (NIR's LIF resets to v_reset: use ZeroReset)"));
+    LifConfig cfg;
+    cfg.beta = beta[0];
+    cfg.alpha = alpha[0];
+    cfg.threshold = thr.values[0];
+    return nir_build(node, std::string("does not fit the network type ") + L::name() + ": ", [&] {
+      if constexpr (O.recurrent) {
+        if (rec->dims.size() != 2 || rec->dims[0] != n || rec->dims[1] != n)
+          throw node.error("the recurrent weight must be " + std::to_string(n) + " x " + std::to_string(n));
+        Rng rng(0);
+        L l(Index(n), rng, cfg, G{});
+        for (Index r = 0; r < Index(n); ++r)
+          for (Index c = 0; c < Index(n); ++c) l.recurrent_weight()(r, c) = S(rec->values[std::size_t(r) * n + std::size_t(c)]);
+        set_params(l, beta, alpha, thr.values);
+        return l;
+      } else {
+        L l(Index(n), cfg, G{});
+        set_params(l, beta, alpha, thr.values);
+        return l;
+      }
+    });
+  }
+  static void set_params(L& l, const std::vector<double>& beta, const std::vector<double>& alpha,
+                         const std::vector<double>& theta) {
+    l.beta().set(to_vector<S>(beta));
+    l.threshold().set(to_vector<S>(theta));
+    l.alpha().set(to_vector<S>(alpha));
+  }
+};
+
+/// LeakyIntegrator <-> NIR LI (`tau`, `r`, `v_leak`): tau = dt/(1-beta) seconds; r = tau/dt
+/// (input gain 1), or r = 1 when the integrator normalises its input by 1 - beta.
+template <class S, Train M>
+struct NirLayer<LeakyIntegratorType<S, M>> {
+  using L = LeakyIntegratorType<S, M>;
+  static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const L& l) {
+    const std::string name = ctx.unique("li");
+    const std::vector<hsize_t> n = neuron_dims(ctx, l.output_size());
+    const std::vector<double> beta = neuron_values(l.beta());
+    const std::vector<double> tau = nir_tau(beta, ctx.dt), zeros(beta.size(), 0.0);
+    std::vector<double> r(beta.size());
+    for (std::size_t i = 0; i < r.size(); ++i) r[i] = l.config().normalize ? 1.0 : tau[i] / ctx.dt;
+    H5Handle g = w.node(nodes, name, "LI");
+    w.array(g.get(), "tau", tau, n);
+    w.array(g.get(), "r", r, n);
+    w.array(g.get(), "v_leak", zeros, n);
+    return name;
+  }
+  static L read(const NirNode& node, NirContext& ctx) {
+    if (node.type() != "LI") throw node.error("is a " + node.type() + " node, expected LI (spikelab LeakyIntegrator)");
+    const NirArray tau_a = node.array("tau");
+    const std::size_t n = tau_a.size();
+    if (n == 0) throw node.error("'tau' is empty");
+    const std::vector<double> beta = nir_decay(node, tau_a.values, ctx.dt, "tau");
+    const std::vector<double> r = node.vector("r", n);
+    nir_check_zero(node, "v_leak", n);
+    // gain c = r (1 - beta): 1 for the plain integrator, 1 - beta (r = 1) when normalised
+    bool plain = true, normalised = true;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (beta[i] >= 1.0) continue;
+      plain = plain && std::abs(r[i] * (1.0 - beta[i]) - 1.0) <= 1e-6;
+      normalised = normalised && std::abs(r[i] - 1.0) <= 1e-6;
+    }
+    if (!plain && !normalised)
+      throw node.error("'r' is neither tau/dt (input gain 1) nor 1 (gain 1 - beta, normalize = true)");
+    LeakyIntegratorConfig cfg;
+    cfg.beta = beta[0];
+    cfg.normalize = !plain;
+    return nir_build(node, "does not fit the network type: ", [&] {
+      L l(Index(n), cfg);
+      l.beta().set(to_vector<S>(beta));
+      return l;
+    });
+  }
+};
+
+/// Conv2d <-> NIR Conv2d: `weight` C_out x C_in x k x k, `bias` C_out, `stride`, `padding`,
+/// `dilation` (1) and `groups` (1), `input_shape` = H, W. Square kernels, equal strides and
+/// paddings in both dimensions.
+template <class S>
+struct NirLayer<Conv2d<S>> {
+  static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const Conv2d<S>& l) {
+    const std::string name = ctx.unique("conv2d");
+    const ImageShape in = l.input_shape(), out = l.output_shape();
+    const Conv2dConfig& c = l.config();
+    H5Handle g = w.node(nodes, name, "Conv2d");
+    // C_out x (C_in k k) with column (c k + i) k + j is row-major C_out x C_in x k x k
+    w.array(g.get(), "weight", row_major_as<S>(l.weight()),
+            {hsize_t(out.channels), hsize_t(in.channels), hsize_t(c.kernel), hsize_t(c.kernel)});
+    std::vector<S> bias(std::size_t(out.channels), S(0));
+    for (Index i = 0; i < l.bias().rows(); ++i) bias[std::size_t(i)] = l.bias()(i, 0);
+    w.array(g.get(), "bias", bias, {hsize_t(out.channels)});
+    w.array(g.get(), "stride", std::vector<std::int64_t>{c.stride, c.stride}, {2});
+    w.array(g.get(), "padding", std::vector<std::int64_t>{c.padding, c.padding}, {2});
+    w.array(g.get(), "dilation", std::vector<std::int64_t>{1, 1}, {2});
+    w.scalar(g.get(), "groups", std::int64_t(1));
+    w.array(g.get(), "input_shape", std::vector<std::int64_t>{in.height, in.width}, {2});
+    ctx.image = out;
+    ctx.has_image = true;
+    return name;
+  }
+  static Conv2d<S> read(const NirNode& node, NirContext& ctx) {
+    if (node.type() != "Conv2d") throw node.error("is a " + node.type() + " node, expected Conv2d");
+    const NirArray wt = node.array("weight");
+    if (wt.dims.size() != 4 || wt.dims[2] != wt.dims[3])
+      throw node.error("'weight' must be C_out x C_in x k x k (square kernels)");
+    const Index cout = Index(wt.dims[0]), cin = Index(wt.dims[1]), k = Index(wt.dims[2]);
+    auto pair = [&](const char* key, double dflt) {
+      if (!node.has(key)) return dflt;
+      const NirArray a = node.array(key);
+      if (a.size() == 1) return a.values[0];
+      if (a.size() != 2 || a.values[0] != a.values[1]) throw node.error(std::string("'") + key + "' must be equal in both dimensions");
+      return a.values[0];
+    };
+    const double stride = pair("stride", 1), padding = pair("padding", 0), dilation = pair("dilation", 1);
+    if (dilation != 1) throw node.error("dilation other than 1 is not supported");
+    if (node.has("groups") && node.number("groups") != 1) throw node.error("groups other than 1 are not supported");
+    ImageShape in;
+    if (node.has("input_shape")) {
+      const NirArray s = node.array("input_shape");
+      if (s.size() != 2) throw node.error("'input_shape' must be H, W");
+      in = {cin, Index(s.values[0]), Index(s.values[1])};
+    } else if (ctx.has_image) {
+      in = ctx.image;
+    } else {
+      throw node.error("no 'input_shape' and the input is not an image");
+    }
+    if (ctx.has_image && !(ctx.image == in))
+      throw node.error("input " + in.to_string() + " does not match the previous node's output " + ctx.image.to_string());
+    std::vector<double> bias(std::size_t(cout), 0.0);
+    if (node.has("bias")) bias = node.vector("bias", std::size_t(cout));
+    bool any_bias = false;
+    for (double b : bias) any_bias = any_bias || b != 0.0;
+    Rng rng(0);
+    Conv2dConfig cfg;
+    cfg.kernel = k;
+    cfg.stride = Index(stride);
+    cfg.padding = Index(padding);
+    cfg.bias = any_bias;
+    return nir_build(node, "invalid convolution: ", [&] {
+      Conv2d<S> l(in, cout, rng, cfg);
+      for (Index r = 0; r < cout; ++r)
+        for (Index c = 0; c < l.patch_size(); ++c) l.weight()(r, c) = S(wt.values[std::size_t(r * l.patch_size() + c)]);
+      if (any_bias) l.bias().col(0) = to_vector<S>(bias);
+      ctx.image = l.output_shape();
+      ctx.has_image = true;
+      return l;
+    });
+  }
+};
+
+/// Flatten <-> NIR Flatten over all dimensions: `start_dim` 0, `end_dim` -1, `input_type` = C, H, W.
+template <class S>
+struct NirLayer<Flatten<S>> {
+  static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const Flatten<S>& l) {
+    const std::string name = ctx.unique("flatten");
+    const ImageShape in = l.input_shape();
+    H5Handle g = w.node(nodes, name, "Flatten");
+    w.scalar(g.get(), "start_dim", std::int64_t(0));
+    w.scalar(g.get(), "end_dim", std::int64_t(-1));
+    w.array(g.get(), "input_type", std::vector<std::int64_t>{in.channels, in.height, in.width}, {3});
+    ctx.has_image = false;
+    return name;
+  }
+  static Flatten<S> read(const NirNode& node, NirContext& ctx) {
+    if (node.type() != "Flatten") throw node.error("is a " + node.type() + " node, expected Flatten");
+    ImageShape in;
+    if (node.has("input_type")) {
+      const NirArray s = node.array("input_type");
+      if (s.size() != 3) throw node.error("'input_type' must be C, H, W");
+      in = {Index(s.values[0]), Index(s.values[1]), Index(s.values[2])};
+    } else if (ctx.has_image) {
+      in = ctx.image;
+    } else {
+      throw node.error("no 'input_type' and the input is not an image");
+    }
+    const double start = node.has("start_dim") ? node.number("start_dim") : 0;
+    const double end = node.has("end_dim") ? node.number("end_dim") : -1;
+    if (start != 0 || (end != -1 && end != 2)) throw node.error("only a full flatten (start_dim 0, end_dim -1) is supported");
+    ctx.has_image = false;
+    return Flatten<S>(in);
+  }
+};
+
+}  // namespace spikelab::detail
+
+#endif
