@@ -433,10 +433,9 @@ int main(int argc, char** argv) try {
                                      "ON512 and ON4096 (BENCHMARKS.md), each (config, mode) in a child process of its own.");
   cli.option("configs", cfgs, "comma-separated configurations")
       .option("modes", modes, "train, infer or train,infer")
-      .option("reps", reps, "timed repetitions")
-      .option("warmup", warmup, "untimed repetitions first")
+      .repetitions(reps, warmup)
       .threads(threads)
-      .option("json", json, "also write the results as JSON here")
+      .json(json)
       .flag("gemm-peak", peak, "also measure the sgemm peak of the library's product")
       .option("export", export_dir, "write one step of SHD, NMNIST, ON512 for reference_torch.py --verify here and exit")
       .flag("callgrind", callgrind, "bracket the timed region by callgrind's collection toggles");

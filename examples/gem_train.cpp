@@ -15,11 +15,11 @@ int main(int argc, char** argv) {
   std::string ks = "1,2,4,8";
   long eval_k = 0;
   CommandLine cli("spikelab-gem",
-          "GEM-SNN: multi-compartment online learning of a probabilistic GLM SNN (inputs -> hidden (recurrent)\n"
-          "-> 10 outputs). For each K in --compartments and each seed, trains for --epochs epochs (an update after\n"
-          "every time step) and measures, with K compartments: the training log-likelihood of the target outputs\n"
-          "(K-sample importance-weighted and single-sample mean), test accuracy (majority vote and averaged\n"
-          "spike-count distributions) and the expected calibration error of the class probabilities.");
+                  "GEM-SNN: multi-compartment online learning of a probabilistic GLM SNN (inputs -> hidden (recurrent)\n"
+                  "-> 10 outputs). For each K in --compartments and each seed, trains for --epochs epochs (an update after\n"
+                  "every time step) and measures, with K compartments: the training log-likelihood of the target outputs\n"
+                  "(K-sample importance-weighted and single-sample mean), test accuracy (majority vote and averaged\n"
+                  "spike-count distributions) and the expected calibration error of the class probabilities.");
   o.add_to(cli);
   cli.option("compartments", ks, "comma-separated numbers of compartments K to compare")
       .option("eval-compartments", eval_k,

@@ -13,9 +13,9 @@ int main(int argc, char** argv) {
   ProbOptions o;
   std::string forms = "em,reinforce";
   CommandLine cli("spikelab-ml",
-          "Single-sample online maximum-likelihood learning of a probabilistic GLM SNN (inputs -> hidden\n"
-          "(recurrent) -> 10 outputs): an update after every time step from eligibility traces and, for the\n"
-          "hidden neurons, a learning signal. Reports training log-likelihood, test accuracy and calibration.");
+                  "Single-sample online maximum-likelihood learning of a probabilistic GLM SNN (inputs -> hidden\n"
+                  "(recurrent) -> 10 outputs): an update after every time step from eligibility traces and, for the\n"
+                  "hidden neurons, a learning signal. Reports training log-likelihood, test accuracy and calibration.");
   o.add_to(cli);
   cli.option("forms", forms, "em, reinforce or em,reinforce (the hidden neurons' learning signal)");
   if (const auto rc = cli.parse(argc, argv)) return *rc;

@@ -280,10 +280,10 @@ int main(int argc, char** argv) {
     o.init_scale = 3.0;
   }
   CommandLine cli("spikelab-na-train",
-          "Trains the spiking CNNs of neighbourhood aggregation (NA, Yang, Zhang & Li, ICML 2021) with NA or with\n"
-          "surrogate-gradient BPTT on the same network: --dataset mnist (15C5-P2-40C5-P2-300-10, T = 5, kernel loss)\n"
-          "or --dataset nmnist (12C5-P2-64C5-P2-10, T = 30, count loss). --data DIR is required: MNIST idx files,\n"
-          "or N-MNIST Train/Test folders or SLAYER's NMNISTsmall.");
+                  "Trains the spiking CNNs of neighbourhood aggregation (NA, Yang, Zhang & Li, ICML 2021) with NA or with\n"
+                  "surrogate-gradient BPTT on the same network: --dataset mnist (15C5-P2-40C5-P2-300-10, T = 5, kernel loss)\n"
+                  "or --dataset nmnist (12C5-P2-64C5-P2-10, T = 30, count loss). --data DIR is required: MNIST idx files,\n"
+                  "or N-MNIST Train/Test folders or SLAYER's NMNISTsmall.");
   cli.option("dataset", o.dataset, "mnist | nmnist")
       .option("data", o.data, "data directory (idx files for mnist; N-MNIST recordings for nmnist)")
       .option("rule", o.rule, "na | surrogate (fast-sigmoid BPTT through the same NA-LIF neurons)")

@@ -165,9 +165,9 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   CommandLine cli("spikelab-conv",
-          "Trains a convolutional spiking network (or, with --model mlp, a spiking MLP) on N-MNIST event\n"
-          "recordings with surrogate-gradient BPTT and reports the test accuracy. --data DIR: N-MNIST in its\n"
-          "original Train/Test folders, or SLAYER's NMNISTsmall (<id>.bs2 files with train1K.txt/test100.txt).");
+                  "Trains a convolutional spiking network (or, with --model mlp, a spiking MLP) on N-MNIST event\n"
+                  "recordings with surrogate-gradient BPTT and reports the test accuracy. --data DIR: N-MNIST in its\n"
+                  "original Train/Test folders, or SLAYER's NMNISTsmall (<id>.bs2 files with train1K.txt/test100.txt).");
   cli.option("data", o.data, "N-MNIST directory (required)")
       .option("model", o.model, "conv | conv-bn (batch norm after each convolution) | mlp")
       .option("epochs", o.epochs, "training epochs")

@@ -289,11 +289,11 @@ Result run_one(const Options& o, double noise, const sl::ImageDataset& train_set
 int main(int argc, char** argv) {
   Options o;
   CommandLine cli("spikelab-softlif",
-          "Soft-LIF (Hunsberger & Eliasmith 2015): trains the paper's MNIST conv network as a rate network with\n"
-          "soft-LIF neurons and training noise, transfers it to a spiking LIF network with alpha synapses, and\n"
-          "reports the ANN error, the spiking error and the spiking error vs presentation time (SVG plot).\n"
-          "Data: --data DIR with idx files (MNIST), or Fashion-MNIST from Debian's dataset-fashion-mnist\n"
-          "(--dataset fashion, " + std::string(sl::debian_fashion_mnist_dir()) + ").");
+                  "Soft-LIF (Hunsberger & Eliasmith 2015): trains the paper's MNIST conv network as a rate network with\n"
+                  "soft-LIF neurons and training noise, transfers it to a spiking LIF network with alpha synapses, and\n"
+                  "reports the ANN error, the spiking error and the spiking error vs presentation time (SVG plot).\n"
+                  "Data: --data DIR with idx files (MNIST), or Fashion-MNIST from Debian's dataset-fashion-mnist\n"
+                  "(--dataset fashion, " + std::string(sl::debian_fashion_mnist_dir()) + ").");
   cli.option("data", o.data, "directory with idx files (train-*/t10k-*); default for --dataset fashion: Debian's")
       .option("dataset", o.dataset, "mnist | fashion (names the data in the output; fashion has a default directory)")
       .option("epochs", o.epochs, "training epochs (the paper: 200 on 60k images)")

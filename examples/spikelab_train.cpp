@@ -233,12 +233,12 @@ int main(int argc, char** argv) {
     o.lr = 2e-3;
   }
   CommandLine cli("spikelab-train",
-          "Trains a spiking network with surrogate-gradient BPTT. By default on Fashion-MNIST from Debian's\n"
-          "dataset-fashion-mnist (" +
-              std::string(sl::debian_fashion_mnist_dir()) +
-              "); --data DIR trains on MNIST-style idx files in DIR;\n"
-              "--task mts-xor trains on the multi-time-scale XOR task; --dataset nmnist --data DIR on N-MNIST\n"
-              "event recordings (Train/Test folders or SLAYER's NMNISTsmall).");
+                  "Trains a spiking network with surrogate-gradient BPTT. By default on Fashion-MNIST from Debian's\n"
+                  "dataset-fashion-mnist (" +
+                      std::string(sl::debian_fashion_mnist_dir()) +
+                      "); --data DIR trains on MNIST-style idx files in DIR;\n"
+                      "--task mts-xor trains on the multi-time-scale XOR task; --dataset nmnist --data DIR on N-MNIST\n"
+                      "event recordings (Train/Test folders or SLAYER's NMNISTsmall).");
   cli.option("task", o.task, "auto | images | mts-xor | nmnist (auto: images if idx data is found)")
       .option("dataset", o.task, "alias of --task")
       .option("data", o.data, "directory with idx files (train-images-idx3-ubyte[.gz], t10k-..., ...) or N-MNIST")

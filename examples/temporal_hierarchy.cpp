@@ -412,12 +412,12 @@ int main(int argc, char** argv) {
     }
   }
   CommandLine cli("spikelab-hierarchy",
-          "Temporal hierarchy of time constants (Moro et al., arXiv 2024) on MTS-XOR or SHD.\n"
-          "  --experiment sweep    accuracy against delta_tau (Fig. 2b), fixed time constants\n"
-          "  --experiment trained  time constants trained from a homogeneous start (Fig. 3)\n"
-          "  --experiment single   one run with the options given, progress per epoch\n"
-          "  --task shd --shd-dir DIR  the same on SHD (DIR/shd_train.h5, DIR/shd_test.h5; needs HDF5)\n"
-          "Defaults follow the paper's code; task and experiment set their own defaults before the options.");
+                  "Temporal hierarchy of time constants (Moro et al., arXiv 2024) on MTS-XOR or SHD.\n"
+                  "  --experiment sweep    accuracy against delta_tau (Fig. 2b), fixed time constants\n"
+                  "  --experiment trained  time constants trained from a homogeneous start (Fig. 3)\n"
+                  "  --experiment single   one run with the options given, progress per epoch\n"
+                  "  --task shd --shd-dir DIR  the same on SHD (DIR/shd_train.h5, DIR/shd_test.h5; needs HDF5)\n"
+                  "Defaults follow the paper's code; task and experiment set their own defaults before the options.");
   cli.option("experiment", experiment, "sweep | trained | single")
       .option("task", c.task, "mts-xor | shd")
       .option("shd-dir", c.shd_dir, "folder with shd_train.h5 and shd_test.h5 (--task shd)")

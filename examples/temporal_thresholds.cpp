@@ -169,10 +169,10 @@ int calibrate(const Options& o, const sl::NMnistDataset& train_set, const std::v
 int main(int argc, char** argv) {
   Options o;
   CommandLine cli("spikelab-thresholds",
-          "Trainable vs fixed neuron thresholds (Mahmoodi Takaghaj & Sampson 2024) on N-MNIST, started with\n"
-          "thresholds so high that most hidden neurons never fire. --data is a folder with Train/ and Test/\n"
-          "(.bin) or SLAYER's NMNISTsmall (<id>.bs2 + train1K.txt / test100.txt).\n"
-          "With --calibrate-thresholds LIST it only prints the dead fraction at initialisation per threshold.");
+                  "Trainable vs fixed neuron thresholds (Mahmoodi Takaghaj & Sampson 2024) on N-MNIST, started with\n"
+                  "thresholds so high that most hidden neurons never fire. --data is a folder with Train/ and Test/\n"
+                  "(.bin) or SLAYER's NMNISTsmall (<id>.bs2 + train1K.txt / test100.txt).\n"
+                  "With --calibrate-thresholds LIST it only prints the dead fraction at initialisation per threshold.");
   cli.option("data", o.data, "N-MNIST folder")
       .option("threshold", o.threshold, "initial threshold of the hidden neurons (paper 1.25)")
       .option("output-threshold", o.output_threshold, "initial threshold of the output neurons (paper 1.25)")

@@ -16,10 +16,10 @@ int main(int argc, char** argv) {
   std::string models = "wta,binary";
   double gamma = 1.0, r_wta = 0.8, r_binary = 0.3;
   CommandLine cli("spikelab-vowel",
-          "VOWEL: variational online local learning of probabilistic SNNs. Compares a WTA-SNN (circuits with\n"
-          "a 2-symbol alphabet: the polarity of an event is the symbol) with a binary GLM SNN with the same\n"
-          "number of hidden neurons on the same data (2 binary inputs per pixel), both trained by VOWEL, and\n"
-          "reports test accuracy, calibration and log-likelihood (mean +- sd over seeds).");
+                  "VOWEL: variational online local learning of probabilistic SNNs. Compares a WTA-SNN (circuits with\n"
+                  "a 2-symbol alphabet: the polarity of an event is the symbol) with a binary GLM SNN with the same\n"
+                  "number of hidden neurons on the same data (2 binary inputs per pixel), both trained by VOWEL, and\n"
+                  "reports test accuracy, calibration and log-likelihood (mean +- sd over seeds).");
   o.add_to(cli);
   cli.option("hidden-sizes", sizes, "comma-separated hidden sizes to compare")
       .option("models", models, "wta, binary or wta,binary")

@@ -83,13 +83,12 @@ int main(int argc, char** argv) try {
                                      "Times a training step and inference of the 2-conv spiking network 12C5-MP2-32C5-MP2-10\n"
                                      "on 2x34x34 spike frames (see the comment at the top of conv_bench.cpp).");
   cli.option("modes", modes, "train, infer or train,infer")
-      .option("reps", reps, "timed repetitions")
-      .option("warmup", warmup, "untimed repetitions first")
+      .repetitions(reps, warmup)
       .threads(threads)
       .option("batch", batch, "batch size")
       .option("steps", steps, "time steps T")
       .option("density", density, "input spike probability per feature and step")
-      .option("json", json, "also write the results as JSON here");
+      .json(json);
   if (const auto rc = cli.parse(argc, argv)) return *rc;
   if (reps < 1 || warmup < 0 || threads < 1 || batch < 1 || steps < 1)
     throw std::invalid_argument("--reps, --threads, --batch, --steps must be >= 1 and --warmup >= 0");

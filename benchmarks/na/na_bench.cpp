@@ -194,12 +194,11 @@ int main(int argc, char** argv) {
                                      "Times a neighbourhood-aggregation (NA) training step against a surrogate-gradient BPTT\n"
                                      "step of the same network (the NA paper's MNIST and N-MNIST CNNs).");
   cli.option("nets", nets, "mnist, nmnist or mnist,nmnist")
-      .option("reps", reps, "timed repetitions")
-      .option("warmup", warmup, "untimed repetitions first")
+      .repetitions(reps, warmup)
       .threads(threads)
       .option("mnist", mnist_dir, "MNIST idx files for the mnist input (empty: random 0/1 pixels)")
       .option("nmnist", nmnist_dir, "N-MNIST recordings for the nmnist input (empty: Bernoulli spikes)")
-      .option("json", json, "also write the results as JSON here");
+      .json(json);
   if (const auto rc = cli.parse(argc, argv)) return *rc;
   reps = std::max(reps, 1);
   sl::set_num_threads(threads);

@@ -8,9 +8,9 @@
 //   cli.seed(o.seed).threads(o.threads).csv(o.csv);   // the options several programs share
 //   if (const auto rc = cli.parse(argc, argv)) return *rc;   // after --help, --version or an error
 //
-// The shared options (seed, seeds, threads, csv) have one spelling everywhere; a program may
-// word their help for what they mean there. An option that several programs gain later belongs
-// here as one more such function.
+// The shared options (seed, seeds, threads, csv, json, reps and warmup) have one spelling
+// everywhere; a program may word their help for what they mean there. An option that several
+// programs gain later belongs here as one more such function.
 #ifndef SPIKELAB_EXAMPLES_COMMON_COMMAND_LINE_HPP
 #define SPIKELAB_EXAMPLES_COMMON_COMMAND_LINE_HPP
 
@@ -72,6 +72,14 @@ class CommandLine {
   /// --csv: a CSV file of the results.
   CommandLine& csv(std::string& path, const std::string& help = "also log per-epoch metrics to this CSV file") {
     return option("csv", path, help);
+  }
+  /// --json: a JSON file of the results.
+  CommandLine& json(std::string& path, const std::string& help = "also write the results as JSON here") {
+    return option("json", path, help);
+  }
+  /// --reps and --warmup: timed repetitions and the untimed ones before them.
+  CommandLine& repetitions(int& reps, int& warmup) {
+    return option("reps", reps, "timed repetitions").option("warmup", warmup, "untimed repetitions first");
   }
 
   /// The CLI11 application, for what the functions above do not cover (checks, groups).
