@@ -1,4 +1,4 @@
-# Instruction-count check (issue 4): runs small training steps of the harness under
+# Instruction-count check: runs small training steps of the harness under
 # valgrind --tool=callgrind, counting only the timed steps (the harness toggles collection),
 # and fails when a count exceeds its stored budget by more than TOLERANCE percent.
 # Instruction counts do not depend on the machine's load, so a slowdown shows up without timing.

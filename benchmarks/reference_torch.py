@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch reference for the spikelab benchmark configurations (issue 4).
+"""PyTorch reference for the spikelab benchmark configurations.
 
 The same networks as benchmarks/spikelab_bench.cpp, written the idiomatic PyTorch way:
 

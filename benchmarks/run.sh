@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for the whole comparison (issue 4): builds the harness (Release, -march=native),
+# One command for the whole comparison: builds the harness (Release, -march=native),
 # checks that spikelab and the PyTorch reference compute the same loss and gradients on the same
 # weights and inputs, measures the GEMM peak of both, then measures every configuration with
 # spikelab and PyTorch interleaved config by config (ROUNDS times), and prints the ratios.

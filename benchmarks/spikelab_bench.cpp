@@ -1,4 +1,4 @@
-// spikelab benchmark harness (issue 4): training step and inference for the configurations
+// spikelab benchmark harness: training step and inference for the configurations
 // SHD, NMNIST, ON512, ON4096 (see BENCHMARKS.md), the same networks as reference_torch.py.
 //
 //   spikelab-bench [--configs SHD,NMNIST,ON512,ON4096] [--modes train,infer] [--reps 7] [--warmup 2]
@@ -18,6 +18,8 @@
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
 #include <spikelab/optimizers/optimizer.hpp>
+
+#include "common/command_line.hpp"
 
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -414,12 +416,8 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-int usage(const char* msg) {
-  std::fprintf(stderr,
-               "%s\nusage: spikelab-bench [--configs SHD,NMNIST,ON512,ON4096] [--modes train,infer] [--reps N]\n"
-               "       [--warmup N] [--threads N] [--json FILE] [--gemm-peak] [--export DIR]\n"
-               "       [--child CONFIG MODE] [--callgrind]\n",
-               msg);
+int usage(const std::string& msg) {
+  std::fprintf(stderr, "error: %s (try --help)\n", msg.c_str());
   return 2;
 }
 
@@ -427,27 +425,26 @@ int usage(const char* msg) {
 
 int main(int argc, char** argv) try {
   std::string cfgs = "SHD,NMNIST,ON512,ON4096", modes = "train,infer", json, export_dir, child_cfg, child_mode;
+  std::vector<std::string> child;
   int reps = 7, warmup = 2, threads = 2;
   bool peak = false, callgrind = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--configs") cfgs = next();
-    else if (a == "--modes") modes = next();
-    else if (a == "--reps") reps = std::stoi(next());
-    else if (a == "--warmup") warmup = std::stoi(next());
-    else if (a == "--threads") threads = std::stoi(next());
-    else if (a == "--json") json = next();
-    else if (a == "--gemm-peak") peak = true;
-    else if (a == "--export") export_dir = next();
-    else if (a == "--callgrind") callgrind = true;
-    else if (a == "--child") child_cfg = next(), child_mode = next();
-    else if (a == "--help" || a == "-h") return usage("spikelab benchmark harness"), 0;
-    else return usage(("unknown option " + a).c_str());
-  }
+  spikelab_examples::CommandLine cli("spikelab-bench",
+                                     "spikelab benchmark harness: training step and inference of the configurations SHD, NMNIST,\n"
+                                     "ON512 and ON4096 (BENCHMARKS.md), each (config, mode) in a child process of its own.");
+  cli.option("configs", cfgs, "comma-separated configurations")
+      .option("modes", modes, "train, infer or train,infer")
+      .repetitions(reps, warmup)
+      .threads(threads)
+      .json(json)
+      .flag("gemm-peak", peak, "also measure the sgemm peak of the library's product")
+      .option("export", export_dir, "write one step of SHD, NMNIST, ON512 for reference_torch.py --verify here and exit")
+      .flag("callgrind", callgrind, "bracket the timed region by callgrind's collection toggles");
+  cli.app()
+      .add_option("--child", child, "CONFIG MODE: run one configuration in one mode in this process (the parent starts these)")
+      ->expected(2)
+      ->default_str("");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
+  if (child.size() == 2) child_cfg = child[0], child_mode = child[1];
   if (reps < 1 || warmup < 0 || threads < 1) return usage("--reps >= 1, --warmup >= 0, --threads >= 1");
   set_num_threads(threads);
   if (!child_cfg.empty()) {
@@ -474,7 +471,7 @@ int main(int argc, char** argv) try {
     int r = reps, w = warmup;
     if (name == "ON4096") r = std::max(2, std::min(reps, 3)), w = 1;
     for (const auto& mode : split(modes)) {
-      if (mode != "train" && mode != "infer") return usage(("unknown mode " + mode).c_str());
+      if (mode != "train" && mode != "infer") return usage("unknown mode " + mode);
       const std::string cmd = "'" + self + "' --child " + name + " " + mode + " --reps " + std::to_string(r) +
                               " --warmup " + std::to_string(w) + " --threads " + std::to_string(threads);
       std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);

@@ -14,19 +14,19 @@ int main(int argc, char** argv) {
   ProbOptions o;
   std::string ks = "1,2,4,8";
   long eval_k = 0;
-  Cli cli("spikelab-gem",
-          "GEM-SNN: multi-compartment online learning of a probabilistic GLM SNN (inputs -> hidden (recurrent)\n"
-          "-> 10 outputs). For each K in --compartments and each seed, trains for --epochs epochs (an update after\n"
-          "every time step) and measures, with K compartments: the training log-likelihood of the target outputs\n"
-          "(K-sample importance-weighted and single-sample mean), test accuracy (majority vote and averaged\n"
-          "spike-count distributions) and the expected calibration error of the class probabilities.");
+  CommandLine cli("spikelab-gem",
+                  "GEM-SNN: multi-compartment online learning of a probabilistic GLM SNN (inputs -> hidden (recurrent)\n"
+                  "-> 10 outputs). For each K in --compartments and each seed, trains for --epochs epochs (an update after\n"
+                  "every time step) and measures, with K compartments: the training log-likelihood of the target outputs\n"
+                  "(K-sample importance-weighted and single-sample mean), test accuracy (majority vote and averaged\n"
+                  "spike-count distributions) and the expected calibration error of the class probabilities.");
   o.add_to(cli);
   cli.option("compartments", ks, "comma-separated numbers of compartments K to compare")
       .option("eval-compartments", eval_k,
               "compartments used to measure every trained network (0: the K it was trained with)");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    if (!cli.parse(argc, argv)) return 0;
-    const std::vector<long> Ks = parse_list(ks, "--compartments");
+    const std::vector<long> Ks = parse_list<long>("compartments", ks, 1);
     sl::set_num_threads(o.threads);
     const ExperimentData data(o);
     const sl::ThreeFactorConfig rc = o.rule_config(sl::Gem<>::signal_type::default_config());

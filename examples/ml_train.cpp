@@ -3,8 +3,8 @@
 // its REINFORCE form (hidden neurons learn from the decayed output log-likelihood against the
 // optimal baseline, hrjang's train_ml_online).
 //
-// Data: N-MNIST binned as papers.md §1 bins MNIST-DVS (25 ms, a spike if >= 1 event), 17x17
-// pixels by default; --task synthetic needs no data.
+// Data: N-MNIST binned as Jang & Simeone (ICASSP 2021) bin MNIST-DVS (25 ms, a spike if >= 1
+// event), 17x17 pixels by default; --task synthetic needs no data.
 #include "common/probabilistic.hpp"
 
 using namespace spikelab_examples;
@@ -12,14 +12,14 @@ using namespace spikelab_examples;
 int main(int argc, char** argv) {
   ProbOptions o;
   std::string forms = "em,reinforce";
-  Cli cli("spikelab-ml",
-          "Single-sample online maximum-likelihood learning of a probabilistic GLM SNN (inputs -> hidden\n"
-          "(recurrent) -> 10 outputs): an update after every time step from eligibility traces and, for the\n"
-          "hidden neurons, a learning signal. Reports training log-likelihood, test accuracy and calibration.");
+  CommandLine cli("spikelab-ml",
+                  "Single-sample online maximum-likelihood learning of a probabilistic GLM SNN (inputs -> hidden\n"
+                  "(recurrent) -> 10 outputs): an update after every time step from eligibility traces and, for the\n"
+                  "hidden neurons, a learning signal. Reports training log-likelihood, test accuracy and calibration.");
   o.add_to(cli);
   cli.option("forms", forms, "em, reinforce or em,reinforce (the hidden neurons' learning signal)");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    if (!cli.parse(argc, argv)) return 0;
     std::vector<sl::SingleSampleSignal::Hidden> hidden;
     if (forms.find("em") != std::string::npos) hidden.push_back(sl::SingleSampleSignal::Hidden::em);
     if (forms.find("reinforce") != std::string::npos) hidden.push_back(sl::SingleSampleSignal::Hidden::reinforce);

@@ -1,5 +1,5 @@
 // spikelab-na-train: trains the spiking CNNs of neighbourhood aggregation (Yang, Zhang & Li, ICML
-// 2021; papers.md section 2) with NA or, on the very same network, with surrogate-gradient BPTT.
+// 2021) with NA or, on the very same network, with surrogate-gradient BPTT.
 //
 //  - MNIST (--dataset mnist --data DIR with idx files): 15C5-P2-40C5-P2-300-10, T = 5, images
 //    repeated as analog input (normalised as torchvision's Normalize(0.1307, 0.3081)) and PSP-filtered, NA-LIF layers (tau_m 5, tau_s 2, threshold 1),
@@ -15,14 +15,16 @@
 // neurons, loss and optimiser) for runs on a small CPU budget. Prints one progress line per epoch and a summary.
 #include <spikelab/spikelab.hpp>
 
-#include "common/cli.hpp"
+#include "common/command_line.hpp"
+#include "common/report.hpp"
 
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 
 namespace sl = spikelab;
-using spikelab_examples::Cli;
+using spikelab_examples::CommandLine;
+using spikelab_examples::fixed;
 
 namespace {
 
@@ -114,7 +116,7 @@ std::string spike_rates(Net& net, Src& src) {
     if constexpr (requires { l.membrane(); l.dynamics(); }) {
       const float th = l.dynamics().threshold;
       const double r = (l.membrane().values().array() > th).template cast<double>().mean();
-      s += (s.empty() ? "" : " ") + sl::detail::fixed(r, 3);
+      s += (s.empty() ? "" : " ") + fixed(r, 3);
     }
   });
   return s;
@@ -126,10 +128,10 @@ int train_and_report(Net& net, Loss loss, Train& train, Test& test, const Option
   const int na_layers = sl::connect_gradient_norms(net, norms);
   std::cout << "network: " << net.signature() << "\n"
             << "parameters: " << net.parameter_count() << "; rule: "
-            << (o.rule == "na" ? "NA (" + na_config(o).form_name() + " form, p " + sl::detail::fixed(na_config(o).distance_power, 1) +
-                                   ", clip " + sl::detail::fixed(na_config(o).clip, 1) +
+            << (o.rule == "na" ? "NA (" + na_config(o).form_name() + " form, p " + fixed(na_config(o).distance_power, 1) +
+                                   ", clip " + fixed(na_config(o).clip, 1) +
                                    (na_config(o).layer_rescale ? ", layer rescaling" : "") + "), " + std::to_string(na_layers) + " NA layers"
-                               : "surrogate BPTT (fast sigmoid, slope " + sl::detail::fixed(o.slope, 2) + ")")
+                               : "surrogate BPTT (fast sigmoid, slope " + fixed(o.slope, 2) + ")")
             << "\n";
   std::cout << "spike rates per NA-LIF layer at the start (one test batch): " << spike_rates(net, test) << "\n";
   sl::Trainer trainer(net, sl::Bptt<Loss>(loss), make_optimizer(o), {.seed = o.seed});
@@ -147,13 +149,13 @@ int train_and_report(Net& net, Loss loss, Train& train, Test& test, const Option
   const std::string rates = spike_rates(net, test);
   if (!o.checkpoint.empty()) sl::save_checkpoint(o.checkpoint, net);
   std::cout << "summary: dataset " << o.dataset << ", rule " << (o.rule == "na" ? "na-" + o.form : o.rule) << ", seed "
-            << o.seed << ", " << r.epochs_run << " epochs, " << sl::detail::fixed(r.seconds, 1) << " s ("
-            << sl::detail::fixed(r.seconds / std::max(1, r.epochs_run), 1) << " s/epoch)\n"
-            << "train accuracy (last epoch): " << sl::detail::fixed(100.0 * r.train_accuracy, 2) << "%\n"
-            << "best test accuracy: " << sl::detail::fixed(100.0 * r.best_val_accuracy, 2) << "% (epoch "
+            << o.seed << ", " << r.epochs_run << " epochs, " << fixed(r.seconds, 1) << " s ("
+            << fixed(r.seconds / std::max(1, r.epochs_run), 1) << " s/epoch)\n"
+            << "train accuracy (last epoch): " << fixed(100.0 * r.train_accuracy, 2) << "%\n"
+            << "best test accuracy: " << fixed(100.0 * r.best_val_accuracy, 2) << "% (epoch "
             << r.best_epoch << ")\n"
-            << "test accuracy: " << sl::detail::fixed(100.0 * final_test.accuracy, 2) << "% on "
-            << final_test.tally.total << " " << what << " (loss " << sl::detail::fixed(final_test.loss, 4) << ")\n"
+            << "test accuracy: " << fixed(100.0 * final_test.accuracy, 2) << "% on "
+            << final_test.tally.total << " " << what << " (loss " << fixed(final_test.loss, 4) << ")\n"
             << "spike rates per NA-LIF layer at the end (one test batch): " << rates << "\n";
   if (!o.checkpoint.empty())
     std::cout << "checkpoint written to: " << std::filesystem::absolute(o.checkpoint).string() << "\n";
@@ -259,20 +261,11 @@ int run(const Options& o, D derivative) {
   return o.dataset == "nmnist" ? run_nmnist(o, derivative) : run_mnist(o, derivative);
 }
 
-std::string dataset_argument(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--dataset" && i + 1 < argc) return argv[i + 1];
-    if (a.rfind("--dataset=", 0) == 0) return a.substr(10);
-  }
-  return "mnist";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  o.dataset = dataset_argument(argc, argv);
+  o.dataset = spikelab_examples::early_value(argc, argv, {"dataset"}, "mnist");  // it decides the defaults
   if (o.dataset == "nmnist") {  // NMNIST_CNN.yaml
     o.steps = 30;
     o.tau_m = 8.0;
@@ -286,11 +279,11 @@ int main(int argc, char** argv) {
     // 0.02 / 0.11 / 0.23. Pass --init-scale 1 for the official value.
     o.init_scale = 3.0;
   }
-  Cli cli("spikelab-na-train",
-          "Trains the spiking CNNs of neighbourhood aggregation (NA, Yang, Zhang & Li, ICML 2021) with NA or with\n"
-          "surrogate-gradient BPTT on the same network: --dataset mnist (15C5-P2-40C5-P2-300-10, T = 5, kernel loss)\n"
-          "or --dataset nmnist (12C5-P2-64C5-P2-10, T = 30, count loss). --data DIR is required: MNIST idx files,\n"
-          "or N-MNIST Train/Test folders or SLAYER's NMNISTsmall.");
+  CommandLine cli("spikelab-na-train",
+                  "Trains the spiking CNNs of neighbourhood aggregation (NA, Yang, Zhang & Li, ICML 2021) with NA or with\n"
+                  "surrogate-gradient BPTT on the same network: --dataset mnist (15C5-P2-40C5-P2-300-10, T = 5, kernel loss)\n"
+                  "or --dataset nmnist (12C5-P2-64C5-P2-10, T = 30, count loss). --data DIR is required: MNIST idx files,\n"
+                  "or N-MNIST Train/Test folders or SLAYER's NMNISTsmall.");
   cli.option("dataset", o.dataset, "mnist | nmnist")
       .option("data", o.data, "data directory (idx files for mnist; N-MNIST recordings for nmnist)")
       .option("rule", o.rule, "na | surrogate (fast-sigmoid BPTT through the same NA-LIF neurons)")
@@ -322,13 +315,13 @@ int main(int argc, char** argv) {
       .option("bin-ms", o.bin_ms, "nmnist: frame length in ms")
       .option("train-limit", o.train_limit, "use only the first N training samples (0 = all)")
       .option("test-limit", o.test_limit, "use only the first N test samples (0 = all)")
-      .option("threads", o.threads, "threads for matrix products and neuron loops")
-      .option("seed", o.seed, "random seed (weights, shuffling, dropout)")
+      .threads(o.threads)
+      .seed(o.seed, "random seed (weights, shuffling, dropout)")
       .option("checkpoint", o.checkpoint, "write the trained network here (empty = no checkpoint)")
-      .option("csv", o.csv, "also log per-epoch metrics to this CSV file")
+      .csv(o.csv)
       .option("time-limit", o.time_limit, "stop training after this many seconds (0 = no limit)");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    if (!cli.parse(argc, argv)) return 0;
     if (o.dataset != "mnist" && o.dataset != "nmnist") throw std::invalid_argument("--dataset must be mnist or nmnist");
     if (o.arch != "cnn" && o.arch != "mlp") throw std::invalid_argument("--arch must be cnn or mlp");
     if (o.data.empty()) throw std::invalid_argument("--data DIR is required (try --help)");

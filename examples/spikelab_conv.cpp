@@ -14,13 +14,15 @@
 // NMNISTsmall (1000 training and 100 test recordings).
 #include <spikelab/spikelab.hpp>
 
-#include "common/cli.hpp"
+#include "common/command_line.hpp"
+#include "common/report.hpp"
 
 #include <filesystem>
 #include <iostream>
 
 namespace sl = spikelab;
-using spikelab_examples::Cli;
+using spikelab_examples::CommandLine;
+using spikelab_examples::fixed;
 
 namespace {
 
@@ -73,10 +75,10 @@ int train_and_report(Net& net, Loader& train, Loader& test, const Options& o) {
   sl::save_checkpoint(o.checkpoint, net);
   std::cout << "model: " << o.model << ", seed " << o.seed << ", " << r.epochs_run << " epochs, " << o.steps
             << " frames of " << o.bin_ms << " ms\n"
-            << "test accuracy: " << sl::detail::fixed(100.0 * e.accuracy, 2) << "% on " << e.tally.total
-            << " test recordings (loss " << sl::detail::fixed(e.loss, 4) << "; best epoch " << r.best_epoch << " at "
-            << sl::detail::fixed(100.0 * r.best_val_accuracy, 2) << "%)\n"
-            << "training time: " << sl::detail::fixed(r.seconds, 1) << " s\n"
+            << "test accuracy: " << fixed(100.0 * e.accuracy, 2) << "% on " << e.tally.total
+            << " test recordings (loss " << fixed(e.loss, 4) << "; best epoch " << r.best_epoch << " at "
+            << fixed(100.0 * r.best_val_accuracy, 2) << "%)\n"
+            << "training time: " << fixed(r.seconds, 1) << " s\n"
             << "checkpoint written to: " << std::filesystem::absolute(o.checkpoint).string() << "\n";
   return 0;
 }
@@ -133,7 +135,7 @@ int run(const Options& o) {
     sl::fold_batch_norm(net.layer<4>(), net.layer<5>());
     sl::Trainer folded(net, sl::Bptt<sl::SumCrossEntropy>{}, sl::Optimizer<float, sl::Adam>{});
     std::cout << "test accuracy with batch norm folded into the convolutions: "
-              << sl::detail::fixed(100.0 * folded.evaluate(test_src).accuracy, 2) << "%\n";
+              << fixed(100.0 * folded.evaluate(test_src).accuracy, 2) << "%\n";
     return rc;
   }
   if (o.model != "conv") throw std::invalid_argument("--model must be conv, conv-bn or mlp");
@@ -162,10 +164,10 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  Cli cli("spikelab-conv",
-          "Trains a convolutional spiking network (or, with --model mlp, a spiking MLP) on N-MNIST event\n"
-          "recordings with surrogate-gradient BPTT and reports the test accuracy. --data DIR: N-MNIST in its\n"
-          "original Train/Test folders, or SLAYER's NMNISTsmall (<id>.bs2 files with train1K.txt/test100.txt).");
+  CommandLine cli("spikelab-conv",
+                  "Trains a convolutional spiking network (or, with --model mlp, a spiking MLP) on N-MNIST event\n"
+                  "recordings with surrogate-gradient BPTT and reports the test accuracy. --data DIR: N-MNIST in its\n"
+                  "original Train/Test folders, or SLAYER's NMNISTsmall (<id>.bs2 files with train1K.txt/test100.txt).");
   cli.option("data", o.data, "N-MNIST directory (required)")
       .option("model", o.model, "conv | conv-bn (batch norm after each convolution) | mlp")
       .option("epochs", o.epochs, "training epochs")
@@ -184,13 +186,13 @@ int main(int argc, char** argv) {
       .option("hidden", o.hidden, "mlp: hidden LIF neurons")
       .option("train-limit", o.train_limit, "use only the first N training recordings (0 = all)")
       .option("test-limit", o.test_limit, "use only the first N test recordings (0 = all)")
-      .option("threads", o.threads, "threads for the layers' loops and products")
-      .option("seed", o.seed, "random seed (weights, shuffling, dropout)")
+      .threads(o.threads, "threads for the layers' loops and products")
+      .seed(o.seed, "random seed (weights, shuffling, dropout)")
       .option("checkpoint", o.checkpoint, "where to write the trained network")
-      .option("csv", o.csv, "also log per-epoch metrics to this CSV file")
+      .csv(o.csv)
       .option("time-limit", o.time_limit, "stop training after this many seconds (0 = no limit)");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    if (!cli.parse(argc, argv)) return 0;
     if (o.data.empty()) throw std::invalid_argument("--data DIR is required (try --help)");
     if (!std::filesystem::is_directory(o.data)) {
       std::cerr << "error: no N-MNIST data at " << o.data << "\n";

@@ -13,7 +13,8 @@
 // SVG writer below) and optionally as CSV.
 #include <spikelab/spikelab.hpp>
 
-#include "common/cli.hpp"
+#include "common/command_line.hpp"
+#include "common/report.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -27,7 +28,8 @@
 #include <vector>
 
 namespace sl = spikelab;
-using spikelab_examples::Cli;
+using spikelab_examples::CommandLine;
+using spikelab_examples::fixed;
 
 namespace {
 
@@ -94,7 +96,7 @@ struct Result {
   Curve curve;
 };
 
-std::string pct(double e) { return sl::detail::fixed(100.0 * e, 2) + "%"; }
+std::string pct(double e) { return fixed(100.0 * e, 2) + "%"; }
 
 // One layer per line, with the neuron and synapse parameters where a layer has them.
 template <class Net>
@@ -221,7 +223,7 @@ Result run_one(const Options& o, double noise, const sl::ImageDataset& train_set
   auto snn = sl::to_spiking(ann, {.dt = o.dt, .synapse = kind, .tau_synapse = o.tau_s});
   std::cout << "spiking network (to_spiking):\n" << describe(snn);
   if (!o.checkpoint.empty()) {
-    const std::string tag = "-noise" + sl::detail::fixed(noise, 0);
+    const std::string tag = "-noise" + fixed(noise, 0);
     sl::save_checkpoint(o.checkpoint + tag + "-ann.ckpt", ann);
     sl::save_checkpoint(o.checkpoint + tag + "-snn.ckpt", snn);
     std::cout << "checkpoints: " << o.checkpoint + tag + "-{ann,snn}.ckpt\n";
@@ -264,8 +266,8 @@ Result run_one(const Options& o, double noise, const sl::ImageDataset& train_set
   res.snn_error = readout.window_error();
   res.spike_images = readout.samples();
   std::cout << "\rspiking test error: " << pct(res.snn_error) << " on " << res.spike_images << " images ("
-            << sl::detail::fixed(o.t_present * 1e3, 0) << " ms each, dt " << o.dt * 1e3 << " ms, classified from "
-            << sl::detail::fixed(o.t_classify * 1e3, 0) << " ms; " << sl::detail::fixed(res.spike_seconds, 1)
+            << fixed(o.t_present * 1e3, 0) << " ms each, dt " << o.dt * 1e3 << " ms, classified from "
+            << fixed(o.t_classify * 1e3, 0) << " ms; " << fixed(res.spike_seconds, 1)
             << " s); ANN error on the same images: " << pct(res.ann_error_subset) << "\n";
   for (sl::Index t = 0; t < T; ++t) {
     res.curve.ms.push_back(double(t + 1) * o.dt * 1e3);
@@ -276,9 +278,9 @@ Result run_one(const Options& o, double noise, const sl::ImageDataset& train_set
                "cumulative = mean filtered output over [0, t]):\n   t (ms)   instant   cumulative\n";
   const sl::Index every = std::max<sl::Index>(1, T / 15);
   for (sl::Index t = every - 1; t < T; t += every)
-    std::cout << std::setw(9) << sl::detail::fixed(res.curve.ms[std::size_t(t)], 0) << std::setw(9)
-              << sl::detail::fixed(res.curve.instant[std::size_t(t)], 2) << "%" << std::setw(12)
-              << sl::detail::fixed(res.curve.cumulative[std::size_t(t)], 2) << "%\n";
+    std::cout << std::setw(9) << fixed(res.curve.ms[std::size_t(t)], 0) << std::setw(9)
+              << fixed(res.curve.instant[std::size_t(t)], 2) << "%" << std::setw(12)
+              << fixed(res.curve.cumulative[std::size_t(t)], 2) << "%\n";
   return res;
 }
 
@@ -286,12 +288,12 @@ Result run_one(const Options& o, double noise, const sl::ImageDataset& train_set
 
 int main(int argc, char** argv) {
   Options o;
-  Cli cli("spikelab-softlif",
-          "Soft-LIF (Hunsberger & Eliasmith 2015): trains the paper's MNIST conv network as a rate network with\n"
-          "soft-LIF neurons and training noise, transfers it to a spiking LIF network with alpha synapses, and\n"
-          "reports the ANN error, the spiking error and the spiking error vs presentation time (SVG plot).\n"
-          "Data: --data DIR with idx files (MNIST), or Fashion-MNIST from Debian's dataset-fashion-mnist\n"
-          "(--dataset fashion, " + std::string(sl::debian_fashion_mnist_dir()) + ").");
+  CommandLine cli("spikelab-softlif",
+                  "Soft-LIF (Hunsberger & Eliasmith 2015): trains the paper's MNIST conv network as a rate network with\n"
+                  "soft-LIF neurons and training noise, transfers it to a spiking LIF network with alpha synapses, and\n"
+                  "reports the ANN error, the spiking error and the spiking error vs presentation time (SVG plot).\n"
+                  "Data: --data DIR with idx files (MNIST), or Fashion-MNIST from Debian's dataset-fashion-mnist\n"
+                  "(--dataset fashion, " + std::string(sl::debian_fashion_mnist_dir()) + ").");
   cli.option("data", o.data, "directory with idx files (train-*/t10k-*); default for --dataset fashion: Debian's")
       .option("dataset", o.dataset, "mnist | fashion (names the data in the output; fashion has a default directory)")
       .option("epochs", o.epochs, "training epochs (the paper: 200 on 60k images)")
@@ -314,13 +316,13 @@ int main(int argc, char** argv) {
       .option("synapse", o.synapse, "alpha | exponential")
       .option("spike-batch", o.spike_batch, "images simulated together (memory grows with batch x tp/dt)")
       .option("svg", o.svg, "write the error-vs-presentation-time plot here (empty = no plot)")
-      .option("csv", o.csv, "also write the curve as CSV here")
+      .csv(o.csv, "also write the curve as CSV here")
       .option("checkpoint", o.checkpoint, "save the rate and spiking networks as PREFIX-noiseN-{ann,snn}.ckpt")
-      .option("threads", o.threads, "threads")
-      .option("seed", o.seed, "random seed")
+      .threads(o.threads, "threads")
+      .seed(o.seed)
       .option("time-limit", o.time_limit, "stop training after this many seconds (0 = no limit)");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    if (!cli.parse(argc, argv)) return 0;
     if (o.dt <= 0 || o.t_present < o.dt || o.t_classify < 0 || o.t_classify >= o.t_present)
       throw std::invalid_argument("need dt > 0 and 0 <= tc < tp, tp >= dt");
     if (o.synapse != "alpha" && o.synapse != "exponential") throw std::invalid_argument("--synapse must be alpha or exponential");
@@ -349,8 +351,8 @@ int main(int argc, char** argv) {
 
     std::cout << "\n=== summary (" << o.dataset << ", " << o.epochs << " epochs on " << train_set.count
               << " training images; spiking: " << results[0].spike_images << " test images, t_p "
-              << sl::detail::fixed(o.t_present * 1e3, 0) << " ms, t_c " << sl::detail::fixed(o.t_classify * 1e3, 0)
-              << " ms, " << o.synapse << " synapses tau_s " << sl::detail::fixed(o.tau_s * 1e3, 1) << " ms) ===\n"
+              << fixed(o.t_present * 1e3, 0) << " ms, t_c " << fixed(o.t_classify * 1e3, 0)
+              << " ms, " << o.synapse << " synapses tau_s " << fixed(o.tau_s * 1e3, 1) << " ms) ===\n"
               << "| data | seed | noise (Hz) | ANN error (all test) | ANN error (spiking subset) | hard-LIF ANN (subset) | "
                  "spiking error | gap |\n";
     for (const auto& r : results)
@@ -374,7 +376,7 @@ int main(int argc, char** argv) {
       double worst = 0;  // the plot shows up to 4x the worst final error
       for (const auto& r : results) worst = std::max({worst, r.ann_error_subset, r.snn_error, r.curve.cumulative.back() / 100});
       for (const auto& r : results) {
-        const std::string tag = "noise " + sl::detail::fixed(r.noise, 0) + " Hz";
+        const std::string tag = "noise " + fixed(r.noise, 0) + " Hz";
         series.push_back({tag + ": instant", colors[(2 * k) % 4], r.curve.ms, r.curve.instant, false});
         series.push_back({tag + ": cumulative", colors[(2 * k) % 4], r.curve.ms, r.curve.cumulative, true});
         series.push_back({tag + ": ANN", "#777777", {0.0, r.curve.ms.back()},

@@ -20,14 +20,16 @@
 #include <spikelab/distributed/mpi.hpp>
 #endif
 
-#include "common/cli.hpp"
+#include "common/command_line.hpp"
+#include "common/report.hpp"
 
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 
 namespace sl = spikelab;
-using spikelab_examples::Cli;
+using spikelab_examples::CommandLine;
+using spikelab_examples::fixed;
 
 namespace {
 
@@ -106,12 +108,12 @@ void finish(Trainer& trainer, TestSrc& test_src, const std::string& what, double
   const sl::EvalResult test = trainer.evaluate(src);
   if (o.par.root()) sl::save_checkpoint(o.checkpoint, trainer.net(), format_of(o.format));
 #ifdef SPIKELAB_HAS_MPI
-  std::cout << "MPI: rank 0 spent " << sl::detail::fixed(trainer.rule().communication_seconds(), 2)
+  std::cout << "MPI: rank 0 spent " << fixed(trainer.rule().communication_seconds(), 2)
             << " s in allreduce (waiting for other ranks included)\n";
 #endif
-  std::cout << "test accuracy: " << sl::detail::fixed(100.0 * test.accuracy, 2) << "% on " << test.tally.total << " "
-            << what << " (loss " << sl::detail::fixed(test.loss, 4) << ")\n"
-            << "training time: " << sl::detail::fixed(seconds, 1) << " s\n"
+  std::cout << "test accuracy: " << fixed(100.0 * test.accuracy, 2) << "% on " << test.tally.total << " "
+            << what << " (loss " << fixed(test.loss, 4) << ")\n"
+            << "training time: " << fixed(seconds, 1) << " s\n"
             << "checkpoint written to: " << std::filesystem::absolute(o.checkpoint).string() << "\n";
 }
 
@@ -209,17 +211,6 @@ int run_mts_xor(const Options& o) {
 
 }  // namespace
 
-// The task decides the defaults, so it is read before the other options.
-std::string task_argument(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if ((a == "--task" || a == "--dataset") && i + 1 < argc) return argv[i + 1];
-    if (a.rfind("--task=", 0) == 0) return a.substr(7);
-    if (a.rfind("--dataset=", 0) == 0) return a.substr(10);
-  }
-  return "auto";
-}
-
 int main(int argc, char** argv) {
   Options o;
 #ifdef SPIKELAB_HAS_MPI
@@ -227,7 +218,7 @@ int main(int argc, char** argv) {
   o.par.comm = &mpi.world();
   if (!mpi.root()) std::cout.setstate(std::ios::badbit);  // rank 0 alone reports (errors: every rank)
 #endif
-  o.task = task_argument(argc, argv);
+  o.task = spikelab_examples::early_value(argc, argv, {"task", "dataset"}, "auto");  // it decides the defaults
   if (o.task == "mts-xor") {  // a smaller recurrent network, longer training
     o.hidden = 64;
     o.beta = 0.95;
@@ -241,13 +232,13 @@ int main(int argc, char** argv) {
     o.hidden = 128;
     o.lr = 2e-3;
   }
-  Cli cli("spikelab-train",
-          "Trains a spiking network with surrogate-gradient BPTT. By default on Fashion-MNIST from Debian's\n"
-          "dataset-fashion-mnist (" +
-              std::string(sl::debian_fashion_mnist_dir()) +
-              "); --data DIR trains on MNIST-style idx files in DIR;\n"
-              "--task mts-xor trains on the multi-time-scale XOR task; --dataset nmnist --data DIR on N-MNIST\n"
-              "event recordings (Train/Test folders or SLAYER's NMNISTsmall).");
+  CommandLine cli("spikelab-train",
+                  "Trains a spiking network with surrogate-gradient BPTT. By default on Fashion-MNIST from Debian's\n"
+                  "dataset-fashion-mnist (" +
+                      std::string(sl::debian_fashion_mnist_dir()) +
+                      "); --data DIR trains on MNIST-style idx files in DIR;\n"
+                      "--task mts-xor trains on the multi-time-scale XOR task; --dataset nmnist --data DIR on N-MNIST\n"
+                      "event recordings (Train/Test folders or SLAYER's NMNISTsmall).");
   cli.option("task", o.task, "auto | images | mts-xor | nmnist (auto: images if idx data is found)")
       .option("dataset", o.task, "alias of --task")
       .option("data", o.data, "directory with idx files (train-images-idx3-ubyte[.gz], t10k-..., ...) or N-MNIST")
@@ -265,14 +256,14 @@ int main(int argc, char** argv) {
       .option("train-limit", o.train_limit, "use only the first N training images (0 = all)")
       .option("test-limit", o.test_limit, "use only the first N test images (0 = all)")
       .option("samples", o.samples, "MTS-XOR training samples")
-      .option("threads", o.threads, "threads for matrix products and neuron loops")
-      .option("seed", o.seed, "random seed (weights, shuffling, encoding)")
+      .threads(o.threads)
+      .seed(o.seed, "random seed (weights, shuffling, encoding)")
       .option("checkpoint", o.checkpoint, "where to write the trained network")
       .option("format", o.format, "checkpoint format: binary | json")
-      .option("csv", o.csv, "also log per-epoch metrics to this CSV file")
+      .csv(o.csv)
       .option("time-limit", o.time_limit, "stop training after this many seconds (0 = no limit)");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    if (!cli.parse(argc, argv)) return 0;
     sl::set_num_threads(o.threads);
     std::cout << "spikelab " << sl::version::as_string() << ", " << sl::num_threads() << " threads\n";
 #ifdef SPIKELAB_HAS_MPI

@@ -1,4 +1,4 @@
-// spikelab-hierarchy: the temporal-hierarchy experiments of Moro et al. 2024 (hSNN) on the
+// spikelab-hierarchy: the temporal-hierarchy experiments of Moro et al. (arXiv 2024; hSNN) on the
 // multi-time-scale XOR task (MTS-XOR), with the configurations of the paper's code (sweep.py,
 // hsnn_optimization_finds_hierarchy.ipynb):
 //
@@ -27,8 +27,8 @@
 // (spikelab's dropout keeps one mask per sample over all steps; hSNN's draws one per step.)
 #include <spikelab/spikelab.hpp>
 
-#include "common/cli.hpp"
-#include "common/stats.hpp"
+#include "common/command_line.hpp"
+#include "common/report.hpp"
 #include "common/svg.hpp"
 
 #include <chrono>
@@ -40,8 +40,10 @@
 #include <tuple>
 
 namespace sl = spikelab;
-using spikelab_examples::Cli;
+using spikelab_examples::CommandLine;
+using spikelab_examples::fixed;
 using spikelab_examples::mean_of;
+using spikelab_examples::mean_sd;
 using spikelab_examples::sd_of;
 namespace svg = spikelab_examples::svg;
 
@@ -131,11 +133,11 @@ struct TestTracker {
     last_test = trainer->evaluate(*test).accuracy;
     if (i.val_accuracy > best_val) best_val = i.val_accuracy, test_at_best = last_test, best_epoch = i.epoch;
     if (verbose) {
-      std::cout << "  epoch " << i.epoch << "/" << i.epochs << "  loss " << sl::detail::fixed(i.loss, 4) << "  train "
-                << sl::detail::fixed(100 * i.accuracy, 2) << "%  val " << sl::detail::fixed(100 * i.val_accuracy, 2)
-                << "%  test " << sl::detail::fixed(100 * last_test, 2) << "%  tau(ms)";
-      for (double t : sl::mean_time_constants(net, dt)) std::cout << ' ' << sl::detail::fixed(1000 * t, 1);
-      std::cout << "  " << sl::detail::fixed(i.epoch_seconds, 1) << " s\n" << std::flush;
+      std::cout << "  epoch " << i.epoch << "/" << i.epochs << "  loss " << fixed(i.loss, 4) << "  train "
+                << fixed(100 * i.accuracy, 2) << "%  val " << fixed(100 * i.val_accuracy, 2)
+                << "%  test " << fixed(100 * last_test, 2) << "%  tau(ms)";
+      for (double t : sl::mean_time_constants(net, dt)) std::cout << ' ' << fixed(1000 * t, 1);
+      std::cout << "  " << fixed(i.epoch_seconds, 1) << " s\n" << std::flush;
     }
   }
 };
@@ -195,7 +197,7 @@ RunResult train(const RunConfig& c, sl::Index inputs, sl::Index classes, TrainSr
     const sl::Vector<double> t = sl::time_constants(p, c.dt);
     res.tau_sd_final.push_back(std::sqrt((t.array() - t.mean()).square().sum() / double(std::max<sl::Index>(t.size() - 1, 1))));
   });
-  res.seconds = sl::detail::seconds_since(t0);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }
 
@@ -271,22 +273,22 @@ std::string ms_list(const std::vector<double>& taus) {
   std::string s;
   for (double t : taus) {
     if (!s.empty()) s += ' ';
-    s += sl::detail::fixed(1000 * t, 1);
+    s += fixed(1000 * t, 1);
   }
   return s;
 }
 
-int sweep(RunConfig base, const std::vector<double>& deltas, const std::vector<double>& depths, int seeds,
+int sweep(RunConfig base, const std::vector<double>& deltas, const std::vector<long>& depths, int seeds,
           const std::filesystem::path& out) {
   std::ofstream csv(out / "hierarchy_sweep.csv");
   csv << "hidden_layers,delta_tau,seed,best_val,test_at_best_val,final_test,best_epoch,tau_init_ms,seconds\n";
   svg::Plot plot(task_title(base) + ": accuracy against the time-constant hierarchy (Fig. 2" + (base.task == "shd" ? "c)" : "b)"), "delta tau (s)",
                  "test accuracy at best validation epoch (%)");
-  plot.subtitle("tau_mem " + sl::detail::fixed(base.tau_mem, 2) + " s, " + base.profile + " profile, " +
+  plot.subtitle("tau_mem " + fixed(base.tau_mem, 2) + " s, " + base.profile + " profile, " +
                 std::to_string(base.neurons) + " neurons/layer, " + std::to_string(base.epochs) + " epochs, " +
                 std::to_string(base.train_samples) + " samples, mean +- sd over " + std::to_string(seeds) + " seeds");
   std::cout << "\n hidden  delta_tau   test acc (mean +- sd)   per seed\n";
-  for (double dl : depths) {
+  for (long dl : depths) {
     std::vector<double> xs, ys, es;
     for (double d : deltas) {
       std::vector<double> accs;
@@ -299,7 +301,7 @@ int sweep(RunConfig base, const std::vector<double>& deltas, const std::vector<d
         const RunResult r = run_any(c);
         accs.push_back(100 * r.test_at_best);
         per += ' ';
-        per += sl::detail::fixed(100 * r.test_at_best, 2);
+        per += fixed(100 * r.test_at_best, 2);
         csv << c.hidden_layers << ',' << d << ',' << c.seed << ',' << r.best_val << ',' << r.test_at_best << ',' << r.final_test
             << ',' << r.best_epoch << ',' << ms_list(r.tau_init) << ',' << r.seconds << '\n'
             << std::flush;
@@ -355,34 +357,25 @@ int trained(RunConfig base, int seeds, const std::filesystem::path& out) {
   svg::Plot plot(task_title(base) + ": time constants trained from a homogeneous start (Fig. 3)", "hidden layer (input -> output)",
                  "mean membrane time constant (ms)");
   plot.subtitle(std::to_string(L) + " hidden layers x " + std::to_string(base.neurons) + ", tau_mem " +
-                sl::detail::fixed(base.tau_mem, 2) + " s, " + std::to_string(base.epochs) + " epochs, mean +- sd over " +
+                fixed(base.tau_mem, 2) + " s, " + std::to_string(base.epochs) + " epochs, mean +- sd over " +
                 std::to_string(seeds) + " seeds");
   plot.line("initial", xs, yi, ei).line("trained", xs, yf, ef);
   plot.save((out / "hierarchy_trained.svg").string());
   std::cout << "\nmean tau per layer after training (ms): ";
-  for (std::size_t l = 0; l < L; ++l) std::cout << sl::detail::fixed(yf[l], 1) << " +- " << sl::detail::fixed(ef[l], 1) << "  ";
+  for (std::size_t l = 0; l < L; ++l) std::cout << mean_sd(fin[l], 1) << "  ";
   std::cout << "\nseeds whose mean tau grows strictly with depth: " << increasing << "/" << seeds
-            << "\ntest accuracy: " << sl::detail::fixed(mean_of(accs), 2) << " +- " << sl::detail::fixed(sd_of(accs), 2)
+            << "\ntest accuracy: " << mean_sd(accs, 2)
             << " %\nwrote " << (out / "hierarchy_trained.svg").string() << " and hierarchy_trained.csv\n";
   return 0;
 }
 
 }  // namespace
 
-// The value of option --name (read before the others: it decides their defaults).
-std::string early_argument(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--" + name && i + 1 < argc) return argv[i + 1];
-    if (a.rfind("--" + name + "=", 0) == 0) return a.substr(name.size() + 3);
-  }
-  return fallback;
-}
-
 int main(int argc, char** argv) {
   RunConfig c;
-  std::string experiment = early_argument(argc, argv, "experiment", "sweep");
-  c.task = early_argument(argc, argv, "task", "mts-xor");
+  // the experiment and the task decide the other options' defaults, so they are read first
+  std::string experiment = spikelab_examples::early_value(argc, argv, {"experiment"}, "sweep");
+  c.task = spikelab_examples::early_value(argc, argv, {"task"}, "mts-xor");
   std::string deltas = "-0.5,-0.4,-0.2,-0.1,0,0.1,0.2,0.4,0.5", depths = "2,3", out = ".";
   int seeds = 5, threads = 1;
   long first_seed = 0;
@@ -418,20 +411,20 @@ int main(int argc, char** argv) {
       c.heterogeneity = "none";
     }
   }
-  Cli cli("spikelab-hierarchy",
-          "Temporal hierarchy of time constants (Moro et al. 2024) on MTS-XOR or SHD.\n"
-          "  --experiment sweep    accuracy against delta_tau (Fig. 2b), fixed time constants\n"
-          "  --experiment trained  time constants trained from a homogeneous start (Fig. 3)\n"
-          "  --experiment single   one run with the options given, progress per epoch\n"
-          "  --task shd --shd-dir DIR  the same on SHD (DIR/shd_train.h5, DIR/shd_test.h5; needs HDF5)\n"
-          "Defaults follow the paper's code; task and experiment set their own defaults before the options.");
+  CommandLine cli("spikelab-hierarchy",
+                  "Temporal hierarchy of time constants (Moro et al., arXiv 2024) on MTS-XOR or SHD.\n"
+                  "  --experiment sweep    accuracy against delta_tau (Fig. 2b), fixed time constants\n"
+                  "  --experiment trained  time constants trained from a homogeneous start (Fig. 3)\n"
+                  "  --experiment single   one run with the options given, progress per epoch\n"
+                  "  --task shd --shd-dir DIR  the same on SHD (DIR/shd_train.h5, DIR/shd_test.h5; needs HDF5)\n"
+                  "Defaults follow the paper's code; task and experiment set their own defaults before the options.");
   cli.option("experiment", experiment, "sweep | trained | single")
       .option("task", c.task, "mts-xor | shd")
       .option("shd-dir", c.shd_dir, "folder with shd_train.h5 and shd_test.h5 (--task shd)")
       .option("hidden-layers", hidden_layers, "hidden LIF layers (trained / single; 2, 3, 4 or 5)")
       .option("depths", depths, "sweep: comma-separated numbers of hidden layers")
       .option("deltas", deltas, "sweep: comma-separated delta_tau values (s)")
-      .option("seeds", seeds, "seeds per configuration (first-seed .. first-seed + N - 1)")
+      .seeds(seeds, "seeds per configuration (first-seed .. first-seed + N - 1)")
       .option("first-seed", first_seed, "first seed (to add seeds to an earlier run)")
       .option("neurons", c.neurons, "neurons per hidden layer")
       .option("tau-mem", c.tau_mem, "centre membrane time constant (s)")
@@ -452,11 +445,11 @@ int main(int argc, char** argv) {
       .option("l2-alpha-sd", c.l2_alpha_sd, "weight of ||alpha_l - mean(alpha_l)|| when training alpha")
       .option("alpha-grad-scale", c.alpha_grad_scale, "gradient scale of alpha (hSNN 0.1; nearly no effect with Adam)")
       .option("dropout", c.dropout, "dropout on the hidden spikes (hSNN 0.1)")
-      .option("threads", threads, "threads")
+      .threads(threads, "threads")
       .option("out", out, "directory for the SVG figure and the CSV")
       .flag("verbose", c.verbose, "print every epoch of every run");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    if (!cli.parse(argc, argv)) return 0;
     sl::set_num_threads(threads);
     c.hidden_layers = std::size_t(hidden_layers);
     if (first_seed < 0) throw std::invalid_argument("--first-seed must be >= 0");
@@ -466,16 +459,16 @@ int main(int argc, char** argv) {
     std::cout << "spikelab " << sl::version::as_string() << " -- " << task_title(c) << " temporal hierarchy, experiment '"
               << experiment << "', " << c.epochs << " epochs, batch " << c.batch << ", " << sl::num_threads() << " thread(s)\n";
     if (experiment == "sweep")
-      return sweep(c, spikelab_examples::parse_list("deltas", deltas), spikelab_examples::parse_list("depths", depths), seeds,
+      return sweep(c, spikelab_examples::parse_list("deltas", deltas), spikelab_examples::parse_list<long>("depths", depths), seeds,
                    out);
     if (experiment == "trained") return trained(c, seeds, out);
     if (experiment == "single") {
       c.verbose = true;
       const RunResult r = run_any(c);
       std::cout << "tau per layer (ms): initial " << ms_list(r.tau_init) << " -> final " << ms_list(r.tau_final) << "\n"
-                << "best validation accuracy " << sl::detail::fixed(100 * r.best_val, 2) << "% (epoch " << r.best_epoch
-                << "), test accuracy there " << sl::detail::fixed(100 * r.test_at_best, 2) << "%, final test "
-                << sl::detail::fixed(100 * r.final_test, 2) << "%, " << sl::detail::fixed(r.seconds, 1) << " s\n";
+                << "best validation accuracy " << fixed(100 * r.best_val, 2) << "% (epoch " << r.best_epoch
+                << "), test accuracy there " << fixed(100 * r.test_at_best, 2) << "%, final test "
+                << fixed(100 * r.final_test, 2) << "%, " << fixed(r.seconds, 1) << " s\n";
       return 0;
     }
     throw std::invalid_argument("unknown --experiment '" + experiment + "'");

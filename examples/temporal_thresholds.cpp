@@ -1,5 +1,5 @@
 // spikelab-thresholds: trainable thresholds against fixed ones on N-MNIST (Mahmoodi Takaghaj &
-// Sampson 2024, "Rouser"), started from thresholds so high that most hidden neurons never fire.
+// Sampson, arXiv 2024, "Rouser"), started from thresholds so high that most hidden neurons never fire.
 //
 // Network (the paper's, smaller by default): 34x34x2 -> H -> H -> 10, current-based LIF (current
 // decay 0.75, voltage decay 0.97, reset to 0), per-neuron thresholds, exponential surrogate
@@ -15,8 +15,8 @@
 // reach --target test accuracy. Writes thresholds_accuracy.svg, thresholds_dead.svg, thresholds.csv.
 #include <spikelab/spikelab.hpp>
 
-#include "common/cli.hpp"
-#include "common/stats.hpp"
+#include "common/command_line.hpp"
+#include "common/report.hpp"
 #include "common/svg.hpp"
 
 #include <cstdio>
@@ -25,7 +25,8 @@
 #include <iostream>
 
 namespace sl = spikelab;
-using spikelab_examples::Cli;
+using spikelab_examples::CommandLine;
+using spikelab_examples::fixed;
 using spikelab_examples::mean_of;
 using spikelab_examples::sd_of;
 namespace svg = spikelab_examples::svg;
@@ -167,18 +168,18 @@ int calibrate(const Options& o, const sl::NMnistDataset& train_set, const std::v
 
 int main(int argc, char** argv) {
   Options o;
-  Cli cli("spikelab-thresholds",
-          "Trainable vs fixed neuron thresholds (Mahmoodi Takaghaj & Sampson 2024) on N-MNIST, started with\n"
-          "thresholds so high that most hidden neurons never fire. --data is a folder with Train/ and Test/\n"
-          "(.bin) or SLAYER's NMNISTsmall (<id>.bs2 + train1K.txt / test100.txt).\n"
-          "With --calibrate-thresholds LIST it only prints the dead fraction at initialisation per threshold.");
+  CommandLine cli("spikelab-thresholds",
+                  "Trainable vs fixed neuron thresholds (Mahmoodi Takaghaj & Sampson 2024) on N-MNIST, started with\n"
+                  "thresholds so high that most hidden neurons never fire. --data is a folder with Train/ and Test/\n"
+                  "(.bin) or SLAYER's NMNISTsmall (<id>.bs2 + train1K.txt / test100.txt).\n"
+                  "With --calibrate-thresholds LIST it only prints the dead fraction at initialisation per threshold.");
   cli.option("data", o.data, "N-MNIST folder")
       .option("threshold", o.threshold, "initial threshold of the hidden neurons (paper 1.25)")
       .option("output-threshold", o.output_threshold, "initial threshold of the output neurons (paper 1.25)")
       .option("lr-thresholds", o.lr_thresholds, "comma-separated threshold learning rates, one variant each (0 = fixed)")
       .option("hidden", o.hidden, "neurons per hidden layer (paper 500)")
       .option("epochs", o.epochs, "training epochs")
-      .option("seeds", o.seeds, "seeds (0 .. N-1), each run for every variant")
+      .seeds(o.seeds, "seeds (0 .. N-1), each run for every variant")
       .option("steps", o.steps, "time bins per sample")
       .option("bin-us", o.bin_us, "bin width (microseconds)")
       .option("batch", o.batch, "batch size")
@@ -192,11 +193,11 @@ int main(int argc, char** argv) {
       .option("train-limit", o.train_limit, "use the first N training samples (0 = all)")
       .option("test-limit", o.test_limit, "use the first N test samples (0 = all)")
       .option("target", o.target, "test accuracy whose first epoch is reported")
-      .option("threads", o.threads, "threads")
+      .threads(o.threads, "threads")
       .option("out", o.out, "directory for the SVG figures and the CSV")
       .option("calibrate-thresholds", o.thresholds_list, "comma-separated thresholds: print dead fractions at init and exit");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    if (!cli.parse(argc, argv)) return 0;
     if (o.data.empty()) throw std::invalid_argument("--data is required (e.g. /work/shared/data/nmnist/NMNISTsmall)");
     const std::vector<double> variants = spikelab_examples::parse_list("lr-thresholds", o.lr_thresholds);
     sl::set_num_threads(o.threads);
@@ -220,7 +221,7 @@ int main(int argc, char** argv) {
     csv << "variant,lr_threshold,seed,epoch,dead_layer1,dead_layer2,test_accuracy,threshold_layer1,threshold_layer2\n";
     svg::Plot acc("N-MNIST: test accuracy from a silent start", "epoch", "test accuracy (%)");
     svg::Plot dead("N-MNIST: dead hidden neurons (never fired in the epoch)", "epoch", "dead neurons (%)");
-    const std::string sub = "hidden threshold " + sl::detail::fixed(o.threshold, 2) + ", 2312-" + std::to_string(o.hidden) + "-" +
+    const std::string sub = "hidden threshold " + fixed(o.threshold, 2) + ", 2312-" + std::to_string(o.hidden) + "-" +
                             std::to_string(o.hidden) + "-10, " + std::to_string(train_set.size()) + " train / " +
                             std::to_string(test_set.size()) + " test, mean +- sd over " + std::to_string(o.seeds) + " seeds";
     acc.subtitle(sub).y_range(0, 100);
@@ -253,7 +254,7 @@ int main(int argc, char** argv) {
       dead.add({name + " L1", xs, d1m, d1s, true, true, colour, false});
       dead.add({name + " L2", xs, d2m, d2s, true, true, colour, true});
     }
-    std::cout << "\nepochs to reach " << sl::detail::fixed(100 * o.target, 1) << "% test accuracy (-1 = not within "
+    std::cout << "\nepochs to reach " << fixed(100 * o.target, 1) << "% test accuracy (-1 = not within "
               << o.epochs << " epochs), per seed:\n";
     for (std::size_t v = 0; v < variants.size(); ++v) {
       std::printf("  %-12s:", variant_name(variants[v]).c_str());

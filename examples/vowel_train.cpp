@@ -4,8 +4,8 @@
 // same data as 2 binary inputs per pixel, both with VOWEL (the binary one with the kclip
 // binary-SNN variant of the rule), and prints their test accuracy side by side.
 //
-// Data: N-MNIST binned as papers.md §1 bins MNIST-DVS (25 ms, a spike if >= 1 event), 17x17
-// pixels by default; --task synthetic needs no data.
+// Data: N-MNIST binned as Jang & Simeone (ICASSP 2021) bin MNIST-DVS (25 ms, a spike if >= 1
+// event), 17x17 pixels by default; --task synthetic needs no data.
 #include "common/probabilistic.hpp"
 
 using namespace spikelab_examples;
@@ -15,20 +15,20 @@ int main(int argc, char** argv) {
   std::string sizes = "16";
   std::string models = "wta,binary";
   double gamma = 1.0, r_wta = 0.8, r_binary = 0.3;
-  Cli cli("spikelab-vowel",
-          "VOWEL: variational online local learning of probabilistic SNNs. Compares a WTA-SNN (circuits with\n"
-          "a 2-symbol alphabet: the polarity of an event is the symbol) with a binary GLM SNN with the same\n"
-          "number of hidden neurons on the same data (2 binary inputs per pixel), both trained by VOWEL, and\n"
-          "reports test accuracy, calibration and log-likelihood (mean +- sd over seeds).");
+  CommandLine cli("spikelab-vowel",
+                  "VOWEL: variational online local learning of probabilistic SNNs. Compares a WTA-SNN (circuits with\n"
+                  "a 2-symbol alphabet: the polarity of an event is the symbol) with a binary GLM SNN with the same\n"
+                  "number of hidden neurons on the same data (2 binary inputs per pixel), both trained by VOWEL, and\n"
+                  "reports test accuracy, calibration and log-likelihood (mean +- sd over seeds).");
   o.add_to(cli);
   cli.option("hidden-sizes", sizes, "comma-separated hidden sizes to compare")
       .option("models", models, "wta, binary or wta,binary")
       .option("gamma", gamma, "weight of the KL regulariser")
       .option("r-wta", r_wta, "WTA code's reference NO-spike probability r")
       .option("r-binary", r_binary, "binary code's reference spiking probability r");
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    if (!cli.parse(argc, argv)) return 0;
-    const std::vector<long> hs = parse_list(sizes, "--hidden-sizes");
+    const std::vector<long> hs = parse_list<long>("hidden-sizes", sizes, 1);
     const bool do_wta = models.find("wta") != std::string::npos, do_bin = models.find("binary") != std::string::npos;
     if (!do_wta && !do_bin) throw std::invalid_argument("--models must name wta and/or binary");
     sl::set_num_threads(o.threads);

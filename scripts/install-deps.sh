@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(cmake make g++ pkg-config libeigen3-dev libcereal-dev catch2 zlib1g-dev libbenchmark-dev
-          libhdf5-dev dataset-fashion-mnist python3 python3-numpy libopenmpi-dev openmpi-bin python3-h5py)
+          libcli11-dev libhdf5-dev dataset-fashion-mnist python3 python3-numpy libopenmpi-dev openmpi-bin python3-h5py)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch libopenblas0-pthread libopenblas-dev valgrind)
 fi

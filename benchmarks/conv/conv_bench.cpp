@@ -1,4 +1,4 @@
-// spikelab-conv-bench: training step and inference of a 2-conv spiking network (issue 5).
+// spikelab-conv-bench: training step and inference of a 2-conv spiking network.
 //
 //   spikelab-conv-bench [--modes train,infer] [--reps 7] [--warmup 2] [--threads 2] [--batch 32]
 //                       [--steps 20] [--density 0.05] [--json FILE]
@@ -14,6 +14,8 @@
 // median CPU time of the process (all threads; less sensitive to other load on a shared machine).
 // benchmarks/conv/reference_conv_torch.py measures the same network in PyTorch.
 #include <spikelab/spikelab.hpp>
+
+#include "common/command_line.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -77,30 +79,17 @@ int main(int argc, char** argv) try {
   int reps = 7, warmup = 2, threads = 2;
   sl::Index batch = 32, steps = 20;
   double density = 0.05;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--modes") modes = next();
-    else if (a == "--reps") reps = std::stoi(next());
-    else if (a == "--warmup") warmup = std::stoi(next());
-    else if (a == "--threads") threads = std::stoi(next());
-    else if (a == "--batch") batch = std::stol(next());
-    else if (a == "--steps") steps = std::stol(next());
-    else if (a == "--density") density = std::stod(next());
-    else if (a == "--json") json = next();
-    else if (a == "--help" || a == "-h") {
-      std::cout << "usage: spikelab-conv-bench [--modes train,infer] [--reps 7] [--warmup 2] [--threads 2]\n"
-                   "                           [--batch 32] [--steps 20] [--density 0.05] [--json FILE]\n"
-                   "Times a training step and inference of the 2-conv spiking network 12C5-MP2-32C5-MP2-10\n"
-                   "on 2x34x34 spike frames (see the comment at the top of conv_bench.cpp).\n";
-      return 0;
-    } else {
-      throw std::invalid_argument("unknown option " + a + " (try --help)");
-    }
-  }
+  spikelab_examples::CommandLine cli("spikelab-conv-bench",
+                                     "Times a training step and inference of the 2-conv spiking network 12C5-MP2-32C5-MP2-10\n"
+                                     "on 2x34x34 spike frames (see the comment at the top of conv_bench.cpp).");
+  cli.option("modes", modes, "train, infer or train,infer")
+      .repetitions(reps, warmup)
+      .threads(threads)
+      .option("batch", batch, "batch size")
+      .option("steps", steps, "time steps T")
+      .option("density", density, "input spike probability per feature and step")
+      .json(json);
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   if (reps < 1 || warmup < 0 || threads < 1 || batch < 1 || steps < 1)
     throw std::invalid_argument("--reps, --threads, --batch, --steps must be >= 1 and --warmup >= 0");
   sl::set_num_threads(threads);

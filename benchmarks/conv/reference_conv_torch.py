@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch reference for spikelab-conv-bench (issue 5): the same 2-conv spiking network.
+"""PyTorch reference for spikelab-conv-bench: the same 2-conv spiking network.
 
 Network "12C5-MP2-32C5-MP2-10" on 2x34x34 spike frames, T = 20, batch 32 (see conv_bench.cpp):
   Conv2d(2->12, 5) -> MaxPool2d(2) -> LIF -> Conv2d(12->32, 5) -> MaxPool2d(2) -> LIF

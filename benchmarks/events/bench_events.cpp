@@ -9,11 +9,12 @@
 #include <spikelab/data/formats/nmnist_bin.hpp>
 #include <spikelab/data/transforms/to_frame.hpp>
 
-#include "../../examples/common/cli.hpp"
+#include "common/command_line.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -24,6 +25,17 @@ namespace fs = std::filesystem;
 namespace {
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Reads the whole file into buf (its storage reused from file to file), as a reader's read() does.
+void read_bytes(const fs::path& path, std::vector<std::uint8_t>& buf) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!in || ec) throw sl::FileError(path.string(), -1, "cannot open");
+  buf.resize(std::size_t(size));
+  if (size && !in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(size)))
+    throw sl::FileError(path.string(), std::int64_t(in.gcount()), "read error");
+}
 
 std::map<std::string, std::string> run_python(const std::string& python, const std::string& dir, int repeat, long window,
                                               long steps) {
@@ -48,18 +60,13 @@ int main(int argc, char** argv) {
   std::string dir = SPIKELAB_BENCH_DATA_DIR, python = "/usr/bin/python3";
   int repeat = 5;
   bool no_python = false;
-  spikelab_examples::Cli cli("bench_events", "Decodes all N-MNIST recordings of a folder and bins them into frames;\n"
-                                             "compares with a plain numpy decode measured in the same run.");
+  spikelab_examples::CommandLine cli("bench_events", "Decodes all N-MNIST recordings of a folder and bins them into frames;\n"
+                                                     "compares with a plain numpy decode measured in the same run.");
   cli.option("data", dir, "folder with N-MNIST .bs2/.bin files")
       .option("repeat", repeat, "timed passes (the best is reported)")
       .option("python", python, "python with numpy for the reference")
       .flag("no-python", no_python, "skip the numpy reference");
-  try {
-    if (!cli.parse(argc, argv)) return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  }
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec))
@@ -81,7 +88,7 @@ int main(int argc, char** argv) {
     std::size_t events = 0;
     std::int64_t checksum = 0;
     for (const auto& f : files) {
-      sl::detail::read_file_into(f, buf);
+      read_bytes(f, buf);
       reader.decode(sl::ByteSpan(buf.data(), buf.size()), f.string(), sample.events);
       events += sample.events.size();
       to_frame.apply(sample, frames);
@@ -92,14 +99,14 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeat; ++r) {
       double t0 = now();
       for (const auto& f : files) {
-        sl::detail::read_file_into(f, buf);
+        read_bytes(f, buf);
         reader.decode(sl::ByteSpan(buf.data(), buf.size()), f.string(), sample.events);
         sink += double(sample.events.size());
       }
       best_decode = std::min(best_decode, now() - t0);
       t0 = now();
       for (const auto& f : files) {
-        sl::detail::read_file_into(f, buf);
+        read_bytes(f, buf);
         reader.decode(sl::ByteSpan(buf.data(), buf.size()), f.string(), sample.events);
         to_frame.apply(sample, frames);
         sink += double(frames.values[std::size_t(sample.events.size()) % frames.values.size()]);

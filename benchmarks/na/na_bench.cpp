@@ -1,5 +1,5 @@
 // spikelab-na-bench: the cost of a neighbourhood-aggregation (NA) training step against a surrogate-
-// gradient BPTT step of the same network (issue 7).
+// gradient BPTT step of the same network.
 //
 //   spikelab-na-bench [--nets mnist,nmnist] [--reps 7] [--warmup 2] [--threads 2] [--mnist DIR]
 //                     [--nmnist DIR] [--json FILE]
@@ -14,6 +14,9 @@
 // backward pass (everything the rule changes) is also timed alone. Median wall time and its range
 // over --reps, and the median CPU time of the process (all threads).
 #include <spikelab/spikelab.hpp>
+
+#include "common/command_line.hpp"
+#include "common/report.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -187,28 +190,16 @@ std::string ms(double s) {
 int main(int argc, char** argv) {
   std::string nets = "mnist,nmnist", json, mnist_dir, nmnist_dir;
   int reps = 7, warmup = 2, threads = 2;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--nets") nets = val();
-    else if (a == "--reps") reps = std::stoi(val());
-    else if (a == "--warmup") warmup = std::stoi(val());
-    else if (a == "--threads") threads = std::stoi(val());
-    else if (a == "--mnist") mnist_dir = val();
-    else if (a == "--nmnist") nmnist_dir = val();
-    else if (a == "--json") json = val();
-    else if (a == "--help") {
-      std::cout << "usage: spikelab-na-bench [--nets mnist,nmnist] [--reps 7] [--warmup 2] [--threads 2]\n"
-                   "                         [--mnist DIR] [--nmnist DIR] [--json FILE]\n";
-      return 0;
-    } else {
-      std::cerr << "unknown option " << a << "\n";
-      return 2;
-    }
-  }
+  spikelab_examples::CommandLine cli("spikelab-na-bench",
+                                     "Times a neighbourhood-aggregation (NA) training step against a surrogate-gradient BPTT\n"
+                                     "step of the same network (the NA paper's MNIST and N-MNIST CNNs).");
+  cli.option("nets", nets, "mnist, nmnist or mnist,nmnist")
+      .repetitions(reps, warmup)
+      .threads(threads)
+      .option("mnist", mnist_dir, "MNIST idx files for the mnist input (empty: random 0/1 pixels)")
+      .option("nmnist", nmnist_dir, "N-MNIST recordings for the nmnist input (empty: Bernoulli spikes)")
+      .json(json);
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
   reps = std::max(reps, 1);
   sl::set_num_threads(threads);
   std::vector<Row> rows;
@@ -241,8 +232,8 @@ int main(int argc, char** argv) {
       if (o.net == r.net && o.rule == "surrogate") base = o.step.wall_med;
     std::cout << "| " << r.net << " | " << r.rule << " | " << ms(r.step.wall_med) << " [" << ms(r.step.wall_min) << ", "
               << ms(r.step.wall_max) << "] | " << ms(r.step.cpu_med) << " | " << ms(r.backward.wall_med) << " | "
-              << ms(r.backward.cpu_med) << " | " << sl::detail::fixed(r.step.wall_med / base, 2) << "x | "
-              << sl::detail::fixed(r.spike_rate, 3) << " |\n";
+              << ms(r.backward.cpu_med) << " | " << spikelab_examples::fixed(r.step.wall_med / base, 2) << "x | "
+              << spikelab_examples::fixed(r.spike_rate, 3) << " |\n";
     js << (k ? "," : "") << "{\"net\":\"" << r.net << "\",\"rule\":\"" << r.rule << "\",\"step_wall_ms\":"
        << 1000 * r.step.wall_med << ",\"step_cpu_ms\":" << 1000 * r.step.cpu_med
        << ",\"backward_wall_ms\":" << 1000 * r.backward.wall_med << ",\"spike_rate\":" << r.spike_rate << "}";

@@ -1,19 +1,19 @@
 // Shared pieces of the probabilistic-SNN example trainers (spikelab-gem, spikelab-vowel,
-// spikelab-ml): the N-MNIST pipeline binned as papers.md §1 bins MNIST-DVS, a synthetic
-// fallback task, per-epoch progress, one training run with its final measurements, and the
-// summary table (mean +- sd over seeds). Not part of the library.
+// spikelab-ml): the N-MNIST pipeline binned as Jang & Simeone (ICASSP 2021) bin MNIST-DVS, a
+// synthetic fallback task, per-epoch progress, one training run with its final measurements, and
+// the summary table (mean +- sd over seeds). Not part of the library.
 #ifndef SPIKELAB_EXAMPLES_PROBABILISTIC_HPP
 #define SPIKELAB_EXAMPLES_PROBABILISTIC_HPP
 
 #include <spikelab/spikelab.hpp>
 
-#include "common/cli.hpp"
+#include "common/command_line.hpp"
+#include "common/report.hpp"
 
 #include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <filesystem>
-#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -51,7 +51,7 @@ struct ProbOptions {
   long bins = 10;               // reliability-diagram bins
   std::string checkpoint;
 
-  void add_to(Cli& cli) {
+  void add_to(CommandLine& cli) {
     cli.option("task", task, "nmnist | synthetic (class-conditional random spike patterns, no data needed)")
         .option("data", data, "N-MNIST directory (default: $SPIKELAB_DATA_DIR/nmnist/NMNISTsmall)")
         .option("epochs", epochs, "training epochs")
@@ -73,10 +73,10 @@ struct ProbOptions {
         .option("lr", lr, "learning rate (default: the rule's)")
         .option("kappa", kappa, "eligibility-trace decay kappa (default: the rule's)")
         .option("beta", beta, "baseline decay beta (default: the rule's)")
-        .option("threads", threads, "threads per run for matrix products and loops")
+        .threads(threads, "threads per run for matrix products and loops")
         .option("jobs", jobs, "runs trained at the same time (one thread each)")
-        .option("seed", seed, "first random seed")
-        .option("seeds", seeds, "runs per configuration, with seeds seed, seed+1, ...")
+        .seed(seed, "first random seed")
+        .seeds(seeds, "runs per configuration, with seeds seed, seed+1, ...")
         .option("bins", bins, "reliability-diagram bins for the ECE")
         .option("checkpoint", checkpoint, "write the last run's network here (.json: JSON, else binary)");
   }
@@ -257,11 +257,10 @@ struct EpochPrinter {
   std::mutex* io = nullptr;
   void on_epoch_end(const sl::TrainInfo& i) {
     std::ostringstream s;
-    s << prefix << "epoch " << i.epoch << "/" << i.epochs << ": online training -LL/sample " << std::fixed << std::setprecision(2)
-      << i.loss;
+    s << prefix << "epoch " << i.epoch << "/" << i.epochs << ": online training -LL/sample " << fixed(i.loss, 2);
     if (i.has_validation)
-      s << " | test -LL/sample " << i.val_loss << ", accuracy " << std::setprecision(1) << 100.0 * i.val_accuracy << "%";
-    s << " | " << std::setprecision(1) << i.epoch_seconds << " s";
+      s << " | test -LL/sample " << fixed(i.val_loss, 2) << ", accuracy " << fixed(100.0 * i.val_accuracy, 1) << "%";
+    s << " | " << fixed(i.epoch_seconds, 1) << " s";
     std::lock_guard<std::mutex> lock(*io);
     std::cout << s.str() << std::endl;
   }
@@ -295,10 +294,10 @@ RunResult train_and_measure(Net& net, Rule rule, const ExperimentData& data, con
     r.ece_average = te.average.ece();
     r.seconds = fit.seconds;
     std::ostringstream s;
-    s << "[" << config << " seed " << seed << "] done in " << std::fixed << std::setprecision(1) << fit.seconds
-      << " s: train LL " << std::setprecision(2) << r.train_ll_iw << ", test accuracy " << std::setprecision(1)
-      << 100 * r.acc_majority << "% (majority) / " << 100 * r.acc_average << "% (average), ECE "
-      << std::setprecision(3) << r.ece_majority << " / " << r.ece_average;
+    s << "[" << config << " seed " << seed << "] done in " << fixed(fit.seconds, 1) << " s: train LL "
+      << fixed(r.train_ll_iw, 2) << ", test accuracy " << fixed(100 * r.acc_majority, 1) << "% (majority) / "
+      << fixed(100 * r.acc_average, 1) << "% (average), ECE " << fixed(r.ece_majority, 3) << " / "
+      << fixed(r.ece_average, 3);
     std::lock_guard<std::mutex> lock(io);
     std::cout << s.str() << std::endl;
     return r;
@@ -338,18 +337,6 @@ inline std::vector<RunResult> run_all(std::vector<std::function<RunResult()>> ta
   return out;
 }
 
-inline std::string mean_sd(const std::vector<double>& v, int digits, double scale = 1.0) {
-  double m = 0, s = 0;
-  for (double x : v) m += x * scale;
-  m /= double(v.size());
-  for (double x : v) s += (x * scale - m) * (x * scale - m);
-  s = v.size() > 1 ? std::sqrt(s / double(v.size() - 1)) : 0.0;
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(digits) << m;
-  if (v.size() > 1) os << " +- " << std::setprecision(digits) << s;
-  return os.str();
-}
-
 /// The summary table: one row per configuration (in order of first appearance), mean +- sd
 /// over its seeds.
 inline void print_table(const std::vector<RunResult>& runs, const std::string& first_column) {
@@ -387,27 +374,6 @@ void save_if_asked(const Net& net, const ProbOptions& o) {
   const bool json = o.checkpoint.size() > 5 && o.checkpoint.substr(o.checkpoint.size() - 5) == ".json";
   sl::save_checkpoint(o.checkpoint, net, json ? sl::CheckpointFormat::json : sl::CheckpointFormat::binary);
   std::cout << "checkpoint of the last run written to: " << std::filesystem::absolute(o.checkpoint).string() << "\n";
-}
-
-/// Parses "1,2,4,8".
-inline std::vector<long> parse_list(const std::string& s, const std::string& what) {
-  std::vector<long> v;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    std::size_t pos = 0;
-    long x = 0;
-    try {
-      x = std::stol(item, &pos);
-    } catch (...) {
-      pos = 0;
-    }
-    if (pos != item.size() || item.empty() || x <= 0)
-      throw std::invalid_argument(what + ": '" + item + "' is not a positive integer");
-    v.push_back(x);
-  }
-  if (v.empty()) throw std::invalid_argument(what + " is empty");
-  return v;
 }
 
 }  // namespace spikelab_examples
