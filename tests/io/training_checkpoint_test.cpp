@@ -31,14 +31,6 @@ std::string state_bytes(const T& x) {
   return os.str();
 }
 
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream is(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(is), std::istreambuf_iterator<char>()};
-}
-void write_all(const std::filesystem::path& p, const std::string& s) {
-  std::ofstream os(p, std::ios::binary | std::ios::trunc);
-  os << s;
-}
 
 // ---- a gradient rule: BPTT, Adam with a cosine schedule, dropout drawing from the trainer's Rng
 using Hidden = LifType<float, FastSigmoid, SubtractReset,
@@ -323,12 +315,12 @@ TEST_CASE("Loading a training checkpoint into another network or optimizer throw
 
   // another number of parameter groups (a file from a build with more groups)
   save_training_checkpoint(dir / "run.json", trainer, CheckpointFormat::json);
-  std::string js = read_all(dir / "run.json");
+  std::string js = test::read_all(dir / "run.json");
   const std::string groups = "\"parameter_groups\": " + std::to_string(num_param_groups);
   const auto pos = js.find(groups);
   REQUIRE(pos != std::string::npos);
   js.replace(pos, groups.size(), "\"parameter_groups\": 9");
-  write_all(dir / "run.json", js);
+  test::write_all(dir / "run.json", js);
   try {
     load_training_checkpoint(dir / "run.json", trainer);
     FAIL("loaded another number of parameter groups");
@@ -344,12 +336,12 @@ TEST_CASE("Truncated, newer-version and weight-only files are refused by load_tr
   const Images data;
   const auto path = dir / "run.ckpt";
   run_bptt(data, {}, TrainingCheckpointEvery(path), StopAt{1, 0});
-  const std::string full = read_all(path);
+  const std::string full = test::read_all(path);
   Net net = make_net(2);
   BpttTrainer trainer(net, {}, make_optimizer(), {.seed = 4});
   const std::string before = state_bytes(net);
   for (double frac : {0.995, 0.9, 0.5, 0.1, 0.01}) {
-    write_all(path, full.substr(0, std::size_t(double(full.size()) * frac)));
+    test::write_all(path, full.substr(0, std::size_t(double(full.size()) * frac)));
     try {
       load_training_checkpoint(path, trainer);
       FAIL("a truncated training checkpoint loaded (" << frac << ")");
@@ -365,14 +357,14 @@ TEST_CASE("Truncated, newer-version and weight-only files are refused by load_tr
   std::string bin = full;
   REQUIRE(bin.compare(9, 28, "spikelab-training-checkpoint") == 0);
   bin[37] = 99;
-  write_all(path, bin);
+  test::write_all(path, bin);
   CHECK_THROWS_AS(load_training_checkpoint(path, trainer), VersionError);
   save_training_checkpoint(dir / "v.json", trainer, CheckpointFormat::json);
-  std::string js = read_all(dir / "v.json");
+  std::string js = test::read_all(dir / "v.json");
   const auto pos = js.find("\"format_version\": 1");
   REQUIRE(pos != std::string::npos);
   js.replace(pos, 19, "\"format_version\": 7");
-  write_all(dir / "v.json", js);
+  test::write_all(dir / "v.json", js);
   try {
     load_training_checkpoint(dir / "v.json", trainer);
     FAIL("newer version loaded");
@@ -389,7 +381,7 @@ TEST_CASE("Truncated, newer-version and weight-only files are refused by load_tr
     CHECK(e.offset() == 0);
     CHECK(std::string(e.what()).find("load_checkpoint") != std::string::npos);
   }
-  write_all(path, full);
+  test::write_all(path, full);
   CHECK_THROWS_AS(load_checkpoint(path, net), CheckpointError);
   CHECK(state_bytes(net) == before);
   std::filesystem::remove_all(dir);
