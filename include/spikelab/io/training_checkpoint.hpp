@@ -62,9 +62,11 @@
 #include <cereal/types/string.hpp>
 
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 namespace spikelab {
 
