@@ -74,6 +74,7 @@
 #include <spikelab/training/trainer.hpp>
 
 #include <spikelab/io/checkpoint.hpp>
+#include <spikelab/io/training_checkpoint.hpp>
 
 #include <spikelab/metrics/spiking_readout.hpp>
 #include <spikelab/conversion/transfer.hpp>  // soft-LIF rate network -> spiking LIF network

@@ -40,14 +40,6 @@ bool bit_equal(const std::vector<Matrix<float>>& a, const std::vector<Matrix<flo
   return true;
 }
 
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream is(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(is), std::istreambuf_iterator<char>()};
-}
-void write_all(const std::filesystem::path& p, const std::string& s) {
-  std::ofstream os(p, std::ios::binary | std::ios::trunc);
-  os << s;
-}
 }  // namespace
 
 TEST_CASE("Checkpoint round trip is bit-exact in binary and JSON", "[checkpoint]") {
@@ -83,10 +75,10 @@ TEST_CASE("Loading a truncated checkpoint throws CheckpointError and changes not
     Net a = make_net(1), b = make_net(2);
     const auto path = dir / "net.ckpt";
     save_checkpoint(path, a, fmt);
-    const std::string full = read_all(path);
+    const std::string full = test::read_all(path);
     const auto before = params(b);
     for (double frac : {0.99, 0.7, 0.3, 0.05}) {
-      write_all(path, full.substr(0, std::size_t(double(full.size()) * frac)));
+      test::write_all(path, full.substr(0, std::size_t(double(full.size()) * frac)));
       try {
         load_checkpoint(path, b);
         FAIL("a truncated checkpoint loaded");
@@ -105,17 +97,17 @@ TEST_CASE("A checkpoint of a newer format version throws VersionError", "[checkp
   Net a = make_net(1), b = make_net(2);
   // binary: 1 byte endianness, u64 length, 19-byte magic, then the u32 format version
   save_checkpoint(dir / "v.bin", a);
-  std::string bin = read_all(dir / "v.bin");
+  std::string bin = test::read_all(dir / "v.bin");
   REQUIRE(bin.compare(9, 19, "spikelab-checkpoint") == 0);
   bin[28] = 99;
-  write_all(dir / "v.bin", bin);
+  test::write_all(dir / "v.bin", bin);
   CHECK_THROWS_AS(load_checkpoint(dir / "v.bin", b), VersionError);
   save_checkpoint(dir / "v.json", a, CheckpointFormat::json);
-  std::string js = read_all(dir / "v.json");
+  std::string js = test::read_all(dir / "v.json");
   const auto pos = js.find("\"format_version\": 1");
   REQUIRE(pos != std::string::npos);
   js.replace(pos, 19, "\"format_version\": 7");
-  write_all(dir / "v.json", js);
+  test::write_all(dir / "v.json", js);
   try {
     load_checkpoint(dir / "v.json", b);
     FAIL("newer version loaded");
@@ -149,17 +141,17 @@ TEST_CASE("Loading into another network structure throws SignatureError naming b
 TEST_CASE("Foreign, empty and missing files are refused with CheckpointError", "[checkpoint][errors]") {
   const auto dir = test::temp_dir("ckpt-foreign");
   Net b = make_net(2);
-  write_all(dir / "junk.bin", std::string(4096, '\x7f'));
+  test::write_all(dir / "junk.bin", std::string(4096, '\x7f'));
   try {
     load_checkpoint(dir / "junk.bin", b);
     FAIL("junk loaded");
   } catch (const CheckpointError& e) {
     CHECK(e.offset() == 0);
   }
-  write_all(dir / "empty.bin", "");
+  test::write_all(dir / "empty.bin", "");
   CHECK_THROWS_AS(load_checkpoint(dir / "empty.bin", b), CheckpointError);
   CHECK_THROWS_AS(load_checkpoint(dir / "missing.bin", b), CheckpointError);
-  write_all(dir / "junk.json", "{\"hello\": 1}");
+  test::write_all(dir / "junk.json", "{\"hello\": 1}");
   CHECK_THROWS_AS(load_checkpoint(dir / "junk.json", b), CheckpointError);
   CHECK_THROWS_AS(save_checkpoint(dir / "no-such-dir" / "x.bin", b), CheckpointError);
   std::filesystem::remove_all(dir);

@@ -9,6 +9,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <unistd.h>
 
@@ -37,6 +39,17 @@ inline std::filesystem::path temp_dir(const std::string& name) {
   auto p = std::filesystem::temp_directory_path() / ("spikelab-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::create_directories(p);
   return p;
+}
+
+/// The whole content of a file (empty if it cannot be read).
+inline std::string read_all(const std::filesystem::path& p) {
+  std::ifstream is(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(is), std::istreambuf_iterator<char>()};
+}
+/// Replaces a file's content with `s`.
+inline void write_all(const std::filesystem::path& p, const std::string& s) {
+  std::ofstream os(p, std::ios::binary | std::ios::trunc);
+  os << s;
 }
 
 /// Fills a time series with uniform values in [lo, hi).

@@ -73,7 +73,8 @@ class VersionError : public CheckpointError {
   using CheckpointError::CheckpointError;
 };
 
-/// The checkpoint holds a network of another structure than the one it is loaded into.
+/// The checkpoint holds a network of another structure than the one it is loaded into (or, for
+/// a training checkpoint, the state of another optimizer or learning rule).
 class SignatureError : public CheckpointError {
  public:
   using CheckpointError::CheckpointError;

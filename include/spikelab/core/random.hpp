@@ -14,12 +14,23 @@
 #ifndef SPIKELAB_CORE_RANDOM_HPP
 #define SPIKELAB_CORE_RANDOM_HPP
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numbers>
 
 namespace spikelab {
+
+/// Everything an Rng's future output depends on: the four xoshiro words and the spare normal
+/// of the polar method. Training checkpoints store it so that a resumed run draws the same
+/// numbers as an uninterrupted one.
+struct RngState {
+  std::array<std::uint64_t, 4> words{};
+  double spare = 0.0;
+  bool has_spare = false;
+  bool operator==(const RngState&) const = default;
+};
 
 class Rng {
  public:
@@ -31,6 +42,14 @@ class Rng {
     std::uint64_t x = seed;
     for (auto& w : s_) w = splitmix(x);
     has_spare_ = false;
+  }
+
+  /// The generator's complete state; set_state(state()) continues the same stream.
+  RngState state() const noexcept { return {{s_[0], s_[1], s_[2], s_[3]}, spare_, has_spare_}; }
+  void set_state(const RngState& st) noexcept {
+    for (std::size_t k = 0; k < 4; ++k) s_[k] = st.words[k];
+    spare_ = st.spare;
+    has_spare_ = st.has_spare;
   }
 
   static constexpr result_type min() { return 0; }

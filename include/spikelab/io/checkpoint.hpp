@@ -3,7 +3,8 @@
  * @brief Checkpoints: a network's parameters and hyperparameters in a cereal archive
  *        (portable binary or JSON) behind a header {magic, format version, library version,
  *        network signature} and followed by an end marker; CheckpointEvery, the training callback
- *        that saves one every N epochs.
+ *        that saves one every N epochs. These hold the network only: to continue an interrupted
+ *        fit, use training checkpoints (io/training_checkpoint.hpp).
  *
  * Saving writes a temporary file in the same directory and renames it over the target, so
  * an interrupted save never leaves a half-written checkpoint. Loading
@@ -33,6 +34,7 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <system_error>
 
 namespace spikelab {
 
@@ -84,21 +86,24 @@ void read_checkpoint(Archive& ar, Net& net, const std::string& path) {
 }
 }  // namespace detail
 
-/// Writes `net` to `path` (temporary file + rename).
-template <class Net>
-void save_checkpoint(const std::filesystem::path& path, const Net& net, CheckpointFormat format = CheckpointFormat::binary) {
+namespace detail {
+/// Writes a cereal archive of the chosen format to `path` through a temporary file in the same
+/// directory, renamed over `path` once complete; `write(archive)` fills it. Errors throw
+/// CheckpointError naming the file and leave no temporary file behind.
+template <class Write>
+void save_archive(const std::filesystem::path& path, CheckpointFormat format, Write&& write) {
   namespace fs = std::filesystem;
-  const fs::path tmp = detail::temporary_path(path);
+  const fs::path tmp = temporary_path(path);
   {
     std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
     if (!os) throw CheckpointError(tmp.string(), -1, "cannot open for writing");
     try {
       if (format == CheckpointFormat::binary) {
         cereal::PortableBinaryOutputArchive ar(os);
-        detail::write_checkpoint(ar, net);
+        write(ar);
       } else {
         cereal::JSONOutputArchive ar(os, cereal::JSONOutputArchive::Options::Default());
-        detail::write_checkpoint(ar, net);
+        write(ar);
       }
     } catch (const std::exception& e) {
       os.close();
@@ -114,13 +119,26 @@ void save_checkpoint(const std::filesystem::path& path, const Net& net, Checkpoi
       throw CheckpointError(path.string(), -1, "writing failed (disk full?)");
     }
   }
-  detail::sync_file(tmp);
-  detail::replace_with_temporary<CheckpointError>(tmp, path);
+  sync_file(tmp);
+  replace_with_temporary<CheckpointError>(tmp, path);
 }
 
-/// Loads `path` into `net` (format detected from the content). On error `net` is unchanged.
-template <class Net>
-void load_checkpoint(const std::filesystem::path& path, Net& net) {
+/// True if `bytes` (a whole file) starts like an archive whose header's first string is `magic`.
+inline bool archive_has_magic(const std::string& bytes, bool json, const std::string& magic) {
+  // portable binary: 1 byte endianness, 8 bytes string length, then the magic string
+  if (!json) return bytes.size() >= 9 + magic.size() && bytes.compare(9, magic.size(), magic) == 0;
+  const auto at = bytes.find("\"" + magic + "\"");
+  return at != std::string::npos && at < 256;
+}
+
+/// Reads the archive in `path` (binary or JSON, told apart by the content) and calls
+/// `read(archive)`. The file must start with `magic` (else CheckpointError at offset 0, with
+/// `wrong_magic` as the message); any other failure while reading becomes a CheckpointError
+/// naming the file and, for binary files, the byte offset. A matrix in the file may not claim
+/// more bytes than the file has.
+template <class Read>
+void load_archive(const std::filesystem::path& path, const std::string& magic, const std::string& wrong_magic,
+                  Read&& read) {
   const std::string p = path.string();
   std::ifstream is(path, std::ios::binary);
   if (!is) throw CheckpointError(p, -1, "cannot open (missing file or no permission)");
@@ -128,25 +146,20 @@ void load_checkpoint(const std::filesystem::path& path, Net& net) {
   if (bytes.empty()) throw CheckpointError(p, 0, "empty file");
   std::size_t first = bytes.find_first_not_of(" \t\r\n");
   const bool json = first != std::string::npos && bytes[first] == '{';
-  const std::string magic = CheckpointHeader::magic_value;
-  // portable binary: 1 byte endianness, 8 bytes string length, then the magic string
-  const bool magic_ok = json ? bytes.find("\"" + magic + "\"") != std::string::npos && bytes.find("\"" + magic + "\"") < 256
-                             : bytes.size() >= 9 + magic.size() && bytes.compare(9, magic.size(), magic) == 0;
-  if (!magic_ok) throw CheckpointError(p, 0, "not a spikelab checkpoint (wrong magic)");
+  if (!archive_has_magic(bytes, json, magic)) throw CheckpointError(p, 0, wrong_magic);
   struct Budget {
     std::int64_t old;
-    explicit Budget(std::int64_t b) : old(detail::archive_byte_budget()) { detail::archive_byte_budget() = b; }
-    ~Budget() { detail::archive_byte_budget() = old; }
+    explicit Budget(std::int64_t b) : old(archive_byte_budget()) { archive_byte_budget() = b; }
+    ~Budget() { archive_byte_budget() = old; }
   } budget(static_cast<std::int64_t>(bytes.size()));
-  Net copy = net;
   std::istringstream in(bytes);
   try {
     if (json) {
       cereal::JSONInputArchive ar(in);
-      detail::read_checkpoint(ar, copy, p);
+      read(ar);
     } else {
       cereal::PortableBinaryInputArchive ar(in);
-      detail::read_checkpoint(ar, copy, p);
+      read(ar);
     }
   } catch (const CheckpointError&) {
     throw;
@@ -155,6 +168,22 @@ void load_checkpoint(const std::filesystem::path& path, Net& net) {
     if (!json) off = static_cast<std::int64_t>(in.rdbuf()->pubseekoff(0, std::ios::cur, std::ios::in));
     throw CheckpointError(p, off, std::string("truncated or corrupt checkpoint: ") + e.what());
   }
+}
+}  // namespace detail
+
+/// Writes `net` to `path` (temporary file + rename).
+template <class Net>
+void save_checkpoint(const std::filesystem::path& path, const Net& net, CheckpointFormat format = CheckpointFormat::binary) {
+  detail::save_archive(path, format, [&](auto& ar) { detail::write_checkpoint(ar, net); });
+}
+
+/// Loads `path` into `net` (format detected from the content). On error `net` is unchanged.
+template <class Net>
+void load_checkpoint(const std::filesystem::path& path, Net& net) {
+  Net copy = net;
+  detail::load_archive(path, CheckpointHeader::magic_value, "not a spikelab checkpoint (wrong magic; a training checkpoint is read with "
+                       "load_training_checkpoint)",
+                       [&](auto& ar) { detail::read_checkpoint(ar, copy, path.string()); });
   net = std::move(copy);
 }
 

@@ -21,11 +21,13 @@
 
 #include <spikelab/core/context.hpp>
 #include <spikelab/core/error.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/learning/concepts.hpp>
 #include <spikelab/learning/regularizers.hpp>
 #include <spikelab/losses/concepts.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 namespace spikelab {
@@ -40,6 +42,14 @@ class Bptt {
   const LossT& loss() const noexcept { return loss_; }
   Reg& regularizer() noexcept { return reg_; }
   const Reg& regularizer() const noexcept { return reg_; }
+
+  static std::string name() { return "Bptt"; }
+
+  /// What a training checkpoint stores of the rule: nothing, since Bptt carries nothing from
+  /// one batch to the next (the loss and the regularizer are configuration the caller gives
+  /// again; the gradient buffer is rewritten by every batch).
+  template <class Ar>
+  void serialize(Ar&, std::uint32_t) {}
 
   template <class Net>
     requires Loss<LossT, typename Net::scalar_type> && Regularizer<Reg, Net>
@@ -89,5 +99,7 @@ class Bptt {
 };
 
 }  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((class L, class R), (spikelab::Bptt<L, R>), 1)
 
 #endif

@@ -11,6 +11,11 @@
  * with s_k the group's gradient scale, r_k its learning-rate scale and f the schedule.
  * One State<S> per parameter block is created at the first step (in the network's fixed
  * parameter order) and reused; its shape is checked at every step.
+ *
+ * Serialisation (training checkpoints, io/training_checkpoint.hpp) stores the configuration,
+ * the update policy's hyperparameters, the schedule, every block's State (moments, step
+ * counts), the step count and the schedule position, so a loaded optimizer continues exactly
+ * where the saved one stopped.
  */
 #ifndef SPIKELAB_OPTIMIZERS_OPTIMIZER_HPP
 #define SPIKELAB_OPTIMIZERS_OPTIMIZER_HPP
@@ -21,9 +26,12 @@
 #include <spikelab/optimizers/schedule.hpp>
 #include <spikelab/optimizers/update.hpp>
 
+#include <cereal/types/array.hpp>
 #include <cereal/types/vector.hpp>
 
 #include <cmath>
+#include <concepts>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -50,6 +58,14 @@ class Optimizer {
   using scalar_type = S;
   using update_type = Update;
   using state_type = typename Update::template State<S>;
+  using schedule_type = Sched;
+  static constexpr std::uint32_t class_version = 2;
+
+  /// "Optimizer<float, Adam, CosineLr>": what a training checkpoint compares before loading.
+  static std::string name() {
+    return std::string("Optimizer<") + (std::same_as<S, float> ? "float" : "double") + ", " + Update::name() + ", " +
+           Sched::name() + ">";
+  }
 
   Optimizer() = default;
   explicit Optimizer(OptimizerConfig cfg, Update update = {}, Sched schedule = {})
@@ -129,11 +145,49 @@ class Optimizer {
     steps_ = 0;
   }
 
+  /// Per-block states held (0 before the first step, then one per parameter block).
+  std::size_t state_blocks() const noexcept { return states_.size(); }
+
+  /// Why this optimizer's per-block state cannot update `net` (another number of parameter
+  /// blocks, or a block of another shape), or an empty string when it can.
+  template <class Net>
+  std::string mismatch(Net& net) const {
+    if (states_.empty()) return {};
+    std::size_t k = 0;
+    std::string why;
+    net.for_each_parameter([&](ParamRef<S> p) {
+      if (why.empty() && k < states_.size()) {
+        const Index r = p.value.rows(), c = p.value.cols();
+        const state_type& st = states_[k];
+        bool ok = true;
+        if constexpr (requires { st.m; }) ok = st.m.rows() == r && st.m.cols() == c;
+        if constexpr (requires { st.velocity; })
+          ok = st.velocity.size() == 0 || (st.velocity.rows() == r && st.velocity.cols() == c);
+        if (!ok)
+          why = "the state of parameter block " + std::to_string(k) + " ('" + std::string(p.name) + "' of layer " +
+                std::to_string(p.layer) + ") has another shape than the parameter";
+      }
+      ++k;
+    });
+    if (why.empty() && k != states_.size())
+      why = "the optimizer holds state for " + std::to_string(states_.size()) + " parameter blocks, the network has " +
+            std::to_string(k);
+    return why;
+  }
+
   template <class Ar>
-  void serialize(Ar& ar, std::uint32_t) {
+  void save(Ar& ar, std::uint32_t) const {
+    ar(cereal::make_nvp("config", cfg_), cereal::make_nvp("update", update_), cereal::make_nvp("schedule", schedule_),
+       cereal::make_nvp("states", states_), cereal::make_nvp("steps", steps_), cereal::make_nvp("progress", progress_),
+       cereal::make_nvp("total_epochs", total_epochs_));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, class_version, "Optimizer");
     ar(cereal::make_nvp("config", cfg_), cereal::make_nvp("update", update_), cereal::make_nvp("schedule", schedule_),
        cereal::make_nvp("states", states_), cereal::make_nvp("steps", steps_));
-    scratch_.resize(states_.size());
+    if (version >= 2) ar(cereal::make_nvp("progress", progress_), cereal::make_nvp("total_epochs", total_epochs_));
+    scratch_.assign(states_.size(), Matrix<S>{});
   }
 
  private:
@@ -159,6 +213,6 @@ class Optimizer {
 }  // namespace spikelab
 
 CEREAL_CLASS_VERSION(spikelab::OptimizerConfig, 1)
-SPIKELAB_CLASS_VERSION((class S, class U, class Sch), (spikelab::Optimizer<S, U, Sch>), 1)
+SPIKELAB_CLASS_VERSION((class S, class U, class Sch), (spikelab::Optimizer<S, U, Sch>), 2)
 
 #endif

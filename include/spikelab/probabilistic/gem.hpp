@@ -85,6 +85,14 @@ class GemSignal {
   /// v^k_t of every column (after compute()).
   const std::vector<double>& decayed_log_likelihood() const noexcept { return v_; }
 
+  /// The compartment count and the carried v (it carries over batches when traces do).
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(cereal::make_nvp("compartments", k_), cereal::make_nvp("columns_per_sample", kk_), cereal::make_nvp("kappa", kappa_),
+       cereal::make_nvp("v", v_));
+    if (k_ < 1 || kk_ < 1) throw cereal::Exception("GemSignal: stored compartment count below 1");
+  }
+
  private:
   Index k_ = 4;
   Index kk_ = 1;

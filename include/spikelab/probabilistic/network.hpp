@@ -142,6 +142,10 @@ struct SynapticBlocks {
     fb.setZero();
     bias.setZero();
   }
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(CEREAL_NVP(w), CEREAL_NVP(fb), CEREAL_NVP(bias));
+  }
 };
 
 template <Scalar S, StochasticNeuron Neuron = GlmNeuron>

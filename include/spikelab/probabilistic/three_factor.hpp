@@ -51,6 +51,7 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/threads.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/learning/concepts.hpp>
 #include <spikelab/probabilistic/multi_sample.hpp>
 #include <spikelab/probabilistic/network.hpp>
@@ -74,6 +75,12 @@ struct ThreeFactorConfig {
   double baseline_epsilon = 1e-7;  ///< added to the baseline denominator
   Index eval_compartments = 0;     ///< K used by evaluate(); 0 = the rule's training K
   Decision decision = Decision::majority;  ///< decision rule of evaluate()
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(CEREAL_NVP(lr), CEREAL_NVP(kappa), CEREAL_NVP(beta), CEREAL_NVP(filtered_traces), CEREAL_NVP(reset_per_example),
+       CEREAL_NVP(baseline_epsilon), CEREAL_NVP(eval_compartments), CEREAL_NVP(decision));
+  }
 
   void validate(const std::string& who) const {
     if (!(lr >= 0) || !std::isfinite(lr)) throw ConfigError(who + ": lr must be finite and >= 0");
@@ -129,6 +136,12 @@ struct SingleSampleSignal {
   }
   /// The decayed output log-likelihood v of each column (after compute()).
   const std::vector<double>& decayed_log_likelihood() const noexcept { return v_; }
+
+  /// The variant and the carried v (it carries over batches when traces do).
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(CEREAL_NVP(hidden), cereal::make_nvp("kappa", kappa_), cereal::make_nvp("v", v_));
+  }
 
  private:
   double kappa_ = 0.05;
@@ -243,6 +256,24 @@ class ThreeFactor {
     std::vector<SynapticBlocks<S>> e, num, den, acc;
     std::vector<double> hidden, output, ll;
     std::vector<char> active;
+
+    // the buffers prepare() does not rebuild at every batch
+    template <class Ar>
+    void serialize(Ar& ar) {
+      ar(CEREAL_NVP(e), CEREAL_NVP(num), CEREAL_NVP(den), CEREAL_NVP(acc));
+    }
+    /// A loaded state must be usable by prepare(), which checks the shape of e[0] only.
+    void check_loaded() const {
+      auto same = [&](const std::vector<SynapticBlocks<S>>& v) {
+        if (!v.empty() && v.size() != e.size())
+          throw cereal::Exception("ThreeFactor: stored traces for " + std::to_string(e.size()) +
+                                  " columns but another buffer for " + std::to_string(v.size()));
+        for (const auto& b : v)
+          if (!b.same_shape(e[0].w.rows(), e[0].w.cols(), e[0].fb.cols()))
+            throw cereal::Exception("ThreeFactor: stored trace buffers of different shapes");
+      };
+      for (const auto* v : {&e, &num, &den, &acc}) same(*v);
+    }
   };
   struct States {
     State<float> f;
@@ -321,6 +352,37 @@ class ThreeFactor {
   ThreeFactorConfig cfg_;
   Signal signal_;
   States state_;
+
+ public:
+  static constexpr std::uint32_t class_version = 1;
+
+  /// What a training checkpoint stores of the rule: its configuration, its signal (with the
+  /// learning signal it carries) and the per-column traces, baselines and accumulators, which
+  /// carry over from one batch to the next when `reset_per_example` is off (VOWEL).
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    static_assert(requires(Signal& s, Ar& a) { s.serialize(a); },
+                  "a training checkpoint of a ThreeFactor rule needs its Signal to have serialize(archive)");
+    ar(cereal::make_nvp("config", cfg_), cereal::make_nvp("signal", signal_), cereal::make_nvp("state_float", state_.f),
+       cereal::make_nvp("state_double", state_.d));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, class_version, "ThreeFactor");
+    ThreeFactorConfig cfg;
+    Signal signal = signal_;
+    States state;
+    ar(cereal::make_nvp("config", cfg), cereal::make_nvp("signal", signal), cereal::make_nvp("state_float", state.f),
+       cereal::make_nvp("state_double", state.d));
+    cfg.validate(name());
+    state.f.check_loaded();
+    state.d.check_loaded();
+    cfg_ = cfg;
+    signal_ = std::move(signal);
+    state_ = std::move(state);
+  }
+
+ private:
   MultiSamplePrediction pred_;
   std::vector<double> mean_, iw_;
 };
@@ -329,5 +391,7 @@ class ThreeFactor {
 using SingleSampleMl = ThreeFactor<SingleSampleSignal>;
 
 }  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((class Sig), (spikelab::ThreeFactor<Sig>), 1)
 
 #endif

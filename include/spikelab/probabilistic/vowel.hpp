@@ -119,6 +119,13 @@ struct VowelSignal {
   /// The learning signal of every column (after compute()).
   const std::vector<double>& learning_signal() const noexcept { return l_; }
 
+  /// The variant's parameters and the carried learning signal.
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(CEREAL_NVP(gamma), CEREAL_NVP(r), CEREAL_NVP(reference), CEREAL_NVP(filter_signal), CEREAL_NVP(accumulate_hidden),
+       cereal::make_nvp("kappa", kappa_), cereal::make_nvp("l", l_));
+  }
+
  private:
   double kappa_ = 0.2;
   std::vector<double> l_;

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <ostream>
 #include <string>
+#include <system_error>
 
 namespace spikelab {
 
@@ -128,11 +129,14 @@ class EarlyStopping {
 };
 
 /// Appends one CSV row per epoch: epoch, train_loss, train_accuracy, val_loss,
-/// val_accuracy, lr, epoch_seconds.
+/// val_accuracy, lr, epoch_seconds. A fit starts the file anew, except a resumed fit
+/// (TrainInfo::resumed), which appends to an existing file.
 class CsvLogger {
  public:
   explicit CsvLogger(std::filesystem::path path) : path_(std::move(path)) {}
-  void on_train_begin(const TrainInfo&) {
+  void on_train_begin(const TrainInfo& i) {
+    std::error_code ec;
+    if (i.resumed && std::filesystem::file_size(path_, ec) > 0 && !ec) return;
     std::ofstream os(path_, std::ios::trunc);
     if (!os) throw FileError(path_.string(), -1, "cannot open the metrics log for writing");
     os << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,epoch_seconds\n";

@@ -4,10 +4,12 @@
  *        callback hooks `on_train_begin`, `on_epoch_begin`, `on_batch_end`, `on_epoch_end`,
  *        `on_train_end`.
  *
- * A callback is any object with some of these hooks, each taking `(const TrainInfo&)` or
- * `(const TrainInfo&, Net&)`; a hook that returns `true` asks training to stop. Objects that
- * only observe training (spike statistics, loggers) include this header rather than the
- * trainer, so they stay below it.
+ * A callback is any object with some of these hooks, each taking `(const TrainInfo&)`,
+ * `(const TrainInfo&, Net&)` or `(const TrainInfo&, Trainer&)` (the trainer running the fit,
+ * for callbacks that need its optimizer, rule or progress, such as training checkpoints); a
+ * hook that returns `true` asks training to stop. When a hook accepts both the network and
+ * the trainer, it is given the network. Objects that only observe training (spike
+ * statistics, loggers) include this header rather than the trainer, so they stay below it.
  */
 #ifndef SPIKELAB_TRAINING_HOOKS_HPP
 #define SPIKELAB_TRAINING_HOOKS_HPP
@@ -34,16 +36,22 @@ struct TrainInfo {
   bool has_validation = false;
   double val_loss = 0.0;
   double val_accuracy = 0.0;
+  bool resumed = false;    ///< this fit continues an interrupted one (Trainer::continue_from)
 };
 
 namespace detail {
 #define SPIKELAB_DETAIL_HOOK(NAME)                                                   \
-  template <class C, class N>                                                       \
-  bool hook_##NAME(C& c, const TrainInfo& i, N& n) {                                \
+  template <class C, class N, class T>                                              \
+  bool hook_##NAME(C& c, const TrainInfo& i, N& n, T& tr) {                         \
     if constexpr (requires { { c.NAME(i, n) } -> std::same_as<bool>; })              \
       return c.NAME(i, n);                                                          \
     else if constexpr (requires { c.NAME(i, n); }) {                                \
       c.NAME(i, n);                                                                 \
+      return false;                                                                 \
+    } else if constexpr (requires { { c.NAME(i, tr) } -> std::same_as<bool>; })      \
+      return c.NAME(i, tr);                                                         \
+    else if constexpr (requires { c.NAME(i, tr); }) {                               \
+      c.NAME(i, tr);                                                                \
       return false;                                                                 \
     } else if constexpr (requires { { c.NAME(i) } -> std::same_as<bool>; })          \
       return c.NAME(i);                                                             \
