@@ -1,6 +1,7 @@
 /**
  * @file neurons/reset.hpp
- * @brief Reset policies of the LIF membrane update, with the partial derivatives BPTT needs.
+ * @brief Reset policies of the LIF membrane update, with the partial derivatives BPTT needs
+ *        (each models ResetPolicy, neurons/concepts.hpp).
  *
  * A reset policy R defines the membrane update v_t = R::next(beta, v_{t-1}, s_{t-1}, theta, I_t)
  * and its partials with respect to v_{t-1}, s_{t-1}, theta (direct path) and beta:
@@ -13,23 +14,12 @@
 #define SPIKELAB_NEURONS_RESET_HPP
 
 #include <spikelab/core/types.hpp>
+#include <spikelab/neurons/concepts.hpp>
 
 #include <concepts>
 #include <string>
 
 namespace spikelab {
-
-/// Requirements: static `next`, `d_vprev`, `d_sprev`, `d_theta`, `d_beta` (all S(...) noexcept),
-/// and `name()`.
-template <class R>
-concept ResetPolicy = requires(double x) {
-  { R::next(x, x, x, x, x) } -> std::same_as<double>;
-  { R::d_vprev(x, x, x, x) } -> std::same_as<double>;  // (beta, v_prev, s_prev, theta)
-  { R::d_sprev(x, x, x, x) } -> std::same_as<double>;
-  { R::d_theta(x, x, x, x) } -> std::same_as<double>;
-  { R::d_beta(x, x, x, x) } -> std::same_as<double>;
-  { R::name() } -> std::convertible_to<std::string>;
-};
 
 struct SubtractReset {
   static std::string name() { return "SubtractReset"; }
