@@ -1,7 +1,7 @@
 /**
  * @file probabilistic/three_factor.hpp
  * @brief ThreeFactor<Signal>: the family of online three-factor learning rules for
- *        probabilistic SNNs (networks/probabilistic_snn.hpp), and its simplest member, the
+ *        probabilistic SNNs (probabilistic/network.hpp), and its simplest member, the
  *        single-sample maximum-likelihood rule (SingleSampleMl).
  *
  * Every rule of the family runs a batch step by step (no BPTT memory), with the outputs
@@ -26,8 +26,8 @@
  * A Signal policy provides: `name()`, `default_config()`, `compartments()`,
  * `uses_baseline()`, `accumulates_hidden()`, `begin(cfg, batch, K, reset)` and
  * `compute(net, t, active, hidden, output)` (fills one hidden and one output value per
- * column). Members: SingleSampleSignal (here), GemSignal (learning/gem.hpp), VowelSignal
- * (learning/vowel.hpp). The rules are OnlineRules for the Trainer; pairing one with a
+ * column). Members: SingleSampleSignal (here), GemSignal (probabilistic/gem.hpp), VowelSignal
+ * (probabilistic/vowel.hpp). The rules are OnlineRules for the Trainer; pairing one with a
  * network that is not a ProbabilisticNetwork does not compile.
  *
  * SingleSampleMl (K = 1): outputs \f$\Delta\theta_Y = e^Y_t\f$; hidden either
@@ -52,6 +52,7 @@
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/threads.hpp>
 #include <spikelab/learning/concepts.hpp>
+#include <spikelab/probabilistic/concepts.hpp>
 #include <spikelab/probabilistic/multi_sample.hpp>
 #include <spikelab/probabilistic/network.hpp>
 
@@ -63,37 +64,6 @@
 #include <vector>
 
 namespace spikelab {
-
-/// Hyperparameters shared by the three-factor family.
-struct ThreeFactorConfig {
-  double lr = 0.05;                ///< eta
-  double kappa = 0.05;             ///< eligibility-trace (and learning-signal) decay
-  double beta = 0.05;              ///< baseline decay
-  bool filtered_traces = false;    ///< e = kappa e + (1 - kappa) grad (kclip) instead of kappa e + grad (hrjang)
-  bool reset_per_example = true;   ///< traces, signals and baselines restart with every batch
-  double baseline_epsilon = 1e-7;  ///< added to the baseline denominator
-  Index eval_compartments = 0;     ///< K used by evaluate(); 0 = the rule's training K
-  Decision decision = Decision::majority;  ///< decision rule of evaluate()
-
-  void validate(const std::string& who) const {
-    if (!(lr >= 0) || !std::isfinite(lr)) throw ConfigError(who + ": lr must be finite and >= 0");
-    if (!(kappa >= 0 && kappa < 1)) throw ConfigError(who + ": kappa must be in [0, 1)");
-    if (!(beta >= 0 && beta < 1)) throw ConfigError(who + ": beta must be in [0, 1)");
-    if (!(baseline_epsilon > 0)) throw ConfigError(who + ": baseline_epsilon must be > 0");
-    if (eval_compartments < 0) throw ConfigError(who + ": eval_compartments must be >= 0");
-  }
-};
-
-/// The learning-signal policy of a ThreeFactor rule (see the file comment).
-template <class Sig>
-concept LearningSignal = requires(Sig& s, const Sig& cs, const ThreeFactorConfig& cfg, Index i, bool f) {
-  { Sig::name() } -> std::convertible_to<std::string>;
-  { Sig::default_config() } -> std::same_as<ThreeFactorConfig>;
-  { cs.compartments() } -> std::convertible_to<Index>;
-  { cs.uses_baseline() } -> std::same_as<bool>;
-  { cs.accumulates_hidden() } -> std::same_as<bool>;
-  s.begin(cfg, i, i, f);
-};
 
 /// Learning signal of the single-sample maximum-likelihood rule (K = 1).
 struct SingleSampleSignal {
