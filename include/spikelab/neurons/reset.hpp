@@ -39,13 +39,9 @@ struct ZeroReset {
   template <Scalar S> static S d_beta(S, S v, S s, S) noexcept { return v * (S(1) - s); }
 };
 
-struct NoReset {
+/// No reset is the smallest reset policy, its archetype.
+struct NoReset : ResetPolicyArchetype {
   static std::string name() { return "NoReset"; }
-  template <Scalar S> static S next(S beta, S v, S, S, S i) noexcept { return beta * v + i; }
-  template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }
-  template <Scalar S> static S d_sprev(S, S, S, S) noexcept { return S(0); }
-  template <Scalar S> static S d_theta(S, S, S, S) noexcept { return S(0); }
-  template <Scalar S> static S d_beta(S, S v, S, S) noexcept { return v; }
 };
 
 static_assert(ResetPolicy<SubtractReset> && ResetPolicy<ZeroReset> && ResetPolicy<NoReset>);
