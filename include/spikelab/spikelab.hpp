@@ -12,6 +12,19 @@
 
 #include <spikelab/version.hpp>
 
+// The concepts of every folder, each with its archetype.
+#include <spikelab/core/concepts.hpp>
+#include <spikelab/data/concepts.hpp>
+#include <spikelab/layers/concepts.hpp>
+#include <spikelab/learning/concepts.hpp>
+#include <spikelab/losses/concepts.hpp>
+#include <spikelab/na/concepts.hpp>
+#include <spikelab/neurons/concepts.hpp>
+#include <spikelab/optimizers/concepts.hpp>
+#include <spikelab/probabilistic/concepts.hpp>
+#include <spikelab/surrogates/concepts.hpp>
+#include <spikelab/training/concepts.hpp>
+
 #include <spikelab/core/batch.hpp>
 #include <spikelab/core/context.hpp>
 #include <spikelab/core/error.hpp>
@@ -53,6 +66,7 @@
 #include <spikelab/networks/sequential.hpp>
 
 #include <spikelab/losses/cross_entropy.hpp>
+#include <spikelab/losses/loss_base.hpp>
 #include <spikelab/losses/cum_softmax.hpp>
 #include <spikelab/losses/psp_mse.hpp>
 #include <spikelab/losses/rate_mse.hpp>

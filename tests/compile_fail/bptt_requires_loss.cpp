@@ -1,3 +1,4 @@
+// Concept: Loss
 // Bptt needs a Loss: a Trainer with Bptt over something that is not
 // a Loss is refused at compile time.
 #include <spikelab/spikelab.hpp>

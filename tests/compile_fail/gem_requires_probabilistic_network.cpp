@@ -1,3 +1,4 @@
+// Concept: ProbabilisticNetwork
 // The online probabilistic rules (GEM, VOWEL, the single-sample rule) train only networks of
 // stochastic neurons: pairing GEM with a Sequential of deterministic LIF layers is refused at
 // compile time (the Trainer's LearningRule constraint fails).

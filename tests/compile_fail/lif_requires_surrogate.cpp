@@ -1,3 +1,4 @@
+// Concept: SurrogateGradient
 // A LIF layer's surrogate must model SurrogateGradient.
 #include <spikelab/neurons/lif.hpp>
 

@@ -1,3 +1,4 @@
+// Concept: Loss
 // The Loss concept: a loss must give value_and_gradient / value / tally for the scalar type.
 #include <spikelab/losses/cross_entropy.hpp>
 

@@ -1,3 +1,4 @@
+// Concept: UpdatePolicy
 // An Optimizer's update policy must model UpdatePolicy.
 #include <spikelab/optimizers/optimizer.hpp>
 

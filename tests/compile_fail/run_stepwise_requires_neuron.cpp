@@ -1,3 +1,4 @@
+// Concept: NeuronModel
 // run_stepwise needs a NeuronModel (explicit state, one step at a time); a Linear layer is not one.
 #include <spikelab/layers/linear.hpp>
 #include <spikelab/neurons/concepts.hpp>

@@ -1,3 +1,4 @@
+// Concept: Layer
 // Only types that model Layer compose into a Sequential.
 #include <spikelab/layers/linear.hpp>
 #include <spikelab/networks/sequential.hpp>

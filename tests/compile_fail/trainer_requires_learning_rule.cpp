@@ -1,3 +1,4 @@
+// Concept: LearningRule
 // A Trainer's rule must model GradientRule or OnlineRule for the network.
 #include <spikelab/spikelab.hpp>
 

@@ -100,6 +100,13 @@ TEST_CASE("Losses reject out-of-range labels", "[losses][errors]") {
   b.labels = {2};
   SumCrossEntropy sum;
   CHECK_THROWS_AS(sum.value(o, b), ShapeError);
+  // the tally reads the labels through the same pass, so it rejects them too
+  CHECK_THROWS_AS(sum.tally(o, b), ShapeError);
+  CHECK_THROWS_AS(MaxCrossEntropy{}.tally(o, b), ShapeError);
+  CHECK_THROWS_AS(RateMse{}.tally(o, b), ShapeError);
+  b.labels = {-1};
+  CHECK_THROWS_AS(MeanCrossEntropy{}.tally(o, b), ShapeError);
   b.labels.clear();
   CHECK_THROWS_AS(sum.value(o, b), ShapeError);
+  CHECK_THROWS_AS(sum.tally(o, b), ShapeError);
 }

@@ -2,11 +2,13 @@
  * @file core/batch.hpp
  * @brief Batch<S>: what a batch source hands the trainer. The input is a TimeSeries
  *        (features x batch*T); targets are per-sample labels and/or per-step labels, with
- *        per-sample lengths for ragged (padded) sequences. BatchSource: what produces them.
+ *        per-sample lengths for ragged (padded) sequences. What produces them models BatchSource
+ *        (core/concepts.hpp).
  */
 #ifndef SPIKELAB_CORE_BATCH_HPP
 #define SPIKELAB_CORE_BATCH_HPP
 
+#include <spikelab/core/concepts.hpp>
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/time_series.hpp>
 
@@ -47,15 +49,6 @@ struct Batch {
         if (l < 0 || l > steps()) throw ShapeError("Batch: a sample length is outside [0, steps]");
     }
   }
-};
-
-/// A source of batches: `start_epoch(e)` (reshuffles with a seed derived from e, or does
-/// nothing), `next(batch)` (false at the end of the epoch), `batches_per_epoch()`.
-template <class Src, class S>
-concept BatchSource = requires(Src& src, Batch<S>& b, std::uint64_t epoch) {
-  src.start_epoch(epoch);
-  { src.next(b) } -> std::same_as<bool>;
-  { src.batches_per_epoch() } -> std::convertible_to<Index>;
 };
 
 }  // namespace spikelab

@@ -6,8 +6,9 @@
 #ifndef SPIKELAB_CORE_TYPES_HPP
 #define SPIKELAB_CORE_TYPES_HPP
 
+#include <spikelab/core/concepts.hpp>
+
 #include <Eigen/Core>
-#include <concepts>
 #include <cstdint>
 
 namespace spikelab {
@@ -24,10 +25,6 @@ template <class S>
 using MatrixRef = Eigen::Ref<Matrix<S>>;
 template <class S>
 using ConstMatrixRef = Eigen::Ref<const Matrix<S>>;
-
-/// The scalar types spikelab computes in.
-template <class S>
-concept Scalar = std::floating_point<S>;
 
 /// How a neuron parameter (threshold, decay) is held: fixed, one trainable value shared
 /// by the layer, or one trainable value per neuron.

@@ -13,6 +13,7 @@
 
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/time_series.hpp>
+#include <spikelab/data/concepts.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -20,14 +21,6 @@
 #include <string>
 
 namespace spikelab {
-
-/// `e.encode(x, b, out, rng)` writes sample column b of every step of `out` from the F
-/// values x[0..F) (out.features() == F).
-template <class E, class S>
-concept StaticEncoder = requires(const E& e, const float* x, Index b, TimeSeries<S>& out, Rng& rng) {
-  e.encode(x, b, out, rng);
-  { E::name() } -> std::convertible_to<std::string>;
-};
 
 struct DirectEncoder {
   double gain = 1.0;

@@ -2,7 +2,7 @@
  * @file layers/activation.hpp
  * @brief Activation<S, F>: an element-wise rate activation y = f(x) (optionally with training
  *        noise) as a layer, for non-spiking (rate) networks trained by ordinary backpropagation;
- *        the Relu policy; the ActivationFunction concept that policies (SoftLif, ...) model.
+ *        the Relu policy. Policies (Relu, SoftLif, ...) model ActivationFunction (layers/concepts.hpp).
  *
  * \f[ y_{f,c} = f(x_{f,c}) \;(+\; \text{noise, training only}), \qquad
  *     \frac{\partial L}{\partial x_{f,c}} = f'(x_{f,c})\, \frac{\partial L}{\partial y_{f,c}} \f]
@@ -35,6 +35,7 @@
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/layers/concepts.hpp>
 #include <spikelab/layers/image_shape.hpp>
 
 #include <cereal/cereal.hpp>
@@ -44,20 +45,6 @@
 #include <string>
 
 namespace spikelab {
-
-template <class F>
-concept ActivationFunction =
-    std::copyable<F> && requires(const F& f, const float* xf, float* yf, const double* xd, double* yd, Index n, Rng& rng) {
-      { F::name() } -> std::convertible_to<std::string>;
-      { f.describe() } -> std::convertible_to<std::string>;
-      f.values(xf, yf, n);
-      f.values(xd, yd, n);
-      f.derivatives(xf, yf, n);
-      f.derivatives(xd, yd, n);
-      { f.noisy() } -> std::same_as<bool>;
-      f.add_noise(xf, yf, n, rng);
-      f.add_noise(xd, yd, n, rng);
-    };
 
 /// Rectified linear unit: f(x) = max(x, 0), f'(x) = [x > 0]. No noise.
 struct Relu {

@@ -29,6 +29,7 @@
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/layers/concepts.hpp>
 #include <spikelab/layers/image_shape.hpp>
 
 #include <algorithm>
@@ -51,9 +52,6 @@ struct MaxPooling {
 struct SumPooling {
   static constexpr const char* name() { return "SumPool2d"; }
 };
-
-template <class M>
-concept PoolingMode = std::same_as<M, AvgPooling> || std::same_as<M, MaxPooling> || std::same_as<M, SumPooling>;
 
 /// Hyperparameters of a pooling layer (square window).
 struct PoolConfig {

@@ -3,8 +3,9 @@
  * @brief Regularizer policies for gradient rules (Bptt<Loss, Regularizer>): penalties on the
  *        network's parameters added to the loss and to the gradients after the backward pass.
  *
- * Concept Regularizer<R, Net>: `r.value(net)` returns the penalty; `r.add_gradient(net)`
- * ADDS its gradient to the parameters' gradients and returns the penalty; `R::name()`.
+ * Each models Regularizer<R, Net> (learning/concepts.hpp): `r.value(net)` returns the penalty;
+ * `r.add_gradient(net)` ADDS its gradient to the parameters' gradients and returns the penalty;
+ * `R::name()`.
  *  - NoRegularizer: the default, nothing.
  *  - DecayRegularizer: hSNN's penalties on the trained membrane decays alpha (Moro et al.
  *    2024, training.py), over every layer whose membrane decay beta() is trainable:
@@ -28,6 +29,7 @@
 #define SPIKELAB_LEARNING_REGULARIZERS_HPP
 
 #include <spikelab/core/error.hpp>
+#include <spikelab/learning/concepts.hpp>
 #include <spikelab/neurons/time_constant.hpp>
 
 #include <cmath>
@@ -38,13 +40,6 @@
 #include <vector>
 
 namespace spikelab {
-
-template <class R, class Net>
-concept Regularizer = requires(R& r, Net& net) {
-  { R::name() } -> std::convertible_to<std::string>;
-  { r.value(net) } -> std::convertible_to<double>;
-  { r.add_gradient(net) } -> std::convertible_to<double>;
-};
 
 /// No penalty (the default of Bptt).
 struct NoRegularizer {

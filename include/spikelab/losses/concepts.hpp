@@ -1,23 +1,22 @@
 /**
  * @file losses/concepts.hpp
- * @brief The Loss concept.
+ * @brief The Loss concept and its archetype.
  *
- * Requirements on a loss L for scalar S, given the network output `out` (a TimeSeries) and
- * the Batch `b` (labels, step labels, lengths):
+ * Loss<L, S>: requirements on a loss L for scalar S, given the network output `out` (a
+ * TimeSeries) and the Batch `b` (labels, step labels, lengths):
  *  - `l.value_and_gradient(out, b, g)` returns the loss (mean over samples or scored steps)
  *    and writes dL/d(out) into g (resized to out's shape);
  *  - `l.value(out, b)` returns the loss only;
  *  - `l.tally(out, b)` counts correct decisions (core/tally.hpp);
  *  - `L::name()`.
- * Padding steps (t >= length of a sample) never contribute.
+ * Padding steps (t >= length of a sample) never contribute. The library's losses get the
+ * three calls from one pass through LossBase (losses/loss_base.hpp).
  */
 #ifndef SPIKELAB_LOSSES_CONCEPTS_HPP
 #define SPIKELAB_LOSSES_CONCEPTS_HPP
 
 #include <spikelab/core/batch.hpp>
 #include <spikelab/core/tally.hpp>
-
-#include <cereal/cereal.hpp>
 
 #include <concepts>
 #include <string>
@@ -32,11 +31,20 @@ concept Loss = Scalar<S> && requires(L& l, const TimeSeries<S>& out, const Batch
   { l.tally(out, b) } -> std::same_as<Tally>;
 };
 
-namespace detail {
-inline void require_labels(bool ok, const std::string& loss, const char* what) {
-  if (!ok) throw ShapeError(loss + ": the batch has no " + what);
-}
-}  // namespace detail
+/// The smallest Loss: zero loss, zero gradient, no decisions.
+struct LossArchetype {
+  static std::string name() { return "LossArchetype"; }
+  template <Scalar S>
+  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>&, TimeSeries<S>& g) {
+    g.resize_zero(out.features(), out.batch(), out.steps());
+    return S(0);
+  }
+  template <Scalar S>
+  S value(const TimeSeries<S>&, const Batch<S>&) { return S(0); }
+  template <Scalar S>
+  Tally tally(const TimeSeries<S>&, const Batch<S>&) { return {}; }
+};
+static_assert(Loss<LossArchetype, float> && Loss<LossArchetype, double>);
 
 }  // namespace spikelab
 

@@ -15,6 +15,9 @@
 #define SPIKELAB_LOSSES_CROSS_ENTROPY_HPP
 
 #include <spikelab/losses/concepts.hpp>
+#include <spikelab/losses/loss_base.hpp>
+
+#include <cereal/cereal.hpp>
 
 #include <cmath>
 #include <limits>
@@ -25,7 +28,7 @@ namespace spikelab {
 enum class TimeReduce : std::uint8_t { sum, mean, max };
 
 template <TimeReduce Reduce>
-class TimeReduceCrossEntropy {
+class TimeReduceCrossEntropy : public LossBase<TimeReduceCrossEntropy<Reduce>> {
  public:
   /// Multiplies the logits (a temperature); 1 by default.
   double scale = 1.0;
@@ -61,55 +64,20 @@ class TimeReduceCrossEntropy {
     }
   }
 
-  template <Scalar S>
-  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
-    return compute<S>(out, b, &g);
-  }
-  template <Scalar S>
-  S value(const TimeSeries<S>& out, const Batch<S>& b) {
-    return compute<S>(out, b, nullptr);
-  }
-  template <Scalar S>
-  Tally tally(const TimeSeries<S>& out, const Batch<S>& b) {
-    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
-    logits(out, b, z_cache<S>());
-    Tally t;
-    const auto& z = z_cache<S>();
-    for (Index s = 0; s < out.batch(); ++s) {
-      Index arg = 0;
-      z.col(s).maxCoeff(&arg);
-      t.correct += (arg == b.labels[s]);
-      ++t.total;
-    }
-    return t;
-  }
-
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(scale)); }
 
  private:
+  friend class LossBase<TimeReduceCrossEntropy>;
+
   template <Scalar S>
-  Matrix<S>& z_cache() {
-    if constexpr (std::same_as<S, float>) return zf_; else return zd_;
-  }
-  template <Scalar S>
-  S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g) {
-    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
-    Matrix<S>& z = z_cache<S>();
-    logits(out, b, z);
+  S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) {
+    Matrix<S>& z = z_.template get<S>();
     const Index C = out.features(), B = out.batch();
-    if (g) g->resize_zero(C, B, out.steps());
-    double total = 0;
-    for (Index s = 0; s < B; ++s) {
-      const int y = b.labels[s];
-      if (y < 0 || y >= C) throw ShapeError(name() + ": label " + std::to_string(y) + " outside [0, " + std::to_string(C) + ")");
-      const S m = z.col(s).maxCoeff();
-      const S lse = m + std::log((z.col(s).array() - m).exp().sum());
-      total += double(lse - z(y, s));
-      if (!g) continue;
+    const double total = detail::logit_cross_entropy(*this, z, out, b, g, tally, [&](Index s, const auto& ce) {
       const Index len = b.length(s);
       for (Index c = 0; c < C; ++c) {
-        const S dz = (std::exp(z(c, s) - lse) - (c == y ? S(1) : S(0))) * S(scale) / S(B);
+        const S dz = ce.residual(z(c, s), c) * S(scale) / S(B);
         if constexpr (Reduce == TimeReduce::max) {
           Index arg = 0;
           S best = -std::numeric_limits<S>::infinity();
@@ -121,11 +89,10 @@ class TimeReduceCrossEntropy {
           for (Index t = 0; t < len; ++t) (*g)(c, s, t) = d;
         }
       }
-    }
+    });
     return S(total / double(B));
   }
-  Matrix<float> zf_;
-  Matrix<double> zd_;
+  detail::PerScalar<Matrix> z_;
 };
 
 using SumCrossEntropy = TimeReduceCrossEntropy<TimeReduce::sum>;
@@ -133,28 +100,15 @@ using MeanCrossEntropy = TimeReduceCrossEntropy<TimeReduce::mean>;
 using MaxCrossEntropy = TimeReduceCrossEntropy<TimeReduce::max>;
 
 /// Cross-entropy of softmax(out[:, b, t]) at every scored (b, t); see the file comment.
-class StepCrossEntropy {
+class StepCrossEntropy : public LossBase<StepCrossEntropy> {
  public:
   static std::string name() { return "StepCrossEntropy"; }
-
-  template <Scalar S>
-  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
-    return compute<S>(out, b, &g, nullptr);
-  }
-  template <Scalar S>
-  S value(const TimeSeries<S>& out, const Batch<S>& b) {
-    return compute<S>(out, b, nullptr, nullptr);
-  }
-  template <Scalar S>
-  Tally tally(const TimeSeries<S>& out, const Batch<S>& b) {
-    Tally t;
-    compute<S>(out, b, nullptr, &t);
-    return t;
-  }
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 
  private:
+  friend class LossBase<StepCrossEntropy>;
+
   template <Scalar S>
   S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) {
     detail::require_labels(b.step_labels.size() == std::size_t(out.columns()), name(), "per-step labels");
@@ -168,19 +122,12 @@ class StepCrossEntropy {
       for (Index s = 0; s < B; ++s) {
         const int y = b.step_labels[t * B + s];
         if (y < 0 || t >= b.length(s)) continue;
-        if (y >= C) throw ShapeError(name() + ": label " + std::to_string(y) + " outside [0, " + std::to_string(C) + ")");
         const auto col = out.values().col(t * B + s);
-        Index arg = 0;
-        const S m = col.maxCoeff(&arg);
-        if (tally) {
-          tally->correct += (arg == y);
-          ++tally->total;
-        }
-        const S lse = m + std::log((col.array() - m).exp().sum());
-        total += double(lse - col(y));
+        const detail::SoftmaxCrossEntropy<S> ce(col, detail::check_label(y, C, name()));
+        detail::count_decision(tally, ce.correct());
+        total += ce.loss;
         if (g)
-          for (Index c = 0; c < C; ++c)
-            g->values()(c, t * B + s) = (std::exp(col(c) - lse) - (c == y ? S(1) : S(0))) / S(scored);
+          for (Index c = 0; c < C; ++c) g->values()(c, t * B + s) = ce.residual(col(c), c) / S(scored);
       }
     return scored ? S(total / double(scored)) : S(0);
   }

@@ -23,34 +23,22 @@
 #define SPIKELAB_LOSSES_CUM_SOFTMAX_HPP
 
 #include <spikelab/losses/concepts.hpp>
+#include <spikelab/losses/loss_base.hpp>
 
 #include <cmath>
 #include <string>
 
 namespace spikelab {
 
-class CumSoftmaxCrossEntropy {
+class CumSoftmaxCrossEntropy : public LossBase<CumSoftmaxCrossEntropy> {
  public:
   static std::string name() { return "CumSoftmaxCrossEntropy"; }
-
-  template <Scalar S>
-  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
-    return compute<S>(out, b, &g, nullptr);
-  }
-  template <Scalar S>
-  S value(const TimeSeries<S>& out, const Batch<S>& b) {
-    return compute<S>(out, b, nullptr, nullptr);
-  }
-  template <Scalar S>
-  Tally tally(const TimeSeries<S>& out, const Batch<S>& b) {
-    Tally t;
-    compute<S>(out, b, nullptr, &t);
-    return t;
-  }
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 
  private:
+  friend class LossBase<CumSoftmaxCrossEntropy>;
+
   template <Scalar S>
   static void softmax_into(const S* v, Index C, S* q) {
     S m = v[0];
@@ -62,35 +50,29 @@ class CumSoftmaxCrossEntropy {
 
   template <Scalar S>
   S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) {
-    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
+    detail::require_sample_labels(out, b, name());
     const Index C = out.features(), B = out.batch();
     if (g) g->resize_zero(C, B, out.steps());
-    Vector<S>& z = z_cache<S>();
-    Vector<S>& q = q_cache<S>();
-    Vector<S>& gz = g_cache<S>();
+    Vector<S>& z = z_.template get<S>();
+    Vector<S>& q = q_.template get<S>();
+    Vector<S>& gz = gz_.template get<S>();
     z.resize(C);
     q.resize(C);
     gz.resize(C);
     double total = 0;
     for (Index s = 0; s < B; ++s) {
-      const int y = b.labels[std::size_t(s)];
-      if (y < 0 || y >= C) throw ShapeError(name() + ": label " + std::to_string(y) + " outside [0, " + std::to_string(C) + ")");
+      const int y = detail::sample_label(b, s, C, name());
       const Index len = b.length(s);
       z.setZero();
       for (Index t = 0; t < len; ++t) {
         softmax_into(out.data() + out.column(s, t) * C, C, q.data());
         z += q;
       }
-      Index arg = 0;
-      const S m = z.maxCoeff(&arg);
-      const S lse = m + std::log((z.array() - m).exp().sum());
-      total += double(lse - z[y]);
-      if (tally) {
-        tally->correct += (arg == y);
-        ++tally->total;
-      }
+      const detail::SoftmaxCrossEntropy<S> ce(z, y);
+      total += ce.loss;
+      detail::count_decision(tally, ce.correct());
       if (!g) continue;
-      for (Index c = 0; c < C; ++c) gz[c] = (std::exp(z[c] - lse) - (c == y ? S(1) : S(0))) / S(B);
+      for (Index c = 0; c < C; ++c) gz[c] = ce.residual(z[c], c) / S(B);
       for (Index t = 0; t < len; ++t) {
         softmax_into(out.data() + out.column(s, t) * C, C, q.data());
         const S dot = q.dot(gz);
@@ -101,20 +83,7 @@ class CumSoftmaxCrossEntropy {
     return S(total / double(B));
   }
 
-  template <Scalar S>
-  Vector<S>& z_cache() {
-    if constexpr (std::same_as<S, float>) return zf_; else return zd_;
-  }
-  template <Scalar S>
-  Vector<S>& q_cache() {
-    if constexpr (std::same_as<S, float>) return qf_; else return qd_;
-  }
-  template <Scalar S>
-  Vector<S>& g_cache() {
-    if constexpr (std::same_as<S, float>) return gf_; else return gd_;
-  }
-  Vector<float> zf_, qf_, gf_;
-  Vector<double> zd_, qd_, gd_;
+  detail::PerScalar<Vector> z_, q_, gz_;
 };
 
 static_assert(Loss<CumSoftmaxCrossEntropy, float> && Loss<CumSoftmaxCrossEntropy, double>);

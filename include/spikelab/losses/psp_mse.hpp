@@ -7,7 +7,7 @@
  * Both read the network output y (classes x batch*T), for NA the PSPs a of the output NA-LIF
  * layer, and predict the class with the largest \f$ \sum_t y_{c}[t] \f$.
  *
- * PspKernelMse (papers.md §2, `loss: "kernel"`): the desired train d is all-ones (a spike every
+ * PspKernelMse (Yang, Zhang & Li, ICML 2021; `loss: "kernel"` in their code): the desired train d is all-ones (a spike every
  * step) for the labelled class and all-zeros for the others; its PSP is
  * \f$ (\sigma * d)[t] = 1 - (1 - 1/\tau_s)^{t+1} \f$ for the labelled class and 0 otherwise, and
  * \f[ L = \frac{1}{B} \sum_b \sum_c \sum_{t < len_b} \tfrac12 \big((\sigma * d_{c,b})[t] - y_{c,b}[t]\big)^2. \f]
@@ -33,32 +33,40 @@
 
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/losses/concepts.hpp>
+#include <spikelab/losses/loss_base.hpp>
 
+#include <cereal/cereal.hpp>
+
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 namespace spikelab {
 
 namespace detail {
-/// Argmax over classes of the output summed over the valid steps of sample s.
-template <Scalar S>
-Index summed_argmax(const TimeSeries<S>& out, Index s, Index len) {
-  Index best = 0;
-  double best_v = -1e300;
-  for (Index c = 0; c < out.features(); ++c) {
-    double acc = 0;
-    for (Index t = 0; t < len; ++t) acc += double(out(c, s, t));
-    if (acc > best_v) best_v = acc, best = c;
+/// The pass both PSP losses share: checks the labels, sizes g, counts the decision (the class
+/// with the largest summed output) of every sample and calls `sample(s, y, len, scale, total)`,
+/// which adds sample s's loss to total and writes its gradient times `scale` (1, or 1/B for the
+/// mean over the batch) into *g when g is not null. Returns total * scale.
+template <Scalar S, class F>
+S psp_loss_pass(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally, const std::string& loss,
+                bool sum_over_batch, F&& sample) {
+  require_sample_labels(out, b, loss);
+  const Index C = out.features(), B = out.batch();
+  if (g) g->resize_zero(C, B, out.steps());
+  const double scale = sum_over_batch ? 1.0 : 1.0 / double(std::max<Index>(B, 1));
+  double total = 0;
+  for (Index s = 0; s < B; ++s) {
+    const int y = sample_label(b, s, C, loss);
+    const Index len = b.length(s);
+    if (tally) count_decision(tally, summed_argmax(out, s, len) == y);
+    sample(s, y, len, scale, total);
   }
-  return best;
-}
-inline void check_label(int y, Index classes, const std::string& who) {
-  if (y < 0 || y >= classes)
-    throw ShapeError(who + ": label " + std::to_string(y) + " outside [0, " + std::to_string(classes) + ")");
+  return S(total * scale);
 }
 }  // namespace detail
 
-class PspKernelMse {
+class PspKernelMse : public LossBase<PspKernelMse> {
  public:
   double tau_s = 2.0;            ///< time constant of the target's PSP filter (the network's tau_s)
   bool sum_over_batch = false;   ///< sum over samples instead of the mean (the official code)
@@ -68,58 +76,32 @@ class PspKernelMse {
   /// The target PSP of the labelled class at step t: 1 - (1 - 1/tau_s)^(t+1).
   double target(Index t) const { return 1.0 - std::pow(1.0 - 1.0 / tau_s, double(t + 1)); }
 
-  template <Scalar S>
-  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
-    return compute<S>(out, b, &g);
-  }
-  template <Scalar S>
-  S value(const TimeSeries<S>& out, const Batch<S>& b) {
-    return compute<S>(out, b, nullptr);
-  }
-  template <Scalar S>
-  Tally tally(const TimeSeries<S>& out, const Batch<S>& b) {
-    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
-    Tally t;
-    for (Index s = 0; s < out.batch(); ++s) {
-      const int y = b.labels[std::size_t(s)];
-      detail::check_label(y, out.features(), name());
-      t.correct += detail::summed_argmax(out, s, b.length(s)) == y;
-      ++t.total;
-    }
-    return t;
-  }
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(tau_s), CEREAL_NVP(sum_over_batch));
   }
 
  private:
+  friend class LossBase<PspKernelMse>;
+
   template <Scalar S>
-  S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g) const {
-    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
+  S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) const {
     if (!(tau_s >= 1.0)) throw ConfigError(name() + ": tau_s must be >= 1 (got " + std::to_string(tau_s) + ")");
-    const Index C = out.features(), B = out.batch(), T = out.steps();
-    if (g) g->resize_zero(C, B, T);
-    const double scale = sum_over_batch ? 1.0 : 1.0 / double(std::max<Index>(B, 1));
-    double total = 0;
-    for (Index s = 0; s < B; ++s) {
-      const int y = b.labels[std::size_t(s)];
-      detail::check_label(y, C, name());
-      const Index len = b.length(s);
+    return detail::psp_loss_pass(out, b, g, tally, name(), sum_over_batch,
+                                 [&](Index s, int y, Index len, double scale, double& total) {
       for (Index t = 0; t < len; ++t) {
         const double on = target(t);
-        for (Index c = 0; c < C; ++c) {
+        for (Index c = 0; c < out.features(); ++c) {
           const double d = double(out(c, s, t)) - (c == y ? on : 0.0);
           total += 0.5 * d * d;
           if (g) (*g)(c, s, t) = S(d * scale);
         }
       }
-    }
-    return S(total * scale);
+    });
   }
 };
 
-class PspCountMse {
+class PspCountMse : public LossBase<PspCountMse> {
  public:
   double desired = 5.0;          ///< target count of the labelled class (N-MNIST config: 15)
   double undesired = 0.0;        ///< target count of the other classes (N-MNIST config: 3)
@@ -127,45 +109,20 @@ class PspCountMse {
 
   static std::string name() { return "PspCountMse"; }
 
-  template <Scalar S>
-  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
-    return compute<S>(out, b, &g);
-  }
-  template <Scalar S>
-  S value(const TimeSeries<S>& out, const Batch<S>& b) {
-    return compute<S>(out, b, nullptr);
-  }
-  template <Scalar S>
-  Tally tally(const TimeSeries<S>& out, const Batch<S>& b) {
-    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
-    Tally t;
-    for (Index s = 0; s < out.batch(); ++s) {
-      const int y = b.labels[std::size_t(s)];
-      detail::check_label(y, out.features(), name());
-      t.correct += detail::summed_argmax(out, s, b.length(s)) == y;
-      ++t.total;
-    }
-    return t;
-  }
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(desired), CEREAL_NVP(undesired), CEREAL_NVP(sum_over_batch));
   }
 
  private:
+  friend class LossBase<PspCountMse>;
+
   template <Scalar S>
-  S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g) const {
-    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
-    const Index C = out.features(), B = out.batch(), T = out.steps();
-    if (g) g->resize_zero(C, B, T);
-    const double scale = sum_over_batch ? 1.0 : 1.0 / double(std::max<Index>(B, 1));
-    double total = 0;
-    for (Index s = 0; s < B; ++s) {
-      const int y = b.labels[std::size_t(s)];
-      detail::check_label(y, C, name());
-      const Index len = b.length(s);
-      if (len == 0) continue;
-      for (Index c = 0; c < C; ++c) {
+  S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) const {
+    return detail::psp_loss_pass(out, b, g, tally, name(), sum_over_batch,
+                                 [&](Index s, int y, Index len, double scale, double& total) {
+      if (len == 0) return;
+      for (Index c = 0; c < out.features(); ++c) {
         double n = 0;
         for (Index t = 0; t < len; ++t) n += double(out(c, s, t));
         double d = (n - (c == y ? desired : undesired)) / double(len);
@@ -174,8 +131,7 @@ class PspCountMse {
         if (g && d != 0)
           for (Index t = 0; t < len; ++t) (*g)(c, s, t) = S(d * scale);
       }
-    }
-    return S(total * scale);
+    });
   }
 };
 

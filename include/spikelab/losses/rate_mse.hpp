@@ -11,46 +11,36 @@
 #define SPIKELAB_LOSSES_RATE_MSE_HPP
 
 #include <spikelab/losses/concepts.hpp>
+#include <spikelab/losses/loss_base.hpp>
+
+#include <cereal/cereal.hpp>
 
 #include <string>
 
 namespace spikelab {
 
-class RateMse {
+class RateMse : public LossBase<RateMse> {
  public:
   double on_rate = 0.8;
   double off_rate = 0.2;
 
   static std::string name() { return "RateMse"; }
 
-  template <Scalar S>
-  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
-    return compute<S>(out, b, &g, nullptr);
-  }
-  template <Scalar S>
-  S value(const TimeSeries<S>& out, const Batch<S>& b) {
-    return compute<S>(out, b, nullptr, nullptr);
-  }
-  template <Scalar S>
-  Tally tally(const TimeSeries<S>& out, const Batch<S>& b) {
-    Tally t;
-    compute<S>(out, b, nullptr, &t);
-    return t;
-  }
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(on_rate), CEREAL_NVP(off_rate)); }
 
  private:
+  friend class LossBase<RateMse>;
+
   template <Scalar S>
   S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) const {
-    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
+    detail::require_sample_labels(out, b, name());
     const Index C = out.features(), B = out.batch();
     if (g) g->resize_zero(C, B, out.steps());
     double total = 0;
     for (Index s = 0; s < B; ++s) {
       const Index len = b.length(s);
-      const int y = b.labels[s];
-      if (y < 0 || y >= C) throw ShapeError(name() + ": label " + std::to_string(y) + " outside [0, " + std::to_string(C) + ")");
+      const int y = detail::sample_label(b, s, C, name());
       Index best = 0;
       S best_rate = S(-1);
       for (Index c = 0; c < C; ++c) {
@@ -65,10 +55,7 @@ class RateMse {
           for (Index t = 0; t < len; ++t) (*g)(c, s, t) = d;
         }
       }
-      if (tally) {
-        tally->correct += (best == y);
-        ++tally->total;
-      }
+      detail::count_decision(tally, best == y);
     }
     return S(total / double(B));
   }

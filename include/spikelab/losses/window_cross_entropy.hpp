@@ -21,6 +21,9 @@
 
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/losses/concepts.hpp>
+#include <spikelab/losses/loss_base.hpp>
+
+#include <cereal/cereal.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -29,7 +32,7 @@
 
 namespace spikelab {
 
-class WindowCrossEntropy {
+class WindowCrossEntropy : public LossBase<WindowCrossEntropy> {
  public:
   Index start = 0;     ///< first step of the classification window (t_c / dt)
   double scale = 1.0;  ///< multiplies the logits
@@ -55,21 +58,6 @@ class WindowCrossEntropy {
     }
   }
 
-  template <Scalar S>
-  S value_and_gradient(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
-    return compute<S>(out, b, &g, nullptr);
-  }
-  template <Scalar S>
-  S value(const TimeSeries<S>& out, const Batch<S>& b) {
-    return compute<S>(out, b, nullptr, nullptr);
-  }
-  template <Scalar S>
-  Tally tally(const TimeSeries<S>& out, const Batch<S>& b) {
-    Tally t;
-    compute<S>(out, b, nullptr, &t);
-    return t;
-  }
-
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("start", std::int64_t(start)), CEREAL_NVP(scale));
@@ -82,44 +70,25 @@ class WindowCrossEntropy {
   }
 
  private:
+  friend class LossBase<WindowCrossEntropy>;
+
   Index window_start(Index len) const noexcept { return std::max<Index>(0, std::min(start, len - 1)); }
 
   template <Scalar S>
   S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) {
-    detail::require_labels(b.labels.size() == std::size_t(out.batch()), name(), "per-sample labels");
-    Matrix<S>& z = z_cache<S>();
-    logits(out, b, z);
+    Matrix<S>& z = z_.template get<S>();
     const Index C = out.features(), B = out.batch();
-    if (g) g->resize_zero(C, B, out.steps());
-    double total = 0;
-    for (Index s = 0; s < B; ++s) {
-      const int y = b.labels[std::size_t(s)];
-      if (y < 0 || y >= C)
-        throw ShapeError(name() + ": label " + std::to_string(y) + " outside [0, " + std::to_string(C) + ")");
-      Index arg = 0;
-      const S m = z.col(s).maxCoeff(&arg);
-      if (tally) {
-        tally->correct += (arg == y);
-        ++tally->total;
-      }
-      const S lse = m + std::log((z.col(s).array() - m).exp().sum());
-      total += double(lse - z(y, s));
-      if (!g) continue;
+    const double total = detail::logit_cross_entropy(*this, z, out, b, g, tally, [&](Index s, const auto& ce) {
       const Index len = b.length(s), t0 = window_start(len);
-      if (len <= t0) continue;
+      if (len <= t0) return;
       for (Index c = 0; c < C; ++c) {
-        const S d = (std::exp(z(c, s) - lse) - (c == y ? S(1) : S(0))) * S(scale / double(len - t0)) / S(B);
+        const S d = ce.residual(z(c, s), c) * S(scale / double(len - t0)) / S(B);
         for (Index t = t0; t < len; ++t) (*g)(c, s, t) = d;
       }
-    }
+    });
     return S(total / double(std::max<Index>(B, 1)));
   }
-  template <Scalar S>
-  Matrix<S>& z_cache() {
-    if constexpr (std::same_as<S, float>) return zf_; else return zd_;
-  }
-  Matrix<float> zf_;
-  Matrix<double> zd_;
+  detail::PerScalar<Matrix> z_;
 };
 
 static_assert(Loss<WindowCrossEntropy, float> && Loss<WindowCrossEntropy, double>);

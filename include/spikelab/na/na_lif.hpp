@@ -10,7 +10,7 @@
  *   s[t] = H(u[t] - \vartheta) = [u[t] > \vartheta], \qquad
  *   a[t] = (1 - 1/\tau_s)\, a[t-1] + s[t]/\tau_s,
  * \f]
- * u[-1] = s[-1] = a[-1] = 0 (papers.md §2; code `functions/na.py`: `mem += -mem/tau_m + input`,
+ * u[-1] = s[-1] = a[-1] = 0 (Yang, Zhang & Li, ICML 2021; their code `functions/na.py`: `mem += -mem/tau_m + input`,
  * spike when `mem > threshold`, `mem *= 1 - spike`, `syn += (spike - syn)/tau_s`). The layer
  * output passed downstream is the PSP a, not the spikes.
  *
@@ -24,7 +24,7 @@
  *    replaced by the surrogate G (the surrogate-gradient baseline on the same network; with
  *    SmoothTwin<G> the forward spike is smooth and the gradient is exact).
  *
- * A spike-derivative policy D (concept SpikeDerivative) provides `D::name()`, the forward
+ * A spike-derivative policy D (concept SpikeDerivative, na/concepts.hpp) provides `D::name()`, the forward
  * spike `d.spike(u - threshold)` and `d.backward(dynamics, trace, out)`, which writes
  * dL/dc[t] of ONE neuron of one sample (a NeuronTrace: strided views of c, u and dL/ds);
  * optionally `d.finish(grad)` post-processes the whole input gradient of the layer. Traces
@@ -46,6 +46,7 @@
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/na/concepts.hpp>
 #include <spikelab/surrogates/surrogates.hpp>
 
 #include <cereal/cereal.hpp>
@@ -57,7 +58,8 @@
 
 namespace spikelab {
 
-/// Hyperparameters of an NA-LIF layer (papers.md §2: MNIST tau_m 5, tau_s 2; N-MNIST 8, 4; threshold 1).
+/// Hyperparameters of an NA-LIF layer (Yang, Zhang & Li, ICML 2021: MNIST tau_m 5, tau_s 2; N-MNIST 8, 4;
+/// threshold 1).
 struct NaLifConfig {
   double tau_m = 5.0;      ///< membrane time constant in steps; decay 1 - 1/tau_m (>= 1)
   double tau_s = 2.0;      ///< PSP (synaptic) time constant in steps; decay 1 - 1/tau_s (>= 1)
@@ -112,15 +114,6 @@ struct NeuronTrace {
   S u(Index t) const noexcept { return potential[t * stride]; }
   S gs(Index t) const noexcept { return grad_spike[t * stride]; }
 };
-
-/// A spike-derivative policy for NA-LIF layers (see the file comment).
-template <class D, class S>
-concept SpikeDerivative = Scalar<S> && std::copy_constructible<D> &&
-    requires(const D& d, const NaLifDynamics<S>& dyn, const NeuronTrace<S>& tr, S* out, S x) {
-      { D::name() } -> std::convertible_to<std::string>;
-      { d.spike(x) } -> std::same_as<S>;
-      d.backward(dyn, tr, out);
-    };
 
 /**
  * Surrogate-gradient BPTT through the NA-LIF neuron: dH/du is replaced by G; the reset's

@@ -1,6 +1,7 @@
 /**
  * @file neurons/reset.hpp
- * @brief Reset policies of the LIF membrane update, with the partial derivatives BPTT needs.
+ * @brief Reset policies of the LIF membrane update, with the partial derivatives BPTT needs
+ *        (each models ResetPolicy, neurons/concepts.hpp).
  *
  * A reset policy R defines the membrane update v_t = R::next(beta, v_{t-1}, s_{t-1}, theta, I_t)
  * and its partials with respect to v_{t-1}, s_{t-1}, theta (direct path) and beta:
@@ -13,23 +14,12 @@
 #define SPIKELAB_NEURONS_RESET_HPP
 
 #include <spikelab/core/types.hpp>
+#include <spikelab/neurons/concepts.hpp>
 
 #include <concepts>
 #include <string>
 
 namespace spikelab {
-
-/// Requirements: static `next`, `d_vprev`, `d_sprev`, `d_theta`, `d_beta` (all S(...) noexcept),
-/// and `name()`.
-template <class R>
-concept ResetPolicy = requires(double x) {
-  { R::next(x, x, x, x, x) } -> std::same_as<double>;
-  { R::d_vprev(x, x, x, x) } -> std::same_as<double>;  // (beta, v_prev, s_prev, theta)
-  { R::d_sprev(x, x, x, x) } -> std::same_as<double>;
-  { R::d_theta(x, x, x, x) } -> std::same_as<double>;
-  { R::d_beta(x, x, x, x) } -> std::same_as<double>;
-  { R::name() } -> std::convertible_to<std::string>;
-};
 
 struct SubtractReset {
   static std::string name() { return "SubtractReset"; }
@@ -49,13 +39,9 @@ struct ZeroReset {
   template <Scalar S> static S d_beta(S, S v, S s, S) noexcept { return v * (S(1) - s); }
 };
 
-struct NoReset {
+/// No reset is the smallest reset policy, its archetype.
+struct NoReset : ResetPolicyArchetype {
   static std::string name() { return "NoReset"; }
-  template <Scalar S> static S next(S beta, S v, S, S, S i) noexcept { return beta * v + i; }
-  template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }
-  template <Scalar S> static S d_sprev(S, S, S, S) noexcept { return S(0); }
-  template <Scalar S> static S d_theta(S, S, S, S) noexcept { return S(0); }
-  template <Scalar S> static S d_beta(S, S v, S, S) noexcept { return v; }
 };
 
 static_assert(ResetPolicy<SubtractReset> && ResetPolicy<ZeroReset> && ResetPolicy<NoReset>);

@@ -1,8 +1,8 @@
 /**
  * @file neurons/time_constant.hpp
- * @brief Time constants of neuron layers: decay <-> tau conversion, the concepts that find a
- *        layer's membrane / synaptic decay and threshold, and per-layer read-outs (mean tau,
- *        thresholds) of a network.
+ * @brief Time constants of neuron layers: decay <-> tau conversion and per-layer read-outs
+ *        (mean tau, thresholds) of a network; the layers are found by the concepts
+ *        HasMembraneDecay, HasSynapticDecay and SpikingNeuronLayer (neurons/concepts.hpp).
  *
  * A leaky neuron with time constant tau simulated with step dt decays by
  * \f[ \beta = e^{-\Delta t/\tau}, \qquad \tau = -\Delta t / \ln\beta . \f]
@@ -28,6 +28,7 @@
 
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/types.hpp>
+#include <spikelab/neurons/concepts.hpp>
 #include <spikelab/neurons/neuron_parameter.hpp>
 
 #include <algorithm>
@@ -58,23 +59,6 @@ inline double tau_from_decay(double decay, double dt) {
                       ", dt " + std::to_string(dt) + ")");
   return -dt / std::log(decay);
 }
-
-/// A layer whose membrane decay is a NeuronParameter reachable as `beta()` (LIF, leaky integrator).
-template <class L>
-concept HasMembraneDecay = requires(L& l) {
-  { l.beta() } -> std::same_as<NeuronParameter<typename L::scalar_type>&>;
-};
-/// A layer with a synaptic-current decay `alpha()` (current-based LIF).
-template <class L>
-concept HasSynapticDecay = requires(L& l) {
-  { l.alpha() } -> std::same_as<NeuronParameter<typename L::scalar_type>&>;
-};
-/// A spiking neuron layer with a membrane decay and a threshold (the "hidden layers" whose
-/// time constants the hierarchy initialisers set; a non-spiking readout is not one).
-template <class L>
-concept SpikingNeuronLayer = HasMembraneDecay<L> && requires(L& l) {
-  { l.threshold() } -> std::same_as<NeuronParameter<typename L::scalar_type>&>;
-};
 
 /// Per-neuron time constants of a decay parameter, tau_i = -dt / ln(decay_i). Decays are
 /// clamped into [1e-300, 1 - 1e-16] first (a decay of 0 or 1 has tau 0 or infinity).

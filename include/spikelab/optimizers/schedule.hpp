@@ -1,7 +1,8 @@
 /**
  * @file optimizers/schedule.hpp
  * @brief Learning-rate schedules: a factor on the base learning rate as a function of
- *        training progress e (in epochs, fractional within an epoch) and the epoch count E.
+ *        training progress e (in epochs, fractional within an epoch) and the epoch count E;
+ *        each models Schedule (optimizers/concepts.hpp).
  *
  *  - ConstantLr: 1.
  *  - StepLr: times gamma at epoch `first`, then every `every` epochs (hSNN: x0.5 every 5 from 25).
@@ -12,6 +13,8 @@
 #ifndef SPIKELAB_OPTIMIZERS_SCHEDULE_HPP
 #define SPIKELAB_OPTIMIZERS_SCHEDULE_HPP
 
+#include <spikelab/optimizers/concepts.hpp>
+
 #include <cereal/cereal.hpp>
 
 #include <algorithm>
@@ -21,12 +24,6 @@
 #include <string>
 
 namespace spikelab {
-
-template <class L>
-concept Schedule = requires(const L& l, double e, int E) {
-  { l.factor(e, E) } -> std::convertible_to<double>;
-  { L::name() } -> std::convertible_to<std::string>;
-};
 
 struct ConstantLr {
   static std::string name() { return "ConstantLr"; }

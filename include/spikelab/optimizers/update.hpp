@@ -2,7 +2,7 @@
  * @file optimizers/update.hpp
  * @brief Update policies (ensmallen's shape: hyperparameters plus a typed per-parameter
  *        State<S>): Sgd (momentum, Nesterov, L2), Adam (with AMSGrad and coupled L2) and
- *        AdamW (decoupled weight decay).
+ *        AdamW (decoupled weight decay); each models UpdatePolicy (optimizers/concepts.hpp).
  *
  * Sgd: \f$ d = g + \lambda p;\ m \leftarrow \mu m + d;\ p \leftarrow p - \eta (\text{nesterov} ? d + \mu m : m) \f$.
  * Adam (Kingma & Ba 2015): \f$ m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
@@ -22,6 +22,7 @@
 #include <spikelab/core/types.hpp>
 #include <spikelab/core/serialization.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/optimizers/concepts.hpp>
 
 #include <cereal/cereal.hpp>
 
@@ -31,16 +32,6 @@
 #include <string>
 
 namespace spikelab {
-
-/// Requirements: a nested `State<S>` (cereal-serializable), `make_state<S>(rows, cols)`,
-/// `update(state, param, grad, lr)` that changes param in place, and `name()`.
-template <class U, class S>
-concept UpdatePolicy = Scalar<S> && requires(const U& u, typename U::template State<S>& st, Matrix<S>& p,
-                                             const Matrix<S>& g, double lr) {
-  { u.template make_state<S>(Index{1}, Index{1}) } -> std::same_as<typename U::template State<S>>;
-  u.update(st, p, g, lr);
-  { U::name() } -> std::convertible_to<std::string>;
-};
 
 /// Per-parameter state of Sgd: the momentum buffer.
 template <Scalar S>

@@ -1,8 +1,8 @@
 /**
  * @file probabilistic/glm.hpp
  * @brief GlmNeuron: the probabilistic generalized-linear-model (spike-response) neuron with
- *        Bernoulli(sigmoid(u)) spiking, and the StochasticNeuron concept that it and the WTA
- *        circuit (neurons/wta.hpp) model.
+ *        Bernoulli(sigmoid(u)) spiking; it and the WTA circuit (probabilistic/wta.hpp) model
+ *        StochasticNeuron (probabilistic/concepts.hpp).
  *
  * A stochastic neuron ("circuit") has C symbols. At step t it emits either no spike or exactly
  * one symbol, drawn from the categorical distribution over [0, u_1 .. u_C]:
@@ -13,17 +13,12 @@
  * \f$p(s_t = 1) = \sigma(u_t)\f$, \f$\log p = s\log\sigma(u) + (1-s)\log(1-\sigma(u))\f$,
  * \f$\partial\log p/\partial u = s - \sigma(u)\f$.
  *
- * The membrane potential (computed by the network, networks/probabilistic_snn.hpp) is the SRM
- * / GLM potential of papers.md §1:
+ * The membrane potential (computed by the network, probabilistic/network.hpp) is the SRM
+ * / GLM potential of Jang & Simeone (ICASSP 2021):
  * \f[ u_{i,t} = \sum_{j\in P_i}\sum_k w_{j,i,k}\,(a_k * s_j)_{t-1}
  *            + \sum_k w^{fb}_{i,k}\,(b_k * s_i)_{t-1} + \gamma_i \f]
- * with basis kernels a_k, b_k (neurons/kernels.hpp). A neuron policy only knows its own
+ * with basis kernels a_k, b_k (probabilistic/kernels.hpp). A neuron policy only knows its own
  * distribution: probabilities, log-partition, sampling.
- *
- * Requirements of StochasticNeuron N (all static, on one circuit's C contiguous values):
- * `N::symbols` (C >= 1), `N::name()`, `N::probabilities(u, p)` (writes p_1..p_C),
- * `N::log_partition(u)` (\f$\log(1 + \sum_c e^{u_c})\f$, computed stably),
- * `N::sample(p, s, rng)` (writes a one-hot or all-zero s_1..s_C).
  *
  * Logs are exact (stable log-sigmoid / log-sum-exp); the official codes add 1e-7 inside them.
  *
@@ -41,24 +36,13 @@
 
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/types.hpp>
+#include <spikelab/probabilistic/concepts.hpp>
 
 #include <cmath>
 #include <concepts>
 #include <string>
 
 namespace spikelab {
-
-template <class N>
-concept StochasticNeuron = requires(const float* uf, float* pf, const double* ud, double* pd, Rng& rng) {
-  { N::symbols } -> std::convertible_to<Index>;
-  { N::name() } -> std::convertible_to<std::string>;
-  N::probabilities(uf, pf);
-  N::probabilities(ud, pd);
-  { N::log_partition(uf) } -> std::same_as<float>;
-  { N::log_partition(ud) } -> std::same_as<double>;
-  N::sample(uf, pf, rng);
-  N::sample(ud, pd, rng);
-} && (N::symbols >= 1);
 
 namespace detail {
 /// log(1 + e^x) without overflow.

@@ -3,7 +3,8 @@
  * @brief Multi-sample (K-compartment) inference for probabilistic SNNs: class decisions and
  *        class probabilities from K independent runs of the network on the same input, and
  *        the log-likelihood of the target outputs estimated from K samples of the hidden
- *        neurons (papers.md §1 "Inference with K compartments").
+ *        neurons (Jang & Simeone, ICASSP 2021: inference with K compartments). Decision is in
+ *        probabilistic/concepts.hpp.
  *
  * Decisions (outputs sampled freely, inputs clamped; n^k_c = output spikes of class circuit c
  * in compartment k, summed over symbols and steps):
@@ -30,6 +31,7 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/random.hpp>
 #include <spikelab/metrics/classification.hpp>
+#include <spikelab/probabilistic/concepts.hpp>
 #include <spikelab/probabilistic/network.hpp>
 #include <spikelab/training/hooks.hpp>
 
@@ -42,8 +44,6 @@
 #include <vector>
 
 namespace spikelab {
-
-enum class Decision : std::uint8_t { majority, average };
 
 constexpr const char* to_string(Decision d) noexcept { return d == Decision::majority ? "majority" : "average"; }
 

@@ -15,7 +15,7 @@
  * connections. For learnable circuit i and symbol c (C = 1 for GLM):
  * \f[ u_{i,c,t} = \sum_{j \in P_i}\sum_{c'}\sum_{k=1}^{K_a} w_{i,c,j,c',k}\,(a_k * s_{j,c'})_{t-1}
  *              + \sum_{k=1}^{K_b} w^{fb}_{i,c,k}\,(b_k * s_{i,c})_{t-1} + \gamma_{i,c} \f]
- * and s_{i,t} ~ softmax([0, u_{i,1,t} .. u_{i,C,t}]) (neurons/glm.hpp, neurons/wta.hpp). The
+ * and s_{i,t} ~ softmax([0, u_{i,1,t} .. u_{i,C,t}]) (probabilistic/glm.hpp, probabilistic/wta.hpp). The
  * local gradients ("post x pre" factors of the three-factor rules) are
  * \f[ \frac{\partial \log p}{\partial \gamma_{i,c}} = s_{i,c,t} - p_{i,c,t},\quad
  *     \frac{\partial \log p}{\partial w_{i,c,j,c',k}} = (s_{i,c,t} - p_{i,c,t})(a_k * s_{j,c'})_{t-1},\quad
@@ -31,7 +31,7 @@
  * circuits independently. Histories are a ring buffer of the last L = max(tau_ff, tau_fb)
  * steps; all buffers are allocated by begin() and reused, so step() does not allocate.
  *
- * Differences from the official codes (papers.md §1, §6): kernel traces use exactly the
+ * Differences from the official codes of the GEM and VOWEL papers: kernel traces use exactly the
  * same L-step window in the potential and in its gradient (hrjang's gradient drops the
  * oldest step); logs are exact instead of log(p + 1e-7); the hrjang first-step quirk
  * (init_ml_vars processes step 0 twice) is not reproduced.
@@ -55,6 +55,7 @@
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/serialization.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/probabilistic/concepts.hpp>
 #include <spikelab/probabilistic/glm.hpp>
 #include <spikelab/probabilistic/kernels.hpp>
 #include <spikelab/probabilistic/wta.hpp>
@@ -93,58 +94,6 @@ struct ProbabilisticSnnConfig {
     ar(CEREAL_NVP(inputs), CEREAL_NVP(hidden), CEREAL_NVP(outputs), CEREAL_NVP(feedforward), CEREAL_NVP(feedback),
        CEREAL_NVP(init_magnitude), CEREAL_NVP(hidden_recurrence), CEREAL_NVP(output_recurrence),
        CEREAL_NVP(output_feedback), CEREAL_NVP(target_symbol), CEREAL_NVP(input_layout));
-  }
-};
-
-/// How the output circuits behave in a step: clamped to the target (teacher forcing,
-/// training and log-likelihood evaluation) or sampled (free-running inference).
-enum class OutputMode : std::uint8_t { clamp, sample };
-
-/// What clamped visible circuits are set to. With `labels` (one per sample) or `step_labels`
-/// (one per (sample, step) at t*B+b; -1 = all outputs silent) the target output circuit
-/// emits the configured symbol at every step and the others stay silent (papers.md §1). With
-/// `outputs` (outputs*C features) the output spikes are given explicitly; with `hidden`
-/// (hidden*C features) the hidden circuits are clamped too (log p of a full trajectory).
-/// Both use the units' layout: feature n*C + c for symbol c of circuit n.
-template <Scalar S>
-struct Teacher {
-  const std::vector<int>* labels = nullptr;
-  const std::vector<int>* step_labels = nullptr;
-  const TimeSeries<S>* outputs = nullptr;
-  const TimeSeries<S>* hidden = nullptr;
-
-  static Teacher from(const Batch<S>& b) {
-    Teacher t;
-    if (!b.step_labels.empty())
-      t.step_labels = &b.step_labels;
-    else if (!b.labels.empty())
-      t.labels = &b.labels;
-    return t;
-  }
-};
-
-/// Matrices shaped like the parameters of a ProbabilisticSnn (eligibility traces, baselines,
-/// accumulated updates): w (units_l x features), fb (units_l x K_b), bias (units_l x 1).
-template <Scalar S>
-struct SynapticBlocks {
-  Matrix<S> w, fb, bias;
-  bool same_shape(Index rows, Index features, Index fb_bases) const noexcept {
-    return w.rows() == rows && w.cols() == features && fb.rows() == rows && fb.cols() == fb_bases &&
-           bias.rows() == rows && bias.cols() == 1;
-  }
-  void resize_zero(Index rows, Index features, Index fb_bases) {
-    w.setZero(rows, features);
-    fb.setZero(rows, fb_bases);
-    bias.setZero(rows, 1);
-  }
-  void set_zero() {
-    w.setZero();
-    fb.setZero();
-    bias.setZero();
-  }
-  template <class Ar>
-  void serialize(Ar& ar) {
-    ar(CEREAL_NVP(w), CEREAL_NVP(fb), CEREAL_NVP(bias));
   }
 };
 
@@ -589,26 +538,6 @@ using GlmSnn = ProbabilisticSnn<S, GlmNeuron>;
 /// A network of C-symbol winner-take-all circuits (e.g. C = 2 for event polarity).
 template <Scalar S, int C = 2>
 using WtaSnn = ProbabilisticSnn<S, WtaNeuron<C>>;
-
-/// A network the online three-factor rules (learning/three_factor.hpp) can train: K
-/// compartments per sample in one batched pass, clamp/sample modes, per-column log
-/// probabilities and the analytic gradient of log p.
-template <class Net>
-concept ProbabilisticNetwork =
-    StochasticNeuron<typename Net::neuron_type> &&
-    requires(Net& n, const Net& cn, const TimeSeries<typename Net::scalar_type>& x,
-             const Teacher<typename Net::scalar_type>& tg, Rng& rng, SynapticBlocks<typename Net::scalar_type>& e,
-             Index i, typename Net::scalar_type s) {
-      n.begin(i, i);
-      n.step(x, i, tg, OutputMode::clamp, rng);
-      cn.accumulate_gradient(i, s, s, e, i, i);
-      cn.shape_like_parameters(e);
-      { cn.output_log_likelihood() } -> std::convertible_to<const std::vector<double>&>;
-      { cn.hidden_kl(i, 0.0, 0.0) } -> std::convertible_to<double>;
-      { cn.spikes() } -> std::convertible_to<const Matrix<typename Net::scalar_type>&>;
-      n.enforce_topology();
-      { cn.signature() } -> std::convertible_to<std::string>;
-    };
 
 }  // namespace spikelab
 

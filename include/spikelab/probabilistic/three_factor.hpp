@@ -1,7 +1,7 @@
 /**
  * @file probabilistic/three_factor.hpp
  * @brief ThreeFactor<Signal>: the family of online three-factor learning rules for
- *        probabilistic SNNs (networks/probabilistic_snn.hpp), and its simplest member, the
+ *        probabilistic SNNs (probabilistic/network.hpp), and its simplest member, the
  *        single-sample maximum-likelihood rule (SingleSampleMl).
  *
  * Every rule of the family runs a batch step by step (no BPTT memory), with the outputs
@@ -26,8 +26,8 @@
  * A Signal policy provides: `name()`, `default_config()`, `compartments()`,
  * `uses_baseline()`, `accumulates_hidden()`, `begin(cfg, batch, K, reset)` and
  * `compute(net, t, active, hidden, output)` (fills one hidden and one output value per
- * column). Members: SingleSampleSignal (here), GemSignal (learning/gem.hpp), VowelSignal
- * (learning/vowel.hpp). The rules are OnlineRules for the Trainer; pairing one with a
+ * column). Members: SingleSampleSignal (here), GemSignal (probabilistic/gem.hpp), VowelSignal
+ * (probabilistic/vowel.hpp). The rules are OnlineRules for the Trainer; pairing one with a
  * network that is not a ProbabilisticNetwork does not compile.
  *
  * SingleSampleMl (K = 1): outputs \f$\Delta\theta_Y = e^Y_t\f$; hidden either
@@ -53,6 +53,7 @@
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/learning/concepts.hpp>
+#include <spikelab/probabilistic/concepts.hpp>
 #include <spikelab/probabilistic/multi_sample.hpp>
 #include <spikelab/probabilistic/network.hpp>
 

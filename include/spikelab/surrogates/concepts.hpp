@@ -1,6 +1,6 @@
 /**
  * @file surrogates/concepts.hpp
- * @brief The SurrogateGradient concept.
+ * @brief The SurrogateGradient concept and its archetype.
  *
  * Requirements on a surrogate G (x = v - threshold):
  *  - `g.forward(x)`: the spike as a function of x. The Heaviside step H(x) = [x > 0] for a
@@ -36,6 +36,19 @@ template <Scalar S>
 constexpr S heaviside(S x) noexcept {
   return x > S(0) ? S(1) : S(0);
 }
+
+/// The smallest SurrogateGradient: the Heaviside spike with the straight-through derivative 1
+/// (whose primitive is x).
+struct SurrogateGradientArchetype {
+  static std::string name() { return "SurrogateGradientArchetype"; }
+  template <Scalar S>
+  S forward(S x) const { return heaviside(x); }
+  template <Scalar S>
+  S derivative(S) const { return S(1); }
+  template <Scalar S>
+  S primitive(S x) const { return x; }
+};
+static_assert(SurrogateGradient<SurrogateGradientArchetype>);
 
 }  // namespace spikelab
 

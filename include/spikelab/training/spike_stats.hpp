@@ -9,7 +9,8 @@
  *     \text{dead} = \#\{i : c_i = 0\}/n_l . \f]
  * A dead neuron never fired in the whole epoch (Mahmoodi Takaghaj & Sampson 2024 count them
  * per layer). Spiking layers are found automatically (layers with a threshold and a membrane
- * decay, or declaring `static constexpr bool emits_spikes = true`) or given by index. Padded
+ * decay, or declaring `static constexpr bool emits_spikes = true`: EmitsSpikes in
+ * training/concepts.hpp) or given by index. Padded
  * steps of ragged batches are counted as steps (the callback does not see the lengths).
  *
  * @code
@@ -25,6 +26,7 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/neurons/time_constant.hpp>
+#include <spikelab/training/concepts.hpp>
 #include <spikelab/training/hooks.hpp>
 
 #include <string>
@@ -32,10 +34,6 @@
 #include <vector>
 
 namespace spikelab {
-
-/// A layer whose output is spikes (see the file comment).
-template <class L>
-concept EmitsSpikes = SpikingNeuronLayer<L> || requires { requires L::emits_spikes; };
 
 /// Statistics of one spiking layer over one epoch (or one measurement).
 struct LayerSpikeStats {

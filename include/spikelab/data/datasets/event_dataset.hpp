@@ -1,7 +1,7 @@
 /**
  * @file data/datasets/event_dataset.hpp
- * @brief The EventDataset concept (what the loader reads from) and FileListDataset<Format>:
- *        labelled recordings, one file each, decoded on demand by an EventFormat reader.
+ * @brief FileListDataset<Format>: an EventDataset (data/concepts.hpp, what the loader reads
+ *        from) of labelled recordings, one file each, decoded on demand by an EventFormat reader.
  *
  * An EventDataset has `size()`, `get(i)` (the i-th EventSample, label set), `sensor()` and
  * `classes()`. `get` may read from disk; the loader calls it from one worker thread at a time.
@@ -10,6 +10,7 @@
 #define SPIKELAB_DATA_DATASETS_EVENT_DATASET_HPP
 
 #include <spikelab/core/error.hpp>
+#include <spikelab/data/concepts.hpp>
 #include <spikelab/data/event.hpp>
 #include <spikelab/data/formats/event_format.hpp>
 
@@ -19,14 +20,6 @@
 #include <vector>
 
 namespace spikelab {
-
-template <class D>
-concept EventDataset = requires(const D& d, Index i) {
-  { d.size() } -> std::convertible_to<Index>;
-  { d.get(i) } -> std::same_as<EventSample>;
-  { d.sensor() } -> std::same_as<SensorSize>;
-  { d.classes() } -> std::convertible_to<int>;
-};
 
 /// A labelled file.
 struct LabelledFile {

@@ -1,7 +1,7 @@
 /**
  * @file data/formats/event_format.hpp
- * @brief The EventFormat concept (one interface for every single-recording event reader)
- *        and the byte-level helpers the readers share.
+ * @brief The byte-level helpers the event readers share; the readers model EventFormat
+ *        (data/concepts.hpp), one interface for every single-recording event reader.
  *
  * A reader is a small policy object (its configuration is the sensor it expects):
  *  - `F::name()`: the format's name for messages;
@@ -19,6 +19,7 @@
 #define SPIKELAB_DATA_FORMATS_EVENT_FORMAT_HPP
 
 #include <spikelab/core/error.hpp>
+#include <spikelab/data/concepts.hpp>
 #include <spikelab/data/event.hpp>
 
 #include <concepts>
@@ -30,16 +31,6 @@
 #include <vector>
 
 namespace spikelab {
-
-using ByteSpan = std::span<const std::uint8_t>;
-
-template <class F>
-concept EventFormat = requires(const F& f, ByteSpan bytes, const std::string& name, const std::filesystem::path& p) {
-  { F::name() } -> std::convertible_to<std::string>;
-  { f.sensor() } -> std::same_as<SensorSize>;
-  { f.parse(bytes, name) } -> std::same_as<EventSample>;
-  { f.read(p) } -> std::same_as<EventSample>;
-};
 
 namespace detail {
 

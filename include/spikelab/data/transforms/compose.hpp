@@ -1,7 +1,8 @@
 /**
  * @file data/transforms/compose.hpp
- * @brief Transform concepts and Compose<Ts...>: a whole preprocessing / augmentation pipeline
- *        as one type, applied stage by stage with no run-time dispatch and no std::function.
+ * @brief Compose<Ts...>: a whole preprocessing / augmentation pipeline as one type, applied
+ *        stage by stage with no run-time dispatch and no std::function (the transform concepts
+ *        and apply_transform are in data/concepts.hpp).
  *
  * A transform is a const callable taking the current value and an Rng& (which it may ignore):
  *  - an **in-place** stage returns void: `t(EventSample& s, Rng& rng)` (Downsample, Crop,
@@ -25,6 +26,7 @@
 #define SPIKELAB_DATA_TRANSFORMS_COMPOSE_HPP
 
 #include <spikelab/core/random.hpp>
+#include <spikelab/data/concepts.hpp>
 #include <spikelab/data/event.hpp>
 #include <spikelab/data/frames.hpp>
 
@@ -34,36 +36,6 @@
 #include <utility>
 
 namespace spikelab {
-
-/// A stage that modifies a value of type X in place.
-template <class T, class X>
-concept InPlaceTransform = requires(const T& t, X& x, Rng& rng) {
-  { t(x, rng) } -> std::same_as<void>;
-};
-
-/// An in-place transform of event samples.
-template <class T>
-concept EventTransform = InPlaceTransform<T, EventSample>;
-
-/// Applies one stage to x and returns the result (x itself for an in-place stage).
-template <class T, class X>
-auto apply_transform(const T& t, X x, Rng& rng) {
-  if constexpr (InPlaceTransform<T, X>) {
-    t(x, rng);
-    return x;
-  } else {
-    static_assert(std::is_invocable_v<const T&, X&&, Rng&>, "this transform cannot be applied to this value type");
-    return t(std::move(x), rng);
-  }
-}
-
-/// What applying T to an X gives.
-template <class T, class X>
-using transform_result_t = decltype(apply_transform(std::declval<const T&>(), std::declval<X>(), std::declval<Rng&>()));
-
-/// A transform that maps event samples to Frames (what the loader batches).
-template <class T>
-concept FrameTransform = std::same_as<transform_result_t<T, EventSample>, Frames>;
 
 /// The identity.
 struct NoTransform {
