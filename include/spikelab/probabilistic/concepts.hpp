@@ -194,6 +194,12 @@ struct ThreeFactorConfig {
   Index eval_compartments = 0;     ///< K used by evaluate(); 0 = the rule's training K
   Decision decision = Decision::majority;  ///< decision rule of evaluate()
 
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(CEREAL_NVP(lr), CEREAL_NVP(kappa), CEREAL_NVP(beta), CEREAL_NVP(filtered_traces), CEREAL_NVP(reset_per_example),
+       CEREAL_NVP(baseline_epsilon), CEREAL_NVP(eval_compartments), CEREAL_NVP(decision));
+  }
+
   void validate(const std::string& who) const {
     if (!(lr >= 0) || !std::isfinite(lr)) throw ConfigError(who + ": lr must be finite and >= 0");
     if (!(kappa >= 0 && kappa < 1)) throw ConfigError(who + ": kappa must be in [0, 1)");

@@ -66,43 +66,6 @@
 
 namespace spikelab {
 
-/// Hyperparameters shared by the three-factor family.
-struct ThreeFactorConfig {
-  double lr = 0.05;                ///< eta
-  double kappa = 0.05;             ///< eligibility-trace (and learning-signal) decay
-  double beta = 0.05;              ///< baseline decay
-  bool filtered_traces = false;    ///< e = kappa e + (1 - kappa) grad (kclip) instead of kappa e + grad (hrjang)
-  bool reset_per_example = true;   ///< traces, signals and baselines restart with every batch
-  double baseline_epsilon = 1e-7;  ///< added to the baseline denominator
-  Index eval_compartments = 0;     ///< K used by evaluate(); 0 = the rule's training K
-  Decision decision = Decision::majority;  ///< decision rule of evaluate()
-
-  template <class Ar>
-  void serialize(Ar& ar) {
-    ar(CEREAL_NVP(lr), CEREAL_NVP(kappa), CEREAL_NVP(beta), CEREAL_NVP(filtered_traces), CEREAL_NVP(reset_per_example),
-       CEREAL_NVP(baseline_epsilon), CEREAL_NVP(eval_compartments), CEREAL_NVP(decision));
-  }
-
-  void validate(const std::string& who) const {
-    if (!(lr >= 0) || !std::isfinite(lr)) throw ConfigError(who + ": lr must be finite and >= 0");
-    if (!(kappa >= 0 && kappa < 1)) throw ConfigError(who + ": kappa must be in [0, 1)");
-    if (!(beta >= 0 && beta < 1)) throw ConfigError(who + ": beta must be in [0, 1)");
-    if (!(baseline_epsilon > 0)) throw ConfigError(who + ": baseline_epsilon must be > 0");
-    if (eval_compartments < 0) throw ConfigError(who + ": eval_compartments must be >= 0");
-  }
-};
-
-/// The learning-signal policy of a ThreeFactor rule (see the file comment).
-template <class Sig>
-concept LearningSignal = requires(Sig& s, const Sig& cs, const ThreeFactorConfig& cfg, Index i, bool f) {
-  { Sig::name() } -> std::convertible_to<std::string>;
-  { Sig::default_config() } -> std::same_as<ThreeFactorConfig>;
-  { cs.compartments() } -> std::convertible_to<Index>;
-  { cs.uses_baseline() } -> std::same_as<bool>;
-  { cs.accumulates_hidden() } -> std::same_as<bool>;
-  s.begin(cfg, i, i, f);
-};
-
 /// Learning signal of the single-sample maximum-likelihood rule (K = 1).
 struct SingleSampleSignal {
   enum class Hidden : std::uint8_t {
