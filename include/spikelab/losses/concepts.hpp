@@ -10,7 +10,7 @@
  *  - `l.tally(out, b)` counts correct decisions (core/tally.hpp);
  *  - `L::name()`.
  * Padding steps (t >= length of a sample) never contribute. The library's losses get the
- * three calls from one pass through LossBase (losses/loss_base.hpp).
+ * three calls from one pass through SPIKELAB_LOSS_FROM_COMPUTE (losses/loss_base.hpp).
  */
 #ifndef SPIKELAB_LOSSES_CONCEPTS_HPP
 #define SPIKELAB_LOSSES_CONCEPTS_HPP

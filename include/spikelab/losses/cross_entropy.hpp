@@ -28,8 +28,10 @@ namespace spikelab {
 enum class TimeReduce : std::uint8_t { sum, mean, max };
 
 template <TimeReduce Reduce>
-class TimeReduceCrossEntropy : public LossBase<TimeReduceCrossEntropy<Reduce>> {
+class TimeReduceCrossEntropy {
  public:
+  SPIKELAB_LOSS_FROM_COMPUTE
+
   /// Multiplies the logits (a temperature); 1 by default.
   double scale = 1.0;
 
@@ -68,8 +70,6 @@ class TimeReduceCrossEntropy : public LossBase<TimeReduceCrossEntropy<Reduce>> {
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(scale)); }
 
  private:
-  friend class LossBase<TimeReduceCrossEntropy>;
-
   template <Scalar S>
   S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) {
     Matrix<S>& z = z_.template get<S>();
@@ -100,15 +100,15 @@ using MeanCrossEntropy = TimeReduceCrossEntropy<TimeReduce::mean>;
 using MaxCrossEntropy = TimeReduceCrossEntropy<TimeReduce::max>;
 
 /// Cross-entropy of softmax(out[:, b, t]) at every scored (b, t); see the file comment.
-class StepCrossEntropy : public LossBase<StepCrossEntropy> {
+class StepCrossEntropy {
  public:
+  SPIKELAB_LOSS_FROM_COMPUTE
+
   static std::string name() { return "StepCrossEntropy"; }
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 
  private:
-  friend class LossBase<StepCrossEntropy>;
-
   template <Scalar S>
   S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) {
     detail::require_labels(b.step_labels.size() == std::size_t(out.columns()), name(), "per-step labels");

@@ -30,14 +30,15 @@
 
 namespace spikelab {
 
-class CumSoftmaxCrossEntropy : public LossBase<CumSoftmaxCrossEntropy> {
+class CumSoftmaxCrossEntropy {
  public:
+  SPIKELAB_LOSS_FROM_COMPUTE
+
   static std::string name() { return "CumSoftmaxCrossEntropy"; }
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 
  private:
-  friend class LossBase<CumSoftmaxCrossEntropy>;
 
   template <Scalar S>
   static void softmax_into(const S* v, Index C, S* q) {

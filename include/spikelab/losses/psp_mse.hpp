@@ -66,8 +66,10 @@ S psp_loss_pass(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, T
 }
 }  // namespace detail
 
-class PspKernelMse : public LossBase<PspKernelMse> {
+class PspKernelMse {
  public:
+  SPIKELAB_LOSS_FROM_COMPUTE
+
   double tau_s = 2.0;            ///< time constant of the target's PSP filter (the network's tau_s)
   bool sum_over_batch = false;   ///< sum over samples instead of the mean (the official code)
 
@@ -82,8 +84,6 @@ class PspKernelMse : public LossBase<PspKernelMse> {
   }
 
  private:
-  friend class LossBase<PspKernelMse>;
-
   template <Scalar S>
   S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) const {
     if (!(tau_s >= 1.0)) throw ConfigError(name() + ": tau_s must be >= 1 (got " + std::to_string(tau_s) + ")");
@@ -101,8 +101,10 @@ class PspKernelMse : public LossBase<PspKernelMse> {
   }
 };
 
-class PspCountMse : public LossBase<PspCountMse> {
+class PspCountMse {
  public:
+  SPIKELAB_LOSS_FROM_COMPUTE
+
   double desired = 5.0;          ///< target count of the labelled class (N-MNIST config: 15)
   double undesired = 0.0;        ///< target count of the other classes (N-MNIST config: 3)
   bool sum_over_batch = false;   ///< sum over samples instead of the mean (the official code)
@@ -115,8 +117,6 @@ class PspCountMse : public LossBase<PspCountMse> {
   }
 
  private:
-  friend class LossBase<PspCountMse>;
-
   template <Scalar S>
   S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) const {
     return detail::psp_loss_pass(out, b, g, tally, name(), sum_over_batch,

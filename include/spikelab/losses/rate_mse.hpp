@@ -19,8 +19,10 @@
 
 namespace spikelab {
 
-class RateMse : public LossBase<RateMse> {
+class RateMse {
  public:
+  SPIKELAB_LOSS_FROM_COMPUTE
+
   double on_rate = 0.8;
   double off_rate = 0.2;
 
@@ -30,8 +32,6 @@ class RateMse : public LossBase<RateMse> {
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(on_rate), CEREAL_NVP(off_rate)); }
 
  private:
-  friend class LossBase<RateMse>;
-
   template <Scalar S>
   S compute(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, Tally* tally) const {
     detail::require_sample_labels(out, b, name());

@@ -32,8 +32,10 @@
 
 namespace spikelab {
 
-class WindowCrossEntropy : public LossBase<WindowCrossEntropy> {
+class WindowCrossEntropy {
  public:
+  SPIKELAB_LOSS_FROM_COMPUTE
+
   Index start = 0;     ///< first step of the classification window (t_c / dt)
   double scale = 1.0;  ///< multiplies the logits
 
@@ -70,7 +72,6 @@ class WindowCrossEntropy : public LossBase<WindowCrossEntropy> {
   }
 
  private:
-  friend class LossBase<WindowCrossEntropy>;
 
   Index window_start(Index len) const noexcept { return std::max<Index>(0, std::min(start, len - 1)); }
 
