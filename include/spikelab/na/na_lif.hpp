@@ -46,6 +46,7 @@
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/neurons/concepts.hpp>
 #include <spikelab/surrogates/surrogates.hpp>
 
 #include <cereal/cereal.hpp>
@@ -281,9 +282,7 @@ class NaLifType {
   }
   /// Advances `st` by one step with input current `x` (n x batch); st.a holds the new PSPs.
   void step(State& st, const ConstMatrixRef<S>& x) const {
-    if (x.rows() != n_ || x.cols() != st.v.cols())
-      throw ShapeError(signature() + "::step: input " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
-                       " does not match state " + std::to_string(n_) + "x" + std::to_string(st.v.cols()));
+    detail::check_step_input(x, n_, st.v.cols(), [this] { return signature(); });
     const NaLifDynamics<S> dyn = dynamics();
     for (Index b = 0; b < x.cols(); ++b)
       for (Index r = 0; r < n_; ++r) {

@@ -40,6 +40,7 @@
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/serialization.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/neurons/concepts.hpp>
 #include <spikelab/neurons/neuron_parameter.hpp>
 #include <spikelab/neurons/reset.hpp>
 #include <spikelab/surrogates/surrogates.hpp>
@@ -341,9 +342,7 @@ class LifType {
   }
   /// Advances `st` by one step with input current `x` (n x batch); st.s holds the new spikes.
   void step(State& st, const ConstMatrixRef<S>& x) {
-    if (x.rows() != n_ || x.cols() != st.v.cols())
-      throw ShapeError(name() + "::step: input " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
-                       " does not match state " + std::to_string(n_) + "x" + std::to_string(st.v.cols()));
+    detail::check_step_input(x, n_, st.v.cols(), [] { return name(); });
     refresh();
     const bool syn = synaptic();
     Matrix<S> cur = x;
