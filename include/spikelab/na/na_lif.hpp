@@ -10,9 +10,9 @@
  *   s[t] = H(u[t] - \vartheta) = [u[t] > \vartheta], \qquad
  *   a[t] = (1 - 1/\tau_s)\, a[t-1] + s[t]/\tau_s,
  * \f]
- * u[-1] = s[-1] = a[-1] = 0 (papers.md §2; code `functions/na.py`: `mem += -mem/tau_m + input`,
- * spike when `mem > threshold`, `mem *= 1 - spike`, `syn += (spike - syn)/tau_s`). The layer
- * output passed downstream is the PSP a, not the spikes.
+ * u[-1] = s[-1] = a[-1] = 0 (Yang, Zhang & Li, ICML 2021; as in the authors' reference code:
+ * `mem += -mem/tau_m + input`, spike when `mem > threshold`, `mem *= 1 - spike`,
+ * `syn += (spike - syn)/tau_s`). The layer output passed downstream is the PSP a, not the spikes.
  *
  * Backward (the BPTT part shared with TSSL-BP): the error dL/da is back-accumulated through
  * the PSP filter, \f$ e[t] = \partial L/\partial a[t] + (1 - 1/\tau_s)\, e[t+1] \f$, so that
@@ -58,7 +58,8 @@
 
 namespace spikelab {
 
-/// Hyperparameters of an NA-LIF layer (papers.md §2: MNIST tau_m 5, tau_s 2; N-MNIST 8, 4; threshold 1).
+/// Hyperparameters of an NA-LIF layer (the settings of Yang, Zhang & Li, ICML 2021: MNIST
+/// tau_m 5, tau_s 2; N-MNIST 8, 4; threshold 1).
 struct NaLifConfig {
   double tau_m = 5.0;      ///< membrane time constant in steps; decay 1 - 1/tau_m (>= 1)
   double tau_s = 2.0;      ///< PSP (synaptic) time constant in steps; decay 1 - 1/tau_s (>= 1)
