@@ -210,15 +210,21 @@ class LifType {
     const S* th = theta_.values().data();
     const S* be = beta_.values().data();
     const S* al = alpha_.values().data();
+    const G g = surrogate_;
+    const Index n = n_;
     auto run = [&]<bool Syn>() {
-      for (Index b = 0; b < x.cols(); ++b)
-        for (Index r = 0; r < n_; ++r) {
-          S i = Syn ? st.i(r, b) : S(0);
-          const S v = integrate<Syn>(cur(r, b), st.v(r, b), st.s(r, b), i, th[r], be[r], al[r]);
-          if constexpr (Syn) st.i(r, b) = i;
-          st.v(r, b) = v;
-          st.s(r, b) = fire(surrogate_, v, th[r]);
+      for (Index b = 0; b < x.cols(); ++b) {
+        const S* xb = cur.col(b).data();
+        S* vb = st.v.col(b).data();
+        S* sb = st.s.col(b).data();
+        S* ib = Syn ? st.i.col(b).data() : nullptr;  // st.i is not touched without a synaptic current
+        S no_current = S(0);  // stands in for I when there is none; never read
+        for (Index r = 0; r < n; ++r) {
+          const S v = integrate<Syn>(xb[r], vb[r], sb[r], Syn ? ib[r] : no_current, th[r], be[r], al[r]);
+          vb[r] = v;
+          sb[r] = fire(g, v, th[r]);
         }
+      }
     };
     synaptic() ? run.template operator()<true>() : run.template operator()<false>();
   }
@@ -276,13 +282,17 @@ class LifType {
 
   // ---- the equations of one neuron: every path below (fused, recomputed, recurrent, step())
   // calls these, so a change to the model is made here only. They are forced inline: the loops
-  // that call them run over contiguous neurons and must stay vectorised.
+  // that call them run over contiguous neurons and must stay vectorised. Inputs are taken by
+  // const reference and outputs are written last, so that, once inlined, each element is read
+  // where the equation uses it and no result is read back through a reference: the compiler
+  // then schedules the loads and folds them into the arithmetic as in a loop written out by hand.
 
   /// Forward step of one neuron: \f$ I_t = \alpha I_{t-1} + x_t \f$ (only when Syn),
   /// \f$ v_t = R(\beta, v_{t-1}, s_{t-1}, \theta, I_t) \f$. `v` and `s` are v_{t-1} and s_{t-1};
   /// `i` holds I_{t-1} on entry and I_t on exit (untouched without a synaptic current). Returns v_t.
   template <bool Syn>
-  SPIKELAB_ALWAYS_INLINE static S integrate(S x, S v, S s, S& i, S th, S be, S al) noexcept {
+  SPIKELAB_ALWAYS_INLINE static S integrate(const S& x, const S& v, const S& s, S& i, const S& th, const S& be,
+                                            const S& al) noexcept {
     S cur = x;
     if constexpr (Syn) {
       cur = al * i + cur;
@@ -293,7 +303,7 @@ class LifType {
 
   /// The spike of one neuron, \f$ s_t = H(v_t - \theta) \f$ (G::forward: the Heaviside step, or
   /// the smooth function of a smooth twin).
-  SPIKELAB_ALWAYS_INLINE static S fire(const G& g, S v, S th) noexcept { return g.forward(v - th); }
+  SPIKELAB_ALWAYS_INLINE static S fire(const G& g, const S& v, const S& th) noexcept { return g.forward(v - th); }
 
   /// Adjoint of the forward step of one neuron, for the reverse sweep t = T-1, ..., 0.
   /// In: `gs` = dL/ds_t from the layers above; v_t, s_t; vp, sp, ip = v_{t-1}, s_{t-1}, I_{t-1}
@@ -307,22 +317,24 @@ class LifType {
   /// where the k term is the reset's path (s_t enters v_{t+1} through R): k = `keep_reset`, 1, or
   /// 0 when the reset is detached.
   template <bool Syn, bool WantTheta, bool WantBeta, bool WantAlpha>
-  SPIKELAB_ALWAYS_INLINE static S adjoint(const G& g, S keep_reset, S th, S be, S al, S gs, S v, S s, S vp, S sp,
-                                          S ip, S& gv, S& gi, S& at, S& ab, S& aa) noexcept {
+  SPIKELAB_ALWAYS_INLINE static S adjoint(const G& g, S keep_reset, const S& th, const S& be, const S& al, const S& gs,
+                                          const S& v, const S& s, const S& vp, const S& sp, const S& ip, S& gv, S& gi,
+                                          S& at, S& ab, S& aa) noexcept {
     const S gv_next = gv;
     const S through_reset = gv_next * R::d_sprev(be, v, s, th);
-    gs = gs + keep_reset * through_reset;
+    const S gs_t = gs + keep_reset * through_reset;
     const S h = g.derivative(v - th);
-    gv = gs * h + gv_next * R::d_vprev(be, v, s, th);
-    if constexpr (WantTheta) at += -gs * h + gv_next * R::d_theta(be, v, s, th);
-    if constexpr (WantBeta) ab += gv * R::d_beta(be, vp, sp, th);
+    const S gv_t = gs_t * h + gv_next * R::d_vprev(be, v, s, th);
+    if constexpr (WantTheta) at += -gs_t * h + gv_next * R::d_theta(be, v, s, th);
+    if constexpr (WantBeta) ab += gv_t * R::d_beta(be, vp, sp, th);
+    S gx = gv_t;
     if constexpr (Syn) {
-      gi = gv + al * gi;
-      if constexpr (WantAlpha) aa += gi * ip;
-      return gi;
-    } else {
-      return gv;
+      gx = gv_t + al * gi;
+      gi = gx;
+      if constexpr (WantAlpha) aa += gx * ip;
     }
+    gv = gv_t;
+    return gx;
   }
 
   // ---- feed-forward fast path -------------------------------------------------------------
