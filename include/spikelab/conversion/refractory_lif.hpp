@@ -38,6 +38,7 @@
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/neurons/concepts.hpp>
 
 #include <cereal/cereal.hpp>
 
@@ -146,9 +147,7 @@ class RefractoryLif {
   }
   /// Advances `st` by one step with input x (n x batch); st.s holds the new output.
   void step(State& st, const ConstMatrixRef<S>& x) const {
-    if (x.rows() != n_ || x.cols() != st.v.cols())
-      throw ShapeError(signature() + "::step: input " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
-                       " does not match the state " + std::to_string(n_) + "x" + std::to_string(st.v.cols()));
+    detail::check_step_input(x, n_, st.v.cols(), [this] { return signature(); });
     const Step f(cfg_);
     for (Index b = 0; b < x.cols(); ++b)
       for (Index r = 0; r < n_; ++r) st.s(r, b) = f(x(r, b), st.v(r, b), st.ref(r, b));

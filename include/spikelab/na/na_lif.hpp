@@ -10,9 +10,9 @@
  *   s[t] = H(u[t] - \vartheta) = [u[t] > \vartheta], \qquad
  *   a[t] = (1 - 1/\tau_s)\, a[t-1] + s[t]/\tau_s,
  * \f]
- * u[-1] = s[-1] = a[-1] = 0 (Yang, Zhang & Li, ICML 2021; their code `functions/na.py`: `mem += -mem/tau_m + input`,
- * spike when `mem > threshold`, `mem *= 1 - spike`, `syn += (spike - syn)/tau_s`). The layer
- * output passed downstream is the PSP a, not the spikes.
+ * u[-1] = s[-1] = a[-1] = 0 (Yang, Zhang & Li, ICML 2021; as in the authors' reference code:
+ * `mem += -mem/tau_m + input`, spike when `mem > threshold`, `mem *= 1 - spike`,
+ * `syn += (spike - syn)/tau_s`). The layer output passed downstream is the PSP a, not the spikes.
  *
  * Backward (the BPTT part shared with TSSL-BP): the error dL/da is back-accumulated through
  * the PSP filter, \f$ e[t] = \partial L/\partial a[t] + (1 - 1/\tau_s)\, e[t+1] \f$, so that
@@ -47,6 +47,7 @@
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/na/concepts.hpp>
+#include <spikelab/neurons/concepts.hpp>
 #include <spikelab/surrogates/surrogates.hpp>
 
 #include <cereal/cereal.hpp>
@@ -58,8 +59,8 @@
 
 namespace spikelab {
 
-/// Hyperparameters of an NA-LIF layer (Yang, Zhang & Li, ICML 2021: MNIST tau_m 5, tau_s 2; N-MNIST 8, 4;
-/// threshold 1).
+/// Hyperparameters of an NA-LIF layer (the settings of Yang, Zhang & Li, ICML 2021: MNIST
+/// tau_m 5, tau_s 2; N-MNIST 8, 4; threshold 1).
 struct NaLifConfig {
   double tau_m = 5.0;      ///< membrane time constant in steps; decay 1 - 1/tau_m (>= 1)
   double tau_s = 2.0;      ///< PSP (synaptic) time constant in steps; decay 1 - 1/tau_s (>= 1)
@@ -274,9 +275,7 @@ class NaLifType {
   }
   /// Advances `st` by one step with input current `x` (n x batch); st.a holds the new PSPs.
   void step(State& st, const ConstMatrixRef<S>& x) const {
-    if (x.rows() != n_ || x.cols() != st.v.cols())
-      throw ShapeError(signature() + "::step: input " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
-                       " does not match state " + std::to_string(n_) + "x" + std::to_string(st.v.cols()));
+    detail::check_step_input(x, n_, st.v.cols(), [this] { return signature(); });
     const NaLifDynamics<S> dyn = dynamics();
     for (Index b = 0; b < x.cols(); ++b)
       for (Index r = 0; r < n_; ++r) {

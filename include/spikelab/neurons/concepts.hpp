@@ -23,10 +23,13 @@
  * decay. SpikingNeuronLayer<L>: a HasMembraneDecay layer with a threshold `l.threshold()`
  * (the "hidden layers" whose time constants the hierarchy initialisers set; a non-spiking
  * readout is not one).
+ *
+ * detail::check_step_input() is the shape check of step() that every neuron model shares.
  */
 #ifndef SPIKELAB_NEURONS_CONCEPTS_HPP
 #define SPIKELAB_NEURONS_CONCEPTS_HPP
 
+#include <spikelab/core/error.hpp>
 #include <spikelab/layers/concepts.hpp>
 #include <spikelab/neurons/neuron_parameter.hpp>
 
@@ -120,6 +123,18 @@ struct SpikingNeuronLayerArchetype : HasMembraneDecayArchetype {
   NeuronParameter<float>& threshold() { return firing_threshold; }
 };
 static_assert(SpikingNeuronLayer<SpikingNeuronLayerArchetype> && !SpikingNeuronLayer<HasMembraneDecayArchetype>);
+
+namespace detail {
+/// The check at the top of a neuron model's step(): throws ShapeError unless the input x is
+/// neurons x batch, the shape of the state. `who()` names the layer; it is called only to
+/// compose the message, so a step that passes the check builds no string.
+template <Scalar S, class Who>
+void check_step_input(const ConstMatrixRef<S>& x, Index neurons, Index batch, Who&& who) {
+  if (x.rows() != neurons || x.cols() != batch)
+    throw ShapeError(std::string(who()) + "::step: input " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
+                     " does not match the state " + std::to_string(neurons) + "x" + std::to_string(batch));
+}
+}  // namespace detail
 
 /// Simulates `neuron` one step at a time from its zero state over every step of `in`
 /// (streaming inference with explicit state); the result equals the layer's forward().

@@ -40,6 +40,7 @@
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/serialization.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/neurons/concepts.hpp>
 #include <spikelab/neurons/neuron_parameter.hpp>
 #include <spikelab/neurons/reset.hpp>
 #include <spikelab/surrogates/surrogates.hpp>
@@ -160,7 +161,7 @@ class LifType {
     trained_ = ctx.training;
     shape_ = {in.batch(), in.steps()};
     if constexpr (O.recurrent) {
-      forward_recurrent(in, out, ctx.training);
+      synaptic() ? forward_recurrent<true>(in, out, ctx.training) : forward_recurrent<false>(in, out, ctx.training);
     } else {
       last_in_ = ctx.training ? &in : nullptr;
       membrane_valid_ = false;
@@ -180,7 +181,7 @@ class LifType {
                        in.shape_string() + ", output " + out.shape_string() + ", gradient " +
                        grad_out.shape_string() + ")");
     if constexpr (O.recurrent) {
-      backward_recurrent(out, grad_out, grad_in);
+      synaptic() ? backward_recurrent<true>(out, grad_out, grad_in) : backward_recurrent<false>(out, grad_out, grad_in);
     } else {
       TimeSeries<S>& gin = grad_in ? *grad_in : gin_scratch_;
       if (&gin != &grad_out) gin.resize(n_, out.batch(), out.steps());
@@ -192,145 +193,6 @@ class LifType {
   /// In-place backward is supported (see backward()); Sequential uses it to share buffers.
   static constexpr bool backward_in_place = true;
 
- private:
-  // ---- recurrent path: one step at a time (the recurrent product couples the neurons) ----
-  void forward_recurrent(const TimeSeries<S>& in, TimeSeries<S>& out, bool keep) {
-    const Index B = in.batch(), T = in.steps(), n = n_;
-    const bool syn = synaptic();
-    const bool keep_i = keep && syn && O.alpha != Train::fixed;
-    if (keep) v_.resize(n, B, T);
-    state_v_.resize(n, B);
-    if (syn) state_i_.resize(n, B);
-    if (keep_i) i_.resize(n, B, T);
-    kept_i_ = keep_i;
-
-    const S* th = theta_.values().data();
-    const S* be = beta_.values().data();
-    const S* al = alpha_.values().data();
-    S* s = out.data();
-    S* vser = keep ? v_.data() : nullptr;
-    S* iser = keep_i ? i_.data() : nullptr;
-    S* vst = state_v_.data();
-    S* ist = syn ? state_i_.data() : nullptr;
-    const G g = surrogate_;
-
-    // Neuron update for rows [r0, r1) of one step; `cur` is the input current block of step t.
-    auto update_rows = [&](Index t, const S* cur, Index r0, Index r1) {
-      for (Index b = 0; b < B; ++b) {
-        const Index c = (t * B + b) * n;
-        const Index sc = c - B * n;  // same sample, previous step
-        S* vs = vst + b * n;
-        S* is = syn ? ist + b * n : nullptr;
-        for (Index r = r0; r < r1; ++r) {
-          const S xin = cur[b * n + r];
-          S ii = xin;
-          if (syn) {
-            ii = (t == 0 ? S(0) : al[r] * is[r]) + xin;
-            is[r] = ii;
-            if (iser) iser[c + r] = ii;
-          }
-          const S vprev = t == 0 ? S(0) : vs[r];
-          const S sprev = t == 0 ? S(0) : s[sc + r];
-          const S v = R::next(be[r], vprev, sprev, th[r], ii);
-          vs[r] = v;
-          if (vser) vser[c + r] = v;
-          s[c + r] = g.forward(v - th[r]);
-        }
-      }
-    };
-    cur_.resize(n, B);
-    for (Index t = 0; t < T; ++t) {
-      if (t == 0)
-        cur_ = in.slot(0);
-      else
-        cur_.noalias() = in.slot(t) + rec_w_ * out.slot(t - 1);
-      const S* cp = cur_.data();
-      detail::parallel_ranges(n, double(B) * 8, [&](Index r0, Index r1) { update_rows(t, cp, r0, r1); });
-    }
-  }
-
-  void backward_recurrent(const TimeSeries<S>& out, const TimeSeries<S>& grad_out, TimeSeries<S>* grad_in) {
-    const Index B = out.batch(), T = out.steps(), n = n_;
-    const bool syn = synaptic();
-    TimeSeries<S>& gin = grad_in ? *grad_in : gin_scratch_;
-    if (&gin != &grad_out) gin.resize(n, B, T);
-    gv_next_.resize(n, B);
-    gi_next_.resize(n, B);
-    acc_theta_.setZero(n);
-    acc_beta_.setZero(n);
-    acc_alpha_.setZero(n);
-
-    const S* th = theta_.values().data();
-    const S* be = beta_.values().data();
-    const S* al = alpha_.values().data();
-    const S* s = out.data();
-    const S* v = v_.data();
-    const S* iser = kept_i_ ? i_.data() : nullptr;
-    const S* go = grad_out.data();
-    S* gi = gin.data();
-    S* gvn = gv_next_.data();
-    S* gin_next = gi_next_.data();
-    S* at = acc_theta_.data();
-    S* ab = acc_beta_.data();
-    S* aa = acc_alpha_.data();
-    const bool detach = cfg_.detach_reset;
-    const bool want_theta = O.threshold != Train::fixed, want_beta = O.beta != Train::fixed,
-               want_alpha = O.alpha != Train::fixed;
-    const G g = surrogate_;
-
-    // One step t of the reverse sweep for rows [r0, r1). `extra` (may be null) is an additional
-    // dL/ds_t block (recurrent path).
-    auto step_rows = [&](Index t, const S* extra, Index r0, Index r1) {
-      const bool last = (t == T - 1);
-      for (Index b = 0; b < B; ++b) {
-        const Index c = (t * B + b) * n;
-        const Index pc = c - B * n;
-        S* gvnb = gvn + b * n;
-        S* ginb = gin_next + b * n;
-        for (Index r = r0; r < r1; ++r) {
-          const S vt = v[c + r], st = s[c + r], thr = th[r], bet = be[r];
-          const S gvn_r = last ? S(0) : gvnb[r];
-          S gs = go[c + r];
-          if (extra) gs += extra[b * n + r];
-          if (!detach && !last) gs += gvn_r * R::d_sprev(bet, vt, st, thr);
-          const S h = g.derivative(vt - thr);
-          const S gv = gs * h + (last ? S(0) : gvn_r * R::d_vprev(bet, vt, st, thr));
-          if (want_theta) at[r] += -gs * h + (last ? S(0) : gvn_r * R::d_theta(bet, vt, st, thr));
-          if (want_beta && t > 0) ab[r] += gv * R::d_beta(bet, v[pc + r], s[pc + r], thr);
-          S gcur = gv;
-          if (syn) {
-            gcur = gv + (last ? S(0) : al[r] * ginb[r]);
-            ginb[r] = gcur;
-            if (want_alpha && t > 0) aa[r] += gcur * iser[pc + r];
-          }
-          gvnb[r] = gv;
-          gi[c + r] = gcur;
-        }
-      }
-    };
-
-    {
-      rec_extra_.resize(n, B);
-      for (Index t = T - 1; t >= 0; --t) {
-        const S* extra = nullptr;
-        if (t < T - 1) {
-          // s_t feeds step t+1 through V: dL/ds_t += V^T dL/dx_{t+1}
-          rec_extra_.noalias() = rec_w_.transpose() * gin.slot(t + 1);
-          extra = rec_extra_.data();
-        }
-        detail::parallel_ranges(n, double(B) * 12, [&](Index r0, Index r1) { step_rows(t, extra, r0, r1); });
-      }
-      // dV = sum_t dL/dx_t s_{t-1}^T, one product over all steps.
-      if (T > 1)
-        rec_g_.noalias() += gin.values().rightCols((T - 1) * B) * out.values().leftCols((T - 1) * B).transpose();
-    }
-    theta_.add_grad(acc_theta_);
-    beta_.add_grad(acc_beta_);
-    alpha_.add_grad(acc_alpha_);
-  }
-
- public:
-
   /// A zero state for `batch` samples (streaming inference, one step at a time).
   State make_state(Index batch) const {
     State st;
@@ -341,21 +203,30 @@ class LifType {
   }
   /// Advances `st` by one step with input current `x` (n x batch); st.s holds the new spikes.
   void step(State& st, const ConstMatrixRef<S>& x) {
-    if (x.rows() != n_ || x.cols() != st.v.cols())
-      throw ShapeError(name() + "::step: input " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
-                       " does not match state " + std::to_string(n_) + "x" + std::to_string(st.v.cols()));
+    detail::check_step_input(x, n_, st.v.cols(), [] { return name(); });
     refresh();
-    const bool syn = synaptic();
     Matrix<S> cur = x;
     if constexpr (O.recurrent) cur.noalias() += rec_w_ * st.s;
-    for (Index b = 0; b < x.cols(); ++b)
-      for (Index r = 0; r < n_; ++r) {
-        S ii = cur(r, b);
-        if (syn) ii = st.i(r, b) = alpha_.values()[r] * st.i(r, b) + ii;
-        const S v = R::next(beta_.values()[r], st.v(r, b), st.s(r, b), theta_.values()[r], ii);
-        st.v(r, b) = v;
-        st.s(r, b) = surrogate_.forward(v - theta_.values()[r]);
+    const S* th = theta_.values().data();
+    const S* be = beta_.values().data();
+    const S* al = alpha_.values().data();
+    const G g = surrogate_;
+    const Index n = n_;
+    auto run = [&]<bool Syn>() {
+      for (Index b = 0; b < x.cols(); ++b) {
+        const S* xb = cur.col(b).data();
+        S* vb = st.v.col(b).data();
+        S* sb = st.s.col(b).data();
+        S* ib = Syn ? st.i.col(b).data() : nullptr;  // st.i is not touched without a synaptic current
+        S no_current = S(0);  // stands in for I when there is none; never read
+        for (Index r = 0; r < n; ++r) {
+          const S v = integrate<Syn>(xb[r], vb[r], sb[r], Syn ? ib[r] : no_current, th[r], be[r], al[r]);
+          vb[r] = v;
+          sb[r] = fire(g, v, th[r]);
+        }
       }
+    };
+    synaptic() ? run.template operator()<true>() : run.template operator()<false>();
   }
 
   /// Spikes of the last step of `st`.
@@ -406,6 +277,66 @@ class LifType {
   }
 
  private:
+  static constexpr bool want_theta = O.threshold != Train::fixed, want_beta = O.beta != Train::fixed,
+                        want_alpha = O.alpha != Train::fixed;
+
+  // ---- the equations of one neuron: every path below (fused, recomputed, recurrent, step())
+  // calls these, so a change to the model is made here only. They are forced inline: the loops
+  // that call them run over contiguous neurons and must stay vectorised. Inputs are taken by
+  // const reference and outputs are written last, so that, once inlined, each element is read
+  // where the equation uses it and no result is read back through a reference: the compiler
+  // then schedules the loads and folds them into the arithmetic as in a loop written out by hand.
+
+  /// Forward step of one neuron: \f$ I_t = \alpha I_{t-1} + x_t \f$ (only when Syn),
+  /// \f$ v_t = R(\beta, v_{t-1}, s_{t-1}, \theta, I_t) \f$. `v` and `s` are v_{t-1} and s_{t-1};
+  /// `i` holds I_{t-1} on entry and I_t on exit (untouched without a synaptic current). Returns v_t.
+  template <bool Syn>
+  SPIKELAB_ALWAYS_INLINE static S integrate(const S& x, const S& v, const S& s, S& i, const S& th, const S& be,
+                                            const S& al) noexcept {
+    S cur = x;
+    if constexpr (Syn) {
+      cur = al * i + cur;
+      i = cur;
+    }
+    return R::next(be, v, s, th, cur);
+  }
+
+  /// The spike of one neuron, \f$ s_t = H(v_t - \theta) \f$ (G::forward: the Heaviside step, or
+  /// the smooth function of a smooth twin).
+  SPIKELAB_ALWAYS_INLINE static S fire(const G& g, const S& v, const S& th) noexcept { return g.forward(v - th); }
+
+  /// Adjoint of the forward step of one neuron, for the reverse sweep t = T-1, ..., 0.
+  /// In: `gs` = dL/ds_t from the layers above; v_t, s_t; vp, sp, ip = v_{t-1}, s_{t-1}, I_{t-1}
+  /// (0 at t = 0; ip is read only when alpha is trained). Carried: `gv` and `gi` hold dL/dv_{t+1}
+  /// and dL/dI_{t+1} on entry (0 at t = T-1) and dL/dv_t and dL/dI_t on exit (gi only when Syn).
+  /// Accumulates dL/dtheta, dL/dbeta, dL/dalpha of the neuron into at, ab, aa (those trained).
+  /// Returns dL/dx_t. With G the surrogate derivative at v_t - theta:
+  /// \f[ \frac{\partial L}{\partial v_t} = \Big(\frac{\partial L}{\partial s_t} + k\,\frac{\partial L}{\partial v_{t+1}}
+  ///     \frac{\partial R}{\partial s}\Big) G + \frac{\partial L}{\partial v_{t+1}} \frac{\partial R}{\partial v},\qquad
+  ///     \frac{\partial L}{\partial I_t} = \frac{\partial L}{\partial v_t} + \alpha \frac{\partial L}{\partial I_{t+1}}, \f]
+  /// where the k term is the reset's path (s_t enters v_{t+1} through R): k = `keep_reset`, 1, or
+  /// 0 when the reset is detached.
+  template <bool Syn, bool WantTheta, bool WantBeta, bool WantAlpha>
+  SPIKELAB_ALWAYS_INLINE static S adjoint(const G& g, S keep_reset, const S& th, const S& be, const S& al, const S& gs,
+                                          const S& v, const S& s, const S& vp, const S& sp, const S& ip, S& gv, S& gi,
+                                          S& at, S& ab, S& aa) noexcept {
+    const S gv_next = gv;
+    const S through_reset = gv_next * R::d_sprev(be, v, s, th);
+    const S gs_t = gs + keep_reset * through_reset;
+    const S h = g.derivative(v - th);
+    const S gv_t = gs_t * h + gv_next * R::d_vprev(be, v, s, th);
+    if constexpr (WantTheta) at += -gs_t * h + gv_next * R::d_theta(be, v, s, th);
+    if constexpr (WantBeta) ab += gv_t * R::d_beta(be, vp, sp, th);
+    S gx = gv_t;
+    if constexpr (Syn) {
+      gx = gv_t + al * gi;
+      gi = gx;
+      if constexpr (WantAlpha) aa += gx * ip;
+    }
+    gv = gv_t;
+    return gx;
+  }
+
   // ---- feed-forward fast path -------------------------------------------------------------
   // Work is split into units (sample b, rows [r0, r0 + len)); within a unit the loops run over
   // contiguous neurons for each step, so they vectorise, with the state in per-thread buffers.
@@ -434,15 +365,10 @@ class LifType {
       S* vt = StoreV ? vout + t * stride : nullptr;
       SPIKELAB_IVDEP
       for (Index k = 0; k < len; ++k) {
-        S ii = xt[k];
-        if constexpr (Syn) {
-          ii = al[k] * ist[k] + ii;
-          ist[k] = ii;
-        }
-        const S v = R::next(be[k], vst[k], sst[k], th[k], ii);
+        const S v = integrate<Syn>(xt[k], vst[k], sst[k], ist[k], th[k], be[k], al[k]);
         vst[k] = v;
         if constexpr (StoreV) vt[k] = v;
-        const S sp = g.forward(v - th[k]);
+        const S sp = fire(g, v, th[k]);
         sst[k] = sp;
         st[k] = sp;
       }
@@ -477,7 +403,7 @@ class LifType {
     });
   }
 
-  template <bool Syn, bool WantTheta, bool WantBeta, bool WantAlpha>
+  template <bool Syn>
   static void backward_unit(const G& g, const S* th, const S* be, const S* al, const S* x, const S* s, const S* go,
                             S* gi, Index stride, Index T, Index len, S* vbuf, S* ibuf, S* gvn, S* gin_n, const S* zeros,
                             S* at, S* ab, S* aa, S keep_reset) {
@@ -492,13 +418,8 @@ class LifType {
       S* ib = ibuf + t * len;
       SPIKELAB_IVDEP
       for (Index k = 0; k < len; ++k) {
-        S ii = xt[k];
-        if constexpr (Syn) {
-          ii = al[k] * cur[k] + ii;
-          cur[k] = ii;
-          if constexpr (WantAlpha) ib[k] = ii;
-        }
-        const S v = R::next(be[k], vprev[k], sp[k], th[k], ii);
+        const S v = integrate<Syn>(xt[k], vprev[k], sp[k], cur[k], th[k], be[k], al[k]);
+        if constexpr (Syn && want_alpha) ib[k] = cur[k];
         vprev[k] = v;
         vb[k] = v;
       }
@@ -514,28 +435,14 @@ class LifType {
       const S* sp = t ? s + (t - 1) * stride : zeros;
       const S* ip = t ? ibuf + (t - 1) * len : zeros;
       SPIKELAB_IVDEP
-      for (Index k = 0; k < len; ++k) {
-        const S vt = vb[k], stk = st[k], thr = th[k], bet = be[k], gvnk = gvn[k];
-        const S gs = got[k] + keep_reset * (gvnk * R::d_sprev(bet, vt, stk, thr));
-        const S h = g.derivative(vt - thr);
-        const S gv = gs * h + gvnk * R::d_vprev(bet, vt, stk, thr);
-        if constexpr (WantTheta) at[k] += -gs * h + gvnk * R::d_theta(bet, vt, stk, thr);
-        if constexpr (WantBeta) ab[k] += gv * R::d_beta(bet, vp[k], sp[k], thr);
-        S gcur = gv;
-        if constexpr (Syn) {
-          gcur = gv + al[k] * gin_n[k];
-          gin_n[k] = gcur;
-          if constexpr (WantAlpha) aa[k] += gcur * ip[k];
-        }
-        gvn[k] = gv;
-        git[k] = gcur;
-      }
+      for (Index k = 0; k < len; ++k)
+        git[k] = adjoint<Syn, want_theta, want_beta, want_alpha>(g, keep_reset, th[k], be[k], al[k], got[k], vb[k],
+                                                                 st[k], vp[k], sp[k], ip[k], gvn[k], gin_n[k], at[k],
+                                                                 ab[k], aa[k]);
     }
   }
 
   void fused_backward(const S* x, const S* s, const S* go, S* gi, Index B, Index T) {
-    constexpr bool want_theta = O.threshold != Train::fixed, want_beta = O.beta != Train::fixed,
-                   want_alpha = O.alpha != Train::fixed;
     const bool syn = synaptic();
     const Index n = n_, rows = unit_rows(T, want_alpha ? 2 : 1), per_b = (n + rows - 1) / rows;
     const int chunks = detail::max_chunks();
@@ -565,9 +472,8 @@ class LifType {
       for (Index u = u0; u < u1; ++u) {
         const Index b = u / per_b, r0 = (u % per_b) * rows, len = std::min(rows, n - r0), off = b * n + r0;
         auto run = [&]<bool Syn>() {
-          backward_unit<Syn, want_theta, want_beta, want_alpha>(
-              g, th + r0, be + r0, al + r0, x + off, s + off, go + off, gi + off, B * n, T, len, vbuf, ibuf, gvn,
-              gin_n, zeros, acc + r0, acc + n + r0, acc + 2 * n + r0, keep_reset);
+          backward_unit<Syn>(g, th + r0, be + r0, al + r0, x + off, s + off, go + off, gi + off, B * n, T, len, vbuf,
+                             ibuf, gvn, gin_n, zeros, acc + r0, acc + n + r0, acc + 2 * n + r0, keep_reset);
         };
         if (syn)
           run.template operator()<true>();
@@ -589,6 +495,117 @@ class LifType {
       beta_.add_grad(acc_beta_);
       alpha_.add_grad(acc_alpha_);
     }
+  }
+
+  // ---- recurrent path: one step at a time (the recurrent product couples the neurons) ----
+  template <bool Syn>
+  void forward_recurrent(const TimeSeries<S>& in, TimeSeries<S>& out, bool keep) {
+    const Index B = in.batch(), T = in.steps(), n = n_;
+    const bool keep_i = keep && Syn && want_alpha;
+    if (keep) v_.resize(n, B, T);
+    state_v_.setZero(n, B);
+    state_i_.setZero(n, B);
+    if (keep_i) i_.resize(n, B, T);
+    kept_i_ = keep_i;
+
+    const S* th = theta_.values().data();
+    const S* be = beta_.values().data();
+    const S* al = alpha_.values().data();
+    S* s = out.data();
+    S* vser = keep ? v_.data() : nullptr;
+    S* iser = keep_i ? i_.data() : nullptr;
+    S* vst = state_v_.data();
+    S* ist = state_i_.data();
+    const G g = surrogate_;
+
+    // Neuron update for rows [r0, r1) of one step; `cur` is the input current block of step t.
+    auto update_rows = [&](Index t, const S* cur, Index r0, Index r1) {
+      for (Index b = 0; b < B; ++b) {
+        const Index c = (t * B + b) * n;
+        const Index sc = c - B * n;  // same sample, previous step
+        S* vs = vst + b * n;
+        S* is = ist + b * n;
+        for (Index r = r0; r < r1; ++r) {
+          const S sprev = t == 0 ? S(0) : s[sc + r];
+          const S v = integrate<Syn>(cur[b * n + r], vs[r], sprev, is[r], th[r], be[r], al[r]);
+          if (iser) iser[c + r] = is[r];
+          vs[r] = v;
+          if (vser) vser[c + r] = v;
+          s[c + r] = fire(g, v, th[r]);
+        }
+      }
+    };
+    cur_.resize(n, B);
+    for (Index t = 0; t < T; ++t) {
+      if (t == 0)
+        cur_ = in.slot(0);
+      else
+        cur_.noalias() = in.slot(t) + rec_w_ * out.slot(t - 1);
+      const S* cp = cur_.data();
+      detail::parallel_ranges(n, double(B) * 8, [&](Index r0, Index r1) { update_rows(t, cp, r0, r1); });
+    }
+  }
+
+  template <bool Syn>
+  void backward_recurrent(const TimeSeries<S>& out, const TimeSeries<S>& grad_out, TimeSeries<S>* grad_in) {
+    const Index B = out.batch(), T = out.steps(), n = n_;
+    TimeSeries<S>& gin = grad_in ? *grad_in : gin_scratch_;
+    if (&gin != &grad_out) gin.resize(n, B, T);
+    gv_next_.setZero(n, B);
+    gi_next_.setZero(n, B);
+    acc_theta_.setZero(n);
+    acc_beta_.setZero(n);
+    acc_alpha_.setZero(n);
+
+    const S* th = theta_.values().data();
+    const S* be = beta_.values().data();
+    const S* al = alpha_.values().data();
+    const S* s = out.data();
+    const S* v = v_.data();
+    const S* iser = kept_i_ ? i_.data() : nullptr;
+    const S* go = grad_out.data();
+    S* gi = gin.data();
+    S* at = acc_theta_.data();
+    S* ab = acc_beta_.data();
+    S* aa = acc_alpha_.data();
+    const S keep_reset = cfg_.detach_reset ? S(0) : S(1);
+    const G g = surrogate_;
+
+    // One step t of the reverse sweep for rows [r0, r1). `extra` (null at the last step) is the
+    // part of dL/ds_t that comes back through the recurrent weights.
+    auto step_rows = [&](Index t, const S* extra, Index r0, Index r1) {
+      for (Index b = 0; b < B; ++b) {
+        const Index c = (t * B + b) * n;
+        const Index pc = c - B * n;
+        S* gv = gv_next_.data() + b * n;
+        S* gc = gi_next_.data() + b * n;
+        for (Index r = r0; r < r1; ++r) {
+          S gs = go[c + r];
+          if (extra) gs += extra[b * n + r];
+          const S vp = t ? v[pc + r] : S(0), sp = t ? s[pc + r] : S(0);
+          const S ip = (Syn && want_alpha && t) ? iser[pc + r] : S(0);
+          gi[c + r] = adjoint<Syn, want_theta, want_beta, want_alpha>(g, keep_reset, th[r], be[r], al[r], gs, v[c + r],
+                                                                      s[c + r], vp, sp, ip, gv[r], gc[r], at[r], ab[r],
+                                                                      aa[r]);
+        }
+      }
+    };
+
+    rec_extra_.resize(n, B);
+    for (Index t = T - 1; t >= 0; --t) {
+      const S* extra = nullptr;
+      if (t < T - 1) {
+        // s_t feeds step t+1 through V: dL/ds_t += V^T dL/dx_{t+1}
+        rec_extra_.noalias() = rec_w_.transpose() * gin.slot(t + 1);
+        extra = rec_extra_.data();
+      }
+      detail::parallel_ranges(n, double(B) * 12, [&](Index r0, Index r1) { step_rows(t, extra, r0, r1); });
+    }
+    // dV = sum_t dL/dx_t s_{t-1}^T, one product over all steps.
+    if (T > 1) rec_g_.noalias() += gin.values().rightCols((T - 1) * B) * out.values().leftCols((T - 1) * B).transpose();
+    theta_.add_grad(acc_theta_);
+    beta_.add_grad(acc_beta_);
+    alpha_.add_grad(acc_alpha_);
   }
 
   void init_params() {
