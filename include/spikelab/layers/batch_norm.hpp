@@ -9,7 +9,7 @@
  *     y = \gamma_c \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c . \f]
  * Sharing the statistics over time (rather than per step, as BNTT does) keeps one scale for
  * the input current of a neuron at every step, which is what threshold-based neurons need
- * (tdBN); hSNN normalises the input current of its LIF layers this way (papers.md §5).
+ * (tdBN); hSNN (Moro et al., arXiv 2024) normalises the input current of its LIF layers this way.
  * Training passes use the batch statistics and update running estimates
  * (r <- (1-m) r + m stat, unbiased variance, PyTorch's convention); evaluation uses the
  * running estimates, i.e. a fixed affine map that fold_batch_norm() moves into the weights of

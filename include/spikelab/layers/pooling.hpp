@@ -9,8 +9,8 @@
  * with zero padding for avg and sum (the average always divides by k^2, PyTorch's
  * count_include_pad) and padding ignored by max. A fixed factor `PoolConfig::scale`
  * multiplies avg and sum outputs. On binary spikes, sum pooling gives spike counts (the
- * non-spiking pooling of neighborhood aggregation, papers.md §2, is sum pooling with the fixed
- * weight 1.1) and max pooling is a logical OR. Gradients: avg/sum spread dL/dy over the window; max routes it to the first
+ * non-spiking pooling of neighborhood aggregation (Yang, Zhang & Li, ICML 2021) is sum
+ * pooling with the fixed weight 1.1) and max pooling is a logical OR. Gradients: avg/sum spread dL/dy over the window; max routes it to the first
  * maximum of the window (found again in backward: the first input equal to the output, so no
  * index buffer is kept).
  *

@@ -6,7 +6,7 @@
  * \f[ y[t] = (1 - 1/\tau_s)\, y[t-1] + x[t]/\tau_s, \qquad y[-1] = 0, \f]
  * i.e. \f$ y = x * \sigma \f$ with \f$ \sigma[t] = (1/\tau_s)(1 - 1/\tau_s)^t \f$. NA and TSSL-BP
  * filter the input (static images repeated for every step, or event frames) this way before
- * the first weighted layer (`cnns.py: f.psp(input)`, papers.md §2). Backward is the adjoint:
+ * the first weighted layer (the official NA code's `f.psp(input)`). Backward is the adjoint:
  * \f$ \partial L/\partial x[t] = e[t]/\tau_s \f$ with \f$ e[t] = \partial L/\partial y[t] + (1 - 1/\tau_s) e[t+1] \f$.
  *
  * @code

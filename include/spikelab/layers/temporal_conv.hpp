@@ -233,8 +233,8 @@ struct TemporalHierarchy {
 };
 
 /**
- * hSNN's hierarchy of kernel size and dilation over L_h hidden layers (papers.md §5, with
- * L = L_h + 1 layers counting the readout):
+ * hSNN's hierarchy of kernel size and dilation over L_h hidden layers (Moro et al., arXiv 2024,
+ * with L = L_h + 1 layers counting the readout):
  * \f[ K_l = \lfloor \mathrm{linspace}(\lfloor K - \Delta K/2 \rfloor, \lfloor K + \Delta K/2 \rfloor, L_h)_l \rfloor, \qquad
  *     D_l = \lfloor \max(0,\; D + (l - \tfrac{L_h - 1}{2})\, \Delta D / (L_h - 1)) \rfloor, \f]
  * (floors truncate toward zero, as Python's int()). Delta > 0: short kernels / dilations near

@@ -3,7 +3,7 @@
  * @brief Multi-sample (K-compartment) inference for probabilistic SNNs: class decisions and
  *        class probabilities from K independent runs of the network on the same input, and
  *        the log-likelihood of the target outputs estimated from K samples of the hidden
- *        neurons (papers.md §1 "Inference with K compartments").
+ *        neurons (the K-compartment inference of Jang & Simeone, ICASSP 2021).
  *
  * Decisions (outputs sampled freely, inputs clamped; n^k_c = output spikes of class circuit c
  * in compartment k, summed over symbols and steps):

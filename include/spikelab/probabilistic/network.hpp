@@ -15,7 +15,7 @@
  * connections. For learnable circuit i and symbol c (C = 1 for GLM):
  * \f[ u_{i,c,t} = \sum_{j \in P_i}\sum_{c'}\sum_{k=1}^{K_a} w_{i,c,j,c',k}\,(a_k * s_{j,c'})_{t-1}
  *              + \sum_{k=1}^{K_b} w^{fb}_{i,c,k}\,(b_k * s_{i,c})_{t-1} + \gamma_{i,c} \f]
- * and s_{i,t} ~ softmax([0, u_{i,1,t} .. u_{i,C,t}]) (neurons/glm.hpp, neurons/wta.hpp). The
+ * and s_{i,t} ~ softmax([0, u_{i,1,t} .. u_{i,C,t}]) (probabilistic/glm.hpp, probabilistic/wta.hpp). The
  * local gradients ("post x pre" factors of the three-factor rules) are
  * \f[ \frac{\partial \log p}{\partial \gamma_{i,c}} = s_{i,c,t} - p_{i,c,t},\quad
  *     \frac{\partial \log p}{\partial w_{i,c,j,c',k}} = (s_{i,c,t} - p_{i,c,t})(a_k * s_{j,c'})_{t-1},\quad
@@ -31,7 +31,7 @@
  * circuits independently. Histories are a ring buffer of the last L = max(tau_ff, tau_fb)
  * steps; all buffers are allocated by begin() and reused, so step() does not allocate.
  *
- * Differences from the official codes (papers.md §1, §6): kernel traces use exactly the
+ * Differences from the official codes of GEM and VOWEL: kernel traces use exactly the
  * same L-step window in the potential and in its gradient (hrjang's gradient drops the
  * oldest step); logs are exact instead of log(p + 1e-7); the hrjang first-step quirk
  * (init_ml_vars processes step 0 twice) is not reproduced.
@@ -102,7 +102,7 @@ enum class OutputMode : std::uint8_t { clamp, sample };
 
 /// What clamped visible circuits are set to. With `labels` (one per sample) or `step_labels`
 /// (one per (sample, step) at t*B+b; -1 = all outputs silent) the target output circuit
-/// emits the configured symbol at every step and the others stay silent (papers.md §1). With
+/// emits the configured symbol at every step and the others stay silent (GEM's teacher signal). With
 /// `outputs` (outputs*C features) the output spikes are given explicitly; with `hidden`
 /// (hidden*C features) the hidden circuits are clamped too (log p of a full trajectory).
 /// Both use the units' layout: feature n*C + c for symbol c of circuit n.
