@@ -244,14 +244,6 @@ class ThreeFactor {
     std::vector<double> hidden, output, ll;
     std::vector<char> active;
   };
-  struct States {
-    State<float> f;
-    State<double> d;
-    template <class S>
-    State<S>& get() {
-      if constexpr (std::same_as<S, float>) return f; else return d;
-    }
-  };
 
   /// Sizes the per-column buffers; true when they had to be (re)allocated.
   template <class Net, class S>
@@ -320,7 +312,7 @@ class ThreeFactor {
 
   ThreeFactorConfig cfg_;
   Signal signal_;
-  States state_;
+  detail::PerScalar<State<float>, State<double>> state_;
   MultiSamplePrediction pred_;
   std::vector<double> mean_, iw_;
 };
