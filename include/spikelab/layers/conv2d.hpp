@@ -468,14 +468,34 @@ class Conv2d {
     if (work_.size() < T) work_.resize(T);
   }
 
+  // f(c, p, t, v) for every nonzero input (c, y, x) of column n of the sparse index (value v, 1
+  // for binary spikes) and every output position p it reaches through kernel tap t.
+  template <class F>
+  void for_each_reach(Index n, F&& f) const {
+    const Index k = cfg_.kernel, s = cfg_.stride, pad = cfg_.padding;
+    const bool bin = sp_.binary();
+    for (std::int64_t e = sp_.start[n]; e < sp_.start[n + 1]; ++e) {
+      Index ci, yy, xx;
+      decode(sp_.row[e], ci, yy, xx);
+      const S v = bin ? S(1) : sp_.value[e];
+      detail::for_each_tap(yy, xx, k, s, pad, out_h_, out_w_, [&](Index p, Index t) { f(ci, p, t, v); });
+    }
+  }
+  // dst[0, Cp) += v src (binary spikes: v = 1, no multiply).
+  static void add_scaled(S* dst, const S* src, S v, bool bin, Index Cp) noexcept {
+    if (bin)
+      for (Index c = 0; c < Cp; ++c) dst[c] += src[c];
+    else
+      for (Index c = 0; c < Cp; ++c) dst[c] += v * src[c];
+  }
+
   // Y from the nonzero inputs only: each active (c, y, x) adds W[:, c, i, j] to the outputs it
   // reaches, accumulated per column in a (position x channel) buffer, then transposed out.
   void forward_sparse(const TimeSeries<S>& in, TimeSeries<S>& out) {
     sp_.build(in.values());
     reserve_threads();
     const Index N = in.columns(), P = out_h_ * out_w_, C = cout_, Cp = padded_channels(), K = patch_size(),
-                Fo = output_size(), k = cfg_.kernel, kk = k * k, s = cfg_.stride,
-                pad = cfg_.padding, Ho = out_h_, Wo = out_w_;
+                Fo = output_size(), kk = cfg_.kernel * cfg_.kernel;
     // the weights of one tap as a contiguous vector of Cp channels (zero beyond C), so the inner
     // loops run over whole SIMD registers
     wpad_.setZero(Cp * K);
@@ -491,20 +511,9 @@ class Conv2d {
       S* o = buf.data();
       for (Index n = n0; n < n1; ++n) {
         std::fill(o, o + P * Cp, S(0));
-        for (std::int64_t e = sp_.start[n]; e < sp_.start[n + 1]; ++e) {
-          Index ci, yy, xx;
-          decode(sp_.row[e], ci, yy, xx);
-          const S v = bin ? S(1) : sp_.value[e];
-          const S* wc = wt + ci * kk * Cp;
-          detail::for_each_tap(yy, xx, k, s, pad, Ho, Wo, [&](Index p, Index t) {
-            S* op = o + p * Cp;
-            const S* wp = wc + t * Cp;
-            if (bin)
-              for (Index c = 0; c < Cp; ++c) op[c] += wp[c];
-            else
-              for (Index c = 0; c < Cp; ++c) op[c] += v * wp[c];
-          });
-        }
+        for_each_reach(n, [&](Index ci, Index p, Index t, S v) {
+          add_scaled(o + p * Cp, wt + (ci * kk + t) * Cp, v, bin, Cp);
+        });
         S* yn = y + n * Fo;
         for (Index c = 0; c < C; ++c) {
           const S bc = bias ? bd[c] : S(0);
@@ -518,8 +527,7 @@ class Conv2d {
   void weight_grad_sparse(const TimeSeries<S>& grad_out) {
     reserve_threads();
     const Index N = sp_.cols, P = out_h_ * out_w_, C = cout_, Cp = padded_channels(), K = patch_size(),
-                Fo = output_size(), k = cfg_.kernel, kk = k * k, s = cfg_.stride,
-                pad = cfg_.padding, Ho = out_h_, Wo = out_w_;
+                Fo = output_size(), kk = cfg_.kernel * cfg_.kernel;
     const bool bin = sp_.binary();
     const S* g = grad_out.data();
     const int T = std::max(1, num_threads());
@@ -543,20 +551,9 @@ class Conv2d {
         }
         if (Cp > C)
           for (Index p = 0; p < P; ++p) std::fill(gb + p * Cp + C, gb + (p + 1) * Cp, S(0));
-        for (std::int64_t e = sp_.start[n]; e < sp_.start[n + 1]; ++e) {
-          Index ci, yy, xx;
-          decode(sp_.row[e], ci, yy, xx);
-          const S v = bin ? S(1) : sp_.value[e];
-          S* ac = acc + ci * kk * Cp;
-          detail::for_each_tap(yy, xx, k, s, pad, Ho, Wo, [&](Index p, Index t) {
-            S* ap = ac + t * Cp;
-            const S* gp = gb + p * Cp;
-            if (bin)
-              for (Index c = 0; c < Cp; ++c) ap[c] += gp[c];
-            else
-              for (Index c = 0; c < Cp; ++c) ap[c] += v * gp[c];
-          });
-        }
+        for_each_reach(n, [&](Index ci, Index p, Index t, S v) {
+          add_scaled(acc + (ci * kk + t) * Cp, gb + p * Cp, v, bin, Cp);
+        });
       }
     });
     for (int t = 0; t < T; ++t) {

@@ -125,27 +125,21 @@ class Pool2d {
             pool_unpadded<0>(xn, yn, C, H, W, k, s, Ho, Wo, factor);
           continue;
         }
-        for (Index c = 0; c < C; ++c)
-          for (Index oy = 0; oy < Ho; ++oy) {
-            const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
-            for (Index ox = 0; ox < Wo; ++ox) {
-              const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
-              const Index o = (c * Ho + oy) * Wo + ox;
-              if constexpr (is_max) {
-                S best = xn[(c * H + y0) * W + x0];
-                for (Index iy = y0; iy < y1; ++iy)
-                  for (Index ix = x0; ix < x1; ++ix) best = std::max(best, xn[(c * H + iy) * W + ix]);
-                yn[o] = best;
-              } else {
-                S acc = 0;
-                for (Index iy = y0; iy < y1; ++iy) {
-                  const S* row = xn + (c * H + iy) * W;
-                  for (Index ix = x0; ix < x1; ++ix) acc += row[ix];
-                }
-                yn[o] = factor * acc;
-              }
+        for_each_window([&](Index c, Index o, Index y0, Index y1, Index x0, Index x1) {
+          if constexpr (is_max) {
+            S best = xn[(c * H + y0) * W + x0];
+            for (Index iy = y0; iy < y1; ++iy)
+              for (Index ix = x0; ix < x1; ++ix) best = std::max(best, xn[(c * H + iy) * W + ix]);
+            yn[o] = best;
+          } else {
+            S acc = 0;
+            for (Index iy = y0; iy < y1; ++iy) {
+              const S* row = xn + (c * H + iy) * W;
+              for (Index ix = x0; ix < x1; ++ix) acc += row[ix];
             }
+            yn[o] = factor * acc;
           }
+        });
       }
     });
   }
@@ -214,36 +208,25 @@ class Pool2d {
               }
             continue;
           }
-          for (Index c = 0; c < C; ++c)
-            for (Index oy = 0; oy < Ho; ++oy) {
-              const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
-              for (Index ox = 0; ox < Wo; ++ox) {
-                const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
-                const Index o = (c * Ho + oy) * Wo + ox;
-                const S best = yn[o];
-                Index at = -1;
-                for (Index iy = y0; iy < y1 && at < 0; ++iy)
-                  for (Index ix = x0; ix < x1; ++ix)
-                    if (xn[(c * H + iy) * W + ix] == best) {
-                      at = (c * H + iy) * W + ix;
-                      break;
-                    }
-                if (at >= 0) gin[at] += gn[o];  // (absent only for NaN)
-              }
-            }
-        } else {
-          for (Index c = 0; c < C; ++c)
-            for (Index oy = 0; oy < Ho; ++oy) {
-              const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
-              for (Index ox = 0; ox < Wo; ++ox) {
-                const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
-                const S v = factor * gn[(c * Ho + oy) * Wo + ox];
-                for (Index iy = y0; iy < y1; ++iy) {
-                  S* row = gin + (c * H + iy) * W;
-                  for (Index ix = x0; ix < x1; ++ix) row[ix] += v;
+          for_each_window([&](Index c, Index o, Index y0, Index y1, Index x0, Index x1) {
+            const S best = yn[o];
+            Index at = -1;
+            for (Index iy = y0; iy < y1 && at < 0; ++iy)
+              for (Index ix = x0; ix < x1; ++ix)
+                if (xn[(c * H + iy) * W + ix] == best) {
+                  at = (c * H + iy) * W + ix;
+                  break;
                 }
-              }
+            if (at >= 0) gin[at] += gn[o];  // (absent only for NaN)
+          });
+        } else {
+          for_each_window([&](Index c, Index o, Index y0, Index y1, Index x0, Index x1) {
+            const S v = factor * gn[o];
+            for (Index iy = y0; iy < y1; ++iy) {
+              S* row = gin + (c * H + iy) * W;
+              for (Index ix = x0; ix < x1; ++ix) row[ix] += v;
             }
+          });
         }
       }
     });
@@ -269,6 +252,21 @@ class Pool2d {
   static S keep_if(unsigned keep, S v) noexcept {
     using U = std::conditional_t<sizeof(S) == 4, std::uint32_t, std::uint64_t>;
     return std::bit_cast<S>(static_cast<U>(std::bit_cast<U>(v) & (U(0) - U(keep))));
+  }
+
+  // f(c, o, y0, y1, x0, x1) for every output o = (c Ho + oy) Wo + ox of one column, whose window
+  // clipped to the image covers rows [y0, y1) and columns [x0, x1) of channel c.
+  template <class F>
+  void for_each_window(F&& f) const {
+    const Index H = in_.height, W = in_.width, k = cfg_.kernel, s = stride(), p = cfg_.padding;
+    for (Index c = 0; c < in_.channels; ++c)
+      for (Index oy = 0; oy < out_h_; ++oy) {
+        const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
+        for (Index ox = 0; ox < out_w_; ++ox) {
+          const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
+          f(c, (c * out_h_ + oy) * out_w_ + ox, y0, y1, x0, x1);
+        }
+      }
   }
 
   // Pooling without padding of one column; SS > 0 fixes the stride at compile time.
