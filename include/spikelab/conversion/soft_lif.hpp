@@ -175,11 +175,7 @@ class SoftLif {
   template <class Ar>
   void load(Ar& ar, std::uint32_t) {
     ar(cereal::make_nvp("config", cfg_));
-    try {
-      cfg_.validate();
-    } catch (const ConfigError& e) {
-      throw cereal::Exception(e.what());
-    }
+    detail::validate_loaded([this] { cfg_.validate(); });
   }
 
  private:

@@ -8,10 +8,13 @@
  * SPIKELAB_CLASS_VERSION((class S), (spikelab::Linear<S>), 1)
  * @endcode
  * Each class's serialize() then receives the stored version on load and rejects versions
- * newer than it knows with check_version().
+ * newer than it knows with check_version(); validate_loaded() turns the ConfigError of a stored
+ * configuration it rejects into a cereal::Exception.
  */
 #ifndef SPIKELAB_CORE_VERSIONING_HPP
 #define SPIKELAB_CORE_VERSIONING_HPP
+
+#include <spikelab/core/error.hpp>
 
 #include <cereal/cereal.hpp>
 
@@ -41,6 +44,18 @@ inline void check_version(std::uint32_t stored, std::uint32_t known, const char*
   if (stored > known)
     throw cereal::Exception(std::string(what) + ": stored class version " + std::to_string(stored) +
                             " is newer than this build supports (" + std::to_string(known) + ")");
+}
+
+/// Runs `validate` on an object just loaded: its ConfigError (a stored configuration this build
+/// rejects) becomes a cereal::Exception, prefixed by `what`, so that a checkpoint reader reports it
+/// as a bad file.
+template <class F>
+void validate_loaded(F&& validate, const std::string& what = {}) {
+  try {
+    validate();
+  } catch (const ConfigError& e) {
+    throw cereal::Exception(what + e.what());
+  }
 }
 
 }  // namespace spikelab::detail
