@@ -10,9 +10,9 @@
  * count_include_pad) and padding ignored by max. A fixed factor `PoolConfig::scale`
  * multiplies avg and sum outputs. On binary spikes, sum pooling gives spike counts (the
  * non-spiking pooling of neighborhood aggregation (Yang, Zhang & Li, ICML 2021) is sum
- * pooling with the fixed weight 1.1) and max pooling is a logical OR. Gradients: avg/sum spread dL/dy over the window; max routes it to the first
- * maximum of the window (found again in backward: the first input equal to the output, so no
- * index buffer is kept).
+ * pooling with the fixed weight 1.1) and max pooling is a logical OR. Gradients: avg/sum
+ * spread dL/dy over the window; max routes it to the first maximum of the window (found again
+ * in backward: the first input equal to the output, so no index buffer is kept).
  *
  * @code
  * @inproceedings{yang2021backpropagated, title={Backpropagated Neighborhood Aggregation for Accurate Training of
@@ -30,6 +30,7 @@
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/image_shape.hpp>
+#include <spikelab/layers/layer_base.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -77,11 +78,9 @@ struct PoolConfig {
 };
 
 template <Scalar S, PoolingMode Mode>
-class Pool2d {
+class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
  public:
-  using scalar_type = S;
   using mode_type = Mode;
-  static constexpr std::uint32_t class_version = 1;
 
   Pool2d() = default;
   explicit Pool2d(ImageShape in, PoolConfig cfg = {}) : in_(in), cfg_(cfg) { validate(); }
@@ -103,9 +102,7 @@ class Pool2d {
   }
 
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
-    if (in.features() != input_size())
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features, expected " +
-                       std::to_string(input_size()) + " (" + in_.to_string() + ") " + in.shape_string());
+    this->require_input(in);
     const Index N = in.columns(), F = input_size(), Fo = output_size();
     out.resize(Fo, in.batch(), in.steps());
     constexpr bool is_max = std::same_as<Mode, MaxPooling>;
@@ -146,9 +143,7 @@ class Pool2d {
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || in.columns() != out.columns() || in.features() != input_size())
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " / input " +
-                       in.shape_string() + " do not match output " + out.shape_string());
+    this->require_gradient(in, out, grad_out);
     if (!grad_in) return;
     constexpr bool is_max = std::same_as<Mode, MaxPooling>;
     const Index N = in.columns(), F = input_size(), Fo = output_size();
@@ -238,13 +233,9 @@ class Pool2d {
   }
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, Mode::name());
+    this->require_version(version);
     ar(cereal::make_nvp("in", in_), cereal::make_nvp("config", cfg_));
-    try {
-      validate();
-    } catch (const ConfigError& e) {
-      throw cereal::Exception(std::string(Mode::name()) + ": stored configuration is invalid: " + e.what());
-    }
+    this->require_valid([this] { validate(); });
   }
 
  private:
