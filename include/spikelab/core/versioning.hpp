@@ -9,7 +9,8 @@
  * @endcode
  * Each class's serialize() then receives the stored version on load and rejects versions
  * newer than it knows with check_version(); validate_loaded() turns the ConfigError of a stored
- * configuration it rejects into a cereal::Exception.
+ * configuration it rejects into a cereal::Exception, and ValidatedConfig is the checked
+ * configuration of a policy.
  */
 #ifndef SPIKELAB_CORE_VERSIONING_HPP
 #define SPIKELAB_CORE_VERSIONING_HPP
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <string>
 #include <typeindex>
+#include <utility>
 
 #define SPIKELAB_DETAIL_UNPAREN(...) __VA_ARGS__
 
@@ -57,6 +59,34 @@ void validate_loaded(F&& validate, const std::string& what = {}) {
     throw cereal::Exception(what + e.what());
   }
 }
+
+/// The state of a policy that is one configuration C (with C::validate(), throwing ConfigError):
+/// checked when it is given, when it is changed and when it is loaded; stored as ("config", C).
+template <class C>
+class ValidatedConfig {
+ public:
+  const C& config() const noexcept { return cfg_; }
+  void set_config(C cfg) {
+    cfg.validate();
+    cfg_ = std::move(cfg);
+  }
+
+  template <class Ar>
+  void save(Ar& ar, std::uint32_t) const {
+    ar(cereal::make_nvp("config", cfg_));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t) {
+    ar(cereal::make_nvp("config", cfg_));
+    validate_loaded([this] { cfg_.validate(); });
+  }
+
+ protected:
+  ValidatedConfig() = default;
+  explicit ValidatedConfig(C cfg) : cfg_(std::move(cfg)) { cfg_.validate(); }
+
+  C cfg_{};
+};
 
 }  // namespace spikelab::detail
 

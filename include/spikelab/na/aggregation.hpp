@@ -117,17 +117,12 @@ struct NaGradientNorms {
   bool reference_seen = false;
 };
 
-class NeighborhoodAggregation {
+class NeighborhoodAggregation : public detail::ValidatedConfig<NaConfig> {
  public:
   NeighborhoodAggregation() = default;
-  explicit NeighborhoodAggregation(NaConfig cfg) : cfg_(cfg) { cfg_.validate(); }
+  explicit NeighborhoodAggregation(NaConfig cfg) : ValidatedConfig(cfg) {}
 
   static std::string name() { return "NA"; }
-  const NaConfig& config() const noexcept { return cfg_; }
-  void set_config(NaConfig cfg) {
-    cfg.validate();
-    cfg_ = cfg;
-  }
 
   /// Links this layer to the shared rescaling state; `reference` marks the output NA layer.
   void set_gradient_norms(NaGradientNorms* norms, bool reference) noexcept {
@@ -218,13 +213,7 @@ class NeighborhoodAggregation {
     }
   }
 
-  template <class Ar>
-  void serialize(Ar& ar, std::uint32_t) {
-    ar(cereal::make_nvp("config", cfg_));
-  }
-
  private:
-  NaConfig cfg_{};
   NaGradientNorms* norms_ = nullptr;
   bool reference_ = false;
 };
