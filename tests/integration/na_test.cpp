@@ -84,7 +84,7 @@ TEST_CASE("Surrogate BPTT trains the same NA-LIF network", "[na][learning]") {
 }
 
 // The official code's form: the poster's unbounded 1/d weight lets a few neurons sitting at the
-// threshold dominate the clipped gradient and learns MNIST poorly (see the report of issue 7).
+// threshold dominate the clipped gradient and learns MNIST poorly.
 TEST_CASE("NA (official-code form) learns real MNIST digits with a small conv NA-LIF network", "[na][learning][real]") {
   const auto dir = test::real_data("mnist", "NA on MNIST");
   if (dir.empty()) return;

@@ -1,4 +1,4 @@
-// The fast paths give the same numbers as plain implementations (issue 4): the fused,
+// The fast paths give the same numbers as plain implementations: the fused,
 // recomputing LIF kernels against a straightforward per-neuron BPTT, sparse against dense
 // accumulation in Linear (forward and all gradients), in-place gradient buffers in
 // Sequential, and 1 against 2 threads. No timing here (see benchmarks/).

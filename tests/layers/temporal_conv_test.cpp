@@ -113,7 +113,7 @@ TEST_CASE("A temporal-conv SNN with a kernel/dilation hierarchy has exact gradie
 }
 
 TEST_CASE("temporal_conv_hierarchy reproduces hSNN's kernel and dilation schedules", "[temporal_conv]") {
-  const TemporalHierarchy h = temporal_conv_hierarchy(2, 5, 3, 5, 2);  // papers.md §5 example
+  const TemporalHierarchy h = temporal_conv_hierarchy(2, 5, 3, 5, 2);  // K 5, dK 3, D 5, dD 2, 2 hidden layers
   CHECK(h.kernels == std::vector<Index>{3, 6});
   CHECK(h.dilations == std::vector<Index>{4, 6});
   const TemporalHierarchy flat = temporal_conv_hierarchy(3, 5, 0, 5, 0);

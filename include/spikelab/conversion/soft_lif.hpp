@@ -90,13 +90,12 @@ struct SoftLifConfig {
   }
 };
 
-class SoftLif {
+class SoftLif : public detail::ValidatedConfig<SoftLifConfig> {
  public:
   SoftLif() = default;
-  explicit SoftLif(SoftLifConfig cfg) : cfg_(cfg) { cfg_.validate(); }
+  explicit SoftLif(SoftLifConfig cfg) : ValidatedConfig(cfg) {}
 
   static std::string name() { return "SoftLifRate"; }
-  const SoftLifConfig& config() const noexcept { return cfg_; }
   /// "m=0.063,ref=0.002,rc=0.022,a=1,g=0.02,n=10"
   std::string describe() const {
     std::ostringstream s;
@@ -168,20 +167,6 @@ class SoftLif {
       if (x[i] > S(0)) y[i] = std::max(S(0), y[i] + S(sd * rng.normal()));
   }
 
-  template <class Ar>
-  void save(Ar& ar, std::uint32_t) const {
-    ar(cereal::make_nvp("config", cfg_));
-  }
-  template <class Ar>
-  void load(Ar& ar, std::uint32_t) {
-    ar(cereal::make_nvp("config", cfg_));
-    try {
-      cfg_.validate();
-    } catch (const ConfigError& e) {
-      throw cereal::Exception(e.what());
-    }
-  }
-
  private:
   static constexpr Index block = 128;
   static constexpr double y_floor = -36.0;  // below: log-space form
@@ -216,8 +201,6 @@ class SoftLif {
     den = c.tr + c.rc * (S(1) / (c.g * (yc.max(S(0)) + (-yc.abs()).exp().log1p()))).log1p() +
           c.rc * (c.y0 - c.k * Eigen::Map<const Arr<S>>(x, len)).max(S(0));
   }
-
-  SoftLifConfig cfg_{};
 };
 
 /// Soft-LIF rate layer (Hunsberger & Eliasmith 2015) for rate networks.

@@ -50,45 +50,49 @@ namespace detail {
 /// than waking and joining a thread team costs when the cores are shared.
 inline constexpr double parallel_min_cost = 1.0e5;
 
-/// Calls f(begin, end) on contiguous chunks of [0, n), in parallel when OpenMP is on and
-/// the work (n * cost_per_item) is large enough to pay for a thread team.
-template <class F>
-void parallel_ranges(Index n, double cost_per_item, F&& f) {
+/// Number of chunks a loop of n items of the given cost runs in: one (serial) unless OpenMP is
+/// on, there is more than one thread and item, no thread team runs already and the work
+/// (n * cost_per_item) is large enough to pay for a team; then one per thread, at most n.
+inline int team_chunks(Index n, double cost_per_item) {
 #ifdef _OPENMP
   const int threads = omp_get_max_threads();
-  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > parallel_min_cost && !omp_in_parallel()) {
-    const int chunks = static_cast<int>(std::min<Index>(threads, n));
-#pragma omp parallel for schedule(static) num_threads(chunks)
-    for (int c = 0; c < chunks; ++c) {
-      const Index b = n * c / chunks, e = n * (c + 1) / chunks;
-      f(b, e);
-    }
-    return;
-  }
+  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > parallel_min_cost && !omp_in_parallel())
+    return static_cast<int>(std::min<Index>(threads, n));
 #endif
+  (void)n;
   (void)cost_per_item;
-  f(Index{0}, n);
+  return 1;
 }
 
 /// Number of chunks parallel_chunks may use (the size of per-thread scratch arrays).
 inline int max_chunks() { return std::max(1, num_threads()); }
 
-/// Like parallel_ranges, but also passes the chunk number k in [0, max_chunks()) that runs
-/// [begin, end), so each chunk can use its own scratch memory: f(k, begin, end). Every chunk
-/// number is used by at most one thread.
+/// Calls f(k, begin, end) on contiguous chunks [begin, end) of [0, n), in parallel when
+/// team_chunks says it pays; k in [0, max_chunks()) numbers the chunk, so each chunk can use
+/// its own scratch memory (every chunk number is used by at most one thread). Nothing is
+/// called for n <= 0.
 template <class F>
 void parallel_chunks(Index n, double cost_per_item, F&& f) {
-#ifdef _OPENMP
-  const int threads = omp_get_max_threads();
-  if (threads > 1 && n > 1 && static_cast<double>(n) * cost_per_item > parallel_min_cost && !omp_in_parallel()) {
-    const int chunks = static_cast<int>(std::min<Index>(threads, n));
-#pragma omp parallel for schedule(static) num_threads(chunks)
-    for (int c = 0; c < chunks; ++c) f(c, n * c / chunks, n * (c + 1) / chunks);
+  const int chunks = team_chunks(n, cost_per_item);
+  if (chunks == 1) {
+    if (n > 0) f(0, Index{0}, n);
     return;
   }
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(chunks)
+  for (int c = 0; c < chunks; ++c) f(c, n * c / chunks, n * (c + 1) / chunks);
 #endif
-  (void)cost_per_item;
-  if (n > 0) f(0, Index{0}, n);
+}
+
+/// Like parallel_chunks without the chunk number: f(begin, end). For n <= 0 it calls f(0, n)
+/// once.
+template <class F>
+void parallel_ranges(Index n, double cost_per_item, F&& f) {
+  if (n <= 0) {
+    f(Index{0}, n);
+    return;
+  }
+  parallel_chunks(n, cost_per_item, [&f](int, Index b, Index e) { f(b, e); });
 }
 
 }  // namespace detail

@@ -30,6 +30,23 @@ using ConstMatrixRef = Eigen::Ref<const Matrix<S>>;
 /// by the layer, or one trainable value per neuron.
 enum class Train : std::uint8_t { fixed, per_layer, per_neuron };
 
+namespace detail {
+/// A buffer for float (F) and one for double (D), for a class whose member templates serve
+/// both scalar types: get<S>() is the one of S.
+template <class F, class D>
+struct PerScalar {
+  F f;
+  D d;
+  template <Scalar S>
+  auto& get() noexcept {
+    if constexpr (std::same_as<S, float>)
+      return f;
+    else
+      return d;
+  }
+};
+}  // namespace detail
+
 }  // namespace spikelab
 
 #endif

@@ -37,6 +37,7 @@
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/concepts.hpp>
 #include <spikelab/layers/image_shape.hpp>
+#include <spikelab/layers/layer_base.hpp>
 
 #include <cereal/cereal.hpp>
 
@@ -70,31 +71,28 @@ struct Relu {
 };
 
 template <Scalar S, ActivationFunction F>
-class Activation {
+class Activation : public detail::FeatureLayer<Activation<S, F>, S, F> {
  public:
-  using scalar_type = S;
   using function_type = F;
-  static constexpr std::uint32_t class_version = 1;
+  static constexpr const char* config_key = "function";
 
   Activation() = default;
   /// An activation over `features` features.
-  explicit Activation(Index features, F f = {}) : n_(features), f_(std::move(f)) {
-    if (n_ <= 0) throw ConfigError(name() + ": number of features must be positive");
-  }
+  explicit Activation(Index features, F f = {}) : Activation::FeatureLayer(features, std::move(f)) {}
   /// An activation over every feature of a C x H x W map (for convolutional rate networks).
   explicit Activation(ImageShape shape, F f = {}) : Activation((shape.validate(name()), shape.size()), std::move(f)) {}
 
   static std::string name() { return F::name(); }
-  Index input_size() const noexcept { return n_; }
-  Index output_size() const noexcept { return n_; }
-  const F& function() const noexcept { return f_; }
-  F& function() noexcept { return f_; }
+  /// The policy checks its own parameters: any policy fits any number of features.
+  static void validate(Index, const F&) noexcept {}
+  const F& function() const noexcept { return cfg_; }
+  F& function() noexcept { return cfg_; }
   /// "SoftLifRate(12544)": the structure only (checkpoints restore the policy's parameters).
   std::string signature() const { return name() + "(" + std::to_string(n_) + ")"; }
   /// The signature with the policy's parameters: "SoftLifRate<m=0.063,...>(12544)".
   std::string description() const {
     std::string s = name();
-    const std::string d = f_.describe();
+    const std::string d = cfg_.describe();
     if (!d.empty()) s.append("<").append(d).append(">");
     return s.append("(").append(std::to_string(n_)).append(")");
   }
@@ -102,13 +100,12 @@ class Activation {
   /// y = f(x) for every step; with ctx.training and a noisy policy, the policy's noise is added
   /// (drawn from ctx.rng: one generator stream per column, so results do not depend on threads).
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
-    if (in.features() != n_)
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
+    this->require_input(in);
     out.resize(n_, in.batch(), in.steps());
     const S* x = in.data();
     S* y = out.data();
-    detail::parallel_ranges(in.values().size(), 30.0, [&](Index i0, Index i1) { f_.values(x + i0, y + i0, i1 - i0); });
-    if (!(ctx.training && f_.noisy())) return;
+    detail::parallel_ranges(in.values().size(), 30.0, [&](Index i0, Index i1) { cfg_.values(x + i0, y + i0, i1 - i0); });
+    if (!(ctx.training && cfg_.noisy())) return;
     if (ctx.rng == nullptr)
       throw ConfigError(signature() + ": a training forward pass with noise needs ForwardContext::rng");
     const Rng base((*ctx.rng)());
@@ -116,7 +113,7 @@ class Activation {
     detail::parallel_ranges(in.columns(), double(n) * 10.0, [&](Index c0, Index c1) {
       for (Index c = c0; c < c1; ++c) {
         Rng r = base.fork(std::uint64_t(c));
-        f_.add_noise(x + c * n, y + c * n, n, r);
+        cfg_.add_noise(x + c * n, y + c * n, n, r);
       }
     });
   }
@@ -124,36 +121,21 @@ class Activation {
   /// dL/dx = f'(x) dL/dy (the noise-free derivative). No parameters.
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || !in.same_shape(out))
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " / input " +
-                       in.shape_string() + " do not match output " + out.shape_string());
+    this->require_gradient(in, out, grad_out);
     if (!grad_in) return;
     grad_in->resize(n_, in.batch(), in.steps());
     const S* x = in.data();
     const S* g = grad_out.data();
     S* d = grad_in->data();
     detail::parallel_ranges(in.values().size(), 30.0, [&](Index i0, Index i1) {
-      f_.derivatives(x + i0, d + i0, i1 - i0);
+      cfg_.derivatives(x + i0, d + i0, i1 - i0);
       for (Index i = i0; i < i1; ++i) d[i] *= g[i];
     });
   }
 
-  template <class Ar>
-  void save(Ar& ar, std::uint32_t) const {
-    ar(cereal::make_nvp("features", std::int64_t(n_)), cereal::make_nvp("function", f_));
-  }
-  template <class Ar>
-  void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, "Activation");
-    std::int64_t n = 0;
-    ar(cereal::make_nvp("features", n), cereal::make_nvp("function", f_));
-    if (n <= 0) throw cereal::Exception(name() + ": stored number of features is not positive");
-    n_ = n;
-  }
-
  private:
-  Index n_ = 0;
-  F f_{};
+  using Activation::FeatureLayer::n_;
+  using Activation::FeatureLayer::cfg_;  // the policy F
 };
 
 /// ReLU rate layer.

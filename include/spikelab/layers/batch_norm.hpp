@@ -9,7 +9,7 @@
  *     y = \gamma_c \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c . \f]
  * Sharing the statistics over time (rather than per step, as BNTT does) keeps one scale for
  * the input current of a neuron at every step, which is what threshold-based neurons need
- * (tdBN); hSNN normalises the input current of its LIF layers this way (papers.md §5).
+ * (tdBN); hSNN (Moro et al., arXiv 2024) normalises the input current of its LIF layers this way.
  * Training passes use the batch statistics and update running estimates
  * (r <- (1-m) r + m stat, unbiased variance, PyTorch's convention); evaluation uses the
  * running estimates, i.e. a fixed affine map that fold_batch_norm() moves into the weights of
@@ -38,6 +38,7 @@
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/conv2d.hpp>
 #include <spikelab/layers/image_shape.hpp>
+#include <spikelab/layers/layer_base.hpp>
 #include <spikelab/layers/linear.hpp>
 
 #include <cmath>
@@ -59,11 +60,8 @@ struct BatchNormConfig {
 };
 
 template <Scalar S>
-class BatchNorm {
+class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
-
   BatchNorm() = default;
   /// Normalises each of `features` features separately (after a Linear layer).
   explicit BatchNorm(Index features, BatchNormConfig cfg = {}) : c_(features), p_(1), cfg_(cfg) { init(); }
@@ -133,8 +131,7 @@ class BatchNorm {
   }
 
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
-    if (in.features() != input_size())
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
+    this->require_input(in);
     out.resize(in.features(), in.batch(), in.steps());
     trained_ = false;
     if (folded_) {
@@ -192,9 +189,7 @@ class BatchNorm {
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || !in.same_shape(out))
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " does not match output " +
-                       out.shape_string());
+    this->require_gradient(in, out, grad_out);
     if (folded_) {
       if (grad_in) {
         grad_in->resize(in.features(), in.batch(), in.steps());
@@ -259,7 +254,7 @@ class BatchNorm {
   }
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, "BatchNorm");
+    this->require_version(version);
     std::int64_t c = 0, p = 0;
     ar(cereal::make_nvp("channels", c), cereal::make_nvp("plane", p), cereal::make_nvp("config", cfg_),
        cereal::make_nvp("gamma", gamma_), cereal::make_nvp("beta", beta_), cereal::make_nvp("running_mean", rmean_),

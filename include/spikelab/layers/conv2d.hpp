@@ -45,7 +45,8 @@
 #include <spikelab/core/serialization.hpp>
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/image_shape.hpp>
-#include <spikelab/layers/linear.hpp>  // Init
+#include <spikelab/layers/linear.hpp>  // SparseMode, SparseColumns
+#include <spikelab/layers/weighted_layer.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -172,47 +173,38 @@ inline void for_each_tap(Index y, Index x, Index k, Index stride, Index pad, Ind
 }  // namespace detail
 
 template <Scalar S>
-class Conv2d {
+class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageShape> {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
+  static constexpr const char* out_key = "out_channels";
 
   Conv2d() = default;
   /// A convolution from an `in` map to `out_channels` channels.
-  Conv2d(ImageShape in, Index out_channels, Rng& rng, Conv2dConfig cfg = {}) : in_(in), cout_(out_channels), cfg_(cfg) {
-    validate();
-    w_.resize(cout_, patch_size());
-    b_.setZero(cfg_.bias ? cout_ : 0, 1);
-    reset_parameters(rng);
+  Conv2d(ImageShape in, Index out_channels, Rng& rng, Conv2dConfig cfg = {})
+      : Conv2d::WeightedLayer(in, out_channels, cfg) {
+    this->allocate(rng);
   }
 
   static std::string name() { return "Conv2d"; }
   Index input_size() const noexcept { return in_.size(); }
-  Index output_size() const noexcept { return cout_ * out_h_ * out_w_; }
+  Index output_size() const noexcept { return out_ * out_h_ * out_w_; }
   ImageShape input_shape() const noexcept { return in_; }
-  ImageShape output_shape() const noexcept { return {cout_, out_h_, out_w_}; }
+  ImageShape output_shape() const noexcept { return {out_, out_h_, out_w_}; }
   /// C_in k k: the length of one patch (columns of the weight matrix).
   Index patch_size() const noexcept { return in_.channels * cfg_.kernel * cfg_.kernel; }
+  Index fan_in() const noexcept { return patch_size(); }
   std::string signature() const {
     return "Conv2d(" + in_.to_string() + "->" + output_shape().to_string() + ",k" + std::to_string(cfg_.kernel) + ",s" +
            std::to_string(cfg_.stride) + ",p" + std::to_string(cfg_.padding) + (cfg_.bias ? ",bias" : "") + ")";
   }
-  const Conv2dConfig& config() const noexcept { return cfg_; }
+  // The weight matrix (weight()) is C_out x (C_in k k), column (c k + i) k + j; the bias is
+  // C_out x 1 (0 x 1 without bias).
 
-  /// C_out x (C_in k k); column (c k + i) k + j.
-  Matrix<S>& weight() noexcept { return w_; }
-  const Matrix<S>& weight() const noexcept { return w_; }
-  /// C_out x 1 (0 x 1 without bias).
-  Matrix<S>& bias() noexcept { return b_; }
-  const Matrix<S>& bias() const noexcept { return b_; }
-  Matrix<S>& weight_grad() noexcept { return gw_; }
-  Matrix<S>& bias_grad() noexcept { return gb_; }
   /// Adds a zero bias to a layer built without one (used when folding a normalisation in).
   void enable_bias() {
     if (cfg_.bias) return;
     cfg_.bias = true;
-    b_.setZero(cout_, 1);
-    gb_.setZero(cout_, 1);
+    b_.setZero(out_, 1);
+    gb_.setZero(out_, 1);
   }
 
   /// True when the last forward pass used the sparse path.
@@ -222,26 +214,8 @@ class Conv2d {
   /// mean fewer, larger products and more memory.
   void set_chunk_elements(Index n) { chunk_elements_ = std::max<Index>(n, 1); }
 
-  void reset_parameters(Rng& rng) {
-    const double fan = double(patch_size()), sc = cfg_.init_scale;
-    detail::init_weights(w_, b_, cfg_.init, sc, fan, rng);
-    zero_grad();
-  }
-
-  template <class F>
-  void for_each_parameter(F&& f) {
-    f(ParamRef<S>{"weight", ParamGroup::weight, w_, gw_});
-    if (cfg_.bias) f(ParamRef<S>{"bias", ParamGroup::bias, b_, gb_});
-  }
-  void zero_grad() {
-    gw_.setZero(w_.rows(), w_.cols());
-    gb_.setZero(b_.rows(), 1);
-  }
-
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
-    if (in.features() != input_size())
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features, expected " +
-                       std::to_string(input_size()) + " (" + in_.to_string() + ") " + in.shape_string());
+    this->require_input(in);
     out.resize(output_size(), in.batch(), in.steps());
     sparse_ = choose_sparse(in.values());
     reserve_threads();
@@ -260,10 +234,8 @@ class Conv2d {
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || in.columns() != out.columns() || in.features() != input_size())
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " / input " +
-                       in.shape_string() + " do not match output " + out.shape_string());
-    if (gw_.rows() != w_.rows() || gw_.cols() != w_.cols()) zero_grad();
+    this->require_gradient(in, out, grad_out);
+    if (gw_.rows() != w_.rows() || gw_.cols() != w_.cols()) this->zero_grad();
     const Index N = in.columns();
     const bool sparse = sparse_ && sp_.cols == N && sp_.rows == input_size();
     reserve_threads();
@@ -272,7 +244,7 @@ class Conv2d {
       if (!grad_in) return;
     }
     if (grad_in) grad_in->resize_zero(input_size(), in.batch(), in.steps());
-    const Index chunk = chunk_columns(N), chunks = (N + chunk - 1) / chunk, K = patch_size(), C = cout_;
+    const Index chunk = chunk_columns(N), chunks = (N + chunk - 1) / chunk, K = patch_size(), C = out_;
     const int threads = std::max(1, num_threads());
     if (!sparse)
       for (int t = 0; t < threads; ++t) work_[std::size_t(t)].acc.setZero(C * K + C);
@@ -288,32 +260,16 @@ class Conv2d {
       }
   }
 
-  template <class Ar>
-  void save(Ar& ar, std::uint32_t) const {
-    ar(cereal::make_nvp("in", in_), cereal::make_nvp("out_channels", std::int64_t(cout_)),
-       cereal::make_nvp("config", cfg_), cereal::make_nvp("weight", w_), cereal::make_nvp("bias", b_));
-  }
-  template <class Ar>
-  void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, "Conv2d");
-    std::int64_t cout = 0;
-    ar(cereal::make_nvp("in", in_), cereal::make_nvp("out_channels", cout), cereal::make_nvp("config", cfg_),
-       cereal::make_nvp("weight", w_), cereal::make_nvp("bias", b_));
-    cout_ = cout;
-    try {
-      validate();
-    } catch (const ConfigError& e) {
-      throw cereal::Exception(std::string("Conv2d: stored configuration is invalid: ") + e.what());
-    }
-    if (w_.rows() != cout_ || w_.cols() != patch_size() || b_.rows() != (cfg_.bias ? cout_ : 0))
-      throw cereal::Exception("Conv2d: stored weights do not match the stored sizes");
-    zero_grad();
-  }
 
  private:
+  friend typename Conv2d::WeightedLayer;
+  using Conv2d::WeightedLayer::in_, Conv2d::WeightedLayer::out_, Conv2d::WeightedLayer::cfg_;
+  using Conv2d::WeightedLayer::w_, Conv2d::WeightedLayer::b_, Conv2d::WeightedLayer::gw_, Conv2d::WeightedLayer::gb_;
+  // (out_ is the number of output channels)
+
   void validate() {
     in_.validate("Conv2d");
-    if (cout_ <= 0) throw ConfigError("Conv2d: out_channels must be positive");
+    if (out_ <= 0) throw ConfigError("Conv2d: out_channels must be positive");
     if (cfg_.kernel <= 0 || cfg_.stride <= 0 || cfg_.padding < 0)
       throw ConfigError("Conv2d: kernel and stride must be positive and padding non-negative (kernel " +
                         std::to_string(cfg_.kernel) + ", stride " + std::to_string(cfg_.stride) + ", padding " +
@@ -339,11 +295,11 @@ class Conv2d {
   // padded to the padded input width, so col2im adds one long contiguous run per tap)
   Index wide_width() const noexcept { return in_.width + 2 * cfg_.padding; }
   double chunk_cost(Index chunk) const noexcept {
-    return 2.0 * double(chunk) * double(out_h_ * out_w_) * double(patch_size()) * double(cout_);
+    return 2.0 * double(chunk) * double(out_h_ * out_w_) * double(patch_size()) * double(out_);
   }
 
   void forward_chunk(const TimeSeries<S>& in, TimeSeries<S>& out, Index n0, Index nc, Work& wk) const {
-    const Index P = out_h_ * out_w_, K = patch_size(), C = cout_, rows = nc * P, F = input_size();
+    const Index P = out_h_ * out_w_, K = patch_size(), C = out_, rows = nc * P, F = input_size();
     grow(wk.pt, rows * K);
     grow(wk.o, rows * C);
     const S* x = in.data();
@@ -367,7 +323,7 @@ class Conv2d {
 
   // dL/dY of columns [n0, n0+nc) into `dst` as ((n, oy, ox) x c), rows padded to `width`.
   void gather_grad(const S* g, Index n0, Index nc, Index width, S* dst) const {
-    const Index C = cout_, P = out_h_ * out_w_, Ho = out_h_, Wo = out_w_, Pr = Ho * width, rows = nc * Pr;
+    const Index C = out_, P = out_h_ * out_w_, Ho = out_h_, Wo = out_w_, Pr = Ho * width, rows = nc * Pr;
     for (Index n = 0; n < nc; ++n)
       for (Index c = 0; c < C; ++c) {
         const S* src = g + (n0 + n) * C * P + c * P;
@@ -385,7 +341,7 @@ class Conv2d {
 
   void backward_chunk(const TimeSeries<S>& in, const TimeSeries<S>& grad_out, TimeSeries<S>* grad_in, Index n0,
                       Index nc, bool weights, Work& wk) const {
-    const Index P = out_h_ * out_w_, K = patch_size(), C = cout_, F = input_size(), k = cfg_.kernel,
+    const Index P = out_h_ * out_w_, K = patch_size(), C = out_, F = input_size(), k = cfg_.kernel,
                 s = cfg_.stride, pad = cfg_.padding, Ho = out_h_, Wo = out_w_;
     const S* g = grad_out.data();
     const bool wide = s == 1;
@@ -461,11 +417,32 @@ class Conv2d {
   /// C_out rounded up to a whole number of 64-byte SIMD registers.
   Index padded_channels() const noexcept {
     constexpr Index lanes = Index(64 / sizeof(S));
-    return (cout_ + lanes - 1) / lanes * lanes;
+    return (out_ + lanes - 1) / lanes * lanes;
   }
   void reserve_threads() {
     const std::size_t T = std::size_t(std::max(1, num_threads()));
     if (work_.size() < T) work_.resize(T);
+  }
+
+  // f(c, p, t, v) for every nonzero input (c, y, x) of column n of the sparse index (value v, 1
+  // for binary spikes) and every output position p it reaches through kernel tap t.
+  template <class F>
+  void for_each_reach(Index n, F&& f) const {
+    const Index k = cfg_.kernel, s = cfg_.stride, pad = cfg_.padding;
+    const bool bin = sp_.binary();
+    for (std::int64_t e = sp_.start[n]; e < sp_.start[n + 1]; ++e) {
+      Index ci, yy, xx;
+      decode(sp_.row[e], ci, yy, xx);
+      const S v = bin ? S(1) : sp_.value[e];
+      detail::for_each_tap(yy, xx, k, s, pad, out_h_, out_w_, [&](Index p, Index t) { f(ci, p, t, v); });
+    }
+  }
+  // dst[0, Cp) += v src (binary spikes: v = 1, no multiply).
+  static void add_scaled(S* dst, const S* src, S v, bool bin, Index Cp) noexcept {
+    if (bin)
+      for (Index c = 0; c < Cp; ++c) dst[c] += src[c];
+    else
+      for (Index c = 0; c < Cp; ++c) dst[c] += v * src[c];
   }
 
   // Y from the nonzero inputs only: each active (c, y, x) adds W[:, c, i, j] to the outputs it
@@ -473,9 +450,8 @@ class Conv2d {
   void forward_sparse(const TimeSeries<S>& in, TimeSeries<S>& out) {
     sp_.build(in.values());
     reserve_threads();
-    const Index N = in.columns(), P = out_h_ * out_w_, C = cout_, Cp = padded_channels(), K = patch_size(),
-                Fo = output_size(), k = cfg_.kernel, kk = k * k, s = cfg_.stride,
-                pad = cfg_.padding, Ho = out_h_, Wo = out_w_;
+    const Index N = in.columns(), P = out_h_ * out_w_, C = out_, Cp = padded_channels(), K = patch_size(),
+                Fo = output_size(), kk = cfg_.kernel * cfg_.kernel;
     // the weights of one tap as a contiguous vector of Cp channels (zero beyond C), so the inner
     // loops run over whole SIMD registers
     wpad_.setZero(Cp * K);
@@ -491,20 +467,9 @@ class Conv2d {
       S* o = buf.data();
       for (Index n = n0; n < n1; ++n) {
         std::fill(o, o + P * Cp, S(0));
-        for (std::int64_t e = sp_.start[n]; e < sp_.start[n + 1]; ++e) {
-          Index ci, yy, xx;
-          decode(sp_.row[e], ci, yy, xx);
-          const S v = bin ? S(1) : sp_.value[e];
-          const S* wc = wt + ci * kk * Cp;
-          detail::for_each_tap(yy, xx, k, s, pad, Ho, Wo, [&](Index p, Index t) {
-            S* op = o + p * Cp;
-            const S* wp = wc + t * Cp;
-            if (bin)
-              for (Index c = 0; c < Cp; ++c) op[c] += wp[c];
-            else
-              for (Index c = 0; c < Cp; ++c) op[c] += v * wp[c];
-          });
-        }
+        for_each_reach(n, [&](Index ci, Index p, Index t, S v) {
+          add_scaled(o + p * Cp, wt + (ci * kk + t) * Cp, v, bin, Cp);
+        });
         S* yn = y + n * Fo;
         for (Index c = 0; c < C; ++c) {
           const S bc = bias ? bd[c] : S(0);
@@ -517,9 +482,8 @@ class Conv2d {
   // dW (and db) from the nonzero inputs of the last sparse forward pass; per-thread partial sums.
   void weight_grad_sparse(const TimeSeries<S>& grad_out) {
     reserve_threads();
-    const Index N = sp_.cols, P = out_h_ * out_w_, C = cout_, Cp = padded_channels(), K = patch_size(),
-                Fo = output_size(), k = cfg_.kernel, kk = k * k, s = cfg_.stride,
-                pad = cfg_.padding, Ho = out_h_, Wo = out_w_;
+    const Index N = sp_.cols, P = out_h_ * out_w_, C = out_, Cp = padded_channels(), K = patch_size(),
+                Fo = output_size(), kk = cfg_.kernel * cfg_.kernel;
     const bool bin = sp_.binary();
     const S* g = grad_out.data();
     const int T = std::max(1, num_threads());
@@ -543,20 +507,9 @@ class Conv2d {
         }
         if (Cp > C)
           for (Index p = 0; p < P; ++p) std::fill(gb + p * Cp + C, gb + (p + 1) * Cp, S(0));
-        for (std::int64_t e = sp_.start[n]; e < sp_.start[n + 1]; ++e) {
-          Index ci, yy, xx;
-          decode(sp_.row[e], ci, yy, xx);
-          const S v = bin ? S(1) : sp_.value[e];
-          S* ac = acc + ci * kk * Cp;
-          detail::for_each_tap(yy, xx, k, s, pad, Ho, Wo, [&](Index p, Index t) {
-            S* ap = ac + t * Cp;
-            const S* gp = gb + p * Cp;
-            if (bin)
-              for (Index c = 0; c < Cp; ++c) ap[c] += gp[c];
-            else
-              for (Index c = 0; c < Cp; ++c) ap[c] += v * gp[c];
-          });
-        }
+        for_each_reach(n, [&](Index ci, Index p, Index t, S v) {
+          add_scaled(acc + (ci * kk + t) * Cp, gb + p * Cp, v, bin, Cp);
+        });
       }
     });
     for (int t = 0; t < T; ++t) {
@@ -568,16 +521,13 @@ class Conv2d {
 
   // columns per chunk: the patch matrix stays below chunk_elements_, and every thread gets work
   Index chunk_columns(Index N) const {
-    const Index per = out_h_ * out_w_ * std::max(patch_size(), cout_);
+    const Index per = out_h_ * out_w_ * std::max(patch_size(), out_);
     const Index by_size = std::max<Index>(1, chunk_elements_ / std::max<Index>(per, 1));
     const Index threads = std::max(1, num_threads());
     return std::max<Index>(1, std::min(by_size, (N + threads - 1) / threads));
   }
 
-  ImageShape in_{};
-  Index cout_ = 0, out_h_ = 0, out_w_ = 0;
-  Conv2dConfig cfg_{};
-  Matrix<S> w_, b_, gw_, gb_;
+  Index out_h_ = 0, out_w_ = 0;
   Index chunk_elements_ = Index(1) << 18;
   std::vector<Work> work_;  // one per thread
   // sparse path

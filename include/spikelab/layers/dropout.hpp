@@ -29,6 +29,7 @@
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/image_shape.hpp>
+#include <spikelab/layers/layer_base.hpp>
 
 #include <cstdint>
 #include <string>
@@ -51,27 +52,29 @@ struct DropoutConfig {
 };
 
 template <Scalar S>
-class Dropout {
+class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
+  static constexpr const char* config_key = "config";
 
   Dropout() = default;
-  explicit Dropout(Index features, DropoutConfig cfg = {}) : n_(features), cfg_(cfg) { validate(); }
+  explicit Dropout(Index features, DropoutConfig cfg = {}) : Dropout::FeatureLayer(features, cfg) {}
   /// Spatial dropout of a feature map: one mask entry per (channel, sample).
-  Dropout(ImageShape shape, double p) : n_(shape.size()), cfg_{p, shape.plane()} {
-    shape.validate("Dropout");
-    validate();
-  }
+  Dropout(ImageShape shape, double p)
+      : Dropout((shape.validate("Dropout"), shape.size()), DropoutConfig{p, shape.plane()}) {}
 
   static std::string name() { return "Dropout"; }
-  Index input_size() const noexcept { return n_; }
-  Index output_size() const noexcept { return n_; }
+  /// Throws ConfigError unless p is in [0, 1) and the block divides the `features` features.
+  static void validate(Index features, const DropoutConfig& cfg) {
+    if (!(cfg.p >= 0.0 && cfg.p < 1.0)) throw ConfigError("Dropout: p = " + std::to_string(cfg.p) + " is not in [0, 1)");
+    if (cfg.block <= 0 || features % cfg.block != 0)
+      throw ConfigError("Dropout: block " + std::to_string(cfg.block) + " does not divide the " +
+                        std::to_string(features) + " features");
+  }
   const DropoutConfig& config() const noexcept { return cfg_; }
   /// Changes the drop probability (e.g. a schedule); p in [0, 1).
   void set_p(double p) {
     cfg_.p = p;
-    validate();
+    validate(n_, cfg_);
   }
   std::string signature() const {
     return "Dropout(" + std::to_string(n_) + ",p" + std::to_string(cfg_.p) +
@@ -81,8 +84,7 @@ class Dropout {
   const Matrix<S>& mask() const noexcept { return mask_; }
 
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
-    if (in.features() != n_)
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
+    this->require_input(in);
     out.resize(n_, in.batch(), in.steps());
     active_ = ctx.training && cfg_.p > 0.0;
     if (!active_) {
@@ -102,9 +104,7 @@ class Dropout {
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || !in.same_shape(out))
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " does not match output " +
-                       out.shape_string());
+    this->require_gradient(in, out, grad_out);
     if (!grad_in) return;
     grad_in->resize(n_, out.batch(), out.steps());
     if (!active_) {
@@ -116,32 +116,8 @@ class Dropout {
     apply(grad_out, *grad_in, out.batch(), out.steps());
   }
 
-  template <class Ar>
-  void save(Ar& ar, std::uint32_t) const {
-    ar(cereal::make_nvp("features", std::int64_t(n_)), cereal::make_nvp("config", cfg_));
-  }
-  template <class Ar>
-  void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, "Dropout");
-    std::int64_t n = 0;
-    ar(cereal::make_nvp("features", n), cereal::make_nvp("config", cfg_));
-    n_ = n;
-    try {
-      validate();
-    } catch (const ConfigError& e) {
-      throw cereal::Exception(std::string("Dropout: stored configuration is invalid: ") + e.what());
-    }
-  }
-
  private:
   Index groups() const noexcept { return n_ / cfg_.block; }
-  void validate() const {
-    if (n_ <= 0) throw ConfigError("Dropout: number of features must be positive");
-    if (!(cfg_.p >= 0.0 && cfg_.p < 1.0)) throw ConfigError("Dropout: p = " + std::to_string(cfg_.p) + " is not in [0, 1)");
-    if (cfg_.block <= 0 || n_ % cfg_.block != 0)
-      throw ConfigError("Dropout: block " + std::to_string(cfg_.block) + " does not divide the " + std::to_string(n_) +
-                        " features");
-  }
   // dst = src * mask, the mask of sample b applied at every step
   void apply(const TimeSeries<S>& src, TimeSeries<S>& dst, Index B, Index T) const {
     const Index n = n_, blk = cfg_.block, G = groups();
@@ -163,8 +139,7 @@ class Dropout {
     });
   }
 
-  Index n_ = 0;
-  DropoutConfig cfg_{};
+  using Dropout::FeatureLayer::n_, Dropout::FeatureLayer::cfg_;
   Matrix<S> mask_;
   bool active_ = false;
 };

@@ -16,17 +16,15 @@
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/image_shape.hpp>
+#include <spikelab/layers/layer_base.hpp>
 
 #include <string>
 
 namespace spikelab {
 
 template <Scalar S>
-class Flatten {
+class Flatten : public detail::LayerBase<Flatten<S>, S> {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
-
   Flatten() = default;
   explicit Flatten(ImageShape in) : in_(in) { in_.validate("Flatten"); }
 
@@ -37,16 +35,13 @@ class Flatten {
   std::string signature() const { return "Flatten(" + in_.to_string() + "->" + std::to_string(in_.size()) + ")"; }
 
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
-    if (in.features() != input_size())
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
+    this->require_input(in);
     out.resize(in.features(), in.batch(), in.steps());
     out.values() = in.values();
   }
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || !in.same_shape(out))
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " does not match output " +
-                       out.shape_string());
+    this->require_gradient(in, out, grad_out);
     if (!grad_in) return;
     grad_in->resize(in.features(), in.batch(), in.steps());
     grad_in->values() = grad_out.values();
@@ -58,7 +53,7 @@ class Flatten {
   }
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, "Flatten");
+    this->require_version(version);
     ar(cereal::make_nvp("in", in_));
   }
 

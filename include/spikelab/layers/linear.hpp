@@ -22,6 +22,7 @@
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/serialization.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/layers/weighted_layer.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -36,45 +37,6 @@
 #endif
 
 namespace spikelab {
-
-/// Weight initialisation schemes.
-enum class Init : std::uint8_t {
-  uniform_fan_in,  ///< U(+-scale/sqrt(fan_in)) for weights and bias (PyTorch's nn.Linear default)
-  kaiming_normal,  ///< N(0, scale^2 * 2/fan_in), zero bias
-  normal,          ///< N(0, scale^2), zero bias
-  zeros
-};
-
-namespace detail {
-/// Draws a layer's weights w and bias b for `init` with fan-in `fan` (weights first, then bias,
-/// so every layer consumes its Rng stream in the same order). Shared by Linear, Conv2d, TemporalConv.
-template <Scalar S>
-void init_weights(Matrix<S>& w, Matrix<S>& b, Init init, double scale, double fan, Rng& rng) {
-  auto fill = [&](Matrix<S>& m, auto gen) {
-    for (Index k = 0; k < m.size(); ++k) m.data()[k] = S(gen());
-  };
-  switch (init) {
-    case Init::uniform_fan_in: {
-      const double bound = scale / std::sqrt(fan);
-      fill(w, [&] { return rng.uniform(-bound, bound); });
-      fill(b, [&] { return rng.uniform(-bound, bound); });
-      break;
-    }
-    case Init::kaiming_normal:
-      fill(w, [&] { return rng.normal(0.0, scale * std::sqrt(2.0 / fan)); });
-      b.setZero();
-      break;
-    case Init::normal:
-      fill(w, [&] { return rng.normal(0.0, scale); });
-      b.setZero();
-      break;
-    case Init::zeros:
-      w.setZero();
-      b.setZero();
-      break;
-  }
-}
-}  // namespace detail
 
 /// How the layer chooses between the dense product and the sparse accumulation.
 enum class SparseMode : std::uint8_t { automatic, always, never };
@@ -345,58 +307,29 @@ struct SparseKernels {
 }  // namespace detail
 
 template <Scalar S>
-class Linear {
+class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
+  static constexpr const char* out_key = "out";
 
   Linear() = default;
-  Linear(Index in, Index out, Rng& rng, LinearConfig cfg = {}) : in_(in), out_(out), cfg_(cfg) {
-    if (in <= 0 || out <= 0) throw ConfigError("Linear: sizes must be positive");
-    w_.resize(out, in);
-    b_.setZero(cfg.bias ? out : 0, 1);
-    reset_parameters(rng);
+  Linear(Index in, Index out, Rng& rng, LinearConfig cfg = {}) : Linear::WeightedLayer(in, out, cfg) {
+    this->allocate(rng);
   }
 
   static std::string name() { return "Linear"; }
-  Index input_size() const noexcept { return in_; }
-  Index output_size() const noexcept { return out_; }
+  /// Inputs one output sums (the columns of the weight matrix).
+  Index fan_in() const noexcept { return in_; }
   std::string signature() const {
     return "Linear(" + std::to_string(in_) + "," + std::to_string(out_) + (cfg_.bias ? ",bias" : "") + ")";
   }
-  const LinearConfig& config() const noexcept { return cfg_; }
+  using Linear::WeightedLayer::config;
   LinearConfig& config() noexcept { return cfg_; }
-
-  Matrix<S>& weight() noexcept { return w_; }
-  const Matrix<S>& weight() const noexcept { return w_; }
-  Matrix<S>& bias() noexcept { return b_; }
-  const Matrix<S>& bias() const noexcept { return b_; }
-  Matrix<S>& weight_grad() noexcept { return gw_; }
-  Matrix<S>& bias_grad() noexcept { return gb_; }
-
-  void reset_parameters(Rng& rng) {
-    const double fan = double(in_), sc = cfg_.init_scale;
-    detail::init_weights(w_, b_, cfg_.init, sc, fan, rng);
-    gw_.setZero(out_, in_);
-    gb_.setZero(b_.rows(), 1);
-  }
-
-  template <class F>
-  void for_each_parameter(F&& f) {
-    f(ParamRef<S>{"weight", ParamGroup::weight, w_, gw_});
-    if (cfg_.bias) f(ParamRef<S>{"bias", ParamGroup::bias, b_, gb_});
-  }
-  void zero_grad() {
-    gw_.setZero(out_, in_);
-    gb_.setZero(b_.rows(), 1);
-  }
 
   /// True when the last forward pass used the sparse path.
   bool used_sparse() const noexcept { return sparse_; }
 
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
-    if (in.features() != in_)
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
+    this->require_input(in);
     out.resize(out_, in.batch(), in.steps());
     const Matrix<S>& x = in.values();
     Matrix<S>& y = out.values();
@@ -412,11 +345,9 @@ class Linear {
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || in.columns() != out.columns())
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " does not match output " +
-                       out.shape_string());
+    this->require_gradient(in, out, grad_out);
     const Matrix<S>& g = grad_out.values();
-    if (gw_.rows() != out_ || gw_.cols() != in_) zero_grad();
+    if (gw_.rows() != out_ || gw_.cols() != in_) this->zero_grad();
     if (sparse_ && sp_.cols == in.columns() && sp_.rows == in_) {
       sparse_weight_grad(g);
     } else {
@@ -429,25 +360,15 @@ class Linear {
     }
   }
 
-  template <class Ar>
-  void save(Ar& ar, std::uint32_t) const {
-    ar(cereal::make_nvp("in", std::int64_t(in_)), cereal::make_nvp("out", std::int64_t(out_)),
-       cereal::make_nvp("config", cfg_), cereal::make_nvp("weight", w_), cereal::make_nvp("bias", b_));
-  }
-  template <class Ar>
-  void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, "Linear");
-    std::int64_t in = 0, out = 0;
-    ar(cereal::make_nvp("in", in), cereal::make_nvp("out", out), cereal::make_nvp("config", cfg_),
-       cereal::make_nvp("weight", w_), cereal::make_nvp("bias", b_));
-    if (w_.rows() != out || w_.cols() != in || b_.rows() != (cfg_.bias ? out : 0))
-      throw cereal::Exception("Linear: stored weights do not match the stored sizes");
-    in_ = in;
-    out_ = out;
-    zero_grad();
-  }
 
  private:
+  friend typename Linear::WeightedLayer;
+  using Linear::WeightedLayer::in_, Linear::WeightedLayer::out_, Linear::WeightedLayer::cfg_;
+  using Linear::WeightedLayer::w_, Linear::WeightedLayer::b_, Linear::WeightedLayer::gw_, Linear::WeightedLayer::gb_;
+
+  void validate() const {
+    if (in_ <= 0 || out_ <= 0) throw ConfigError("Linear: sizes must be positive");
+  }
   bool choose_sparse(const Matrix<S>& x) {
     switch (cfg_.sparse) {
       case SparseMode::always: density_ = 0.1; return true;
@@ -513,9 +434,6 @@ class Linear {
                             });
   }
 
-  Index in_ = 0, out_ = 0;
-  LinearConfig cfg_{};
-  Matrix<S> w_, b_, gw_, gb_;
   detail::SparseColumns<S> sp_;
   double density_ = 0.0;  // estimated input density of the last forward
   bool sparse_ = false;

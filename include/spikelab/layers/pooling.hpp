@@ -9,10 +9,10 @@
  * with zero padding for avg and sum (the average always divides by k^2, PyTorch's
  * count_include_pad) and padding ignored by max. A fixed factor `PoolConfig::scale`
  * multiplies avg and sum outputs. On binary spikes, sum pooling gives spike counts (the
- * non-spiking pooling of neighborhood aggregation, papers.md §2, is sum pooling with the fixed
- * weight 1.1) and max pooling is a logical OR. Gradients: avg/sum spread dL/dy over the window; max routes it to the first
- * maximum of the window (found again in backward: the first input equal to the output, so no
- * index buffer is kept).
+ * non-spiking pooling of neighborhood aggregation (Yang, Zhang & Li, ICML 2021) is sum
+ * pooling with the fixed weight 1.1) and max pooling is a logical OR. Gradients: avg/sum
+ * spread dL/dy over the window; max routes it to the first maximum of the window (found again
+ * in backward: the first input equal to the output, so no index buffer is kept).
  *
  * @code
  * @inproceedings{yang2021backpropagated, title={Backpropagated Neighborhood Aggregation for Accurate Training of
@@ -31,6 +31,7 @@
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/concepts.hpp>
 #include <spikelab/layers/image_shape.hpp>
+#include <spikelab/layers/layer_base.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -75,11 +76,9 @@ struct PoolConfig {
 };
 
 template <Scalar S, PoolingMode Mode>
-class Pool2d {
+class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
  public:
-  using scalar_type = S;
   using mode_type = Mode;
-  static constexpr std::uint32_t class_version = 1;
 
   Pool2d() = default;
   explicit Pool2d(ImageShape in, PoolConfig cfg = {}) : in_(in), cfg_(cfg) { validate(); }
@@ -101,9 +100,7 @@ class Pool2d {
   }
 
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
-    if (in.features() != input_size())
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features, expected " +
-                       std::to_string(input_size()) + " (" + in_.to_string() + ") " + in.shape_string());
+    this->require_input(in);
     const Index N = in.columns(), F = input_size(), Fo = output_size();
     out.resize(Fo, in.batch(), in.steps());
     constexpr bool is_max = std::same_as<Mode, MaxPooling>;
@@ -123,36 +120,28 @@ class Pool2d {
             pool_unpadded<0>(xn, yn, C, H, W, k, s, Ho, Wo, factor);
           continue;
         }
-        for (Index c = 0; c < C; ++c)
-          for (Index oy = 0; oy < Ho; ++oy) {
-            const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
-            for (Index ox = 0; ox < Wo; ++ox) {
-              const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
-              const Index o = (c * Ho + oy) * Wo + ox;
-              if constexpr (is_max) {
-                S best = xn[(c * H + y0) * W + x0];
-                for (Index iy = y0; iy < y1; ++iy)
-                  for (Index ix = x0; ix < x1; ++ix) best = std::max(best, xn[(c * H + iy) * W + ix]);
-                yn[o] = best;
-              } else {
-                S acc = 0;
-                for (Index iy = y0; iy < y1; ++iy) {
-                  const S* row = xn + (c * H + iy) * W;
-                  for (Index ix = x0; ix < x1; ++ix) acc += row[ix];
-                }
-                yn[o] = factor * acc;
-              }
+        for_each_window([&](Index c, Index o, Index y0, Index y1, Index x0, Index x1) {
+          if constexpr (is_max) {
+            S best = xn[(c * H + y0) * W + x0];
+            for (Index iy = y0; iy < y1; ++iy)
+              for (Index ix = x0; ix < x1; ++ix) best = std::max(best, xn[(c * H + iy) * W + ix]);
+            yn[o] = best;
+          } else {
+            S acc = 0;
+            for (Index iy = y0; iy < y1; ++iy) {
+              const S* row = xn + (c * H + iy) * W;
+              for (Index ix = x0; ix < x1; ++ix) acc += row[ix];
             }
+            yn[o] = factor * acc;
           }
+        });
       }
     });
   }
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || in.columns() != out.columns() || in.features() != input_size())
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " / input " +
-                       in.shape_string() + " do not match output " + out.shape_string());
+    this->require_gradient(in, out, grad_out);
     if (!grad_in) return;
     constexpr bool is_max = std::same_as<Mode, MaxPooling>;
     const Index N = in.columns(), F = input_size(), Fo = output_size();
@@ -212,36 +201,25 @@ class Pool2d {
               }
             continue;
           }
-          for (Index c = 0; c < C; ++c)
-            for (Index oy = 0; oy < Ho; ++oy) {
-              const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
-              for (Index ox = 0; ox < Wo; ++ox) {
-                const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
-                const Index o = (c * Ho + oy) * Wo + ox;
-                const S best = yn[o];
-                Index at = -1;
-                for (Index iy = y0; iy < y1 && at < 0; ++iy)
-                  for (Index ix = x0; ix < x1; ++ix)
-                    if (xn[(c * H + iy) * W + ix] == best) {
-                      at = (c * H + iy) * W + ix;
-                      break;
-                    }
-                if (at >= 0) gin[at] += gn[o];  // (absent only for NaN)
-              }
-            }
-        } else {
-          for (Index c = 0; c < C; ++c)
-            for (Index oy = 0; oy < Ho; ++oy) {
-              const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
-              for (Index ox = 0; ox < Wo; ++ox) {
-                const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
-                const S v = factor * gn[(c * Ho + oy) * Wo + ox];
-                for (Index iy = y0; iy < y1; ++iy) {
-                  S* row = gin + (c * H + iy) * W;
-                  for (Index ix = x0; ix < x1; ++ix) row[ix] += v;
+          for_each_window([&](Index c, Index o, Index y0, Index y1, Index x0, Index x1) {
+            const S best = yn[o];
+            Index at = -1;
+            for (Index iy = y0; iy < y1 && at < 0; ++iy)
+              for (Index ix = x0; ix < x1; ++ix)
+                if (xn[(c * H + iy) * W + ix] == best) {
+                  at = (c * H + iy) * W + ix;
+                  break;
                 }
-              }
+            if (at >= 0) gin[at] += gn[o];  // (absent only for NaN)
+          });
+        } else {
+          for_each_window([&](Index c, Index o, Index y0, Index y1, Index x0, Index x1) {
+            const S v = factor * gn[o];
+            for (Index iy = y0; iy < y1; ++iy) {
+              S* row = gin + (c * H + iy) * W;
+              for (Index ix = x0; ix < x1; ++ix) row[ix] += v;
             }
+          });
         }
       }
     });
@@ -253,13 +231,9 @@ class Pool2d {
   }
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, Mode::name());
+    this->require_version(version);
     ar(cereal::make_nvp("in", in_), cereal::make_nvp("config", cfg_));
-    try {
-      validate();
-    } catch (const ConfigError& e) {
-      throw cereal::Exception(std::string(Mode::name()) + ": stored configuration is invalid: " + e.what());
-    }
+    this->require_valid([this] { validate(); });
   }
 
  private:
@@ -267,6 +241,21 @@ class Pool2d {
   static S keep_if(unsigned keep, S v) noexcept {
     using U = std::conditional_t<sizeof(S) == 4, std::uint32_t, std::uint64_t>;
     return std::bit_cast<S>(static_cast<U>(std::bit_cast<U>(v) & (U(0) - U(keep))));
+  }
+
+  // f(c, o, y0, y1, x0, x1) for every output o = (c Ho + oy) Wo + ox of one column, whose window
+  // clipped to the image covers rows [y0, y1) and columns [x0, x1) of channel c.
+  template <class F>
+  void for_each_window(F&& f) const {
+    const Index H = in_.height, W = in_.width, k = cfg_.kernel, s = stride(), p = cfg_.padding;
+    for (Index c = 0; c < in_.channels; ++c)
+      for (Index oy = 0; oy < out_h_; ++oy) {
+        const Index y0 = std::max<Index>(oy * s - p, 0), y1 = std::min<Index>(oy * s - p + k, H);
+        for (Index ox = 0; ox < out_w_; ++ox) {
+          const Index x0 = std::max<Index>(ox * s - p, 0), x1 = std::min<Index>(ox * s - p + k, W);
+          f(c, (c * out_h_ + oy) * out_w_ + ox, y0, y1, x0, x1);
+        }
+      }
   }
 
   // Pooling without padding of one column; SS > 0 fixes the stride at compile time.

@@ -28,6 +28,7 @@
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/versioning.hpp>
+#include <spikelab/layers/layer_base.hpp>
 
 #include <cereal/cereal.hpp>
 
@@ -57,11 +58,51 @@ struct SynapticFilterConfig {
   }
 };
 
+namespace detail {
+
+/// The zero-order-hold low-pass recursion along time of every feature of an n x (B*T) series
+/// x: y_t = a y_{t-1} + c x_t from y_{-1} = 0; with `two`, two such stages in cascade, the
+/// first one's state in z (n x B, zero on entry).
 template <Scalar S>
-class SynapticFilter {
+void low_pass(const S* x, S* y, S* z, Index n, Index B, Index T, S a, S c, bool two) {
+  parallel_ranges(n, double(B) * double(T) * 3, [&](Index r0, Index r1) {
+    for (Index t = 0; t < T; ++t)
+      for (Index b = 0; b < B; ++b) {
+        const Index col = (t * B + b) * n, prev = col - B * n;
+        for (Index r = r0; r < r1; ++r) {
+          S u = x[col + r];
+          if (two) u = z[b * n + r] = a * z[b * n + r] + c * u;
+          y[col + r] = (t == 0 ? S(0) : a * y[prev + r]) + c * u;
+        }
+      }
+  });
+}
+
+/// The adjoint of low_pass: dL/dx (gx) from dL/dy (g), the same recursions backwards in time,
+/// with the adjoint states of the stages in uy and uz (n x B, zero on entry).
+template <Scalar S>
+void low_pass_adjoint(const S* g, S* gx, S* uy, S* uz, Index n, Index B, Index T, S a, S c, bool two) {
+  parallel_ranges(n, double(B) * double(T) * 4, [&](Index r0, Index r1) {
+    for (Index t = T - 1; t >= 0; --t)
+      for (Index b = 0; b < B; ++b) {
+        const Index col = (t * B + b) * n, sc = b * n;
+        for (Index r = r0; r < r1; ++r) {
+          // u_t = dL/dy_t + a u_{t+1}: the total gradient reaching y_t
+          const S u = uy[sc + r] = g[col + r] + a * uy[sc + r];
+          S d = c * u;
+          if (two) d = c * (uz[sc + r] = d + a * uz[sc + r]);
+          gx[col + r] = d;
+        }
+      }
+  });
+}
+
+}  // namespace detail
+
+template <Scalar S>
+class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, SynapticFilterConfig> {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
+  static constexpr const char* config_key = "config";
 
   /// Explicit state: the first stage z and the output y (neurons x batch).
   struct State {
@@ -69,14 +110,11 @@ class SynapticFilter {
   };
 
   SynapticFilter() = default;
-  explicit SynapticFilter(Index features, SynapticFilterConfig cfg = {}) : n_(features), cfg_(cfg) {
-    if (n_ <= 0) throw ConfigError("SynapticFilter: number of features must be positive");
-    cfg_.validate();
-  }
+  explicit SynapticFilter(Index features, SynapticFilterConfig cfg = {}) : SynapticFilter::FeatureLayer(features, cfg) {}
 
   static std::string name() { return "SynapticFilter"; }
-  Index input_size() const noexcept { return n_; }
-  Index output_size() const noexcept { return n_; }
+  /// Throws ConfigError unless `cfg` is valid (it fits any number of features).
+  static void validate(Index, const SynapticFilterConfig& cfg) { cfg.validate(); }
   const SynapticFilterConfig& config() const noexcept { return cfg_; }
   bool alpha() const noexcept { return cfg_.kind == SynapseKind::alpha; }
   /// The per-step decay a = exp(-dt/tau) (0 for tau = 0).
@@ -92,59 +130,25 @@ class SynapticFilter {
   }
 
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
-    if (in.features() != n_)
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
-    const Index B = in.batch(), T = in.steps(), n = n_;
-    out.resize(n, B, T);
-    const S a = S(decay()), c = S(1) - a;
-    const bool two = alpha();
-    if (two) z_.setZero(n, B);
-    const S* x = in.data();
-    S* y = out.data();
-    S* z = z_.data();
-    detail::parallel_ranges(n, double(B) * double(T) * 3, [&](Index r0, Index r1) {
-      for (Index t = 0; t < T; ++t)
-        for (Index b = 0; b < B; ++b) {
-          const Index col = (t * B + b) * n, prev = col - B * n;
-          for (Index r = r0; r < r1; ++r) {
-            S u = x[col + r];
-            if (two) u = z[b * n + r] = a * z[b * n + r] + c * u;
-            y[col + r] = (t == 0 ? S(0) : a * y[prev + r]) + c * u;
-          }
-        }
-    });
+    this->require_input(in);
+    const Index B = in.batch(), T = in.steps();
+    out.resize(n_, B, T);
+    const S a = S(decay());
+    if (alpha()) z_.setZero(n_, B);
+    detail::low_pass(in.data(), out.data(), z_.data(), n_, B, T, a, S(1) - a, alpha());
   }
 
   /// The adjoint recursion: dL/dx from dL/dy, backwards in time. No parameters.
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || !in.same_shape(out))
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " / input " +
-                       in.shape_string() + " do not match output " + out.shape_string());
+    this->require_gradient(in, out, grad_out);
     if (!grad_in) return;
-    const Index B = out.batch(), T = out.steps(), n = n_;
-    grad_in->resize(n, B, T);
-    const S a = S(decay()), c = S(1) - a;
-    const bool two = alpha();
-    gy_.setZero(n, B);
-    if (two) gz_.setZero(n, B);
-    const S* go = grad_out.data();
-    S* gi = grad_in->data();
-    S* uy = gy_.data();
-    S* uz = gz_.data();
-    detail::parallel_ranges(n, double(B) * double(T) * 4, [&](Index r0, Index r1) {
-      for (Index t = T - 1; t >= 0; --t)
-        for (Index b = 0; b < B; ++b) {
-          const Index col = (t * B + b) * n, sc = b * n;
-          for (Index r = r0; r < r1; ++r) {
-            // u_t = dL/dy_t + a u_{t+1}: the total gradient reaching y_t
-            const S u = uy[sc + r] = go[col + r] + a * uy[sc + r];
-            S g = c * u;
-            if (two) g = c * (uz[sc + r] = g + a * uz[sc + r]);
-            gi[col + r] = g;
-          }
-        }
-    });
+    const Index B = out.batch(), T = out.steps();
+    grad_in->resize(n_, B, T);
+    const S a = S(decay());
+    gy_.setZero(n_, B);
+    if (alpha()) gz_.setZero(n_, B);
+    detail::low_pass_adjoint(grad_out.data(), grad_in->data(), gy_.data(), gz_.data(), n_, B, T, a, S(1) - a, alpha());
   }
 
   State make_state(Index batch) const {
@@ -166,27 +170,8 @@ class SynapticFilter {
   }
   const Matrix<S>& output(const State& st) const noexcept { return st.y; }
 
-  template <class Ar>
-  void save(Ar& ar, std::uint32_t) const {
-    ar(cereal::make_nvp("features", std::int64_t(n_)), cereal::make_nvp("config", cfg_));
-  }
-  template <class Ar>
-  void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, "SynapticFilter");
-    std::int64_t n = 0;
-    ar(cereal::make_nvp("features", n), cereal::make_nvp("config", cfg_));
-    if (n <= 0) throw cereal::Exception("SynapticFilter: stored number of features is not positive");
-    try {
-      cfg_.validate();
-    } catch (const ConfigError& e) {
-      throw cereal::Exception(e.what());
-    }
-    n_ = n;
-  }
-
  private:
-  Index n_ = 0;
-  SynapticFilterConfig cfg_{};
+  using SynapticFilter::FeatureLayer::n_, SynapticFilter::FeatureLayer::cfg_;
   Matrix<S> z_, gy_, gz_;  // per-step state / adjoint buffers (n x batch), reused
 };
 

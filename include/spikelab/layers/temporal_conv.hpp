@@ -37,7 +37,7 @@
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/core/serialization.hpp>
 #include <spikelab/core/versioning.hpp>
-#include <spikelab/layers/linear.hpp>  // Init
+#include <spikelab/layers/weighted_layer.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -71,66 +71,38 @@ struct TemporalConvConfig {
 };
 
 template <Scalar S>
-class TemporalConv {
+class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalConvConfig> {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
+  static constexpr const char* out_key = "out";
 
   TemporalConv() = default;
-  TemporalConv(Index in, Index out, Rng& rng, TemporalConvConfig cfg = {}) : in_(in), out_(out), cfg_(cfg) {
-    validate();
-    w_.resize(out_, cfg_.kernel * group_in());
-    b_.setZero(cfg_.bias ? out_ : 0, 1);
-    reset_parameters(rng);
+  TemporalConv(Index in, Index out, Rng& rng, TemporalConvConfig cfg = {}) : TemporalConv::WeightedLayer(in, out, cfg) {
+    this->allocate(rng);
   }
 
   static std::string name() { return "TemporalConv"; }
-  Index input_size() const noexcept { return in_; }
-  Index output_size() const noexcept { return out_; }
+  /// Inputs one output sums, the columns of the weight matrix: K * in/groups.
+  Index fan_in() const noexcept { return cfg_.kernel * group_in(); }
   Index kernel() const noexcept { return cfg_.kernel; }
   Index dilation() const noexcept { return cfg_.dilation; }
   /// Steps one output sees: (K-1) D + 1.
   Index receptive_field() const noexcept { return (cfg_.kernel - 1) * cfg_.dilation + 1; }
-  const TemporalConvConfig& config() const noexcept { return cfg_; }
   std::string signature() const {
     return "TemporalConv(" + std::to_string(in_) + "," + std::to_string(out_) + ",K" + std::to_string(cfg_.kernel) +
            ",D" + std::to_string(cfg_.dilation) + (cfg_.groups != 1 ? ",g" + std::to_string(cfg_.groups) : "") +
            (cfg_.bias ? ",bias" : "") + ")";
   }
 
-  /// out x (K * in/groups); tap k of group-local input i in column k*(in/groups) + i.
-  Matrix<S>& weight() noexcept { return w_; }
-  const Matrix<S>& weight() const noexcept { return w_; }
-  Matrix<S>& bias() noexcept { return b_; }
-  const Matrix<S>& bias() const noexcept { return b_; }
-  Matrix<S>& weight_grad() noexcept { return gw_; }
-  Matrix<S>& bias_grad() noexcept { return gb_; }
-  /// The weight of tap k from (global) input i to (global) output o; 0 across groups.
+  /// The weight matrix (weight()) is out x (K * in/groups), with tap k of group-local input i in
+  /// column k*(in/groups) + i. The weight of tap k from (global) input i to (global) output o; 0 across groups.
   S tap(Index o, Index i, Index k) const {
     const Index gi = group_in(), go = group_out();
     if (o / go != i / gi) return S(0);
     return w_(o, k * gi + i % gi);
   }
 
-  void reset_parameters(Rng& rng) {
-    const double fan = double(cfg_.kernel * group_in()), sc = cfg_.init_scale;
-    detail::init_weights(w_, b_, cfg_.init, sc, fan, rng);
-    zero_grad();
-  }
-
-  template <class F>
-  void for_each_parameter(F&& f) {
-    f(ParamRef<S>{"weight", ParamGroup::weight, w_, gw_});
-    if (cfg_.bias) f(ParamRef<S>{"bias", ParamGroup::bias, b_, gb_});
-  }
-  void zero_grad() {
-    gw_.setZero(w_.rows(), w_.cols());
-    gb_.setZero(b_.rows(), 1);
-  }
-
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
-    if (in.features() != in_)
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
+    this->require_input(in);
     const Index B = in.batch(), T = in.steps();
     out.resize(out_, B, T);
     Matrix<S>& y = out.values();
@@ -155,10 +127,8 @@ class TemporalConv {
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
-    if (!grad_out.same_shape(out) || in.columns() != out.columns() || in.features() != in_)
-      throw ShapeError(signature() + "::backward: gradient " + grad_out.shape_string() + " does not match output " +
-                       out.shape_string());
-    if (gw_.rows() != w_.rows() || gw_.cols() != w_.cols()) zero_grad();
+    this->require_gradient(in, out, grad_out);
+    if (gw_.rows() != w_.rows() || gw_.cols() != w_.cols()) this->zero_grad();
     const Index B = in.batch(), T = in.steps();
     const Matrix<S>& g = grad_out.values();
     const Matrix<S>& x = in.values();
@@ -185,30 +155,13 @@ class TemporalConv {
     }
   }
 
-  template <class Ar>
-  void save(Ar& ar, std::uint32_t) const {
-    ar(cereal::make_nvp("in", std::int64_t(in_)), cereal::make_nvp("out", std::int64_t(out_)),
-       cereal::make_nvp("config", cfg_), cereal::make_nvp("weight", w_), cereal::make_nvp("bias", b_));
-  }
-  template <class Ar>
-  void load(Ar& ar, std::uint32_t version) {
-    detail::check_version(version, class_version, "TemporalConv");
-    std::int64_t in = 0, out = 0;
-    ar(cereal::make_nvp("in", in), cereal::make_nvp("out", out), cereal::make_nvp("config", cfg_),
-       cereal::make_nvp("weight", w_), cereal::make_nvp("bias", b_));
-    in_ = in;
-    out_ = out;
-    try {
-      validate();
-    } catch (const ConfigError& e) {
-      throw cereal::Exception(std::string("TemporalConv: stored configuration is invalid: ") + e.what());
-    }
-    if (w_.rows() != out_ || w_.cols() != cfg_.kernel * group_in() || b_.rows() != (cfg_.bias ? out_ : 0))
-      throw cereal::Exception("TemporalConv: stored weights do not match the stored sizes");
-    zero_grad();
-  }
 
  private:
+  friend typename TemporalConv::WeightedLayer;
+  using TemporalConv::WeightedLayer::in_, TemporalConv::WeightedLayer::out_, TemporalConv::WeightedLayer::cfg_;
+  using TemporalConv::WeightedLayer::w_, TemporalConv::WeightedLayer::b_, TemporalConv::WeightedLayer::gw_,
+      TemporalConv::WeightedLayer::gb_;
+
   Index group_in() const noexcept { return in_ / cfg_.groups; }
   Index group_out() const noexcept { return out_ / cfg_.groups; }
   void validate() const {
@@ -220,10 +173,6 @@ class TemporalConv {
       throw ConfigError("TemporalConv: groups " + std::to_string(cfg_.groups) + " must divide in (" +
                         std::to_string(in_) + ") and out (" + std::to_string(out_) + ")");
   }
-
-  Index in_ = 0, out_ = 0;
-  TemporalConvConfig cfg_{};
-  Matrix<S> w_, b_, gw_, gb_;
 };
 
 /// Kernel sizes and dilations of the hidden temporal-conv layers of an hSNN-style network.
@@ -233,8 +182,8 @@ struct TemporalHierarchy {
 };
 
 /**
- * hSNN's hierarchy of kernel size and dilation over L_h hidden layers (papers.md §5, with
- * L = L_h + 1 layers counting the readout):
+ * hSNN's hierarchy of kernel size and dilation over L_h hidden layers (Moro et al., arXiv 2024,
+ * with L = L_h + 1 layers counting the readout):
  * \f[ K_l = \lfloor \mathrm{linspace}(\lfloor K - \Delta K/2 \rfloor, \lfloor K + \Delta K/2 \rfloor, L_h)_l \rfloor, \qquad
  *     D_l = \lfloor \max(0,\; D + (l - \tfrac{L_h - 1}{2})\, \Delta D / (L_h - 1)) \rfloor, \f]
  * (floors truncate toward zero, as Python's int()). Delta > 0: short kernels / dilations near

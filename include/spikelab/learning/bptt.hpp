@@ -85,17 +85,9 @@ class Bptt {
       where = "first non-finite output in layer " + std::to_string(bad->first) + " (" + bad->second + ")";
     throw NumericError("Bptt: loss is " + std::to_string(loss) + "; " + where);
   }
-  struct Buffers {
-    TimeSeries<float> f;
-    TimeSeries<double> d;
-    template <class S>
-    TimeSeries<S>& get() {
-      if constexpr (std::same_as<S, float>) return f; else return d;
-    }
-  };
   LossT loss_{};
   Reg reg_{};
-  Buffers grad_;
+  detail::PerScalar<TimeSeries<float>, TimeSeries<double>> grad_;
 };
 
 }  // namespace spikelab

@@ -92,7 +92,7 @@ class TimeReduceCrossEntropy {
     });
     return S(total / double(B));
   }
-  detail::PerScalar<Matrix> z_;
+  detail::PerScalar<Matrix<float>, Matrix<double>> z_;
 };
 
 using SumCrossEntropy = TimeReduceCrossEntropy<TimeReduce::sum>;

@@ -84,7 +84,7 @@ class CumSoftmaxCrossEntropy {
     return S(total / double(B));
   }
 
-  detail::PerScalar<Vector> z_, q_, gz_;
+  detail::PerScalar<Vector<float>, Vector<double>> z_, q_, gz_;
 };
 
 static_assert(Loss<CumSoftmaxCrossEntropy, float> && Loss<CumSoftmaxCrossEntropy, double>);

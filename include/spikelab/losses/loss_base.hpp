@@ -147,17 +147,6 @@ double logit_cross_entropy(const L& loss, Matrix<S>& z, const TimeSeries<S>& out
   return total;
 }
 
-/// One T<float> and one T<double>: scratch a loss reuses for either scalar type.
-template <template <class> class T>
-struct PerScalar {
-  T<float> f;
-  T<double> d;
-  template <Scalar S>
-  T<S>& get() noexcept {
-    if constexpr (std::same_as<S, float>) return f; else return d;
-  }
-};
-
 }  // namespace detail
 
 }  // namespace spikelab

@@ -89,7 +89,7 @@ class WindowCrossEntropy {
     });
     return S(total / double(std::max<Index>(B, 1)));
   }
-  detail::PerScalar<Matrix> z_;
+  detail::PerScalar<Matrix<float>, Matrix<double>> z_;
 };
 
 static_assert(Loss<WindowCrossEntropy, float> && Loss<WindowCrossEntropy, double>);

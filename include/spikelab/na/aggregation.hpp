@@ -4,7 +4,7 @@
  *        for NaLifType layers, and NaLif<S> = NaLifType<S, NeighborhoodAggregation>.
  *
  * BPTT cannot give dL/du of a spiking neuron (dH/du is a Dirac delta). NA estimates it from
- * neighbours of the present membrane waveform u (poster boxes 1-4, papers.md §2). The simple
+ * neighbours of the present membrane waveform u (the ICML 2021 poster, boxes 1-4). The simple
  * neighbourhood used in practice has T neighbours per neuron: neighbour u_k = u ⊞ ε_k with
  * ε_k = (ϑ - u[k]) e_k, which flips the spike at step k (a removed spike leaves the potential
  * at ϑ, an added one resets it to 0); every later step is re-simulated with the SAME input
@@ -29,7 +29,7 @@
  *    per-layer gradient rescaling \f$ \delta \leftarrow 1.2\,\delta \log(\overline{|\delta_{out}|} /
  *    (\overline{|\delta|} + 10^{-5}) + 1.02) \f$ relative to the output layer (needs
  *    connect_gradient_norms()).
- * Practical note (issue 7's experiments: 784-300-10 MLP on 10k MNIST, 2312-200-10 MLP on 1k
+ * Practical note (runs of this library: 784-300-10 MLP on 10k MNIST, 2312-200-10 MLP on 1k
  * N-MNIST, 3 seeds): the poster's unbounded 1/d gives neurons whose potential lies within a hair of
  * ϑ arbitrarily large weights; it learned markedly worse than surrogate BPTT there (MNIST 87.4 % vs
  * 94.6 %, N-MNIST 72 % vs 88 %), while the same rule with the weight capped at 5
@@ -117,17 +117,12 @@ struct NaGradientNorms {
   bool reference_seen = false;
 };
 
-class NeighborhoodAggregation {
+class NeighborhoodAggregation : public detail::ValidatedConfig<NaConfig> {
  public:
   NeighborhoodAggregation() = default;
-  explicit NeighborhoodAggregation(NaConfig cfg) : cfg_(cfg) { cfg_.validate(); }
+  explicit NeighborhoodAggregation(NaConfig cfg) : ValidatedConfig(cfg) {}
 
   static std::string name() { return "NA"; }
-  const NaConfig& config() const noexcept { return cfg_; }
-  void set_config(NaConfig cfg) {
-    cfg.validate();
-    cfg_ = cfg;
-  }
 
   /// Links this layer to the shared rescaling state; `reference` marks the output NA layer.
   void set_gradient_norms(NaGradientNorms* norms, bool reference) noexcept {
@@ -218,13 +213,7 @@ class NeighborhoodAggregation {
     }
   }
 
-  template <class Ar>
-  void serialize(Ar& ar, std::uint32_t) {
-    ar(cereal::make_nvp("config", cfg_));
-  }
-
  private:
-  NaConfig cfg_{};
   NaGradientNorms* norms_ = nullptr;
   bool reference_ = false;
 };

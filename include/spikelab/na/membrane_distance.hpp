@@ -49,16 +49,28 @@ void require_same_length(const Vector<S>& a, const Vector<S>& b, const char* who
 }
 }  // namespace detail
 
+namespace detail {
+/// The reset recursion under every operation of this file: for t = 0..T-1, r[t] = f(t, v), where
+/// v is the potential carried into step t (0 at t = 0): the step's potential w(t, r[t]), or 0
+/// when that crossed the threshold.
+template <Scalar S, class F, class W>
+Vector<S> along_waveform(const NaLifDynamics<S>& dyn, Index T, F&& f, W&& w) {
+  Vector<S> r(T);
+  S v = S(0);
+  for (Index t = 0; t < T; ++t) {
+    r[t] = f(t, v);
+    const S wt = w(t, r[t]);
+    v = dyn.fires(wt) ? S(0) : wt;
+  }
+  return r;
+}
+}  // namespace detail
+
 /// f^-1: the input currents c that produce the waveform u (u must be a waveform of the dynamics).
 template <Scalar S>
 Vector<S> input_currents(const NaLifDynamics<S>& dyn, const Vector<S>& u) {
-  Vector<S> c(u.size());
-  S v = S(0);
-  for (Index t = 0; t < u.size(); ++t) {
-    c[t] = u[t] - dyn.decay_m * v;
-    v = dyn.fires(u[t]) ? S(0) : u[t];
-  }
-  return c;
+  return detail::along_waveform(
+      dyn, u.size(), [&](Index t, S v) { return u[t] - dyn.decay_m * v; }, [&](Index t, S) { return u[t]; });
 }
 
 /// u ⊞ ε (Algorithm 1): the waveform of the neuron driven by the currents of u plus ε.
@@ -66,13 +78,8 @@ template <Scalar S>
 Vector<S> membrane_plus(const NaLifDynamics<S>& dyn, const Vector<S>& u, const Vector<S>& eps) {
   detail::require_same_length(u, eps, "membrane_plus");
   const Vector<S> c = input_currents(dyn, u);
-  Vector<S> up(u.size());
-  S v = S(0);
-  for (Index t = 0; t < u.size(); ++t) {
-    up[t] = dyn.integrate(v, c[t] + eps[t]);
-    v = dyn.fires(up[t]) ? S(0) : up[t];
-  }
-  return up;
+  return detail::along_waveform(
+      dyn, u.size(), [&](Index t, S v) { return dyn.integrate(v, c[t] + eps[t]); }, [](Index, S up) { return up; });
 }
 
 /// u' ⊟ u (Algorithm 2): the extra input current ε with u ⊞ ε = u'.
@@ -80,13 +87,9 @@ template <Scalar S>
 Vector<S> membrane_minus(const NaLifDynamics<S>& dyn, const Vector<S>& u_prime, const Vector<S>& u) {
   detail::require_same_length(u_prime, u, "membrane_minus");
   const Vector<S> c = input_currents(dyn, u);
-  Vector<S> eps(u.size());
-  S v = S(0);
-  for (Index t = 0; t < u.size(); ++t) {
-    eps[t] = u_prime[t] - (dyn.decay_m * v + c[t]);
-    v = dyn.fires(u_prime[t]) ? S(0) : u_prime[t];
-  }
-  return eps;
+  return detail::along_waveform(
+      dyn, u.size(), [&](Index t, S v) { return u_prime[t] - (dyn.decay_m * v + c[t]); },
+      [&](Index t, S) { return u_prime[t]; });
 }
 
 /// d_MP(u, u') = || u' ⊟ u ||_2: the L2 norm of the extra input current that turns u into u'.

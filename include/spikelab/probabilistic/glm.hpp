@@ -13,8 +13,8 @@
  * \f$p(s_t = 1) = \sigma(u_t)\f$, \f$\log p = s\log\sigma(u) + (1-s)\log(1-\sigma(u))\f$,
  * \f$\partial\log p/\partial u = s - \sigma(u)\f$.
  *
- * The membrane potential (computed by the network, probabilistic/network.hpp) is the SRM
- * / GLM potential of Jang & Simeone (ICASSP 2021):
+ * The membrane potential (computed by the network, probabilistic/network.hpp) is the SRM / GLM
+ * potential of Jang & Simeone (ICASSP 2021):
  * \f[ u_{i,t} = \sum_{j\in P_i}\sum_k w_{j,i,k}\,(a_k * s_j)_{t-1}
  *            + \sum_k w^{fb}_{i,k}\,(b_k * s_i)_{t-1} + \gamma_i \f]
  * with basis kernels a_k, b_k (probabilistic/kernels.hpp). A neuron policy only knows its own

@@ -17,7 +17,7 @@
  *  - exponential: \f$a_k[t] = e^{-t/\tau_k}\f$ with \f$\tau_k = \mu\, 2^k\f$ steps (the older
  *    kclip `exponential_filter` is the K = 1 case with tau = mu).
  *
- * The two official codes disagree on the raised cosines (papers.md §1); spikelab defaults to
+ * The two official codes disagree on the raised cosines; spikelab defaults to
  * the kclip form, whose bases tile the whole memory for any K, and keeps the hrjang form as
  * KernelType::raised_cosine_hrjang.
  *

@@ -31,7 +31,7 @@
  * circuits independently. Histories are a ring buffer of the last L = max(tau_ff, tau_fb)
  * steps; all buffers are allocated by begin() and reused, so step() does not allocate.
  *
- * Differences from the official codes of the GEM and VOWEL papers: kernel traces use exactly the
+ * Differences from the official codes of GEM and VOWEL: kernel traces use exactly the
  * same L-step window in the potential and in its gradient (hrjang's gradient drops the
  * oldest step); logs are exact instead of log(p + 1e-7); the hrjang first-step quirk
  * (init_ml_vars processes step 0 twice) is not reproduced.

@@ -239,14 +239,6 @@ class ThreeFactor {
       for (const auto* v : {&e, &num, &den, &acc}) same(*v);
     }
   };
-  struct States {
-    State<float> f;
-    State<double> d;
-    template <class S>
-    State<S>& get() {
-      if constexpr (std::same_as<S, float>) return f; else return d;
-    }
-  };
 
   /// Sizes the per-column buffers; true when they had to be (re)allocated.
   template <class Net, class S>
@@ -315,7 +307,7 @@ class ThreeFactor {
 
   ThreeFactorConfig cfg_;
   Signal signal_;
-  States state_;
+  detail::PerScalar<State<float>, State<double>> state_;
 
  public:
   static constexpr std::uint32_t class_version = 1;
@@ -335,7 +327,7 @@ class ThreeFactor {
     detail::check_version(version, class_version, "ThreeFactor");
     ThreeFactorConfig cfg;
     Signal signal = signal_;
-    States state;
+    detail::PerScalar<State<float>, State<double>> state;
     ar(cereal::make_nvp("config", cfg), cereal::make_nvp("signal", signal), cereal::make_nvp("state_float", state.f),
        cereal::make_nvp("state_double", state.d));
     cfg.validate(name());

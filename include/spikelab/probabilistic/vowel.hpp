@@ -17,7 +17,7 @@
  * `multivalued_training.py`). Traces and baselines carry over from one example to the next
  * as in the official code (ThreeFactorConfig::reset_per_example = false).
  *
- * The two official codes disagree on the sparsity reference r (papers.md §6). spikelab
+ * The two official codes disagree on the sparsity reference r. spikelab
  * follows the WTA code (SparsityReference::no_spike): r is the reference NO-spike
  * probability, q_0 = r and q_c = (1 - r)/C. The binary-SNN code's convention,
  * SparsityReference::spike (r = reference spiking probability: q_c = r/C, q_0 = 1 - r), is

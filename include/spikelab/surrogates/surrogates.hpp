@@ -126,8 +126,8 @@ struct Boxcar {
 /**
  * Exponential surrogate of Mahmoodi Takaghaj & Sampson (2024), eqs. (2)-(3):
  * \f[ \partial S/\partial V = (s/\tau)\,e^{-|V - Th|/\tau}, \qquad \partial S/\partial Th = -\partial S/\partial V. \f]
- * Defaults are the paper's Table II (s = 1.5, tau = 3.75; the mapping of these to
- * Lava-DL's internal units is unverified, see papers.md section 4).
+ * Defaults are the paper's Table II (s = 1.5, tau = 3.75; how these map to Lava-DL's internal
+ * units is unverified).
  */
 struct Exponential {
   double scale = 1.5;

@@ -95,12 +95,25 @@ GradientCheckResult check_gradients(Net& net, LossT& loss, Batch<typename Net::s
     }
     return idx;
   };
-  auto finish = [&](GradientCheckBlock b, const std::vector<double>& a, const std::vector<double>& nu) {
+  // compares the gradient `grad` of the `size` values at `values` with central differences
+  auto check_block = [&](std::string name, S* values, const S* grad, Index size) {
+    GradientCheckBlock b;
+    b.name = std::move(name);
+    b.size = size;
     double diff = 0, na = 0, nn = 0;
-    for (std::size_t k = 0; k < a.size(); ++k) {
-      diff += (a[k] - nu[k]) * (a[k] - nu[k]);
-      na += a[k] * a[k];
-      nn += nu[k] * nu[k];
+    for (Index k : choose(size)) {
+      S& p = values[k];
+      const S keep = p;
+      p = S(double(keep) + h);
+      const double lp = eval();
+      p = S(double(keep) - h);
+      const double lm = eval();
+      p = keep;
+      const double an = double(grad[k]), nu = (lp - lm) / (2 * h);
+      diff += (an - nu) * (an - nu);
+      na += an * an;
+      nn += nu * nu;
+      ++b.checked;
     }
     b.analytic_norm = std::sqrt(na);
     b.numeric_norm = std::sqrt(nn);
@@ -114,45 +127,8 @@ GradientCheckResult check_gradients(Net& net, LossT& loss, Batch<typename Net::s
     }
     res.blocks.push_back(std::move(b));
   };
-
-  for (auto& ref : refs) {
-    GradientCheckBlock b;
-    b.name = ref.name;
-    b.size = ref.value->size();
-    std::vector<double> a, nu;
-    for (Index k : choose(b.size)) {
-      S& p = ref.value->data()[k];
-      const S keep = p;
-      p = S(double(keep) + h);
-      const double lp = eval();
-      p = S(double(keep) - h);
-      const double lm = eval();
-      p = keep;
-      a.push_back(double(ref.grad.data()[k]));
-      nu.push_back((lp - lm) / (2 * h));
-    }
-    b.checked = Index(a.size());
-    finish(std::move(b), a, nu);
-  }
-  if (opt.check_input) {
-    GradientCheckBlock b;
-    b.name = "input";
-    b.size = batch.input.values().size();
-    std::vector<double> a, nu;
-    for (Index k : choose(b.size)) {
-      S& x = batch.input.values().data()[k];
-      const S keep = x;
-      x = S(double(keep) + h);
-      const double lp = eval();
-      x = S(double(keep) - h);
-      const double lm = eval();
-      x = keep;
-      a.push_back(double(gin.values().data()[k]));
-      nu.push_back((lp - lm) / (2 * h));
-    }
-    b.checked = Index(a.size());
-    finish(std::move(b), a, nu);
-  }
+  for (auto& ref : refs) check_block(ref.name, ref.value->data(), ref.grad.data(), ref.value->size());
+  if (opt.check_input) check_block("input", batch.input.values().data(), gin.values().data(), batch.input.values().size());
   return res;
 }
 
