@@ -486,7 +486,7 @@ class RootOnly {
   auto NAME(const TrainInfo& i, Net& n) {                                                       \
     constexpr bool stops = requires { { c_.NAME(i, n) } -> std::same_as<bool>; } ||              \
                            requires { { c_.NAME(i) } -> std::same_as<bool>; };                    \
-    int flag = comm_->root() ? int(detail::hook_##NAME(c_, i, n)) : 0;                          \
+    int flag = comm_->root() ? int(detail::hook_##NAME(c_, i, n, n)) : 0;                       \
     if constexpr (stops) {                                                                      \
       comm_->broadcast(&flag, 1, 0, std::string("stop decision of ") + #NAME);                   \
       return flag != 0;                                                                         \
