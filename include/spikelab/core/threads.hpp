@@ -86,13 +86,19 @@ void parallel_chunks(Index n, double cost_per_item, F&& f) {
 
 /// Like parallel_chunks without the chunk number: f(begin, end). For n <= 0 it calls f(0, n)
 /// once.
+/// (Written out rather than wrapping f for parallel_chunks: the wrapper keeps GCC from inlining
+/// the serial call of the hot loops.)
 template <class F>
 void parallel_ranges(Index n, double cost_per_item, F&& f) {
-  if (n <= 0) {
+  const int chunks = team_chunks(n, cost_per_item);
+  if (chunks == 1) {
     f(Index{0}, n);
     return;
   }
-  parallel_chunks(n, cost_per_item, [&f](int, Index b, Index e) { f(b, e); });
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(chunks)
+  for (int c = 0; c < chunks; ++c) f(n * c / chunks, n * (c + 1) / chunks);
+#endif
 }
 
 }  // namespace detail
