@@ -55,11 +55,15 @@ TEST_CASE("membrane_traces: a line per neuron, its threshold, a tick per spike",
       CHECK(std::count(pts.begin(), pts.end(), ',') == 25);
     }
 
-  // a readout has no threshold: traces without threshold lines
+  // a readout has no threshold and emits no spikes: traces only, here in one panel
   LeakyIntegrator<float> readout(10);
   const auto r2 = xml::parse(plot::neuron_traces(readout, in, {0, 9}).str());
   CHECK(xml::count_marks(r2, "traces", "polyline") == 2);
   CHECK(xml::count_marks(r2, "thresholds", "line") == 0);
+  CHECK(xml::count_marks(r2, "spikes", "line") == 0);
+  const auto r3 = xml::parse(plot::neuron_traces(readout, in, {0, 4, 9}, {.overlay = true}).str());
+  CHECK(xml::count_marks(r3, "traces", "polyline") == 3);
+  CHECK(xml::count_marks(r3, "axes", "rect") == 1);  // one panel
 }
 
 TEST_CASE("membrane_traces names what does not fit", "[plot]") {

@@ -59,14 +59,14 @@ inline Svg count_image(const std::vector<std::vector<double>>& counts, const Sen
     std::ostringstream s;
     s << "sensor " << sensor.to_string() << ": ";
     if (P == 2)
-      s << number_label(on_total) << " ON (red), " << number_label(off_total) << " OFF (blue) " << what;
+      s << "ON " << number_label(on_total) << " (red), OFF " << number_label(off_total) << " (blue)";
     else
       s << number_label(on_total) << ' ' << what;
-    s << ", at most " << number_label(m) << " per pixel";
+    s << "; at most " << number_label(m) << " per pixel";
     subtitle = s.str();
   }
   const double left = 50, top = 52;
-  const int width = std::max(int(left) + W * px + 30, 420), height = int(top) + H * px + 40;
+  const int width = std::max(int(left) + W * px + 30, 520), height = int(top) + H * px + 40;
   std::ostringstream os;
   prepare(os);
   begin_svg(os, width, height, o.title, subtitle);
@@ -130,7 +130,7 @@ Svg frame_image(const TimeSeries<S>& frames, const SensorSize& sensor, Index sam
     for (Index c = 0; c < sensor.polarities; ++c)
       for (std::size_t k = 0; k < pixels; ++k)
         counts[std::size_t(c)][k] += double(frames(c * Index(pixels) + Index(k), sample, t));
-  return detail::count_image(counts, sensor, o, "(frame sum)");
+  return detail::count_image(counts, sensor, o, "(frames summed)");
 }
 
 }  // namespace spikelab::plot

@@ -78,6 +78,11 @@ class LinePlot {
     ylo_ = lo, yhi_ = hi, yfix_ = true;
     return *this;
   }
+  /// Ticks on the x axis at integers only (epochs, steps, counts).
+  LinePlot& integer_x(bool on = true) {
+    integer_x_ = on;
+    return *this;
+  }
   /// A note under the title (e.g. the configuration).
   LinePlot& subtitle(std::string s) {
     subtitle_ = std::move(s);
@@ -109,7 +114,9 @@ class LinePlot {
     detail::Axes a;
     a.area = {box.left + ml, box.top + mt, std::max(box.width - ml - mr, 10.0), std::max(box.height - mt - mb, 10.0)};
     data_ranges(a);
-    detail::draw_axes(o, a, xlabel_, ylabel_);
+    detail::AxesStyle st;
+    if (integer_x_) st.x_min_step = 1;
+    detail::draw_axes(o, a, xlabel_, ylabel_, st);
     detail::clip_path(o, id, a.area);
     o << "<g clip-path=\"url(#" << id << ")\">\n";
     for (std::size_t k = 0; k < series_.size(); ++k) {
@@ -186,7 +193,7 @@ class LinePlot {
   std::string title_, xlabel_, ylabel_, subtitle_;
   std::vector<Series> series_;
   double xlo_ = 0, xhi_ = 1, ylo_ = 0, yhi_ = 1;
-  bool xfix_ = false, yfix_ = false;
+  bool xfix_ = false, yfix_ = false, integer_x_ = false;
 };
 
 }  // namespace spikelab::plot

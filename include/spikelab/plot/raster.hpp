@@ -95,7 +95,10 @@ Svg spike_raster(const TimeSeries<S>& spikes, const RasterOptions& o = {}) {
   std::string subtitle = o.subtitle;
   if (subtitle.empty()) {
     std::ostringstream s;
-    s << "sample " << o.sample << ": " << R << (o.neurons.empty() ? " neurons" : " selected neurons") << ", " << T
+    s << "sample " << o.sample << ": ";
+    if (o.neurons.empty()) s << R << " neurons";
+    else s << R << " of " << spikes.features() << " neurons";
+    s << ", " << T
       << " steps, " << total << " spikes (" << number_label(double(total) / double(R * T)) << " per neuron and step)";
     subtitle = s.str();
   }
@@ -109,6 +112,7 @@ Svg spike_raster(const TimeSeries<S>& spikes, const RasterOptions& o = {}) {
   detail::AxesStyle st;
   st.y_ticks = o.neurons.empty();
   st.y_grid = false;
+  st.x_min_step = o.dt;
   detail::draw_axes(os, a, o.time_label, o.neurons.empty() ? "neuron" : "neuron (selected)", st);
   if (labelled_rows)
     for (Index r = 0; r < R; ++r)

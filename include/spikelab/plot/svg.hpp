@@ -84,8 +84,9 @@ inline std::string escape(std::string_view s) {
 }
 
 /// Tick positions at 1, 2, 2.5 or 5 times a power of ten, about `target` of them, covering
-/// [lo, hi] (just `lo` when the range is empty or not finite).
-inline std::vector<double> nice_ticks(double lo, double hi, int target = 6) {
+/// [lo, hi] (just `lo` when the range is empty or not finite), at least `min_step` apart (1:
+/// integers only, for epochs or steps).
+inline std::vector<double> nice_ticks(double lo, double hi, int target = 6, double min_step = 0) {
   if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return {lo};
   const double raw = (hi - lo) / std::max(target, 1);
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
@@ -95,6 +96,7 @@ inline std::vector<double> nice_ticks(double lo, double hi, int target = 6) {
       step = m * mag;
       break;
     }
+  step = std::max(step, min_step);
   std::vector<double> t;
   for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + 1e-9 * step; k += 1.0) {
     const double v = k * step;
@@ -168,6 +170,7 @@ struct AxesStyle {
   bool x_ticks = true, y_ticks = true;  ///< tick labels (and grid lines)
   bool x_grid = true, y_grid = true;
   int x_tick_target = 6, y_tick_target = 6;
+  double x_min_step = 0;  ///< 1: integer ticks only
 };
 
 /// Grid lines, tick labels, the frame and the axis labels of a panel.
@@ -176,7 +179,7 @@ inline void draw_axes(std::ostream& o, const Axes& a, const std::string& xlabel,
   const Box& b = a.area;
   o << "<g class=\"axes\">\n";
   if (st.x_ticks)
-    for (double t : nice_ticks(a.xlo, a.xhi, st.x_tick_target)) {
+    for (double t : nice_ticks(a.xlo, a.xhi, st.x_tick_target, st.x_min_step)) {
       if (t < a.xlo - 1e-9 * (a.xhi - a.xlo) || t > a.xhi + 1e-9 * (a.xhi - a.xlo)) continue;
       if (st.x_grid)
         o << "<line x1=\"" << a.x(t) << "\" y1=\"" << b.top << "\" x2=\"" << a.x(t) << "\" y2=\"" << b.top + b.height

@@ -126,6 +126,8 @@ inline Svg training_curves(const TrainingLog& log, const CurvesOptions& o = {}) 
     return v;
   };
   LinePlot loss("", "epoch", "loss"), acc("", "epoch", "accuracy (%)");
+  loss.integer_x();
+  acc.integer_x();
   loss.line("training", log.epoch, log.train_loss);
   acc.line("training", log.epoch, percent(log.train_accuracy));
   if (log.has_validation()) {
