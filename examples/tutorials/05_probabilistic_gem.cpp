@@ -21,8 +21,8 @@
 // local gradients (the M-step). Each update is the product of a learning signal, an eligibility
 // trace and a local term: a "three-factor" rule, online, which a Trainer runs without optimizer.
 //
-// Run it as   05_probabilistic_gem DIR   with DIR an N-MNIST directory. It trains on 200
-// recordings for one epoch (seconds) and writes tutorial05_compartments.svg.
+// Run it as   05_probabilistic_gem DIR   with DIR an N-MNIST directory. It trains on 100
+// recordings for one epoch (about 20 s on one core) and writes tutorial05_compartments.svg.
 #include <spikelab/spikelab.hpp>
 
 #include <filesystem>
@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
   using Transform = sl::Compose<sl::Downsample, sl::ToFrame>;
   const Transform transform(sl::Downsample{.spatial_factor = 0.5},
                             sl::ToFrame::fixed_bins(/*window=*/25000, /*steps=*/12, /*start=*/0, /*binary=*/true));
-  const sl::NMnistDataset train = sl::NMnist::load(dir, "train").head(200);
-  const sl::NMnistDataset test = sl::NMnist::load(dir, "test").head(50);
+  const sl::NMnistDataset train = sl::NMnist::load(dir, "train").head(100);
+  const sl::NMnistDataset test = sl::NMnist::load(dir, "test").head(40);
   // An online rule updates after every time step of every example: batches of one recording.
   sl::EventLoader<float, sl::NMnistDataset, Transform> train_src(train, transform, {.batch_size = 1, .seed = 1, .cache = true});
   sl::EventLoader<float, sl::NMnistDataset, Transform> test_src(test, transform,
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
     ks.push_back(double(k));
     acc.push_back(100.0 * r.majority.accuracy());
   }
-  accuracy.line("majority vote", ks, acc).subtitle("200 training recordings, 1 epoch, 4 hidden neurons, trained with K = 2");
+  accuracy.line("majority vote", ks, acc).subtitle("100 training recordings, 1 epoch, 4 hidden neurons, trained with K = 2");
   accuracy.save("tutorial05_compartments.svg");
   std::cout << "plot: tutorial05_compartments.svg (spikelab-gem runs the paper's comparison over seeds)\n";
   // Next: tutorial 6 trains the neurons' thresholds and time constants along with the weights.

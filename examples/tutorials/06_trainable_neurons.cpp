@@ -11,7 +11,7 @@
 //
 // Run it as   06_trainable_neurons   (no data: it trains on MTS-XOR, which the library generates:
 // 40 input channels over 100 steps, where the answer depends on two coding windows far apart).
-// It takes a few seconds and writes tutorial06_time_constants.svg.
+// It takes about half a minute on one core and writes tutorial06_time_constants.svg.
 #include <spikelab/spikelab.hpp>
 
 #include <iostream>
