@@ -10,12 +10,18 @@
 // trained with surrogate-gradient BPTT (cross-entropy of the readout summed over time, Adam with a
 // cosine schedule). The readout integrates (1 - beta) x_t (hSNN's normalised form), which keeps the
 // summed logits moderate over T steps. It prints one progress line per epoch, then the test accuracy, the time taken
-// and where the checkpoint went. Use --data DIR with the original Train/Test folders or SLAYER's
-// NMNISTsmall (1000 training and 100 test recordings).
+// and where the checkpoint and the training curves went. Use --data DIR with the original Train/Test folders or
+// SLAYER's NMNISTsmall (1000 training and 100 test recordings).
+// --plots DIR adds, for the first test recording, its input frames, the spike raster of each LIF
+// layer, membrane traces of its most active neurons, the readout's potentials and the test set's
+// confusion matrix (SVG). --resume FILE continues from the training checkpoint FILE when it exists
+// and writes one there after every epoch, so an interrupted run goes on where it stopped.
 #include <spikelab/spikelab.hpp>
 
 #include "common/command_line.hpp"
+#include "common/plots.hpp"
 #include "common/report.hpp"
+#include "common/training.hpp"
 
 #include <filesystem>
 #include <iostream>
@@ -50,6 +56,9 @@ struct Options {
   std::string checkpoint = "spikelab-conv.ckpt";
   double time_limit = 0;
   std::string csv;
+  std::string plots;
+  std::string resume;
+  int stop_after = 0;
 };
 
 using Transform = sl::ToFrame;
@@ -62,24 +71,22 @@ int train_and_report(Net& net, Loader& train, Loader& test, const Options& o) {
   sl::Trainer trainer(net, sl::Bptt<sl::SumCrossEntropy>{},
                       sl::Optimizer<float, sl::Adam, sl::CosineLr>({.lr = o.lr}, {}, {.min_factor = 0.05}),
                       {.seed = o.seed});
-  sl::ProgressPrinter progress(std::cout);
-  sl::TimeLimit limit(o.time_limit);
-  sl::FitResult r;
-  if (!o.csv.empty()) {
-    sl::CsvLogger csv(o.csv);
-    r = trainer.fit(train, test, o.epochs, progress, limit, csv);
-  } else {
-    r = trainer.fit(train, test, o.epochs, progress, limit);
-  }
+  auto resume = spikelab_examples::resume_if_asked(trainer, o.resume, std::cout);
+  const auto log = spikelab_examples::training_log_path(o.csv, o.plots, o.checkpoint);
+  const sl::FitResult r = trainer.fit(train, test, o.epochs, sl::ProgressPrinter(std::cout), sl::TimeLimit(o.time_limit),
+                                      sl::CsvLogger(log), std::move(resume), spikelab_examples::StopAfter{o.stop_after});
   const sl::EvalResult e = trainer.evaluate(test);
   sl::save_checkpoint(o.checkpoint, net);
   std::cout << "model: " << o.model << ", seed " << o.seed << ", " << r.epochs_run << " epochs, " << o.steps
-            << " frames of " << o.bin_ms << " ms\n"
-            << "test accuracy: " << fixed(100.0 * e.accuracy, 2) << "% on " << e.tally.total
+            << " frames of " << o.bin_ms << " ms\n";
+  spikelab_examples::say_if_stopped(std::cout, r, o.stop_after, o.resume);
+  std::cout << "test accuracy: " << fixed(100.0 * e.accuracy, 2) << "% on " << e.tally.total
             << " test recordings (loss " << fixed(e.loss, 4) << "; best epoch " << r.best_epoch << " at "
             << fixed(100.0 * r.best_val_accuracy, 2) << "%)\n"
             << "training time: " << fixed(r.seconds, 1) << " s\n"
             << "checkpoint written to: " << std::filesystem::absolute(o.checkpoint).string() << "\n";
+  spikelab_examples::write_run_plots(std::cout, o.plots, log, o.checkpoint, "spikelab-conv: " + o.model + " on N-MNIST",
+                                     net, test, {.sensor = sl::NMnist::sensor});
   return 0;
 }
 
@@ -189,7 +196,9 @@ int main(int argc, char** argv) {
       .threads(o.threads, "threads for the layers' loops and products")
       .seed(o.seed, "random seed (weights, shuffling, dropout)")
       .option("checkpoint", o.checkpoint, "where to write the trained network")
-      .csv(o.csv)
+      .csv(o.csv, "per-epoch metrics as CSV (default: beside the checkpoint, or in --plots DIR)")
+      .plots(o.plots)
+      .resume(o.resume, o.stop_after)
       .option("time-limit", o.time_limit, "stop training after this many seconds (0 = no limit)");
   if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {

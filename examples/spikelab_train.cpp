@@ -10,7 +10,12 @@
 //    folder layout or SLAYER's NMNISTsmall layout): recordings downsampled by --downsample (2:
 //    17 x 17) and binned into --steps frames of --bin-ms with polarity as 2 channels (2*17*17 =
 //    578 inputs by default), a spiking MLP as for images.
-// It prints one progress line per epoch, the final test accuracy and where the checkpoint went.
+// It prints one progress line per epoch, the final test accuracy and where the checkpoint and the
+// training curves went. --plots DIR adds, for the first test sample, its input, the spike raster of
+// each LIF layer, membrane traces of its most active neurons, the readout's potentials and the test
+// set's confusion matrix (SVG). --resume FILE continues from the training checkpoint FILE when it
+// exists and writes one there after every epoch, so an interrupted run goes on where it stopped
+// (with the same options and --epochs it ends with the same network as an uninterrupted run).
 //
 // Built with MPI (CMake target spikelab::mpi), it runs unchanged under `mpirun -np N`: every rank
 // builds the same batches and trains on its slice of each (ShardedSource), gradients are averaged
@@ -21,7 +26,9 @@
 #endif
 
 #include "common/command_line.hpp"
+#include "common/plots.hpp"
 #include "common/report.hpp"
+#include "common/training.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -38,6 +45,7 @@ struct Parallel {
 #ifdef SPIKELAB_HAS_MPI
   sl::MpiCommunicator* comm = nullptr;
   bool root() const { return comm->root(); }
+  bool distributed() const { return comm->size() > 1; }
   template <class Rule>
   auto rule(Rule r) const { return sl::DistributedRule<Rule>(std::move(r), *comm); }
   template <class Src>
@@ -46,6 +54,7 @@ struct Parallel {
   auto callback(C c) const { return sl::RootOnly<C>(std::move(c), *comm); }
 #else
   bool root() const { return true; }
+  bool distributed() const { return false; }
   template <class Rule>
   Rule rule(Rule r) const { return r; }
   template <class Src>
@@ -79,6 +88,10 @@ struct Options {
   long samples = 10240;
   double bin_ms = 10.0;
   double downsample = 1.0;  // nmnist default: 2 (17 x 17)
+  std::string plots;
+  std::string resume;
+  int stop_after = 0;
+  std::filesystem::path log;  // the CSV log (--csv, or a default beside the checkpoint or in --plots)
   Parallel par;
 };
 
@@ -89,32 +102,37 @@ sl::CheckpointFormat format_of(const std::string& f) {
 }
 
 // Everything the trainer reports goes through these callbacks; the library itself prints nothing.
+// Every rank loads a training checkpoint (--resume); rank 0 alone prints and writes files.
 template <class Trainer, class TrainSrc, class TestSrc>
 sl::FitResult fit(Trainer& trainer, TrainSrc& train_src, TestSrc& test_src, const Options& o) {
   decltype(auto) train = o.par.source(train_src);
   decltype(auto) test = o.par.source(test_src);
-  auto progress = o.par.callback(sl::ProgressPrinter(std::cout));
-  auto limit = o.par.callback(sl::TimeLimit(o.time_limit));
-  if (!o.csv.empty()) {
-    auto csv = o.par.callback(sl::CsvLogger(o.csv));
-    return trainer.fit(train, test, o.epochs, progress, limit, csv);
-  }
-  return trainer.fit(train, test, o.epochs, progress, limit);
+  auto resume = o.par.callback(spikelab_examples::resume_if_asked(trainer, o.resume, std::cout));
+  const sl::FitResult r = trainer.fit(train, test, o.epochs, o.par.callback(sl::ProgressPrinter(std::cout)),
+                                      o.par.callback(sl::TimeLimit(o.time_limit)), o.par.callback(sl::CsvLogger(o.log)),
+                                      resume, spikelab_examples::StopAfter{o.stop_after});
+  spikelab_examples::say_if_stopped(std::cout, r, o.stop_after, o.resume);
+  return r;
 }
 
 template <class Trainer, class TestSrc>
-void finish(Trainer& trainer, TestSrc& test_src, const std::string& what, double seconds, const Options& o) {
+void finish(Trainer& trainer, TestSrc& test_src, const std::string& what, double seconds, const Options& o,
+            const spikelab_examples::PlotOptions& plots = {}) {
   decltype(auto) src = o.par.source(test_src);
   const sl::EvalResult test = trainer.evaluate(src);
   if (o.par.root()) sl::save_checkpoint(o.checkpoint, trainer.net(), format_of(o.format));
 #ifdef SPIKELAB_HAS_MPI
-  std::cout << "MPI: rank 0 spent " << fixed(trainer.rule().communication_seconds(), 2)
-            << " s in allreduce (waiting for other ranks included)\n";
+  if (o.par.distributed())
+    std::cout << "MPI: rank 0 spent " << fixed(trainer.rule().communication_seconds(), 2)
+              << " s in allreduce (waiting for other ranks included)\n";
 #endif
   std::cout << "test accuracy: " << fixed(100.0 * test.accuracy, 2) << "% on " << test.tally.total << " "
             << what << " (loss " << fixed(test.loss, 4) << ")\n"
             << "training time: " << fixed(seconds, 1) << " s\n"
             << "checkpoint written to: " << std::filesystem::absolute(o.checkpoint).string() << "\n";
+  if (o.par.root())  // the whole test source on rank 0, after the others are done with it
+    spikelab_examples::write_run_plots(std::cout, o.plots, o.log, o.checkpoint, "spikelab-train: " + what,
+                                       trainer.net(), test_src, plots);
 }
 
 // ---- images: Fashion-MNIST / MNIST ----------------------------------------------------------
@@ -143,7 +161,8 @@ int run_images(const Options& o, const std::filesystem::path& dir, Encoder enc) 
                       sl::Optimizer<float, sl::Adam, sl::CosineLr>({.lr = o.lr}, {}, {.min_factor = 0.05}),
                       {.seed = o.seed});
   const sl::FitResult r = fit(trainer, train_src, test_src, o);
-  finish(trainer, test_src, "test images", r.seconds, o);
+  finish(trainer, test_src, "test images", r.seconds, o,
+         {.sensor = sl::SensorSize{std::int32_t(train.width), std::int32_t(train.height), 1}});
   return 0;
 }
 
@@ -161,7 +180,8 @@ int run_nmnist(const Options& o) {
   sl::EventSample probe;
   probe.sensor = sl::NMnist::sensor;
   sl::Rng probe_rng(1);
-  const sl::Index features = tf(probe, probe_rng).features();
+  const sl::SensorSize frames = tf(probe, probe_rng).sensor;  // polarity x rows x columns after the transform
+  const sl::Index features = frames.features();
   std::cout << "train " << train.size() << " recordings, test " << test.size() << "; " << o.steps << " frames of " << o.bin_ms
             << " ms, " << features << " inputs (polarity x rows x columns)\n";
 
@@ -180,7 +200,7 @@ int run_nmnist(const Options& o) {
                       sl::Optimizer<float, sl::Adam, sl::CosineLr>({.lr = o.lr}, {}, {.min_factor = 0.05}),
                       {.seed = o.seed});
   const sl::FitResult r = fit(trainer, train_src, test_src, o);
-  finish(trainer, test_src, "test recordings", r.seconds, o);
+  finish(trainer, test_src, "test recordings", r.seconds, o, {.sensor = frames});
   return 0;
 }
 
@@ -260,14 +280,17 @@ int main(int argc, char** argv) {
       .seed(o.seed, "random seed (weights, shuffling, encoding)")
       .option("checkpoint", o.checkpoint, "where to write the trained network")
       .option("format", o.format, "checkpoint format: binary | json")
-      .csv(o.csv)
+      .csv(o.csv, "per-epoch metrics as CSV (default: beside the checkpoint, or in --plots DIR)")
+      .plots(o.plots)
+      .resume(o.resume, o.stop_after)
       .option("time-limit", o.time_limit, "stop training after this many seconds (0 = no limit)");
   if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
+    o.log = spikelab_examples::training_log_path(o.csv, o.plots, o.checkpoint);
     sl::set_num_threads(o.threads);
     std::cout << "spikelab " << sl::version::as_string() << ", " << sl::num_threads() << " threads\n";
 #ifdef SPIKELAB_HAS_MPI
-    std::cout << "MPI: " << mpi.size() << (mpi.size() == 1 ? " rank\n" : " ranks (data parallel)\n");
+    if (mpi.size() > 1) std::cout << "MPI: " << mpi.size() << " ranks (data parallel)\n";
 #endif
     if (o.task == "mts-xor") return run_mts_xor(o);
     if (o.task == "nmnist") {

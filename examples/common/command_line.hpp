@@ -77,6 +77,18 @@ class CommandLine {
   CommandLine& json(std::string& path, const std::string& help = "also write the results as JSON here") {
     return option("json", path, help);
   }
+  /// --plots: a directory for the SVG plots of a run (examples/common/plots.hpp).
+  CommandLine& plots(std::string& dir,
+                     const std::string& help = "write SVG plots here: curves, input, rasters, membrane traces, confusion") {
+    return option("plots", dir, help);
+  }
+  /// --resume and --stop-after: continue from a training checkpoint and keep writing it; stop
+  /// after an epoch as if interrupted (examples/common/training.hpp).
+  CommandLine& resume(std::string& file, int& stop_after) {
+    return option("resume", file,
+                  "training checkpoint: continue from it when it exists, write it after every epoch (same --epochs)")
+        .option("stop-after", stop_after, "stop after this epoch as if interrupted (0 = never; see --resume)");
+  }
   /// --reps and --warmup: timed repetitions and the untimed ones before them.
   CommandLine& repetitions(int& reps, int& warmup) {
     return option("reps", reps, "timed repetitions").option("warmup", warmup, "untimed repetitions first");

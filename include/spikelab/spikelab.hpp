@@ -5,7 +5,8 @@
  * spikelab is a header-only C++20 library for training spiking neural networks on CPUs.
  * Parts compose through policy classes and concepts (no virtual dispatch): neuron models,
  * synapses and readouts form a Sequential network; a learning rule (Bptt, ...) and an
- * Optimizer train it through a Trainer; checkpoints go through cereal.
+ * Optimizer train it through a Trainer; checkpoints go through cereal; plot/ draws what
+ * happened (spike rasters, membrane traces, training curves) as SVG images.
  */
 #ifndef SPIKELAB_SPIKELAB_HPP
 #define SPIKELAB_SPIKELAB_HPP
@@ -101,7 +102,10 @@
 
 #include <spikelab/metrics/calibration.hpp>
 #include <spikelab/metrics/classification.hpp>
+#include <spikelab/metrics/confusion.hpp>
 #include <spikelab/training/spike_stats.hpp>
 #include <spikelab/core/tally.hpp>
+
+#include <spikelab/plot/plot.hpp>  // spike rasters, membrane traces, event frames, confusion, curves (SVG)
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "support/test_support.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -93,6 +94,36 @@ TEST_CASE("Training lowers the loss, is deterministic per seed, and reports to c
   const FitResult four = run(2, 4);
   CHECK(four.train_loss < one.train_loss);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("ProgressPrinter redraws in place on a terminal only", "[training][callbacks]") {
+  auto run = [](ProgressPrinter& progress) {
+    Mlp net = make_mlp(20, 8, 2, 5);
+    TwoGroupSource src{200, 20, 3};
+    Trainer trainer(net, Bptt<SumCrossEntropy>{}, Optimizer<float, Adam>({.lr = 5e-3}));
+    trainer.fit(src, 3, progress);
+  };
+  // a string stream is not a terminal: one plain line per epoch, no carriage return
+  std::ostringstream plain;
+  ProgressPrinter automatic(plain, 0.0);
+  CHECK_FALSE(automatic.redraws());
+  run(automatic);
+  const std::string p = plain.str();
+  CHECK(p.find('\r') == std::string::npos);
+  CHECK(std::count(p.begin(), p.end(), '\n') == 3);
+  CHECK(p.find("epoch 3/3") != std::string::npos);
+  // forced redraw: the batch lines are drawn over each other, each epoch still ends a line
+  std::ostringstream redrawn;
+  ProgressPrinter always(redrawn, 0.0, Redraw::always);
+  CHECK(always.redraws());
+  run(always);
+  const std::string r = redrawn.str();
+  CHECK(std::count(r.begin(), r.end(), '\n') == 3);
+  CHECK(std::count(r.begin(), r.end(), '\r') > 3);
+  // a file is never a terminal
+  std::ofstream file(std::filesystem::temp_directory_path() / "spikelab-progress-test.txt");
+  CHECK_FALSE(ProgressPrinter(file).redraws());
+  CHECK_FALSE(ProgressPrinter(std::cout, 0.25, Redraw::never).redraws());
 }
 
 TEST_CASE("Early stopping and time limits stop training", "[training][callbacks]") {

@@ -40,8 +40,8 @@
  *
  * Callbacks that may stop training must decide the same way on every rank: losses and tallies
  * are reduced, so EarlyStopping on validation accuracy agrees; wrap wall-clock or file-writing
- * callbacks (TimeLimit, CheckpointEvery, ProgressPrinter, CsvLogger) in RootOnly, which runs them
- * on rank 0 and broadcasts any stop decision.
+ * callbacks (TimeLimit, CheckpointEvery, TrainingCheckpointEvery, ProgressPrinter, CsvLogger) in
+ * RootOnly, which runs them on rank 0 and broadcasts any stop decision.
  *
  * @code
  * @article{sergeev2018horovod, title={Horovod: fast and easy distributed deep learning in TensorFlow},
@@ -58,6 +58,7 @@
 #include <spikelab/core/batch.hpp>
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/parameter.hpp>
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/learning/concepts.hpp>
 #include <spikelab/training/trainer.hpp>
 
@@ -65,6 +66,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <limits>
@@ -300,6 +302,21 @@ class DistributedRule {
   /// Seconds spent in this rule's collectives (waiting for slower ranks included).
   double communication_seconds() const noexcept { return comm_seconds_; }
 
+  /// "Distributed<" + the wrapped rule's name + ">": a training checkpoint records it, so that
+  /// one written by a data-parallel run is continued by a data-parallel run (on any number of
+  /// ranks, since every rank holds the same state).
+  static std::string name()
+    requires requires { { Rule::name() } -> std::convertible_to<std::string>; }
+  {
+    return "Distributed<" + std::string(Rule::name()) + ">";
+  }
+  /// What a training checkpoint stores: the wrapped rule's state (the same on every rank); the
+  /// step count and the time spent communicating are statistics of this process.
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) {
+    ar(cereal::make_nvp("rule", rule_));
+  }
+
   template <class Net>
     requires GradientRule<Rule, Net>
   StepStats accumulate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
@@ -473,7 +490,8 @@ class ShardedSource {
 /**
  * RootOnly<Callback>: runs a callback's hooks on rank 0 only (printing, checkpoints, CSV logs);
  * a hook that can stop training (returns bool) has its decision broadcast, so that all ranks
- * stop together.
+ * stop together. RootOnly's hooks take the trainer, so a callback whose hooks need it
+ * (TrainingCheckpointEvery: the optimizer and rule state) gets it as without RootOnly.
  */
 template <class C>
 class RootOnly {
@@ -482,11 +500,13 @@ class RootOnly {
   C& callback() noexcept { return c_; }
 
 #define SPIKELAB_DETAIL_ROOT_HOOK(NAME)                                                          \
-  template <class Net>                                                                          \
-  auto NAME(const TrainInfo& i, Net& n) {                                                       \
-    constexpr bool stops = requires { { c_.NAME(i, n) } -> std::same_as<bool>; } ||              \
+  template <class Tr>                                                                           \
+    requires requires(Tr& t) { t.net(); t.progress(); }                                         \
+  auto NAME(const TrainInfo& i, Tr& tr) {                                                       \
+    constexpr bool stops = requires { { c_.NAME(i, tr.net()) } -> std::same_as<bool>; } ||       \
+                           requires { { c_.NAME(i, tr) } -> std::same_as<bool>; } ||             \
                            requires { { c_.NAME(i) } -> std::same_as<bool>; };                    \
-    int flag = comm_->root() ? int(detail::hook_##NAME(c_, i, n, n)) : 0;                       \
+    int flag = comm_->root() ? int(detail::hook_##NAME(c_, i, tr.net(), tr)) : 0;               \
     if constexpr (stops) {                                                                      \
       comm_->broadcast(&flag, 1, 0, std::string("stop decision of ") + #NAME);                   \
       return flag != 0;                                                                         \
@@ -505,5 +525,7 @@ class RootOnly {
 };
 
 }  // namespace spikelab
+
+SPIKELAB_CLASS_VERSION((class R), (spikelab::DistributedRule<R>), 1)
 
 #endif

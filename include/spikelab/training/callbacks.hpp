@@ -1,8 +1,9 @@
 /**
  * @file training/callbacks.hpp
- * @brief Ready-made trainer callbacks: ProgressPrinter (one updating line with loss,
- *        accuracy, throughput and ETA, to a stream the caller chooses), EarlyStopping,
- *        CsvLogger and TimeLimit (CheckpointEvery lives with the checkpoints, io/checkpoint.hpp).
+ * @brief Ready-made trainer callbacks: ProgressPrinter (loss, accuracy, throughput and ETA,
+ *        to a stream the caller chooses: one line redrawn in place on a terminal, one plain
+ *        line per epoch in a file or a pipe), EarlyStopping, CsvLogger and TimeLimit
+ *        (CheckpointEvery lives with the checkpoints, io/checkpoint.hpp).
  */
 #ifndef SPIKELAB_TRAINING_CALLBACKS_HPP
 #define SPIKELAB_TRAINING_CALLBACKS_HPP
@@ -12,13 +13,22 @@
 
 #include <chrono>
 #include <cmath>
-#include <iomanip>
-#include <sstream>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
+#include <iostream>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <system_error>
+
+#if __has_include(<unistd.h>)
+#include <unistd.h>
+#elif defined(_WIN32)
+#include <io.h>
+#include <stdio.h>
+#endif
 
 namespace spikelab {
 
@@ -39,27 +49,63 @@ inline std::string fixed(double v, int digits) {
 }
 }  // namespace detail
 
-/// Prints training progress to `os`: an updating line per epoch
-/// ("epoch 2/5 [=====>    ] 120/469 loss 0.4231 acc 86.1% 1.5k samples/s ETA 0:32"),
-/// then a summary line at the end of the epoch with validation figures.
+/// How ProgressPrinter shows the progress within an epoch.
+enum class Redraw : std::uint8_t {
+  automatic,  ///< redraw in place when the stream is a terminal, plain lines otherwise
+  always,     ///< redraw one line in place ('\r') after every refresh
+  never       ///< one plain line per epoch (files, pipes, CI logs)
+};
+
+namespace detail {
+/// True when `os` is std::cout, std::cerr or std::clog and that standard stream is a terminal.
+/// Other streams (files, string streams) are never terminals here.
+inline bool is_terminal(const std::ostream& os) {
+#if __has_include(<unistd.h>)
+  if (&os == &std::cout) return ::isatty(STDOUT_FILENO) == 1;
+  if (&os == &std::cerr || &os == &std::clog) return ::isatty(STDERR_FILENO) == 1;
+#elif defined(_WIN32)
+  if (&os == &std::cout) return ::_isatty(::_fileno(stdout)) != 0;
+  if (&os == &std::cerr || &os == &std::clog) return ::_isatty(::_fileno(stderr)) != 0;
+#else
+  (void)os;
+#endif
+  return false;
+}
+}  // namespace detail
+
+/// Prints training progress to `os`. On a terminal, a line redrawn in place during the epoch
+/// ("epoch 2/5 [=====>    ] 120/469 loss 0.4231 acc 86.1% 1.5k samples/s ETA 0:32"); at the
+/// end of each epoch, a line with the epoch's time and validation figures. A stream that is not
+/// a terminal (a log file, a pipe, a CI log) gets the end-of-epoch lines only, so that no
+/// carriage returns glue lines together; Redraw::always / Redraw::never choose explicitly.
 class ProgressPrinter {
  public:
-  explicit ProgressPrinter(std::ostream& os, double refresh_seconds = 0.25, bool carriage_return = true)
-      : os_(&os), refresh_(refresh_seconds), cr_(carriage_return) {}
+  explicit ProgressPrinter(std::ostream& os, double refresh_seconds = 0.25, Redraw redraw = Redraw::automatic)
+      : os_(&os), refresh_(refresh_seconds),
+        cr_(redraw == Redraw::always || (redraw == Redraw::automatic && detail::is_terminal(os))) {}
+  /// `carriage_return`: Redraw::always when true, Redraw::never when false.
+  ProgressPrinter(std::ostream& os, double refresh_seconds, bool carriage_return)
+      : ProgressPrinter(os, refresh_seconds, carriage_return ? Redraw::always : Redraw::never) {}
+
+  /// True when the line is redrawn in place during an epoch.
+  bool redraws() const noexcept { return cr_; }
 
   void on_epoch_begin(const TrainInfo&) { last_ = -1e9; }
   void on_batch_end(const TrainInfo& i) {
     if (i.epoch_seconds - last_ < refresh_ && i.batch != i.batches) return;
     last_ = i.epoch_seconds;
     if (!cr_) return;
-    *os_ << '\r' << line(i) << std::flush;
+    *os_ << '\r' << padded(line(i)) << std::flush;
   }
   void on_epoch_end(const TrainInfo& i) {
     std::string s = line(i);
     s += " | " + detail::format_seconds(i.epoch_seconds);
     if (i.has_validation)
       s += " | val loss " + detail::fixed(i.val_loss, 4) + " acc " + detail::fixed(100.0 * i.val_accuracy, 2) + "%";
-    *os_ << (cr_ ? "\r" : "") << s << "\n" << std::flush;
+    if (cr_) *os_ << '\r' << padded(s);
+    else *os_ << s;
+    *os_ << "\n" << std::flush;
+    shown_ = 0;
   }
 
  private:
@@ -79,10 +125,18 @@ class ProgressPrinter {
     if (i.batch < i.batches) r += " ETA " + detail::format_seconds(eta);
     return r;
   }
+  // a redrawn line covers all of the previous one
+  std::string padded(std::string s) {
+    const std::size_t n = s.size();
+    if (n < shown_) s.append(shown_ - n, ' ');
+    shown_ = n;
+    return s;
+  }
   std::ostream* os_;
   double refresh_;
   bool cr_;
   double last_ = -1e9;
+  std::size_t shown_ = 0;
 };
 
 /// Stops when the monitored validation figure has not improved by `min_delta` for
