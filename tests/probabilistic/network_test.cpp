@@ -356,7 +356,12 @@ TEST_CASE("Topology presets are the official codes' connectivities and are named
   CHECK(T::kclip_feedforward().output_feedback);
   CHECK(!T::direct_readout().output_recurrence);
   CHECK(!T::direct_readout().output_feedback);
-  for (const char* n : {"gem-code", "kclip-binary", "kclip-feedforward", "direct-readout"}) CHECK(T::from_name(n).name() == n);
+  CHECK(!T::hidden_readout().input_to_output);
+  CHECK(!T::hidden_readout().output_recurrence);
+  CHECK(!T::hidden_readout().output_feedback);
+  CHECK(T::hidden_readout().describe() == "hidden <- input, hidden; output <- hidden; no output self-feedback");
+  for (const char* n : {"gem-code", "kclip-binary", "kclip-feedforward", "direct-readout", "hidden-readout"})
+    CHECK(T::from_name(n).name() == n);
   CHECK(T::from_name("kclip-wta").name() == "gem-code");
   CHECK_THROWS_AS(T::from_name("fully-connected"), ConfigError);
   T custom = T::kclip_feedforward();

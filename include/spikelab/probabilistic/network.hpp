@@ -96,6 +96,11 @@ enum class InputLayout : std::uint8_t {
 ///    and other outputs, not the inputs, so the hidden circuits must carry the decision.
 ///  - direct_readout(): outputs see inputs and hidden circuits only (no output <- output, no
 ///    output self-feedback).
+///  - hidden_readout(): outputs see the hidden circuits only (no output <- input, no output <-
+///    output, no output self-feedback). With targets clamped during training, an output that
+///    sees its own past (or the other outputs') can explain a label target (the same circuit
+///    active at every step) from the previous step alone; without those paths every step of
+///    the target must be explained by the hidden circuits, so they carry the decision.
 struct ProbabilisticTopology {
   bool input_to_output = true;     ///< output <- input connections
   bool output_to_hidden = false;   ///< hidden <- output connections
@@ -121,19 +126,25 @@ struct ProbabilisticTopology {
     t.output_feedback = false;
     return t;
   }
+  static ProbabilisticTopology hidden_readout() {
+    ProbabilisticTopology t = direct_readout();
+    t.input_to_output = false;
+    return t;
+  }
   /// The names from_name() accepts, in the order name() prefers them.
-  static constexpr const char* preset_names = "gem-code, kclip-binary, kclip-feedforward, direct-readout";
+  static constexpr const char* preset_names = "gem-code, kclip-binary, kclip-feedforward, direct-readout, hidden-readout";
   /// A preset by name ("kclip-wta" is a synonym of "gem-code"); ConfigError for another name.
   static ProbabilisticTopology from_name(const std::string& n) {
     if (n == "gem-code" || n == "kclip-wta") return gem_code();
     if (n == "kclip-binary") return kclip_binary();
     if (n == "kclip-feedforward") return kclip_feedforward();
     if (n == "direct-readout") return direct_readout();
+    if (n == "hidden-readout") return hidden_readout();
     throw ConfigError("ProbabilisticTopology: unknown preset '" + n + "' (known: " + preset_names + ")");
   }
   /// The preset this topology equals, or "custom".
   std::string name() const {
-    for (const char* n : {"gem-code", "kclip-binary", "kclip-feedforward", "direct-readout"})
+    for (const char* n : {"gem-code", "kclip-binary", "kclip-feedforward", "direct-readout", "hidden-readout"})
       if (from_name(n) == *this) return n;
     return "custom";
   }
