@@ -20,10 +20,15 @@ int main(int argc, char** argv) {
   cli.option("forms", forms, "em, reinforce or em,reinforce (the hidden neurons' learning signal)");
   if (const auto rc = cli.parse(argc, argv)) return *rc;
   try {
-    std::vector<sl::SingleSampleSignal::Hidden> hidden;
-    if (forms.find("em") != std::string::npos) hidden.push_back(sl::SingleSampleSignal::Hidden::em);
-    if (forms.find("reinforce") != std::string::npos) hidden.push_back(sl::SingleSampleSignal::Hidden::reinforce);
-    if (hidden.empty()) throw std::invalid_argument("--forms must name em and/or reinforce");
+    if (!o.summarize.empty()) {
+      print_tables(read_runs(o.summarize));
+      return 0;
+    }
+    o.check();
+    std::vector<std::string> names;
+    if (forms.find("em") != std::string::npos) names.push_back("single");
+    if (forms.find("reinforce") != std::string::npos) names.push_back("single-reinforce");
+    if (names.empty()) throw std::invalid_argument("--forms must name em and/or reinforce");
     sl::set_num_threads(o.threads);
     const ExperimentData data(o);
     const sl::ThreeFactorConfig rc = o.rule_config(sl::SingleSampleMl::signal_type::default_config());
@@ -31,32 +36,32 @@ int main(int argc, char** argv) {
               << "data: " << data.description() << "\n"
               << "rule: single-sample ML, lr " << rc.lr << ", kappa " << rc.kappa << ", beta " << rc.beta << "; "
               << o.seeds << " seed(s); " << o.epochs << " epoch(s)\n";
+    CsvLog csv(o.csv);
     std::mutex io;
     std::vector<std::function<RunResult()>> tasks;
     std::shared_ptr<sl::GlmSnn<float>> last;
-    for (auto form : hidden)
+    for (const std::string& name : names)
       for (int s = 0; s < o.seeds; ++s) {
-        const std::uint64_t seed = o.seed + std::uint64_t(s);
-        tasks.push_back([&, form, seed, s] {
-          sl::Rng rng(seed);
+        const RunSpec spec{task_name(o), name, 1, o.hidden, o.topology, o.seed + std::uint64_t(s)};
+        tasks.push_back([&, spec, name, s] {
+          sl::Rng rng(spec.seed);
           auto net = std::make_shared<sl::GlmSnn<float>>(o.network_config(data.pixels() * 2, data.classes()), rng);
-          if (s == 0 && form == hidden.front()) {
+          if (s == 0 && name == names.front()) {
             std::lock_guard<std::mutex> lock(io);
-            std::cout << "network: " << net->signature() << " (" << net->parameter_count() << " parameters)\n";
+            std::cout << "network: " << net->describe() << "\n";
           }
-          sl::SingleSampleMl rule(rc, sl::SingleSampleSignal(form));
-          const std::string name = form == sl::SingleSampleSignal::Hidden::em ? "em" : "reinforce";
-          RunResult r = train_and_measure(*net, std::move(rule), data, o, name, 1, seed, io);
-          {
-            std::lock_guard<std::mutex> lock(io);
-            last = net;
-          }
+          RunResult r = with_gem_family_rule(name, 1, rc, [&](auto rule) {
+            return train_run(*net, std::move(rule), data, o, spec, csv, io, o.lr_halve_every);
+          });
+          std::lock_guard<std::mutex> lock(io);
+          last = net;
           return r;
         });
       }
     const auto runs = run_all(std::move(tasks), o.jobs, o.threads);
-    std::cout << "\nSingle-sample rule summary (mean +- sd over seeds; one sample per input at test time):";
-    print_table(runs, "hidden signal");
+    std::cout << "\nSingle-sample rule summary (mean +- sd over seeds; rule single = the EM form, single-reinforce = "
+                 "the REINFORCE form):";
+    print_tables(runs);
     if (last) save_if_asked(*last, o);
     return 0;
   } catch (const std::invalid_argument& e) {

@@ -76,6 +76,7 @@
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/learning/concepts.hpp>
 #include <spikelab/probabilistic/gem.hpp>
+#include <spikelab/probabilistic/gem_baselines.hpp>
 #include <spikelab/na/membrane_distance.hpp>
 #include <spikelab/probabilistic/multi_sample.hpp>
 #include <spikelab/na/aggregation.hpp>

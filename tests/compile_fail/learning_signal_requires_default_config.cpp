@@ -7,6 +7,7 @@ struct NoDefaults {
   spikelab::Index compartments() const { return 1; }
   bool uses_baseline() const { return false; }
   bool accumulates_hidden() const { return false; }
+  bool pools_hidden() const { return false; }
   void begin(const spikelab::ThreeFactorConfig&, spikelab::Index, spikelab::Index, bool) {}
 };
 

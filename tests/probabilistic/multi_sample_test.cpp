@@ -167,3 +167,99 @@ TEST_CASE("K-sample target log-likelihoods: the mean is exact without hidden noi
   CHECK(r.majority.diagram().bins() == 5);
   CHECK(r.majority.mean_log_likelihood() == Approx(r.ll_iw));
 }
+
+TEST_CASE("The K-sample bound from N samples: groups of K, the mean at K = 1, monotone along divisors of N",
+          "[probabilistic][inference]") {
+  const std::vector<double> ll = {9.0, -3.0, -4.0, -1.0, -7.0, -2.0, -5.0, -6.0, 2.0};  // first entry skipped
+  auto lme = [](std::initializer_list<double> x) {
+    double z = 0;
+    for (double a : x) z += std::exp(a);
+    return std::log(z / double(x.size()));
+  };
+  CHECK(detail::k_sample_bound(ll, 1, 8, 1) == Approx((-3 - 4 - 1 - 7 - 2 - 5 - 6 + 2) / 8.0));
+  CHECK(detail::k_sample_bound(ll, 1, 8, 2) ==
+        Approx((lme({-3, -4}) + lme({-1, -7}) + lme({-2, -5}) + lme({-6, 2})) / 4.0));
+  CHECK(detail::k_sample_bound(ll, 1, 8, 8) == Approx(lme({-3, -4, -1, -7, -2, -5, -6, 2})));
+  // a remainder that does not fill a group is left out
+  CHECK(detail::k_sample_bound(ll, 1, 7, 3) == Approx((lme({-3, -4, -1}) + lme({-7, -2, -5})) / 2.0));
+  CHECK(detail::k_sample_bound(ll, 1, 8, 1) < detail::k_sample_bound(ll, 1, 8, 2));
+  CHECK(detail::k_sample_bound(ll, 1, 8, 2) < detail::k_sample_bound(ll, 1, 8, 4));
+  CHECK(detail::k_sample_bound(ll, 1, 8, 4) < detail::k_sample_bound(ll, 1, 8, 8));
+  CHECK_THROWS_AS(detail::k_sample_bound(ll, 1, 8, 9), ConfigError);
+  // evaluate_multi_sample reports the bounds from its N samples: K = 1 is the mean, K = N the IW estimate
+  ProbabilisticSnnConfig cfg;
+  cfg.inputs = 3;
+  cfg.hidden = 6;
+  cfg.outputs = 2;
+  cfg.init_magnitude = 1.5;
+  Rng rng(4);
+  GlmSnn<double> noisy(cfg, rng);
+  test::PatternSource<double> src;
+  src.inputs = 3;
+  src.classes = 2;
+  src.n = 12;
+  src.batch_size = 5;
+  const MultiSampleReport r = evaluate_multi_sample(noisy, src, {.compartments = 8, .bounds = {1, 2, 8}}, rng);
+  REQUIRE(r.ll_bound.size() == 3);
+  CHECK(r.ll_bound[0] == Approx(r.ll_mean));
+  CHECK(r.ll_bound[2] == Approx(r.ll_iw));
+  CHECK(r.ll_bound[0] < r.ll_bound[1]);
+  CHECK(r.ll_bound[1] < r.ll_bound[2]);
+  CHECK_THROWS_AS(evaluate_multi_sample(noisy, src, {.compartments = 4, .bounds = {8}}, rng), ConfigError);
+  // likelihoods only: no decisions are scored
+  const MultiSampleReport lo = evaluate_multi_sample(noisy, src, {.compartments = 2, .decisions = false}, rng);
+  CHECK(lo.majority.count() == 0);
+  CHECK(lo.ll_mean < 0);
+  // a network that always answers class 1: one compartment is right exactly when the label is 1
+  GlmSnn<double> sure = fixed_rate_network({1e-12, 1 - 1e-12}, 3);
+  const MultiSampleReport s1 = evaluate_multi_sample(sure, src, {.compartments = 3}, rng);
+  CHECK(s1.majority.accuracy() > 0);
+  CHECK(s1.majority.accuracy() < 1);
+  CHECK(s1.single_accuracy == Approx(s1.majority.accuracy()));
+}
+
+TEST_CASE("Pattern evaluation: likelihood of explicit output trains and the filtered distance by hand",
+          "[probabilistic][inference][pattern]") {
+  // outputs fire with fixed probabilities 1 and 0 (biases only): generated trains are certain
+  GlmSnn<double> net = fixed_rate_network({1 - 1e-12, 1e-12}, 2);
+  Batch<double> batch;
+  batch.input.resize(2, 1, 5);
+  batch.input.set_zero();
+  TimeSeries<double> y(2, 1, 5);
+  y.set_zero();
+  // target: unit 0 fires at t = 0, 1, 3; unit 1 fires at t = 2
+  y(0, 0, 0) = y(0, 0, 1) = y(0, 0, 3) = 1.0;
+  y(1, 0, 2) = 1.0;
+  Rng rng(1);
+  const PatternReport r = evaluate_pattern(net, batch, y, {.compartments = 3, .bounds = {1, 3}}, rng);
+  // generated: unit 0 fires at every step, unit 1 never; the fb kernel filters over the memory
+  const Matrix<double>& bk = net.feedback_kernels();
+  const double gen[2][5] = {{1, 1, 1, 1, 1}, {0, 0, 0, 0, 0}};
+  const double tgt[2][5] = {{1, 1, 0, 1, 0}, {0, 0, 1, 0, 0}};
+  double d = 0;
+  for (int i = 0; i < 2; ++i)
+    for (int t = 0; t < 5; ++t) {
+      double fy = 0, fg = 0;
+      for (int tau = 0; tau <= t && tau < bk.rows(); ++tau) {
+        fy += bk(tau, 0) * tgt[i][t - tau];
+        fg += bk(tau, 0) * gen[i][t - tau];
+      }
+      d += (fy - fg) * (fy - fg);
+    }
+  CHECK(r.distance == Approx(d / 10.0));
+  CHECK(r.distance_majority == Approx(d / 10.0));  // every compartment generated the same train
+  CHECK(r.distance > 0.1);
+  // the target has 3 impossible events (unit 0 silent at t = 2, 4; unit 1 firing at t = 2)
+  CHECK(r.ll_mean < -20);
+  CHECK(r.ll_bound[0] == Approx(r.ll_mean));
+  CHECK(r.ll_bound[1] == Approx(r.ll_iw));
+  // the pattern the network generates has likelihood 1 and distance 0
+  TimeSeries<double> g(2, 1, 5);
+  g.set_zero();
+  for (Index t = 0; t < 5; ++t) g(0, 0, t) = 1.0;
+  const PatternReport p = evaluate_pattern(net, batch, g, {.compartments = 2}, rng);
+  CHECK(p.distance == 0.0);
+  CHECK(p.ll_mean == Approx(0.0).margin(1e-9));
+  TimeSeries<double> wrong(3, 1, 5);
+  CHECK_THROWS_AS(evaluate_pattern(net, batch, wrong, {.compartments = 2}, rng), ShapeError);
+}

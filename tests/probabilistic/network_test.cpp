@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 
 using namespace spikelab;
 
@@ -246,17 +247,203 @@ TEST_CASE("The topology has no output-to-hidden, no self and no disabled recurre
         CHECK(block(i, j).cwiseAbs().minCoeff() > 0);  // uniform init: no exact zeros
     }
   CHECK(net.parameter_count() == (3 * (4 + 2) + 2 * (4 + 3 + 1)) * C * C * Ka + 5 * C * 1 + 5 * C);
-  cfg.hidden_recurrence = false;
-  cfg.output_recurrence = false;
+  cfg.topology.hidden_recurrence = false;
+  cfg.topology.output_recurrence = false;
   WtaSnn<double, 2> ff(cfg, rng);
   CHECK(ff.weight().block(0, 4 * C * Ka, 3 * C, 3 * C * Ka).isZero());
   CHECK(ff.weight().block(3 * C, 7 * C * Ka, 2 * C, 2 * C * Ka).isZero());
   CHECK(ff.parameter_count() == (3 * 4 + 2 * 7) * C * C * Ka + 5 * C + 5 * C);
-  cfg.output_feedback = false;
+  cfg.topology.output_feedback = false;
   WtaSnn<double, 2> nofb(cfg, rng);
   CHECK(nofb.feedback_weight().bottomRows(2 * C).isZero());
   CHECK(nofb.feedback_weight().topRows(3 * C).cwiseAbs().minCoeff() > 0);
   CHECK(nofb.parameter_count() == ff.parameter_count() - 2 * C);
+}
+
+TEST_CASE("Each topology switch removes its connections: zero weight, zero gradient, no update",
+          "[probabilistic][network][topology]") {
+  constexpr Index C = 2, Ka = 3, in = 4, hid = 3, out = 2;
+  ProbabilisticSnnConfig cfg;
+  cfg.inputs = in;
+  cfg.hidden = hid;
+  cfg.outputs = out;
+  cfg.feedforward = {KernelType::raised_cosine, Ka, 5, 0.5};
+  cfg.feedback = {KernelType::raised_cosine, 1, 5, 0.5};
+  // the W block of learnable circuits [r0, r0 + rn) from circuits [c0, c0 + cn) of all circuits
+  auto block = [&](const Matrix<double>& w, Index r0, Index rn, Index c0, Index cn) {
+    return w.block(r0 * C, c0 * C * Ka, rn * C, cn * C * Ka);
+  };
+  struct Group {
+    const char* name;
+    bool ProbabilisticTopology::*flag;
+    Index r0, rn, c0, cn;  // learnable rows, pre-synaptic circuits
+  };
+  const Group groups[] = {{"output <- input", &ProbabilisticTopology::input_to_output, hid, out, 0, in},
+                          {"hidden <- output", &ProbabilisticTopology::output_to_hidden, 0, hid, in + hid, out}};
+  Rng rng(17);
+  TimeSeries<double> x(in * C, 2, 17), h(hid * C, 2, 17), y(out * C, 2, 17);
+  fill_symbols(x, in, C, rng, 0.4);
+  fill_symbols(h, hid, C, rng, 0.4);
+  fill_symbols(y, out, C, rng, 0.4);
+  for (const Group& g : groups)
+    for (const bool on : {false, true}) {
+      INFO(g.name << (on ? " on" : " off"));
+      ProbabilisticSnnConfig c = cfg;
+      c.topology.*(g.flag) = on;
+      WtaSnn<double, C> net(c, rng);
+      const Index base = (hid * (in + hid - 1) + out * (hid + out - 1)) * C * C * Ka;
+      const Index extra = (c.topology.input_to_output ? out * in : 0) + (c.topology.output_to_hidden ? hid * out : 0);
+      CHECK(net.parameter_count() == base + extra * C * C * Ka + (hid + out) * C * 2);
+      randomise(net, rng, 0.5);
+      net.zero_grad();
+      net.log_prob(x, h, y, true);
+      if (on) {
+        CHECK(block(net.weight(), g.r0, g.rn, g.c0, g.cn).cwiseAbs().minCoeff() > 0);
+        CHECK(block(net.weight_grad(), g.r0, g.rn, g.c0, g.cn).norm() > 1e-3);
+      } else {
+        CHECK(block(net.weight(), g.r0, g.rn, g.c0, g.cn).isZero());
+        CHECK(block(net.weight_grad(), g.r0, g.rn, g.c0, g.cn).isZero());
+      }
+      // an online rule leaves an absent block at zero and changes a present one
+      const Matrix<double> before = net.weight();
+      Batch<double> batch;
+      batch.input = x;
+      batch.labels = {0, 1};
+      Rng r2(4);
+      Gem<2> rule;
+      rule.train_batch(net, batch, r2);
+      const double moved = (block(net.weight(), g.r0, g.rn, g.c0, g.cn) - block(before, g.r0, g.rn, g.c0, g.cn)).norm();
+      if (on)
+        CHECK(moved > 0);
+      else
+        CHECK(block(net.weight(), g.r0, g.rn, g.c0, g.cn).isZero());
+    }
+  // without output <- input, the outputs' potentials do not depend on the inputs
+  ProbabilisticSnnConfig ff = cfg;
+  ff.topology = ProbabilisticTopology::kclip_feedforward();
+  ff.hidden = 0;
+  WtaSnn<double, C> net(ff, rng);
+  TimeSeries<double> x2(in * C, 2, 17);
+  fill_symbols(x2, in, C, rng, 0.6);
+  Teacher<double> tg;
+  tg.outputs = &y;
+  Rng ra(1), rb(1);
+  net.begin(2, 1);
+  Matrix<double> u1(net.learnable_units(), 17), u2(net.learnable_units(), 17);
+  for (Index t = 0; t < 17; ++t) {
+    net.step(x, t, tg, OutputMode::clamp, ra);
+    u1.col(t) = net.potentials().col(0);
+  }
+  net.begin(2, 1);
+  for (Index t = 0; t < 17; ++t) {
+    net.step(x2, t, tg, OutputMode::clamp, rb);
+    u2.col(t) = net.potentials().col(0);
+  }
+  CHECK(u1 == u2);
+}
+
+TEST_CASE("Topology presets are the official codes' connectivities and are named in describe()",
+          "[probabilistic][network][topology]") {
+  using T = ProbabilisticTopology;
+  CHECK(T{} == T::gem_code());
+  CHECK(T::kclip_wta() == T::gem_code());
+  CHECK(T::gem_code().input_to_output);
+  CHECK(!T::gem_code().output_to_hidden);
+  CHECK(T::kclip_binary().output_to_hidden);
+  CHECK(T::kclip_binary().input_to_output);
+  CHECK(!T::kclip_feedforward().input_to_output);
+  CHECK(T::kclip_feedforward().output_recurrence);
+  CHECK(T::kclip_feedforward().output_feedback);
+  CHECK(!T::direct_readout().output_recurrence);
+  CHECK(!T::direct_readout().output_feedback);
+  CHECK(!T::hidden_readout().input_to_output);
+  CHECK(!T::hidden_readout().output_recurrence);
+  CHECK(!T::hidden_readout().output_feedback);
+  CHECK(T::hidden_readout().describe() == "hidden <- input, hidden; output <- hidden; no output self-feedback");
+  for (const char* n : {"gem-code", "kclip-binary", "kclip-feedforward", "direct-readout", "hidden-readout"})
+    CHECK(T::from_name(n).name() == n);
+  CHECK(T::from_name("kclip-wta").name() == "gem-code");
+  CHECK_THROWS_AS(T::from_name("fully-connected"), ConfigError);
+  T custom = T::kclip_feedforward();
+  custom.hidden_recurrence = false;
+  CHECK(custom.name() == "custom");
+  CHECK(T::kclip_binary().describe() == "hidden <- input, hidden, output; output <- input, hidden, output; output self-feedback");
+  CHECK(T::kclip_feedforward().describe() == "hidden <- input, hidden; output <- hidden, output; output self-feedback");
+
+  ProbabilisticSnnConfig cfg;
+  cfg.inputs = 3;
+  cfg.hidden = 2;
+  cfg.outputs = 2;
+  Rng rng(1);
+  cfg.topology = T::kclip_feedforward();
+  GlmSnn<float> a(cfg, rng);
+  cfg.topology = T::kclip_binary();
+  GlmSnn<float> b(cfg, rng);
+  GlmSnn<float> c(ProbabilisticSnnConfig{.inputs = 3, .hidden = 2, .outputs = 2}, rng);
+  CHECK(a.describe().find("topology kclip-feedforward (hidden <- input, hidden; output <- hidden") != std::string::npos);
+  CHECK(b.describe().find("topology kclip-binary") != std::string::npos);
+  CHECK(a.signature().find(",no-xy,") != std::string::npos);
+  CHECK(b.signature().find(",yh,") != std::string::npos);
+  // the default topology keeps the signature it had before the switches existed
+  CHECK(c.signature().find("no-xy") == std::string::npos);
+  CHECK(c.signature().find(",yh") == std::string::npos);
+  CHECK(c.signature().substr(c.signature().size() - 11) == ",hh,yy,yfb)");
+}
+
+TEST_CASE("A checkpoint records the topology, and one written before the topology switches still loads",
+          "[probabilistic][checkpoint][topology]") {
+  const auto dir = test::temp_dir("prob-topology");
+  ProbabilisticSnnConfig cfg;
+  cfg.inputs = 3;
+  cfg.hidden = 2;
+  cfg.outputs = 2;
+  cfg.topology = ProbabilisticTopology::kclip_binary();
+  cfg.topology.output_recurrence = false;
+  Rng rng(3);
+  GlmSnn<double> a(cfg, rng);
+  for (auto fmt : {CheckpointFormat::binary, CheckpointFormat::json}) {
+    const auto path = dir / (fmt == CheckpointFormat::binary ? "t.ckpt" : "t.json");
+    save_checkpoint(path, a, fmt);
+    GlmSnn<double> b(cfg, rng);
+    load_checkpoint(path, b);
+    CHECK(b.topology() == a.topology());
+    CHECK(b.weight() == a.weight());
+    ProbabilisticSnnConfig other = cfg;
+    other.topology = ProbabilisticTopology::kclip_feedforward();
+    GlmSnn<double> c(other, rng);
+    CHECK_THROWS_AS(load_checkpoint(path, c), SignatureError);
+  }
+  // written by the version whose configuration had three topology switches (class version 0)
+  const auto old = dir / "old.json";
+  {
+    std::ofstream f(old);
+    f << R"json({"header": {"magic": "spikelab-checkpoint", "format_version": 1, "library_version": "0.1.0",
+  "signature": "ProbabilisticSnn<Glm,f64>(in=2,hidden=1,out=1,ff=raised_cosine_hrjang(1x2,mu=1.5),fb=raised_cosine_hrjang(1x2,mu=1.5),hh,yy,yfb)"},
+ "network": {"cereal_class_version": 1, "neuron": "Glm",
+  "config": {"cereal_class_version": 0, "inputs": 2, "hidden": 1, "outputs": 1,
+   "feedforward": {"cereal_class_version": 0, "type": 1, "bases": 1, "length": 2, "mu": 1.5},
+   "feedback": {"type": 1, "bases": 1, "length": 2, "mu": 1.5},
+   "init_magnitude": 0.1, "hidden_recurrence": true, "output_recurrence": true, "output_feedback": true,
+   "target_symbol": 0, "input_layout": 0},
+  "weight": {"rows": 2, "cols": 4, "data": [-0.08970971621000004, 0.029583509239853646, 0.07340281318918463,
+   0.06896447207930526, 0.0, -0.07776101743473894, 0.0, 0.0]},
+  "feedback": {"rows": 2, "cols": 1, "data": [0.010954796585149529, -0.09491625828537871]},
+  "bias": {"rows": 2, "cols": 1, "data": [0.015339265417818715, -0.06014208011156326]}},
+ "end": "spikelab-end"})json";
+  }
+  ProbabilisticSnnConfig oc;
+  oc.inputs = 2;
+  oc.hidden = 1;
+  oc.outputs = 1;
+  oc.feedforward = oc.feedback = {KernelType::raised_cosine_hrjang, 1, 2, 1.5};
+  GlmSnn<double> o(oc, rng);
+  load_checkpoint(old, o);
+  CHECK(o.topology() == ProbabilisticTopology::gem_code());
+  CHECK(o.weight()(1, 0) == 0.029583509239853646);
+  CHECK(o.weight()(1, 2) == -0.07776101743473894);
+  CHECK(o.weight()(0, 3) == 0.0);  // hidden <- output stays absent
+  CHECK(o.bias()(1, 0) == -0.06014208011156326);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("Analytic grad log p of a GLM network matches finite differences", "[probabilistic][gradient]") {

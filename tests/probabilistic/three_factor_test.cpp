@@ -1,15 +1,19 @@
 // Online three-factor rules: GEM with K = 1 equals the single-sample rule step for step,
-// GEM's per-compartment signal is the softmax of the decayed output log-likelihoods, VOWEL's
-// update equals a hand-written replica of its equations, the two sparsity conventions agree,
-// every rule learns a synthetic task (through the Trainer), and training allocates nothing
-// once its buffers exist.
+// GEM's per-compartment signal is the softmax of the decayed output log-likelihoods, the
+// updates of GEM, IW, IW-b, MB and VOWEL equal hand-written replicas of their equations, IW and
+// MB with K = 1 are the REINFORCE single-sample rule, explicit output patterns train as labels
+// do, the two sparsity conventions agree, every rule learns a synthetic task (through the
+// Trainer), and training allocates nothing once its buffers exist.
 #include <spikelab/spikelab.hpp>
 
 #include "support/alloc_counter.hpp"
 #include "support/probabilistic_support.hpp"
 #include "support/test_support.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <utility>
 
 using namespace spikelab;
 
@@ -237,6 +241,226 @@ TEST_CASE("GEM's update equals a replica of its equations and with K = 1 the rep
       CHECK(unequal);  // the compartments sampled different hidden spikes and got different weights
     }
   }
+}
+
+namespace {
+
+/// Runs the GEM paper's multi-sample rules by hand on one example: per step, the gradients G
+/// and traces E = kappa E + G of every compartment, v = kappa v + r, then `update(E, v, ref)`.
+template <class Update>
+void replica(GlmSnn<double>& ref, const Batch<double>& batch, Index K, double kappa, Rng& rng, Update update) {
+  std::vector<SynapticBlocks<double>> G(static_cast<std::size_t>(K)), E(static_cast<std::size_t>(K));
+  for (Index m = 0; m < K; ++m) {
+    ref.shape_like_parameters(G[std::size_t(m)]);
+    ref.shape_like_parameters(E[std::size_t(m)]);
+  }
+  std::vector<double> v(std::size_t(K), 0.0);
+  ref.begin(1, K);
+  for (Index t = 0; t < batch.steps(); ++t) {
+    ref.step(batch.input, t, Teacher<double>::from(batch), OutputMode::clamp, rng);
+    for (Index m = 0; m < K; ++m) {
+      const std::size_t mi = std::size_t(m);
+      ref.accumulate_gradient(m, 0.0, 1.0, G[mi], 0, ref.feature_size());
+      E[mi].w = kappa * E[mi].w + G[mi].w;
+      E[mi].fb = kappa * E[mi].fb + G[mi].fb;
+      E[mi].bias = kappa * E[mi].bias + G[mi].bias;
+      v[mi] = kappa * v[mi] + ref.output_log_likelihood()[mi];
+    }
+    update(E, v, ref);
+    ref.enforce_topology();
+  }
+}
+
+/// Calls f(P, traces of the K compartments for that block, block index) for W, w_fb and b.
+template <class F>
+void for_each_block(GlmSnn<double>& net, std::vector<SynapticBlocks<double>>& E, F f) {
+  for (int slot = 0; slot < 3; ++slot) {
+    Matrix<double>& P = slot == 0 ? net.weight() : slot == 1 ? net.feedback_weight() : net.bias();
+    std::vector<Matrix<double>*> es;
+    for (auto& e : E) es.push_back(slot == 0 ? &e.w : slot == 1 ? &e.fb : &e.bias);
+    f(P, es, slot);
+  }
+}
+
+double lme(const std::vector<double>& x) {
+  double mx = *std::max_element(x.begin(), x.end()), z = 0;
+  for (double a : x) z += std::exp(a - mx);
+  return mx + std::log(z / double(x.size()));
+}
+
+/// The optimal baseline by hand: num = beta num + (1 - beta) x^2 g, den likewise, b = num / (den + eps).
+Matrix<double> baseline(Matrix<double>& num, Matrix<double>& den, const Matrix<double>& x, double g, double beta, double eps) {
+  if (num.size() == 0) {
+    num.setZero(x.rows(), x.cols());
+    den.setZero(x.rows(), x.cols());
+  }
+  num = beta * num + (1 - beta) * g * x.cwiseProduct(x);
+  den = beta * den + (1 - beta) * x.cwiseProduct(x);
+  return num.cwiseQuotient((den.array() + eps).matrix());
+}
+
+/// One example through `rule` and through the replica; returns (distance between them, distance moved).
+template <class Rule, class Update>
+std::pair<double, double> rule_vs_replica(Rule rule, Index K, Update update) {
+  Rng init(21);
+  GlmSnn<double> net(small_config(6, 4, 3), init);
+  GlmSnn<double> ref = net;
+  const GlmSnn<double> initial = net;
+  test::PatternSource<double> src;
+  src.inputs = 6;
+  src.steps = 14;
+  src.start_epoch(1);
+  Batch<double> batch;
+  REQUIRE(src.next(batch));
+  Rng r1(55), r2(55);
+  rule.train_batch(net, batch, r1);
+  replica(ref, batch, K, rule.config().kappa, r2, update);
+  return {parameter_distance(net, ref) / (1 + ref.weight().norm()), parameter_distance(net, initial)};
+}
+
+}  // namespace
+
+TEST_CASE("IW, IW-b and MB updates equal replicas of their equations", "[probabilistic][gem][baselines]") {
+  ThreeFactorConfig c;
+  c.kappa = 0.3;
+  c.beta = 0.2;
+  c.lr = 0.07;
+  const double eta = c.lr, beta = c.beta, eps = c.baseline_epsilon;
+  const Index K = 3;
+  const Index nh = 4;  // hidden units of small_config(6, 4, 3)
+  SECTION("IW: (L - b) sum_k e^k on hidden rows with one baseline, sum_k w^k e^k on output rows") {
+    std::array<Matrix<double>, 3> num, den;
+    const auto [gap, moved] = rule_vs_replica(Iw<>(c, IwSignal<>(K)), K, [&](auto& E, const std::vector<double>& v, auto& ref) {
+      const double L = lme(v);
+      std::vector<double> w(v.size());
+      double z = 0;
+      for (double a : v) z += std::exp(a);
+      for (std::size_t k = 0; k < v.size(); ++k) w[k] = std::exp(v[k]) / z;
+      for_each_block(ref, E, [&](Matrix<double>& P, std::vector<Matrix<double>*>& es, int slot) {
+        Matrix<double> x = Matrix<double>::Zero(nh, P.cols());
+        for (auto* e : es) x += e->topRows(nh);
+        const Matrix<double> b = baseline(num[std::size_t(slot)], den[std::size_t(slot)], x, L, beta, eps);
+        P.topRows(nh) += eta * ((L - b.array()) * x.array()).matrix();
+        for (std::size_t k = 0; k < es.size(); ++k) P.bottomRows(P.rows() - nh) += eta * w[k] * es[k]->bottomRows(P.rows() - nh);
+      });
+    });
+    CHECK(moved > 1e-3);
+    CHECK(gap < 1e-12);
+  }
+  SECTION("IW-b: VIMCO's leave-one-out L^k on hidden rows, w^k on output rows") {
+    const auto [gap, moved] = rule_vs_replica(Iwb<>(c, IwbSignal<>(K)), K, [&](auto& E, const std::vector<double>& v, auto& ref) {
+      const double L = lme(v);
+      std::vector<double> Lk(v.size()), w(v.size());
+      double z = 0;
+      for (double a : v) z += std::exp(a);
+      for (std::size_t k = 0; k < v.size(); ++k) {
+        w[k] = std::exp(v[k]) / z;
+        std::vector<double> tilde = v;
+        double others = 0;
+        for (std::size_t j = 0; j < v.size(); ++j)
+          if (j != k) others += v[j];
+        tilde[k] = others / double(v.size() - 1);
+        Lk[k] = L - lme(tilde);
+      }
+      for_each_block(ref, E, [&](Matrix<double>& P, std::vector<Matrix<double>*>& es, int) {
+        for (std::size_t k = 0; k < es.size(); ++k) {
+          P.topRows(nh) += eta * Lk[k] * es[k]->topRows(nh);
+          P.bottomRows(P.rows() - nh) += eta * w[k] * es[k]->bottomRows(P.rows() - nh);
+        }
+      });
+    });
+    CHECK(moved > 1e-3);
+    CHECK(gap < 1e-12);
+  }
+  SECTION("MB: (1/K) sum_k (v^k - b^k) e^k with a baseline per compartment, (1/K) sum_k e^k on outputs") {
+    std::vector<std::array<Matrix<double>, 3>> num(static_cast<std::size_t>(K)), den(static_cast<std::size_t>(K));
+    const auto [gap, moved] = rule_vs_replica(Mb<>(c, MbSignal<>(K)), K, [&](auto& E, const std::vector<double>& v, auto& ref) {
+      for_each_block(ref, E, [&](Matrix<double>& P, std::vector<Matrix<double>*>& es, int slot) {
+        for (std::size_t k = 0; k < es.size(); ++k) {
+          const Matrix<double> x = es[k]->topRows(nh);
+          const Matrix<double> b = baseline(num[k][std::size_t(slot)], den[k][std::size_t(slot)], x, v[k], beta, eps);
+          P.topRows(nh) += (eta / double(K)) * ((v[k] - b.array()) * x.array()).matrix();
+          P.bottomRows(P.rows() - nh) += (eta / double(K)) * es[k]->bottomRows(P.rows() - nh);
+        }
+      });
+    });
+    CHECK(moved > 1e-3);
+    CHECK(gap < 1e-12);
+  }
+}
+
+namespace {
+template <Index K>
+concept ValidIwb = requires { typename IwbSignal<K>; };
+}  // namespace
+
+TEST_CASE("IW and MB with K = 1 are the REINFORCE single-sample rule; IW-b needs two compartments",
+          "[probabilistic][gem][baselines]") {
+  Rng init(5);
+  GlmSnn<double> base(small_config(6, 4, 3), init);
+  GlmSnn<double> a = base, b = base, c = base, d = base;
+  Rng ra(8), rb(8), rc(8), rd(8);
+  SingleSampleMl reinforce({}, SingleSampleSignal{SingleSampleSignal::Hidden::reinforce});
+  Iw<1> iw;
+  Mb<> mb({}, MbSignal<>(1));
+  Gem<1> gem;
+  test::PatternSource<double> src;
+  src.inputs = 6;
+  src.start_epoch(3);
+  Batch<double> batch;
+  for (int i = 0; i < 6 && src.next(batch); ++i) {
+    reinforce.train_batch(a, batch, ra);
+    iw.train_batch(b, batch, rb);
+    mb.train_batch(c, batch, rc);
+    gem.train_batch(d, batch, rd);
+  }
+  CHECK(parameter_distance(a, base) > 1e-3);
+  CHECK(parameter_distance(a, b) < 1e-12 * (1 + a.weight().norm()));
+  CHECK(parameter_distance(a, c) < 1e-12 * (1 + a.weight().norm()));
+  CHECK(parameter_distance(a, d) > 1e-6);  // GEM's K = 1 is the EM form, another rule
+  CHECK_THROWS_AS(IwbSignal<>(1), ConfigError);
+  CHECK_THROWS_AS(IwSignal<>(0), ConfigError);
+  STATIC_REQUIRE(!ValidIwb<1>);
+  STATIC_REQUIRE(ValidIwb<2>);
+  STATIC_REQUIRE(OnlineRule<Iw<4>, GlmSnn<float>>);
+  STATIC_REQUIRE(OnlineRule<Iwb<>, WtaSnn<float, 2>>);
+  STATIC_REQUIRE(OnlineRule<Mb<2>, GlmSnn<double>>);
+  CHECK(Iw<>::name() == "Iw");
+  CHECK(Iwb<4>::name() == "Iwb<4>");
+  CHECK(Mb<>::name() == "Mb");
+}
+
+TEST_CASE("Training on explicit output spike trains equals training on the labels they encode",
+          "[probabilistic][pattern]") {
+  Rng init(6);
+  GlmSnn<double> base(small_config(6, 3, 3), init);
+  test::PatternSource<double> src;
+  src.inputs = 6;
+  src.batch_size = 2;
+  src.start_epoch(1);
+  Batch<double> batch;
+  REQUIRE(src.next(batch));
+  TimeSeries<double> y(3, 2, batch.steps());
+  y.set_zero();
+  for (Index t = 0; t < batch.steps(); ++t)
+    for (Index b = 0; b < 2; ++b) y(batch.labels[std::size_t(b)], b, t) = 1.0;
+  GlmSnn<double> a = base, b = base;
+  Rng ra(2), rb(2);
+  Gem<3> g1, g2;
+  const StepStats sa = g1.train_batch(a, batch, ra);
+  const StepStats sb = g2.train_pattern(b, batch, y, rb);
+  CHECK(parameter_distance(a, base) > 1e-4);
+  CHECK(parameter_distance(a, b) == 0.0);
+  CHECK(sa.loss == sb.loss);
+  // a pattern that is not the label's changes the trajectory
+  y(0, 0, 3) = 1.0 - y(0, 0, 3);
+  GlmSnn<double> c = base;
+  Rng rc(2);
+  Gem<3> g3;
+  g3.train_pattern(c, batch, y, rc);
+  CHECK(parameter_distance(a, c) > 0);
+  TimeSeries<double> wrong(2, 2, batch.steps());
+  CHECK_THROWS_AS(g3.train_pattern(c, batch, wrong, rc), ShapeError);
 }
 
 TEST_CASE("VOWEL's update equals a replica of its equations (KL signal, baseline, accumulator)",

@@ -29,6 +29,8 @@
  * LearningSignal<Sig>: the global learning signal of a ThreeFactor rule
  * (probabilistic/three_factor.hpp): `Sig::name()`, `Sig::default_config()` (its
  * ThreeFactorConfig), `s.compartments()` (K), `s.uses_baseline()`, `s.accumulates_hidden()`,
+ * `s.pools_hidden()` (the hidden update of a sample uses the sum of its K compartments'
+ * traces, with one baseline per sample, instead of one update per compartment),
  * `s.begin(cfg, batch, K, reset)` before a batch, and `s.compute(net, t, active, hidden,
  * output)` after each step, filling one hidden and one output value per column (a template
  * over the network, so the concept cannot check it).
@@ -217,6 +219,7 @@ concept LearningSignal = requires(Sig& s, const Sig& cs, const ThreeFactorConfig
   { cs.compartments() } -> std::convertible_to<Index>;
   { cs.uses_baseline() } -> std::same_as<bool>;
   { cs.accumulates_hidden() } -> std::same_as<bool>;
+  { cs.pools_hidden() } -> std::same_as<bool>;
   s.begin(cfg, i, i, f);
 };
 
@@ -227,6 +230,7 @@ struct LearningSignalArchetype {
   Index compartments() const { return 1; }
   bool uses_baseline() const { return false; }
   bool accumulates_hidden() const { return false; }
+  bool pools_hidden() const { return false; }
   void begin(const ThreeFactorConfig&, Index, Index, bool) {}
   template <ProbabilisticNetwork Net>
   void compute(const Net&, Index, const std::vector<char>& active, std::vector<double>& hidden,

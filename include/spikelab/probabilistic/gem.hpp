@@ -40,47 +40,28 @@
 
 namespace spikelab {
 
-/// GEM's learning signal: the softmax over compartments of the decayed output log-likelihoods.
-template <Index K = 0>
+namespace detail {
+
+/// What the multi-compartment signals share (GEM and its baselines): the compartment count K
+/// (template argument, or run-time when K = 0) and, per column m = b K + k, the decayed
+/// output log-likelihood \f$v^m_t = \kappa v^m_{t-1} + r^m_t\f$, restarted with every example
+/// when the traces are.
+template <Index K>
   requires(K >= 0)
-class GemSignal {
+class CompartmentSignal {
  public:
-  GemSignal() = default;
-  /// Run-time number of compartments (only for GemSignal<0>).
-  explicit GemSignal(Index compartments)
-    requires(K == 0)
-      : k_(compartments) {
-    if (compartments < 1) throw ConfigError("GemSignal: need at least one compartment");
+  CompartmentSignal() = default;
+  CompartmentSignal(Index compartments, Index at_least, const char* who) : k_(compartments) {
+    if (compartments < at_least)
+      throw ConfigError(std::string(who) + ": need at least " + std::to_string(at_least) + " compartment" +
+                        (at_least > 1 ? "s" : ""));
   }
 
-  static std::string name() { return K == 0 ? std::string("Gem") : "Gem<" + std::to_string(K) + ">"; }
-  static ThreeFactorConfig default_config() { return {}; }
   Index compartments() const noexcept { return K > 0 ? K : k_; }
-  bool uses_baseline() const noexcept { return false; }
-  bool accumulates_hidden() const noexcept { return false; }
-
   void begin(const ThreeFactorConfig& cfg, Index batch, Index k, bool reset) {
     kappa_ = cfg.kappa;
     kk_ = k;
     if (reset || v_.size() != std::size_t(batch * k)) v_.assign(std::size_t(batch * k), 0.0);
-  }
-  template <ProbabilisticNetwork Net>
-  void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
-               std::vector<double>& y) {
-    const auto& r = net.output_log_likelihood();
-    const std::size_t Kc = std::size_t(kk_), B = v_.size() / std::max<std::size_t>(Kc, 1);
-    for (std::size_t b = 0; b < B; ++b) {
-      const std::size_t m0 = b * Kc;
-      if (!active[m0]) continue;
-      double mx = -std::numeric_limits<double>::infinity();
-      for (std::size_t k = 0; k < Kc; ++k) {
-        v_[m0 + k] = kappa_ * v_[m0 + k] + r[m0 + k];
-        mx = std::max(mx, v_[m0 + k]);
-      }
-      double z = 0;
-      for (std::size_t k = 0; k < Kc; ++k) z += std::exp(v_[m0 + k] - mx);
-      for (std::size_t k = 0; k < Kc; ++k) h[m0 + k] = y[m0 + k] = std::exp(v_[m0 + k] - mx) / z;
-    }
   }
   /// v^k_t of every column (after compute()).
   const std::vector<double>& decayed_log_likelihood() const noexcept { return v_; }
@@ -90,14 +71,69 @@ class GemSignal {
   void serialize(Ar& ar) {
     ar(cereal::make_nvp("compartments", k_), cereal::make_nvp("columns_per_sample", kk_), cereal::make_nvp("kappa", kappa_),
        cereal::make_nvp("v", v_));
-    if (k_ < 1 || kk_ < 1) throw cereal::Exception("GemSignal: stored compartment count below 1");
+    if (k_ < 1 || kk_ < 1) throw cereal::Exception("compartment signal: stored compartment count below 1");
   }
 
- private:
+ protected:
+  /// Samples in the batch and columns per sample.
+  std::size_t samples() const noexcept { return v_.size() / std::max<std::size_t>(std::size_t(kk_), 1); }
+  std::size_t per_sample() const noexcept { return std::size_t(kk_); }
+  /// Updates v of sample b's columns from r and returns its maximum.
+  double update(std::size_t b, const std::vector<double>& r) {
+    const std::size_t m0 = b * std::size_t(kk_);
+    double mx = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < std::size_t(kk_); ++k) {
+      v_[m0 + k] = kappa_ * v_[m0 + k] + r[m0 + k];
+      mx = std::max(mx, v_[m0 + k]);
+    }
+    return mx;
+  }
+  /// softmax_k(v) of sample b into w[b K ..], given the maximum mx; returns log sum_k e^{v^k}.
+  double softmax(std::size_t b, double mx, std::vector<double>& w) const {
+    const std::size_t m0 = b * std::size_t(kk_);
+    double z = 0;
+    for (std::size_t k = 0; k < std::size_t(kk_); ++k) z += std::exp(v_[m0 + k] - mx);
+    for (std::size_t k = 0; k < std::size_t(kk_); ++k) w[m0 + k] = std::exp(v_[m0 + k] - mx) / z;
+    return mx + std::log(z);
+  }
+
   Index k_ = 4;
   Index kk_ = 1;
   double kappa_ = 0.05;
   std::vector<double> v_;
+};
+
+}  // namespace detail
+
+/// GEM's learning signal: the softmax over compartments of the decayed output log-likelihoods.
+template <Index K = 0>
+  requires(K >= 0)
+class GemSignal : public detail::CompartmentSignal<K> {
+  using Base = detail::CompartmentSignal<K>;
+
+ public:
+  GemSignal() = default;
+  /// Run-time number of compartments (only for GemSignal<0>).
+  explicit GemSignal(Index compartments)
+    requires(K == 0)
+      : Base(compartments, 1, "GemSignal") {}
+
+  static std::string name() { return K == 0 ? std::string("Gem") : "Gem<" + std::to_string(K) + ">"; }
+  static ThreeFactorConfig default_config() { return {}; }
+  bool uses_baseline() const noexcept { return false; }
+  bool accumulates_hidden() const noexcept { return false; }
+  bool pools_hidden() const noexcept { return false; }
+
+  template <ProbabilisticNetwork Net>
+  void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
+               std::vector<double>& y) {
+    const auto& r = net.output_log_likelihood();
+    for (std::size_t b = 0; b < this->samples(); ++b) {
+      if (!active[b * this->per_sample()]) continue;
+      this->softmax(b, this->update(b, r), h);
+      for (std::size_t k = 0; k < this->per_sample(); ++k) y[b * this->per_sample() + k] = h[b * this->per_sample() + k];
+    }
+  }
 };
 
 /// GEM-SNN with K compartments (K = 0: set at run time through GemSignal<>(K)).

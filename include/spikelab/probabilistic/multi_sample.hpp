@@ -23,6 +23,20 @@
  * `mean` = \f$\frac1K\sum_k LL^k\f$ (the single-sample estimate, a lower bound on average) and
  * `iw` = \f$\log\frac1K\sum_k e^{LL^k}\f$ (the importance-weighted bound GEM optimises,
  * tighter as K grows).
+ *
+ * Training and estimation are separate: a network trained with any K is measured with a
+ * fixed number N of evaluation samples. From the same N sequence log-likelihoods,
+ * k_sample_bound() gives the K-sample bound for every K <= N (the mean over the N/K disjoint
+ * groups of K of their log-mean-exp), so the 1-sample log-likelihood (K = 1, unbiased for
+ * \f$E_h[\log p(y \| x, h)]\f$) and the bound at the training K sit side by side; part of
+ * what a larger K gains in the bound is the estimator's, not the training's.
+ *
+ * Spike patterns (the GEM paper's memorisation task): evaluate_pattern() measures the same
+ * likelihoods for explicit output spike trains and the distance between the target and
+ * freely generated outputs, each filtered with the network's first feedback kernel b_0
+ * (\f$(b * s)_t = \sum_{\tau} b_0[\tau] s_{t-\tau}\f$, the current step included; hrjang
+ * `get_distance`): \f$D = \frac{1}{B T N_Y K}\sum_{b,k,i,t} ((b*y_i)_t - (b*\hat y^k_i)_t)^2\f$, and
+ * \f$D_{maj}\f$ against the per-step majority train \f$\hat y_t = 1[\sum_k \hat y^k_t > \lfloor K/2\rfloor]\f$.
  */
 #ifndef SPIKELAB_PROBABILISTIC_MULTI_SAMPLE_HPP
 #define SPIKELAB_PROBABILISTIC_MULTI_SAMPLE_HPP
@@ -66,6 +80,16 @@ inline double log_mean_exp(const std::vector<double>& x, std::size_t first, std:
   double s = 0;
   for (std::size_t k = 0; k < K; ++k) s += std::exp(x[first + k] - mx);
   return mx + std::log(s / double(K));
+}
+
+/// log((1/K) sum exp) over each of the floor(N/K) disjoint groups of K consecutive entries of
+/// x[first .. first+N), averaged (K <= N).
+inline double k_sample_bound(const std::vector<double>& x, std::size_t first, std::size_t N, std::size_t K) {
+  if (K < 1 || K > N) throw ConfigError("k_sample_bound: need 1 <= K <= N (K = " + std::to_string(K) + ", N = " + std::to_string(N) + ")");
+  const std::size_t groups = N / K;
+  double s = 0;
+  for (std::size_t g = 0; g < groups; ++g) s += log_mean_exp(x, first + g * K, K);
+  return s / double(groups);
 }
 
 template <class Net>
@@ -119,18 +143,17 @@ void predict(Net& net, const Batch<typename Net::scalar_type>& batch, Index K, R
   out.average /= double(K);
 }
 
-/// Per-sample log-likelihood of the targets (outputs clamped to the batch's labels) from K
-/// hidden samples: `mean[b]` (average of the K sequence log-likelihoods) and `iw[b]`
-/// (log-mean-exp of them).
+/// The sequence log-likelihoods \f$LL^k = \sum_t\sum_{i\in Y}\log p(y_{i,t}\mid u^k_{i,t})\f$ of the
+/// outputs the teacher clamps (labels or explicit spike trains), from K hidden samples per
+/// sample: ll[b*K + k].
 template <ProbabilisticNetwork Net>
-void target_log_likelihood(Net& net, const Batch<typename Net::scalar_type>& batch, Index K, Rng& rng,
-                           std::vector<double>& mean, std::vector<double>& iw) {
-  using S = typename Net::scalar_type;
-  detail::check_classification_batch(net, batch, K, "target_log_likelihood");
+void sequence_log_likelihoods(Net& net, const Batch<typename Net::scalar_type>& batch,
+                              const Teacher<typename Net::scalar_type>& tg, Index K, Rng& rng, std::vector<double>& ll) {
+  detail::check_classification_batch(net, batch, K, "sequence_log_likelihoods");
+  if (!tg.labels && !tg.step_labels && !tg.outputs)
+    throw ConfigError("sequence_log_likelihoods: the teacher gives no output target");
   const Index B = batch.batch(), T = batch.steps();
-  const Teacher<S> tg = Teacher<S>::from(batch);
-  if (!tg.labels && !tg.step_labels) throw ConfigError("target_log_likelihood: the batch has no labels");
-  std::vector<double> ll(std::size_t(B * K), 0.0);
+  ll.assign(std::size_t(B * K), 0.0);
   net.begin(B, K);
   for (Index t = 0; t < T; ++t) {
     net.step(batch.input, t, tg, OutputMode::clamp, rng);
@@ -138,6 +161,20 @@ void target_log_likelihood(Net& net, const Batch<typename Net::scalar_type>& bat
     for (Index m = 0; m < B * K; ++m)
       if (t < batch.length(m / K)) ll[std::size_t(m)] += r[std::size_t(m)];
   }
+}
+
+/// Per-sample log-likelihood of the targets (outputs clamped to the batch's labels) from K
+/// hidden samples: `mean[b]` (average of the K sequence log-likelihoods) and `iw[b]`
+/// (log-mean-exp of them).
+template <ProbabilisticNetwork Net>
+void target_log_likelihood(Net& net, const Batch<typename Net::scalar_type>& batch, Index K, Rng& rng,
+                           std::vector<double>& mean, std::vector<double>& iw) {
+  using S = typename Net::scalar_type;
+  const Index B = batch.batch();
+  const Teacher<S> tg = Teacher<S>::from(batch);
+  if (!tg.labels && !tg.step_labels) throw ConfigError("target_log_likelihood: the batch has no labels");
+  std::vector<double> ll;
+  sequence_log_likelihoods(net, batch, tg, K, rng, ll);
   mean.assign(std::size_t(B), 0.0);
   iw.assign(std::size_t(B), 0.0);
   for (Index b = 0; b < B; ++b) {
@@ -148,11 +185,13 @@ void target_log_likelihood(Net& net, const Batch<typename Net::scalar_type>& bat
   }
 }
 
-/// Options of evaluate_multi_sample.
+/// Options of evaluate_multi_sample and evaluate_pattern.
 struct MultiSampleOptions {
-  Index compartments = 1;       ///< K samples per input for decisions and the likelihood
+  Index compartments = 1;       ///< N samples per input for decisions and the likelihood
   Index bins = 10;              ///< reliability-diagram bins for the ECE
   bool log_likelihood = true;   ///< also run the clamped pass for the target log-likelihood
+  std::vector<Index> bounds{};  ///< K values (each <= compartments) whose K-sample bound to report
+  bool decisions = true;        ///< run the free pass for decisions (off: likelihoods only)
 };
 
 /// What evaluate_multi_sample measures over a whole source.
@@ -161,6 +200,8 @@ struct MultiSampleReport {
   ClassificationMeter average{10};   ///< the same with averaged spike-count distributions
   double ll_mean = 0.0;              ///< mean over samples of the K-sample mean target log-likelihood
   double ll_iw = 0.0;                ///< mean over samples of the K-sample IW estimate
+  std::vector<double> ll_bound{};    ///< per entry of options.bounds: mean over samples of its bound
+  double single_accuracy = 0.0;      ///< accuracy of one compartment's decision (ties split), averaged
   Index samples = 0;
   double seconds = 0.0;
   const ClassificationMeter& meter(Decision d) const noexcept { return d == Decision::majority ? majority : average; }
@@ -171,33 +212,129 @@ struct MultiSampleReport {
 template <ProbabilisticNetwork Net, BatchSource<typename Net::scalar_type> Src>
 MultiSampleReport evaluate_multi_sample(Net& net, Src& src, const MultiSampleOptions& opt, Rng& rng) {
   const auto t0 = std::chrono::steady_clock::now();
+  using S = typename Net::scalar_type;
+  for (Index k : opt.bounds)
+    if (k < 1 || k > opt.compartments)
+      throw ConfigError("evaluate_multi_sample: a bound needs 1 <= K <= compartments (" +
+                        std::to_string(opt.compartments) + "), not " + std::to_string(k));
   MultiSampleReport r{ClassificationMeter(opt.bins), ClassificationMeter(opt.bins)};
-  Batch<typename Net::scalar_type> batch;
+  Batch<S> batch;
   MultiSamplePrediction pred;
-  std::vector<double> mean, iw;
-  double ll_mean = 0, ll_iw = 0;
+  std::vector<double> ll;
+  const std::size_t N = std::size_t(opt.compartments);
+  double ll_mean = 0, ll_iw = 0, single = 0;
+  std::vector<double> bound(opt.bounds.size(), 0.0);
   src.start_epoch(0);
   while (src.next(batch)) {
     if (batch.labels.empty()) throw ConfigError("evaluate_multi_sample: a batch has no per-sample labels");
-    predict(net, batch, opt.compartments, rng, pred);
-    r.majority.add_batch(pred.majority, batch.labels);
-    r.average.add_batch(pred.average, batch.labels);
+    if (opt.decisions) {
+      predict(net, batch, opt.compartments, rng, pred);
+      r.majority.add_batch(pred.majority, batch.labels);
+      r.average.add_batch(pred.average, batch.labels);
+      for (Index b = 0; b < batch.batch(); ++b) {
+        const int y = batch.labels[std::size_t(b)];
+        if (y >= 0 && y < pred.majority.rows()) single += pred.majority(y, b);
+      }
+    }
     if (opt.log_likelihood) {
-      target_log_likelihood(net, batch, opt.compartments, rng, mean, iw);
-      for (std::size_t b = 0; b < mean.size(); ++b) {
-        ll_mean += mean[b];
-        ll_iw += iw[b];
-        r.majority.add_log_likelihood(iw[b]);
-        r.average.add_log_likelihood(iw[b]);
+      sequence_log_likelihoods(net, batch, Teacher<S>::from(batch), opt.compartments, rng, ll);
+      for (std::size_t b = 0; b < std::size_t(batch.batch()); ++b) {
+        double m = 0;
+        for (std::size_t k = 0; k < N; ++k) m += ll[b * N + k];
+        const double iw = detail::log_mean_exp(ll, b * N, N);
+        ll_mean += m / double(N);
+        ll_iw += iw;
+        for (std::size_t i = 0; i < bound.size(); ++i) bound[i] += detail::k_sample_bound(ll, b * N, N, std::size_t(opt.bounds[i]));
+        r.majority.add_log_likelihood(iw);
+        r.average.add_log_likelihood(iw);
       }
     }
     r.samples += batch.batch();
   }
+  r.ll_bound.assign(bound.size(), 0.0);
   if (r.samples) {
     r.ll_mean = ll_mean / double(r.samples);
     r.ll_iw = ll_iw / double(r.samples);
+    r.single_accuracy = single / double(r.samples);
+    for (std::size_t i = 0; i < bound.size(); ++i) r.ll_bound[i] = bound[i] / double(r.samples);
   }
   r.seconds = detail::seconds_since(t0);
+  return r;
+}
+
+/// What evaluate_pattern measures (see the file comment).
+struct PatternReport {
+  double ll_mean = 0.0;          ///< mean over samples of the N-sample mean (1-sample estimate)
+  double ll_iw = 0.0;            ///< mean over samples of the N-sample log-mean-exp
+  std::vector<double> ll_bound{};  ///< per entry of options.bounds: mean over samples of its bound
+  double distance = 0.0;         ///< D: filtered squared distance, averaged over the N generated trains
+  double distance_majority = 0.0;  ///< D_maj: the same for the per-step majority train
+  Index samples = 0;
+};
+
+/// Measures how well the network reproduces the output spike trains `outputs` (output units x
+/// the batch's samples and steps) given the batch's inputs: log-likelihoods from
+/// options.compartments hidden samples (outputs clamped) and the distances of as many freely
+/// generated output trains (outputs sampled).
+template <ProbabilisticNetwork Net>
+PatternReport evaluate_pattern(Net& net, const Batch<typename Net::scalar_type>& batch,
+                               const TimeSeries<typename Net::scalar_type>& outputs, const MultiSampleOptions& opt,
+                               Rng& rng) {
+  using S = typename Net::scalar_type;
+  const Index K = opt.compartments, B = batch.batch(), T = batch.steps(), ny = net.output_units();
+  if (outputs.features() != ny || outputs.batch() != B || outputs.steps() != T)
+    throw ShapeError("evaluate_pattern: output spikes " + outputs.shape_string() + " do not match " +
+                     std::to_string(ny) + " output units x the batch " + batch.input.shape_string());
+  for (Index k : opt.bounds)
+    if (k < 1 || k > K) throw ConfigError("evaluate_pattern: a bound needs 1 <= K <= compartments, not " + std::to_string(k));
+  PatternReport r;
+  r.samples = B;
+  Teacher<S> tg;
+  tg.outputs = &outputs;
+  std::vector<double> ll;
+  sequence_log_likelihoods(net, batch, tg, K, rng, ll);
+  r.ll_bound.assign(opt.bounds.size(), 0.0);
+  for (Index b = 0; b < B; ++b) {
+    const std::size_t f = std::size_t(b * K);
+    r.ll_mean += detail::k_sample_bound(ll, f, std::size_t(K), 1) / double(B);
+    r.ll_iw += detail::log_mean_exp(ll, f, std::size_t(K)) / double(B);
+    for (std::size_t i = 0; i < opt.bounds.size(); ++i)
+      r.ll_bound[i] += detail::k_sample_bound(ll, f, std::size_t(K), std::size_t(opt.bounds[i])) / double(B);
+  }
+  // generated trains: the output units' spikes of every column and step
+  const Index y0 = net.input_size() + net.hidden_units();
+  Matrix<double> gen(ny, B * K * T);  // column (b*K + k)*T + t
+  net.begin(B, K);
+  const Teacher<S> none{};
+  for (Index t = 0; t < T; ++t) {
+    net.step(batch.input, t, none, OutputMode::sample, rng);
+    for (Index m = 0; m < B * K; ++m) gen.col(m * T + t) = net.spikes().col(m).segment(y0, ny).template cast<double>();
+  }
+  const Matrix<S>& bk = net.feedback_kernels();
+  const Index L = bk.rows();
+  auto filtered = [&](auto&& spike, Index t) {  // (b_0 * s)_t over the last L steps, t included
+    Matrix<double> f = Matrix<double>::Zero(ny, 1);
+    for (Index tau = 0; tau < L && tau <= t; ++tau)
+      if (bk(tau, 0) != S(0)) f += double(bk(tau, 0)) * spike(t - tau);
+    return f;
+  };
+  double d = 0, dm = 0;
+  Matrix<double> maj(ny, T);
+  for (Index b = 0; b < B; ++b) {
+    for (Index t = 0; t < T; ++t) {
+      Matrix<double> votes = Matrix<double>::Zero(ny, 1);
+      for (Index k = 0; k < K; ++k) votes += gen.col((b * K + k) * T + t);
+      maj.col(t) = (votes.array() > double(K / 2)).template cast<double>().matrix();
+    }
+    for (Index t = 0; t < T; ++t) {
+      const Matrix<double> fy = filtered([&](Index s) -> Matrix<double> { return outputs.slot(s).col(b).template cast<double>(); }, t);
+      for (Index k = 0; k < K; ++k)
+        d += (fy - filtered([&](Index s) -> Matrix<double> { return gen.col((b * K + k) * T + s); }, t)).squaredNorm();
+      dm += (fy - filtered([&](Index s) -> Matrix<double> { return maj.col(s); }, t)).squaredNorm();
+    }
+  }
+  r.distance = d / double(std::max<Index>(B * T * ny * K, 1));
+  r.distance_majority = dm / double(std::max<Index>(B * T * ny, 1));
   return r;
 }
 

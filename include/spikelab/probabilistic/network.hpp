@@ -8,11 +8,19 @@
  *
  * Neurons are split into inputs X (always clamped to the data), hidden H (always sampled,
  * unless a whole trajectory is given to log_prob) and outputs Y (clamped to the target
- * during training, sampled at test). Connectivity (hrjang `make_network_parameters`,
- * kclip `make_topology`): hidden circuits receive from inputs and hidden circuits; output
- * circuits receive from everything (inputs, hidden, outputs); no self-connections through
- * W (a circuit's own history enters through the feedback kernel only); no output -> hidden
- * connections. For learnable circuit i and symbol c (C = 1 for GLM):
+ * during training, sampled at test). Which groups of connections exist is a value, the
+ * ProbabilisticTopology of the configuration: output <- input, hidden <- output, hidden <-
+ * hidden, output <- output and the outputs' self-feedback can each be switched off or on;
+ * hidden circuits always receive from the inputs, outputs always from the hidden circuits,
+ * and no circuit receives from itself through W (its own history enters through the
+ * feedback kernel only). The default is the topology of the GEM code (hrjang
+ * `make_network_parameters`, the same as kclip `make_topology` for WTA networks): outputs
+ * receive from everything, hidden circuits from inputs and hidden circuits. With hidden <-
+ * output on (the kclip binary baseline), hidden circuits see the outputs' past spikes: the
+ * clamped targets during training, the sampled outputs at test; the factorisation
+ * p(h, y || x) = prod_t p(h_t | past) p(y_t | past) stays causal, so every rule applies
+ * unchanged. A connection that is off has weight zero and gets no update. For learnable
+ * circuit i and symbol c (C = 1 for GLM):
  * \f[ u_{i,c,t} = \sum_{j \in P_i}\sum_{c'}\sum_{k=1}^{K_a} w_{i,c,j,c',k}\,(a_k * s_{j,c'})_{t-1}
  *              + \sum_{k=1}^{K_b} w^{fb}_{i,c,k}\,(b_k * s_{i,c})_{t-1} + \gamma_{i,c} \f]
  * and s_{i,t} ~ softmax([0, u_{i,1,t} .. u_{i,C,t}]) (probabilistic/glm.hpp, probabilistic/wta.hpp). The
@@ -75,6 +83,89 @@ enum class InputLayout : std::uint8_t {
   interleaved  ///< feature n * C + c: the symbols of a circuit side by side
 };
 
+/// Which groups of connections a ProbabilisticSnn has (see the file comment). Hidden <-
+/// input and output <- hidden are always on; a circuit never receives from itself through W.
+/// Named presets:
+///  - gem_code(): the GEM code's topology (hrjang `make_network_parameters`), which is also
+///    kclip's `wta` network on a `fully_connected` topology: outputs receive from inputs,
+///    hidden circuits and other outputs, with self-feedback; hidden circuits from inputs and
+///    hidden circuits. The default.
+///  - kclip_binary(): kclip `make_topology` for the binary baseline (`snn`,
+///    `fully_connected`): as gem_code() plus hidden <- output.
+///  - kclip_feedforward(): kclip's `feedforward` topology type: outputs see hidden circuits
+///    and other outputs, not the inputs, so the hidden circuits must carry the decision.
+///  - direct_readout(): outputs see inputs and hidden circuits only (no output <- output, no
+///    output self-feedback).
+///  - hidden_readout(): outputs see the hidden circuits only (no output <- input, no output <-
+///    output, no output self-feedback). With targets clamped during training, an output that
+///    sees its own past (or the other outputs') can explain a label target (the same circuit
+///    active at every step) from the previous step alone; without those paths every step of
+///    the target must be explained by the hidden circuits, so they carry the decision.
+struct ProbabilisticTopology {
+  bool input_to_output = true;     ///< output <- input connections
+  bool output_to_hidden = false;   ///< hidden <- output connections
+  bool hidden_recurrence = true;   ///< hidden <- hidden connections (other circuits)
+  bool output_recurrence = true;   ///< output <- output connections (other circuits)
+  bool output_feedback = true;     ///< outputs' own history through the feedback kernel (w_fb rows)
+
+  static ProbabilisticTopology gem_code() { return {}; }
+  static ProbabilisticTopology kclip_wta() { return gem_code(); }
+  static ProbabilisticTopology kclip_binary() {
+    ProbabilisticTopology t;
+    t.output_to_hidden = true;
+    return t;
+  }
+  static ProbabilisticTopology kclip_feedforward() {
+    ProbabilisticTopology t;
+    t.input_to_output = false;
+    return t;
+  }
+  static ProbabilisticTopology direct_readout() {
+    ProbabilisticTopology t;
+    t.output_recurrence = false;
+    t.output_feedback = false;
+    return t;
+  }
+  static ProbabilisticTopology hidden_readout() {
+    ProbabilisticTopology t = direct_readout();
+    t.input_to_output = false;
+    return t;
+  }
+  /// The names from_name() accepts, in the order name() prefers them.
+  static constexpr const char* preset_names = "gem-code, kclip-binary, kclip-feedforward, direct-readout, hidden-readout";
+  /// A preset by name ("kclip-wta" is a synonym of "gem-code"); ConfigError for another name.
+  static ProbabilisticTopology from_name(const std::string& n) {
+    if (n == "gem-code" || n == "kclip-wta") return gem_code();
+    if (n == "kclip-binary") return kclip_binary();
+    if (n == "kclip-feedforward") return kclip_feedforward();
+    if (n == "direct-readout") return direct_readout();
+    if (n == "hidden-readout") return hidden_readout();
+    throw ConfigError("ProbabilisticTopology: unknown preset '" + n + "' (known: " + preset_names + ")");
+  }
+  /// The preset this topology equals, or "custom".
+  std::string name() const {
+    for (const char* n : {"gem-code", "kclip-binary", "kclip-feedforward", "direct-readout", "hidden-readout"})
+      if (from_name(n) == *this) return n;
+    return "custom";
+  }
+  /// "hidden <- input, hidden; output <- input, hidden, output; output self-feedback"
+  std::string describe() const {
+    std::string h = "hidden <- input", y = "output <- ";
+    if (hidden_recurrence) h += ", hidden";
+    if (output_to_hidden) h += ", output";
+    y += input_to_output ? "input, hidden" : "hidden";
+    if (output_recurrence) y += ", output";
+    return h + "; " + y + (output_feedback ? "; output self-feedback" : "; no output self-feedback");
+  }
+  bool operator==(const ProbabilisticTopology&) const = default;
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(CEREAL_NVP(input_to_output), CEREAL_NVP(output_to_hidden), CEREAL_NVP(hidden_recurrence),
+       CEREAL_NVP(output_recurrence), CEREAL_NVP(output_feedback));
+  }
+};
+
 /// Sizes (in circuits) and hyperparameters of a ProbabilisticSnn.
 struct ProbabilisticSnnConfig {
   Index inputs = 0;   ///< input circuits (the data has inputs * C features)
@@ -83,17 +174,26 @@ struct ProbabilisticSnnConfig {
   KernelConfig feedforward{KernelType::raised_cosine, 8, 10, 0.5};  ///< a_k (K_a bases, tau_ff)
   KernelConfig feedback{KernelType::raised_cosine, 1, 10, 0.5};     ///< b_k (K_b bases, tau_fb)
   double init_magnitude = 0.1;   ///< W, w_fb and biases start uniform in [-m, m] (hrjang: 0.1)
-  bool hidden_recurrence = true;  ///< hidden <- hidden connections
-  bool output_recurrence = true;  ///< output <- output connections
-  bool output_feedback = true;    ///< outputs' own history through the feedback kernel (w_fb rows)
+  ProbabilisticTopology topology{};  ///< which groups of connections exist
   Index target_symbol = 0;        ///< symbol a target output circuit emits when clamped to a label
   InputLayout input_layout = InputLayout::planar;  ///< symbol layout of the input features
 
+  /// Version 1 stores the whole topology; version 0 (before output <- input and hidden <-
+  /// output could be switched) stored three switches and had output <- input on and hidden
+  /// <- output off.
   template <class Ar>
-  void serialize(Ar& ar, std::uint32_t) {
+  void serialize(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(inputs), CEREAL_NVP(hidden), CEREAL_NVP(outputs), CEREAL_NVP(feedforward), CEREAL_NVP(feedback),
-       CEREAL_NVP(init_magnitude), CEREAL_NVP(hidden_recurrence), CEREAL_NVP(output_recurrence),
-       CEREAL_NVP(output_feedback), CEREAL_NVP(target_symbol), CEREAL_NVP(input_layout));
+       CEREAL_NVP(init_magnitude));
+    if (version >= 1) {
+      ar(CEREAL_NVP(topology));
+    } else {
+      topology = ProbabilisticTopology{};
+      ar(cereal::make_nvp("hidden_recurrence", topology.hidden_recurrence),
+         cereal::make_nvp("output_recurrence", topology.output_recurrence),
+         cereal::make_nvp("output_feedback", topology.output_feedback));
+    }
+    ar(CEREAL_NVP(target_symbol), CEREAL_NVP(input_layout));
   }
 };
 
@@ -113,16 +213,29 @@ class ProbabilisticSnn {
 
   // ---- structure -------------------------------------------------------------------------
   static std::string name() { return "ProbabilisticSnn<" + Neuron::name() + ">"; }
-  /// "ProbabilisticSnn<Glm,f32>(in=578,hidden=16,out=10,ff=raised_cosine(8x10,mu=0.5),...)"
+  /// "ProbabilisticSnn<Glm,f32>(in=578,hidden=16,out=10,ff=raised_cosine(8x10,mu=0.5),...)"; the
+  /// topology as tokens: ",no-xy" (no output <- input), ",yh" (hidden <- output), ",hh", ",yy",
+  /// ",yfb" (the recurrences and the outputs' self-feedback, when on).
   std::string signature() const {
     return "ProbabilisticSnn<" + Neuron::name() + "," + (std::same_as<S, float> ? "f32" : "f64") +
            ">(in=" + std::to_string(cfg_.inputs) + ",hidden=" + std::to_string(cfg_.hidden) +
            ",out=" + std::to_string(cfg_.outputs) + ",ff=" + cfg_.feedforward.signature() +
-           ",fb=" + cfg_.feedback.signature() + (cfg_.hidden_recurrence ? ",hh" : "") +
-           (cfg_.output_recurrence ? ",yy" : "") + (cfg_.output_feedback ? ",yfb" : "") +
+           ",fb=" + cfg_.feedback.signature() + (cfg_.topology.input_to_output ? "" : ",no-xy") +
+           (cfg_.topology.output_to_hidden ? ",yh" : "") + (cfg_.topology.hidden_recurrence ? ",hh" : "") +
+           (cfg_.topology.output_recurrence ? ",yy" : "") + (cfg_.topology.output_feedback ? ",yfb" : "") +
            (C > 1 ? (cfg_.input_layout == InputLayout::planar ? ",planar" : ",interleaved") : "") + ")";
   }
   const ProbabilisticSnnConfig& config() const noexcept { return cfg_; }
+  const ProbabilisticTopology& topology() const noexcept { return cfg_.topology; }
+  /// A readable account of the network: sizes, kernels, topology (its preset name and its
+  /// connections) and the number of trainable parameters.
+  std::string describe() const {
+    const std::string unit = C > 1 ? " WTA circuits (" + std::to_string(C) + " symbols)" : " GLM neurons";
+    return std::to_string(cfg_.inputs) + " inputs, " + std::to_string(cfg_.hidden) + " hidden and " +
+           std::to_string(cfg_.outputs) + " output" + unit + "; kernels ff " + cfg_.feedforward.signature() + ", fb " +
+           cfg_.feedback.signature() + "; topology " + cfg_.topology.name() + " (" + cfg_.topology.describe() +
+           "); " + std::to_string(parameter_count()) + " parameters";
+  }
   Index inputs() const noexcept { return cfg_.inputs; }
   Index hidden() const noexcept { return cfg_.hidden; }
   Index outputs() const noexcept { return cfg_.outputs; }
@@ -164,7 +277,7 @@ class ProbabilisticSnn {
   }
   /// Trainable scalars (W entries of absent connections are not counted).
   Index parameter_count() const noexcept {
-    return connections_ * ka_ + (cfg_.output_feedback ? nu_l_ : nu_h_) * kb_ + bias_.size();
+    return connections_ * ka_ + (cfg_.topology.output_feedback ? nu_l_ : nu_h_) * kb_ + bias_.size();
   }
   void zero_grad() {
     gw_.setZero(w_.rows(), w_.cols());
@@ -184,22 +297,23 @@ class ProbabilisticSnn {
   }
 
   /// Sets the entries of a W-shaped matrix that belong to absent connections to zero
-  /// (output -> hidden, self-connections, and disabled recurrences);
+  /// (self-connections and the groups the topology switches off);
   /// apply_feedback_topology zeroes the output rows of a w_fb-shaped matrix when
   /// output_feedback is off.
   template <class Derived>
   void apply_topology(Eigen::MatrixBase<Derived>& m) const {
     const Index f_h0 = nu_in_ * ka_, f_y0 = (nu_in_ + nu_h_) * ka_;
-    // hidden rows: no input from outputs; optionally none from hidden
-    m.block(0, f_y0, nu_h_, nu_y_ * ka_).setZero();
-    if (!cfg_.hidden_recurrence) m.block(0, f_h0, nu_h_, nu_h_ * ka_).setZero();
-    if (!cfg_.output_recurrence) m.block(nu_h_, f_y0, nu_y_, nu_y_ * ka_).setZero();
+    const ProbabilisticTopology& tp = cfg_.topology;
+    if (!tp.output_to_hidden) m.block(0, f_y0, nu_h_, nu_y_ * ka_).setZero();
+    if (!tp.hidden_recurrence) m.block(0, f_h0, nu_h_, nu_h_ * ka_).setZero();
+    if (!tp.input_to_output) m.block(nu_h_, 0, nu_y_, f_h0).setZero();
+    if (!tp.output_recurrence) m.block(nu_h_, f_y0, nu_y_, nu_y_ * ka_).setZero();
     // no self-connections: learnable circuit n (rows n*C..) from its own units
     const Index circuits = cfg_.hidden + cfg_.outputs;
     for (Index n = 0; n < circuits; ++n) m.block(n * C, (nu_in_ + n * C) * ka_, C, C * ka_).setZero();
   }
   void apply_feedback_topology(Matrix<S>& fb) const {
-    if (!cfg_.output_feedback) fb.bottomRows(nu_y_).setZero();
+    if (!cfg_.topology.output_feedback) fb.bottomRows(nu_y_).setZero();
   }
   void enforce_topology() {
     apply_topology(w_);
@@ -511,8 +625,9 @@ class ProbabilisticSnn {
     }
     // connections per learnable circuit pair, for parameter_count()
     const Index hid = c.hidden, out = c.outputs, in = c.inputs;
-    const Index into_hidden = hid * (in + (c.hidden_recurrence ? hid - 1 : 0));
-    const Index into_output = out * (in + hid + (c.output_recurrence ? out - 1 : 0));
+    const ProbabilisticTopology& tp = c.topology;
+    const Index into_hidden = hid * (in + (tp.hidden_recurrence ? hid - 1 : 0) + (tp.output_to_hidden ? out : 0));
+    const Index into_output = out * ((tp.input_to_output ? in : 0) + hid + (tp.output_recurrence ? out - 1 : 0));
     connections_ = (into_hidden + into_output) * C * C;
     w_.setZero(nu_l_, nu_ * ka_);
     wfb_.setZero(nu_l_, kb_);
@@ -542,5 +657,6 @@ using WtaSnn = ProbabilisticSnn<S, WtaNeuron<C>>;
 }  // namespace spikelab
 
 SPIKELAB_CLASS_VERSION((spikelab::Scalar S, spikelab::StochasticNeuron N), (spikelab::ProbabilisticSnn<S, N>), 1)
+CEREAL_CLASS_VERSION(spikelab::ProbabilisticSnnConfig, 1)
 
 #endif

@@ -18,17 +18,24 @@
  *  3. as a reward \f$\ell^m_t\f$ against the per-parameter optimal baseline (decay beta)
  *     \f[ b_t = \frac{\beta\,num_{t-1} + (1-\beta)\,(e_t)^2 \ell_t}{\beta\,den_{t-1} + (1-\beta)\,(e_t)^2 + \epsilon},
  *         \qquad \Delta\theta_H = (\ell_t - b_t)\, e^H_t \f]
- *     (elementwise; optionally accumulated, \f$U_t = \kappa U_{t-1} + (1-\kappa)\Delta\theta_H\f$).
+ *     (elementwise; optionally accumulated, \f$U_t = \kappa U_{t-1} + (1-\kappa)\Delta\theta_H\f$),
+ *     or, for a pooling signal (IW), once per sample on the sum of its compartments' traces,
+ *     \f$\Delta\theta_H = (\ell_t - b_t)\sum_k e^{k,H}_t\f$ with the baseline of \f$x = \sum_k e^{k,H}_t\f$.
  * Hidden rows and output rows of the parameters get separate signals. After each step
  * \f$\theta \leftarrow \theta + \frac{\eta}{B}\sum_m \Delta\theta^m\f$ (B = samples of the
  * batch: a batch of one sample, as in the official codes, applies each update as is).
  *
  * A Signal policy provides: `name()`, `default_config()`, `compartments()`,
- * `uses_baseline()`, `accumulates_hidden()`, `begin(cfg, batch, K, reset)` and
- * `compute(net, t, active, hidden, output)` (fills one hidden and one output value per
- * column). Members: SingleSampleSignal (here), GemSignal (probabilistic/gem.hpp), VowelSignal
- * (probabilistic/vowel.hpp). The rules are OnlineRules for the Trainer; pairing one with a
- * network that is not a ProbabilisticNetwork does not compile.
+ * `uses_baseline()`, `accumulates_hidden()`, `pools_hidden()`, `begin(cfg, batch, K, reset)`
+ * and `compute(net, t, active, hidden, output)` (fills one hidden and one output value per
+ * column). Members: SingleSampleSignal (here), GemSignal (probabilistic/gem.hpp), the GEM
+ * paper's baselines IwSignal, IwbSignal and MbSignal (probabilistic/gem_baselines.hpp),
+ * VowelSignal (probabilistic/vowel.hpp). The rules are OnlineRules for the Trainer; pairing
+ * one with a network that is not a ProbabilisticNetwork does not compile.
+ *
+ * The targets are labels (`train_batch`: the label's output circuit emits its symbol at
+ * every step, the others stay silent) or explicit output spike trains (`train_pattern`:
+ * learning to reproduce a given spike pattern, the GEM paper's memorisation task).
  *
  * SingleSampleMl (K = 1): outputs \f$\Delta\theta_Y = e^Y_t\f$; hidden either
  * `em` (default: \f$\Delta\theta_H = e^H_t\f$, the M-step of EM with one sample of the hidden
@@ -82,6 +89,7 @@ struct SingleSampleSignal {
   Index compartments() const noexcept { return 1; }
   bool uses_baseline() const noexcept { return hidden == Hidden::reinforce; }
   bool accumulates_hidden() const noexcept { return false; }
+  bool pools_hidden() const noexcept { return false; }
 
   void begin(const ThreeFactorConfig& cfg, Index batch, Index K, bool reset) {
     kappa_ = cfg.kappa;
@@ -138,15 +146,39 @@ class ThreeFactor {
   template <ProbabilisticNetwork Net>
   StepStats train_batch(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
     using S = typename Net::scalar_type;
+    const Teacher<S> tg = Teacher<S>::from(batch);
+    if (!tg.labels && !tg.step_labels) throw ConfigError(name() + ": the batch has no labels to clamp the outputs to");
+    return train_clamped(net, batch, tg, rng);
+  }
+
+  /// Trains on one batch online with the outputs clamped to the spike trains `outputs`
+  /// (net.output_units() features, unit n*C + c = symbol c of output circuit n; the batch's
+  /// samples and steps): the network learns to reproduce the pattern given the inputs. The
+  /// batch's labels, if any, are ignored. Returns what train_batch returns.
+  template <ProbabilisticNetwork Net>
+  StepStats train_pattern(Net& net, const Batch<typename Net::scalar_type>& batch,
+                          const TimeSeries<typename Net::scalar_type>& outputs, Rng& rng) {
+    using S = typename Net::scalar_type;
+    if (outputs.features() != net.output_units() || outputs.batch() != batch.batch() || outputs.steps() != batch.steps())
+      throw ShapeError(name() + "::train_pattern: output spikes " + outputs.shape_string() + " do not match " +
+                       std::to_string(net.output_units()) + " output units x the batch " + batch.input.shape_string());
+    Teacher<S> tg;
+    tg.outputs = &outputs;
+    return train_clamped(net, batch, tg, rng);
+  }
+
+ private:
+  template <ProbabilisticNetwork Net>
+  StepStats train_clamped(Net& net, const Batch<typename Net::scalar_type>& batch,
+                          const Teacher<typename Net::scalar_type>& tg, Rng& rng) {
+    using S = typename Net::scalar_type;
     cfg_.validate(name());
     const Index K = compartments();
     detail::check_classification_batch(net, batch, K, name().c_str());
-    const Teacher<S> tg = Teacher<S>::from(batch);
-    if (!tg.labels && !tg.step_labels) throw ConfigError(name() + ": the batch has no labels to clamp the outputs to");
     State<S>& st = state_.template get<S>();
     const Index B = batch.batch(), T = batch.steps(), M = B * K;
     net.begin(B, K);
-    const bool fresh = prepare(net, st, M);
+    const bool fresh = prepare(net, st, B, K);
     const bool reset = cfg_.reset_per_example || fresh;
     if (reset) {
       for (auto& e : st.e) e.set_zero();
@@ -171,11 +203,15 @@ class ThreeFactor {
       if (active_samples == 0) continue;
       signal_.compute(net, t, st.active, st.hidden, st.output);
       const S eta = S(cfg_.lr / double(active_samples));
+      const bool pooled = signal_.pools_hidden();
       detail::parallel_ranges(F, cost, [&](Index f0, Index f1) {
         for (Index m = 0; m < M; ++m)
           if (st.active[std::size_t(m)]) net.accumulate_gradient(m, kappa, grad_scale, st.e[std::size_t(m)], f0, f1);
+        if (pooled)
+          for (Index b = 0; b < B; ++b)
+            if (st.active[std::size_t(b * K)]) pool_traces(net, st, b, K, f0, f1);
         for (Index m = 0; m < M; ++m)
-          if (st.active[std::size_t(m)]) apply(net, st, m, eta, f0, f1);
+          if (st.active[std::size_t(m)]) apply(net, st, m, K, eta, f0, f1);
       });
       net.enforce_topology();
       const auto& r = net.output_log_likelihood();
@@ -191,6 +227,7 @@ class ThreeFactor {
     return out;
   }
 
+ public:
   /// Inference: loss = - mean IW target log-likelihood from eval_compartments() samples
   /// (outputs clamped), tally = decisions (config().decision) with outputs sampled.
   template <ProbabilisticNetwork Net>
@@ -218,6 +255,7 @@ class ThreeFactor {
   template <Scalar S>
   struct State {
     std::vector<SynapticBlocks<S>> e, num, den, acc;
+    std::vector<SynapticBlocks<S>> pool;  // per sample: sum of its compartments' traces (pooling signals)
     std::vector<double> hidden, output, ll;
     std::vector<char> active;
 
@@ -242,7 +280,14 @@ class ThreeFactor {
 
   /// Sizes the per-column buffers; true when they had to be (re)allocated.
   template <class Net, class S>
-  bool prepare(const Net& net, State<S>& st, Index M) {
+  bool prepare(const Net& net, State<S>& st, Index B, Index K) {
+    const Index M = B * K;
+    if (signal_.pools_hidden() && st.pool.size() != std::size_t(B)) {
+      st.pool.resize(std::size_t(B));
+      for (auto& x : st.pool) net.shape_like_parameters(x);
+    } else if (signal_.pools_hidden() && B > 0 && !net.shaped_like_parameters(st.pool[0])) {
+      for (auto& x : st.pool) net.shape_like_parameters(x);
+    }
     bool fresh = st.e.size() != std::size_t(M) || (M > 0 && !net.shaped_like_parameters(st.e[0]));
     const bool base = signal_.uses_baseline(), acc = base && signal_.accumulates_hidden();
     if (base && st.num.size() != std::size_t(M)) fresh = true;
@@ -264,23 +309,45 @@ class ThreeFactor {
     return fresh;
   }
 
-  /// theta += eta * (update of column m) on W feature columns [f0, f1) (and w_fb, bias when f0 == 0).
+  /// The hidden rows of sample b's pooled traces: sum over its K compartments, on W feature
+  /// columns [f0, f1) (and w_fb, bias when f0 == 0).
   template <class Net, class S>
-  void apply(Net& net, State<S>& st, Index m, S eta, Index f0, Index f1) {
+  void pool_traces(const Net& net, State<S>& st, Index b, Index K, Index f0, Index f1) {
+    const Index nh = net.hidden_units(), n = f1 - f0;
+    if (nh == 0) return;
+    SynapticBlocks<S>& P = st.pool[std::size_t(b)];
+    auto sum = [&](auto&& dst, auto get) {
+      dst = get(st.e[std::size_t(b * K)]);
+      for (Index k = 1; k < K; ++k) dst += get(st.e[std::size_t(b * K + k)]);
+    };
+    sum(P.w.middleCols(f0, n).topRows(nh), [&](SynapticBlocks<S>& e) { return e.w.middleCols(f0, n).topRows(nh); });
+    if (f0 == 0) {
+      sum(P.fb.topRows(nh), [&](SynapticBlocks<S>& e) { return e.fb.topRows(nh); });
+      sum(P.bias.topRows(nh), [&](SynapticBlocks<S>& e) { return e.bias.topRows(nh); });
+    }
+  }
+
+  /// theta += eta * (update of column m) on W feature columns [f0, f1) (and w_fb, bias when
+  /// f0 == 0). A pooling signal updates the hidden rows once per sample (at its first
+  /// compartment) from the pooled traces, with that column's baseline buffers.
+  template <class Net, class S>
+  void apply(Net& net, State<S>& st, Index m, Index K, S eta, Index f0, Index f1) {
     const std::size_t mi = std::size_t(m);
-    const Index nh = net.hidden_units(), ny = net.output_units(), n = f1 - f0;
+    const bool pooled = signal_.pools_hidden();
+    const Index ny = net.output_units(), n = f1 - f0;
+    const Index nh = pooled && m % K != 0 ? 0 : net.hidden_units();
     const S gy = eta * S(st.output[mi]);
     const bool base = signal_.uses_baseline(), accumulate = base && signal_.accumulates_hidden();
     const S beta = S(cfg_.beta), kappa = S(cfg_.kappa), eps = S(cfg_.baseline_epsilon);
     const S l = S(st.hidden[mi]);
-    auto update = [&](auto&& P, const auto& E, auto&& N, auto&& D, auto&& U) {
+    auto update = [&](auto&& P, const auto& E, const auto& EH, auto&& N, auto&& D, auto&& U) {
       if (ny > 0) P.bottomRows(ny).array() += gy * E.bottomRows(ny).array();
       if (nh == 0) return;
       if (!base) {
-        P.topRows(nh).array() += (eta * l) * E.topRows(nh).array();
+        P.topRows(nh).array() += (eta * l) * EH.topRows(nh).array();
         return;
       }
-      auto e = E.topRows(nh).array();
+      auto e = EH.topRows(nh).array();
       auto num = N.topRows(nh).array();
       auto den = D.topRows(nh).array();
       num = beta * num + ((S(1) - beta) * l) * e.square();
@@ -294,14 +361,15 @@ class ThreeFactor {
       }
     };
     SynapticBlocks<S>& E = st.e[mi];
+    SynapticBlocks<S>& EH = pooled ? st.pool[std::size_t(m / K)] : E;
     SynapticBlocks<S>* N = base ? &st.num[mi] : &E;
     SynapticBlocks<S>* D = base ? &st.den[mi] : &E;
     SynapticBlocks<S>* U = accumulate ? &st.acc[mi] : &E;
-    update(net.weight().middleCols(f0, n), E.w.middleCols(f0, n), N->w.middleCols(f0, n), D->w.middleCols(f0, n),
-           U->w.middleCols(f0, n));
+    update(net.weight().middleCols(f0, n), E.w.middleCols(f0, n), EH.w.middleCols(f0, n), N->w.middleCols(f0, n),
+           D->w.middleCols(f0, n), U->w.middleCols(f0, n));
     if (f0 == 0) {
-      update(net.feedback_weight(), E.fb, N->fb, D->fb, U->fb);
-      update(net.bias(), E.bias, N->bias, D->bias, U->bias);
+      update(net.feedback_weight(), E.fb, EH.fb, N->fb, D->fb, U->fb);
+      update(net.bias(), E.bias, EH.bias, N->bias, D->bias, U->bias);
     }
   }
 

@@ -91,6 +91,7 @@ struct VowelSignal {
   Index compartments() const noexcept { return 1; }
   bool uses_baseline() const noexcept { return true; }
   bool accumulates_hidden() const noexcept { return accumulate_hidden; }
+  bool pools_hidden() const noexcept { return false; }
 
   void begin(const ThreeFactorConfig& cfg, Index batch, Index K, bool reset) {
     if (!(r > 0 && r < 1)) throw ConfigError("Vowel: the sparsity reference r must be in (0, 1)");
