@@ -14,6 +14,7 @@
 #include <spikelab/optimizers/optimizer.hpp>
 #include <spikelab/training/trainer.hpp>
 
+#include "support/checkpoint_support.hpp"
 #include "support/test_support.hpp"
 
 #include <algorithm>
@@ -23,6 +24,8 @@
 #include <regex>
 
 using namespace spikelab;
+using test::bit_equal;
+using test::params;
 namespace fs = std::filesystem;
 
 namespace {
@@ -55,20 +58,6 @@ void set_formula(Net& net) {
     ++p;
   });
 }
-std::vector<Matrix<float>> params(Net& net) {
-  std::vector<Matrix<float>> v;
-  net.for_each_parameter([&](ParamRef<float> p) { v.push_back(p.value); });
-  return v;
-}
-bool bit_equal(const std::vector<Matrix<float>>& a, const std::vector<Matrix<float>>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i].rows() != b[i].rows() || a[i].cols() != b[i].cols() ||
-        std::memcmp(a[i].data(), b[i].data(), sizeof(float) * std::size_t(a[i].size())) != 0)
-      return false;
-  return true;
-}
-
 /// Three fixed batches of 4 samples, 6 inputs, 5 steps.
 struct FixedBatches {
   Index k = 0;
