@@ -7,7 +7,9 @@
 #         parallel loops and products, training with both at once) under ThreadSanitizer: clang
 #         with LLVM's OpenMP runtime, whose archer tool tells ThreadSanitizer about OpenMP's
 #         barriers (GCC's libgomp is not instrumented: every parallel region would be reported as
-#         a race). The MPI checks are not in it: clang 14 crashes compiling them.
+#         a race). The MPI checks are not in it: clang 14 crashes compiling them, and the MPI
+#         polling starts no thread of its own (MPI_THREAD_FUNNELED: MPI_Test on the training
+#         thread), so what TSan could check there is Open MPI's own, uninstrumented threads.
 # usage: scripts/sanitize.sh [asan|tsan|all]   (default all); prints the time of each step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
