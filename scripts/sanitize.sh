@@ -22,9 +22,11 @@ step() {  # step NAME COMMAND...: runs it and prints how long it took
   echo "== ${name}: $((SECONDS - t0)) s"
 }
 
+quiet() { "$@" >/dev/null; }
+
 run() {
   local p=$1
-  step "$p configure" cmake --preset "$p" >/dev/null
+  step "$p configure" quiet cmake --preset "$p"
   step "$p build" cmake --build --preset "$p"
   step "$p test" ctest --preset "$p"
 }
