@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what spikelab needs from Debian 12's archive, only if it is missing.
-#   scripts/install-deps.sh            build + test dependencies and the Fashion-MNIST data
+#   scripts/install-deps.sh            build + test (sanitizers included) dependencies and the Fashion-MNIST data
 #   scripts/install-deps.sh --bench    also the PyTorch reference (python3-torch, OpenBLAS)
 set -euo pipefail
 
 packages=(cmake make g++ pkg-config libeigen3-dev libcereal-dev catch2 zlib1g-dev libbenchmark-dev
-          libcli11-dev libhdf5-dev dataset-fashion-mnist python3 python3-numpy libopenmpi-dev openmpi-bin python3-h5py)
+          libcli11-dev libhdf5-dev dataset-fashion-mnist python3 python3-numpy libopenmpi-dev openmpi-bin python3-h5py
+          # the tsan preset (scripts/sanitize.sh): clang with its sanitizer runtimes and LLVM's OpenMP
+          # runtime, whose archer tool makes OpenMP's synchronisation visible to ThreadSanitizer;
+          # libclang-rt-dev also holds libFuzzer (fuzz/)
+          clang libclang-rt-dev libomp-dev)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch libopenblas0-pthread libopenblas-dev valgrind)
 fi

@@ -2,12 +2,15 @@
 // wrong-structure files each throw a named error and leave the network untouched.
 #include <spikelab/spikelab.hpp>
 
+#include "support/checkpoint_support.hpp"
 #include "support/test_support.hpp"
 
 #include <cstring>
 #include <fstream>
 
 using namespace spikelab;
+using test::bit_equal;
+using test::params;
 
 namespace {
 using Hidden = LifType<float, FastSigmoid, SubtractReset,
@@ -23,21 +26,6 @@ Net make_net(std::uint64_t seed, Index hidden = 16) {
   for (Index i = 0; i < hidden; ++i) th[i] = float(rng.uniform(0.5, 1.5));
   net.layer<1>().threshold().set(th);
   return net;
-}
-
-std::vector<Matrix<float>> params(Net& net) {
-  std::vector<Matrix<float>> v;
-  net.for_each_parameter([&](ParamRef<float> p) { v.push_back(p.value); });
-  return v;
-}
-
-bool bit_equal(const std::vector<Matrix<float>>& a, const std::vector<Matrix<float>>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i].rows() != b[i].rows() || a[i].cols() != b[i].cols() ||
-        std::memcmp(a[i].data(), b[i].data(), sizeof(float) * std::size_t(a[i].size())) != 0)
-      return false;
-  return true;
 }
 
 }  // namespace

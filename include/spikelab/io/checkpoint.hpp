@@ -13,6 +13,8 @@
  *  - throws VersionError for a format version newer than this build,
  *  - throws SignatureError, showing both signatures, when the stored network has another
  *    structure than the one it is loaded into,
+ *  - names the library version that wrote the file when that version differs from this one
+ *    and the file cannot be read (SignatureError, or CheckpointError for a part that fails),
  * and leaves the network untouched on any error (it loads into a copy first).
  */
 #ifndef SPIKELAB_IO_CHECKPOINT_HPP
@@ -57,6 +59,22 @@ struct CheckpointHeader {
 namespace detail {
 inline constexpr const char* checkpoint_end = "spikelab-end";
 
+/// Reads the parts after a checkpoint's header with `read()`; a failure there, in a file written
+/// by another library version, names that version: a class whose stored form changed without a
+/// class version is then the likely cause, rather than a damaged file.
+template <class Read>
+void read_written_by(const std::string& writer, Read&& read) {
+  try {
+    read();
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const std::exception& e) {
+    if (writer == version::as_string()) throw;
+    throw cereal::Exception(std::string(e.what()) + " (the file was written by spikelab " + writer + ", this is spikelab " +
+                            version::as_string() + ")");
+  }
+}
+
 template <class Archive, class Net>
 void write_checkpoint(Archive& ar, const Net& net) {
   CheckpointHeader h;
@@ -77,11 +95,14 @@ void read_checkpoint(Archive& ar, Net& net, const std::string& path) {
                                      std::to_string(CheckpointHeader::current_format));
   const std::string mine = net.signature();
   if (h.signature != mine)
-    throw SignatureError(path, -1, "the checkpoint holds another network structure.\n  stored:   " + h.signature +
+    throw SignatureError(path, -1, "the checkpoint (written by spikelab " + h.library_version +
+                                       ") holds another network structure.\n  stored:   " + h.signature +
                                        "\n  expected: " + mine);
-  ar(cereal::make_nvp("network", net));
   std::string end;
-  ar(cereal::make_nvp("end", end));
+  read_written_by(h.library_version, [&] {
+    ar(cereal::make_nvp("network", net));
+    ar(cereal::make_nvp("end", end));
+  });
   if (end != checkpoint_end) throw CheckpointError(path, -1, "missing end marker (truncated or corrupt file)");
 }
 }  // namespace detail

@@ -47,6 +47,8 @@
  *  - SignatureError, showing the stored and the expected side, when the file holds another
  *    network structure, another optimizer type, another learning rule or another number of
  *    parameter groups.
+ * A SignatureError, and a part of the file that fails to load, name the library version that
+ * wrote the file when it differs from this one.
  */
 #ifndef SPIKELAB_IO_TRAINING_CHECKPOINT_HPP
 #define SPIKELAB_IO_TRAINING_CHECKPOINT_HPP
@@ -203,10 +205,12 @@ void read_training_checkpoint(Archive& ar, const TrainingCheckpointHeader& mine,
   differs("another number of parameter groups", std::to_string(h.parameter_groups),
           std::to_string(mine.parameter_groups));
   ProgressRecord record{&progress};
-  ar(cereal::make_nvp("network", net), cereal::make_nvp("optimizer", opt), cereal::make_nvp("rule", rule),
-     cereal::make_nvp("progress", record));
   std::string end;
-  ar(cereal::make_nvp("end", end));
+  read_written_by(h.library_version, [&] {
+    ar(cereal::make_nvp("network", net), cereal::make_nvp("optimizer", opt), cereal::make_nvp("rule", rule),
+       cereal::make_nvp("progress", record));
+    ar(cereal::make_nvp("end", end));
+  });
   if (end != checkpoint_end) throw CheckpointError(path, -1, "missing end marker (truncated or corrupt file)");
   if constexpr (requires { { opt.mismatch(net) } -> std::convertible_to<std::string>; }) {
     const std::string why = opt.mismatch(net);
