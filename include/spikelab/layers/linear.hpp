@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -316,6 +317,9 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     this->allocate(rng);
   }
 
+  /// Each output column depends on the same input column only (Sequential::forward_step
+  /// runs the layer one step at a time).
+  static constexpr bool per_column = true;
   static std::string name() { return "Linear"; }
   /// Inputs one output sums (the columns of the weight matrix).
   Index fan_in() const noexcept { return in_; }
@@ -333,12 +337,19 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     out.resize(out_, in.batch(), in.steps());
     const Matrix<S>& x = in.values();
     Matrix<S>& y = out.values();
+    static_ = in.static_steps();
+    static_in_ = &in;
+    if (static_) {
+      sparse_ = false;
+      static_forward(in, out);
+      return;
+    }
     sparse_ = choose_sparse(x);
     if (sparse_) {
       sp_.build(x, density_);
       sparse_forward(y);
     } else {
-      detail::parallel_product(y, w_, x);
+      parallel_product(y, w_, x);
       if (cfg_.bias) y.colwise() += b_.col(0);
     }
   }
@@ -348,18 +359,25 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     this->require_gradient(in, out, grad_out);
     const Matrix<S>& g = grad_out.values();
     if (gw_.rows() != out_ || gw_.cols() != in_) this->zero_grad();
-    if (sparse_ && sp_.cols == in.columns() && sp_.rows == in_) {
+    if (static_ && &in != static_in_) static_ = in.static_steps();  // (static_ points into the forward's input)
+    if (static_) {
+      static_weight_grad(in, grad_out);
+    } else if (sparse_ && sp_.cols == in.columns() && sp_.rows == in_) {
       sparse_weight_grad(g);
     } else {
-      detail::parallel_product(gw_, g, in.values().transpose(), true);
+      parallel_product(gw_, g, in.values().transpose(), true);
     }
     if (cfg_.bias) gb_.col(0) += g.rowwise().sum();
     if (grad_in) {
       grad_in->resize(in_, in.batch(), in.steps());
-      detail::parallel_product(grad_in->values(), w_.transpose(), g);
+      parallel_product(grad_in->values(), w_.transpose(), g);
     }
   }
 
+
+  /// True when the last forward pass found a static input (every step a multiple of one block,
+  /// TimeSeries::static_steps) and projected that block once.
+  bool used_static() const noexcept { return static_.has_value(); }
 
  private:
   friend typename Linear::WeightedLayer;
@@ -377,6 +395,34 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     }
     density_ = detail::SparseColumns<S>::estimate_density(x);
     return density_ < cfg_.sparse_density * std::min(1.0, double(out_) / 64.0);
+  }
+
+  // A static input X_t = a_t X_0: Z = W X_0 once, Y_t = a_t Z + b.
+  void static_forward(const TimeSeries<S>& in, TimeSeries<S>& out) {
+    const Index B = in.batch(), T = in.steps();
+    const Eigen::Map<const Matrix<S>> base(static_->base, in_, B);
+    z_.resize(out_, B);
+    parallel_product(z_, w_, base);
+    if (static_->unit) {
+      if (cfg_.bias) z_.colwise() += b_.col(0);
+      for (Index t = 0; t < T; ++t) out.slot(t) = z_;
+      return;
+    }
+    for (Index t = 0; t < T; ++t) {
+      if (cfg_.bias)
+        out.slot(t) = (static_->factor(t) * z_).colwise() + b_.col(0);
+      else
+        out.slot(t) = static_->factor(t) * z_;
+    }
+  }
+
+  // dW += (sum_t a_t G_t) X_0^T: one pass over G, then one product of batch columns.
+  void static_weight_grad(const TimeSeries<S>& in, const TimeSeries<S>& grad_out) {
+    const Index B = in.batch(), T = in.steps();
+    gsum_ = static_->factor(0) * grad_out.slot(0);
+    for (Index t = 1; t < T; ++t) gsum_ += static_->factor(t) * grad_out.slot(t);
+    const Eigen::Map<const Matrix<S>> base(static_->base, in_, B);
+    parallel_product(gw_, gsum_, base.transpose(), true);
   }
 
   // y = W X + b from the column index of X: columns in parallel, rows in blocks that keep a
@@ -437,6 +483,9 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
   detail::SparseColumns<S> sp_;
   double density_ = 0.0;  // estimated input density of the last forward
   bool sparse_ = false;
+  std::optional<StaticSteps<S>> static_;  // the last forward's input was static (points into it)
+  const TimeSeries<S>* static_in_ = nullptr;  // that input
+  Matrix<S> z_, gsum_;                    // static path: W X_0, and sum_t a_t G_t
 };
 
 }  // namespace spikelab
