@@ -294,8 +294,11 @@ def child(name, mode, variant, reps, warmup, threads, seed, rate):
             fwd_times.append((t1 - t0) * 1e3)
             bwd_times.append((t2 - t1) * 1e3)
     peak_kib = rss_kib("VmHWM")
+    # the densities after the timed steps (the optimizer has moved the weights), as spikelab-bench
+    # reports them; those right after the calibration are kept as densities_start
+    densities_start, densities = densities, net.densities(x)
     res = dict(impl="torch-" + variant, config=name, mode=mode, threads=threads, rate=rate, scales=scales,
-               densities=densities, blas=loaded_blas(), times_ms=times,
+               densities=densities, densities_start=densities_start, blas=loaded_blas(), times_ms=times,
                fwd_ms=fwd_times, bwd_ms=bwd_times, flops=dense_flops(cfg, "train" if mode == "train" else "infer"),
                flops_fwd=dense_flops(cfg, "fwd"), flops_bwd=dense_flops(cfg, "bwd"),
                peak_rss_mib=peak_kib / 1024.0, base_rss_mib=base_kib / 1024.0, peak_reset=peak_reset,
