@@ -92,7 +92,7 @@ def main():
             s = runs.get((our, lab, mode))
             if s is None:
                 continue
-            dens = " ".join("%.3f" % x for x in (s["density"] or [])[:-1 if s["config"] in ("SHD", "NMNIST") else None])
+            dens = " ".join("%.3f" % x for x in (s["density"] or []))  # every LIF layer (ON: its output layer)
             line = "%-13s %-5s %-15s %-14s %9.2f %9.2f" % (lab, mode, dens or "-", our, med(s), lo(s))
             row = dict(impl=our, config=lab, mode=mode, ms=med(s), min=lo(s), densities=s["density"], flops=s["flops"])
             cells = []
