@@ -276,7 +276,24 @@ Result run(const Config& c, const std::string& mode, int reps, int warmup, int t
   Net net = make_net<Net>(c, rng);
   Batch<F> batch = make_batch(c, rng, c.steps);
   r.rate = c.rate;
-  r.scales = calibrate(net, batch.input, c.rate);
+  if (c.rate > 0) {
+    // calibrate a copy: its forward passes allocate the activation buffers, which must count in
+    // the step memory below; only the scaled weights are taken over
+    Net probe = net;
+    r.scales = calibrate(probe, batch.input, c.rate);
+    std::vector<const Linear<F>*> scaled;
+    probe.for_each_layer([&](auto& l, std::size_t) {
+      if constexpr (std::same_as<std::remove_cvref_t<decltype(l)>, Linear<F>>) scaled.push_back(&l);
+    });
+    std::size_t k = 0;
+    net.for_each_layer([&](auto& l, std::size_t) {
+      if constexpr (std::same_as<std::remove_cvref_t<decltype(l)>, Linear<F>>) {
+        l.weight() = scaled[k]->weight();
+        l.bias() = scaled[k]->bias();
+        ++k;
+      }
+    });
+  }
   Bptt<SumCrossEntropy> bptt;
   Optimizer<F, Adam> opt({.lr = kLr});
   // ON's loss is the sum of the output spikes: its gradient is a constant of ones (PyTorch's
