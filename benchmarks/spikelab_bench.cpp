@@ -1,12 +1,18 @@
 // spikelab benchmark harness: training step and inference for the configurations
 // SHD, NMNIST, ON512, ON4096 (see BENCHMARKS.md), the same networks as reference_torch.py.
 //
-//   spikelab-bench [--configs SHD,NMNIST,ON512,ON4096] [--modes train,infer] [--reps 7] [--warmup 2]
-//                  [--threads 2] [--json FILE] [--gemm-peak] [--export DIR]
+//   spikelab-bench [--configs SHD,NMNIST,ON512,ON4096] [--modes train,infer,stream] [--rates 0,0.05]
+//                  [--reps 7] [--warmup 2] [--threads 2] [--json FILE] [--gemm-peak] [--export DIR]
 //
-// Every (config, mode) runs in a fresh child process (this executable with --child) so that its
-// peak RSS is its own. Prints a table (median ms, min-max, GFLOP/s of the dense-equivalent
-// arithmetic, peak RSS) and writes JSON. --export writes weights, inputs, loss and gradients of
+// Every (config, rate, mode) runs in a fresh child process (this executable with --child) so that
+// its peak RSS is its own. Prints a table (median ms, min-max, GFLOP/s of the dense-equivalent
+// arithmetic, peak RSS, the measured spike density of every LIF layer) and writes JSON.
+// --rates: target firing rates of the hidden LIF layers (fraction of neuron-steps with a spike;
+// 0 = the harness's own weights): each hidden layer's incoming weights and bias are scaled, layer
+// by layer, until its density on the benchmark batch is the target (reference_torch.py does the
+// same). Mode "stream" runs the network one step at a time (Sequential::forward_step, the state
+// carried from step to step) over all T steps; compare its time with mode "infer" (the whole
+// sequence at once). --export writes weights, inputs, loss and gradients of
 // one step of each config (T = 20) for reference_torch.py --verify. With --callgrind the timed
 // region is bracketed by callgrind's collection toggles (run under valgrind --collect-atstart=no).
 #include <spikelab/core/product.hpp>
@@ -53,6 +59,7 @@ struct Config {
   Index batch, steps;
   bool spikes;   // binary input of 5% density (else standard normal)
   bool readout;  // leaky-integrator readout + cross-entropy + Adam (else: sum of spikes, no optimizer)
+  double rate = 0;  // target firing rate of the hidden LIF layers (0: the weights as initialised)
 };
 
 const std::vector<Config>& configs() {
@@ -116,6 +123,8 @@ double cpu_ms() {
 
 struct Result {
   std::string config, mode;
+  double rate = 0;
+  std::vector<double> scales;  // the factors the hidden layers' weights were scaled by
   int threads = 1;
   std::vector<double> times, fwd, bwd, cpu;
   double flops = 0, flops_fwd = 0, flops_bwd = 0, peak_mib = 0, base_mib = 0, first_loss = 0;
@@ -153,6 +162,7 @@ std::string to_json(const Result& r) {
   o.precision(10);
   std::vector<double> sp(r.sparse.begin(), r.sparse.end());
   o << "{\"impl\":\"" << impl_name() << "\",\"config\":\"" << r.config << "\",\"mode\":\"" << r.mode << "\",\"threads\":" << r.threads
+    << ",\"rate\":" << r.rate << ",\"scales\":" << json_list(r.scales)
     << ",\"times_ms\":" << json_list(r.times) << ",\"fwd_ms\":" << json_list(r.fwd) << ",\"bwd_ms\":" << json_list(r.bwd) << ",\"cpu_ms\":" << json_list(r.cpu)
     << ",\"flops\":" << r.flops << ",\"flops_fwd\":" << r.flops_fwd << ",\"flops_bwd\":" << r.flops_bwd
     << ",\"peak_rss_mib\":" << r.peak_mib << ",\"base_rss_mib\":" << r.base_mib
@@ -207,6 +217,41 @@ void describe(Net& net, Result& r) {
   });
 }
 
+/// Scales the incoming weights (and bias) of each hidden LIF layer, from the first to the last,
+/// so that its spike density on `x` is `rate`: a geometric bisection on the factor. Returns the
+/// factors. The output layer (the readout, or ON's LIF layer) is left as it is.
+template <class Net>
+std::vector<double> calibrate(Net& net, const TimeSeries<F>& x, double rate) {
+  std::vector<double> factors;
+  if (rate <= 0) return factors;
+  constexpr std::size_t last = Net::size - 1;
+  net.for_each_layer([&](auto& l, std::size_t i) {
+    using L = std::remove_cvref_t<decltype(l)>;
+    if constexpr (std::same_as<L, Linear<F>>) {
+      if (i + 2 > last) return;  // only Linear layers that feed a hidden LIF layer
+      const Matrix<F> w0 = l.weight(), b0 = l.bias();
+      auto density_at = [&](double s) {
+        l.weight() = w0 * F(s);
+        l.bias() = b0 * F(s);
+        net.forward(x, ForwardContext::eval());
+        const auto& a = net.activation(i + 1).values();
+        return double((a.array() != F(0)).count()) / double(a.size());
+      };
+      double lo = 1, hi = 1;
+      while (density_at(hi) < rate && hi < 1e4) hi *= 2;
+      while (density_at(lo) > rate && lo > 1e-4) lo /= 2;
+      for (int k = 0; k < 30 && hi / lo > 1.0001; ++k) {
+        const double mid = std::sqrt(lo * hi);
+        (density_at(mid) < rate ? lo : hi) = mid;
+      }
+      const double s = std::abs(density_at(lo) - rate) < std::abs(density_at(hi) - rate) ? lo : hi;
+      density_at(s);
+      factors.push_back(s);
+    }
+  });
+  return factors;
+}
+
 struct Toggle {
   bool on;
   explicit Toggle(bool b) : on(b) {
@@ -230,6 +275,25 @@ Result run(const Config& c, const std::string& mode, int reps, int warmup, int t
   Rng rng(42);
   Net net = make_net<Net>(c, rng);
   Batch<F> batch = make_batch(c, rng, c.steps);
+  r.rate = c.rate;
+  if (c.rate > 0) {
+    // calibrate a copy: its forward passes allocate the activation buffers, which must count in
+    // the step memory below; only the scaled weights are taken over
+    Net probe = net;
+    r.scales = calibrate(probe, batch.input, c.rate);
+    std::vector<const Linear<F>*> scaled;
+    probe.for_each_layer([&](auto& l, std::size_t) {
+      if constexpr (std::same_as<std::remove_cvref_t<decltype(l)>, Linear<F>>) scaled.push_back(&l);
+    });
+    std::size_t k = 0;
+    net.for_each_layer([&](auto& l, std::size_t) {
+      if constexpr (std::same_as<std::remove_cvref_t<decltype(l)>, Linear<F>>) {
+        l.weight() = scaled[k]->weight();
+        l.bias() = scaled[k]->bias();
+        ++k;
+      }
+    });
+  }
   Bptt<SumCrossEntropy> bptt;
   Optimizer<F, Adam> opt({.lr = kLr});
   // ON's loss is the sum of the output spikes: its gradient is a constant of ones (PyTorch's
@@ -252,6 +316,16 @@ Result run(const Config& c, const std::string& mode, int reps, int warmup, int t
         if (on) v.push_back(cpu_ms() - c0);
       }
     } rec{r.cpu, c0, timed};
+    if (mode == "stream") {  // one step at a time through the whole network, the state carried
+      auto st = net.make_stream_state(c.batch);
+      const auto t0 = Clock::now();
+      double sum = 0;
+      for (Index t = 0; t < c.steps; ++t) sum += double(net.forward_step(st, batch.input.slot(t)).sum());
+      const double t = ms_since(t0);
+      if (k == 0) r.first_loss = sum;
+      if (timed) r.times.push_back(t);
+      continue;
+    }
     if (mode == "infer") {
       const auto t0 = Clock::now();
       const TimeSeries<F>& out = net.forward(batch.input, ForwardContext::eval());
@@ -285,16 +359,19 @@ Result run(const Config& c, const std::string& mode, int reps, int warmup, int t
       }
     }
   }
+  if (mode == "stream") net.forward(batch.input, ForwardContext::eval());  // for the densities below
   describe(net, r);
-  r.flops = dense_flops(c, mode == "infer" ? "infer" : "train");
+  r.flops = dense_flops(c, mode == "infer" || mode == "stream" ? "infer" : "train");
   r.flops_fwd = dense_flops(c, "fwd");
   r.flops_bwd = dense_flops(c, "bwd");
   r.peak_mib = double(rss_kib("VmHWM")) / 1024.0;
   return r;
 }
 
-Result run_named(const std::string& name, const std::string& mode, int reps, int warmup, int threads, bool cg) {
-  const Config& c = find_config(name);
+Result run_named(const std::string& name, double rate, const std::string& mode, int reps, int warmup, int threads,
+                 bool cg) {
+  Config c = find_config(name);
+  c.rate = rate;
   if (c.sizes.size() == 4) return run<ShdNet>(c, mode, reps, warmup, threads, cg);
   if (c.sizes.size() == 3) return run<NmnistNet>(c, mode, reps, warmup, threads, cg);
   return run<OnNet>(c, mode, reps, warmup, threads, cg);
@@ -307,11 +384,11 @@ double gemm_peak(double seconds = 1.0) {
   double best = 0;
   for (Index n : {Index(1024), Index(2048)}) {
     Matrix<F> a = Matrix<F>::Random(n, n), b = Matrix<F>::Random(n, n), c(n, n);
-    detail::parallel_product(c, a, b);
+    parallel_product(c, a, b);
     const auto end = Clock::now() + std::chrono::duration<double>(seconds);
     while (Clock::now() < end) {
       const auto t0 = Clock::now();
-      detail::parallel_product(c, a, b);
+      parallel_product(c, a, b);
       best = std::max(best, 2.0 * double(n) * double(n) * double(n) / (ms_since(t0) * 1e6));
     }
   }
@@ -382,8 +459,8 @@ double median(std::vector<double> v) {
   return n == 0 ? 0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
 }
 void print_table(const std::vector<Result>& rs) {
-  std::printf("%-8s %-6s %-13s %10s %19s %9s %10s %10s %8s  %s\n", "config", "mode", "impl", "median ms", "min-max ms",
-              "GFLOP/s", "peak MiB", "step MiB", "cpu ms", "LIF spike density");
+  std::printf("%-8s %5s %-6s %-13s %10s %19s %9s %10s %10s %8s  %s\n", "config", "rate", "mode", "impl", "median ms",
+              "min-max ms", "GFLOP/s", "peak MiB", "step MiB", "cpu ms", "LIF spike density");
   for (const auto& r : rs) {
     struct Row {
       std::string mode;
@@ -401,7 +478,8 @@ void print_table(const std::vector<Result>& rs) {
         dens += std::to_string(d).substr(0, 6);
       }
       const double cpu = row.t == &r.times ? median(r.cpu) : 0.0;
-      std::printf("%-8s %-6s %-13s %10.2f %9.2f-%-9.2f %9.1f %10.1f %10.1f %8.2f  %s\n", r.config.c_str(),
+      const std::string rate = r.rate > 0 ? std::to_string(r.rate).substr(0, 5) : "-";
+      std::printf("%-8s %5s %-6s %-13s %10.2f %9.2f-%-9.2f %9.1f %10.1f %10.1f %8.2f  %s\n", r.config.c_str(), rate.c_str(),
                   row.mode.c_str(), impl_name(), med, *lo, *hi, row.flops / med / 1e6, r.peak_mib, r.peak_mib - r.base_mib,
                   cpu, dens.c_str());
     }
@@ -424,15 +502,18 @@ int usage(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::string cfgs = "SHD,NMNIST,ON512,ON4096", modes = "train,infer", json, export_dir, child_cfg, child_mode;
+  std::string cfgs = "SHD,NMNIST,ON512,ON4096", modes = "train,infer", rates = "0", json, export_dir, child_cfg,
+              child_mode;
+  double child_rate = 0;
   std::vector<std::string> child;
   int reps = 7, warmup = 2, threads = 2;
   bool peak = false, callgrind = false;
   spikelab_examples::CommandLine cli("spikelab-bench",
                                      "spikelab benchmark harness: training step and inference of the configurations SHD, NMNIST,\n"
-                                     "ON512 and ON4096 (BENCHMARKS.md), each (config, mode) in a child process of its own.");
+                                     "ON512 and ON4096 (BENCHMARKS.md), each (config, rate, mode) in a child process of its own.");
   cli.option("configs", cfgs, "comma-separated configurations")
-      .option("modes", modes, "train, infer or train,infer")
+      .option("modes", modes, "comma-separated modes: train, infer, stream (one step at a time)")
+      .option("rates", rates, "comma-separated target firing rates of the hidden LIF layers (0: the weights as initialised)")
       .repetitions(reps, warmup)
       .threads(threads)
       .json(json)
@@ -443,12 +524,13 @@ int main(int argc, char** argv) try {
       .add_option("--child", child, "CONFIG MODE: run one configuration in one mode in this process (the parent starts these)")
       ->expected(2)
       ->default_str("");
+  cli.app().add_option("--rate", child_rate, "the target firing rate of the --child run");
   if (const auto rc = cli.parse(argc, argv)) return *rc;
   if (child.size() == 2) child_cfg = child[0], child_mode = child[1];
   if (reps < 1 || warmup < 0 || threads < 1) return usage("--reps >= 1, --warmup >= 0, --threads >= 1");
   set_num_threads(threads);
   if (!child_cfg.empty()) {
-    const Result r = run_named(child_cfg, child_mode, reps, warmup, threads, callgrind);
+    const Result r = run_named(child_cfg, child_rate, child_mode, reps, warmup, threads, callgrind);
     std::printf("RESULT %s\n", to_json(r).c_str());
     return 0;
   }
@@ -462,7 +544,7 @@ int main(int argc, char** argv) try {
     std::printf("exported SHD, NMNIST, ON512 (T = 20) to %s\n", export_dir.c_str());
     return 0;
   }
-  // parent: one child process per (config, mode)
+  // parent: one child process per (config, rate, mode)
   std::vector<Result> results;
   std::vector<std::string> lines;
   const std::string self = std::filesystem::canonical("/proc/self/exe").string();
@@ -470,48 +552,54 @@ int main(int argc, char** argv) try {
     find_config(name);
     int r = reps, w = warmup;
     if (name == "ON4096") r = std::max(2, std::min(reps, 3)), w = 1;
-    for (const auto& mode : split(modes)) {
-      if (mode != "train" && mode != "infer") return usage("unknown mode " + mode);
-      const std::string cmd = "'" + self + "' --child " + name + " " + mode + " --reps " + std::to_string(r) +
-                              " --warmup " + std::to_string(w) + " --threads " + std::to_string(threads);
-      std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-      if (!p) throw std::runtime_error("cannot run " + cmd);
-      std::string out;
-      char buf[4096];
-      while (std::fgets(buf, sizeof buf, p.get())) out += buf;
-      const auto pos = out.find("RESULT ");
-      if (pos == std::string::npos) throw std::runtime_error("child failed: " + cmd + "\n" + out);
-      std::string line = out.substr(pos + 7);
-      line = line.substr(0, line.find('\n'));
-      lines.push_back(line);
-      // re-run parsing-free: the child also printed a table row via JSON; keep the numbers
-      Result res;
-      res.config = name;
-      res.mode = mode;
-      auto grab = [&](const std::string& key) {
-        const auto k = line.find("\"" + key + "\":");
-        return k == std::string::npos ? std::string() : line.substr(k + key.size() + 3);
-      };
-      auto nums = [&](const std::string& key) {
-        std::vector<double> v;
-        std::string s = grab(key);
-        if (s.empty() || s[0] != '[') return v;
-        s = s.substr(1, s.find(']') - 1);
-        for (const auto& x : split(s)) v.push_back(std::stod(x));
-        return v;
-      };
-      auto num = [&](const std::string& key) { return std::stod(grab(key)); };
-      res.times = nums("times_ms");
-      res.fwd = nums("fwd_ms");
-      res.bwd = nums("bwd_ms");
-      res.cpu = nums("cpu_ms");
-      res.densities = nums("densities");
-      res.flops = num("flops");
-      res.flops_fwd = num("flops_fwd");
-      res.flops_bwd = num("flops_bwd");
-      res.peak_mib = num("peak_rss_mib");
-      res.base_mib = num("base_rss_mib");
-      results.push_back(res);
+    for (const auto& rate_s : split(rates)) {
+      const double rate = std::stod(rate_s);
+      if (rate < 0 || rate >= 1) return usage("--rates: each rate must be in [0, 1)");
+      if (rate > 0 && name.rfind("ON", 0) == 0) continue;  // ON has no hidden layer
+      for (const auto& mode : split(modes)) {
+        if (mode != "train" && mode != "infer" && mode != "stream") return usage("unknown mode " + mode);
+        const std::string cmd = "'" + self + "' --child " + name + " " + mode + " --rate " + rate_s + " --reps " +
+                                std::to_string(r) + " --warmup " + std::to_string(w) + " --threads " + std::to_string(threads);
+        std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+        if (!p) throw std::runtime_error("cannot run " + cmd);
+        std::string out;
+        char buf[4096];
+        while (std::fgets(buf, sizeof buf, p.get())) out += buf;
+        const auto pos = out.find("RESULT ");
+        if (pos == std::string::npos) throw std::runtime_error("child failed: " + cmd + "\n" + out);
+        std::string line = out.substr(pos + 7);
+        line = line.substr(0, line.find('\n'));
+        lines.push_back(line);
+        // the numbers of the child's JSON line, for the table
+        Result res;
+        res.config = name;
+        res.mode = mode;
+        res.rate = rate;
+        auto grab = [&](const std::string& key) {
+          const auto k = line.find("\"" + key + "\":");
+          return k == std::string::npos ? std::string() : line.substr(k + key.size() + 3);
+        };
+        auto nums = [&](const std::string& key) {
+          std::vector<double> v;
+          std::string s = grab(key);
+          if (s.empty() || s[0] != '[') return v;
+          s = s.substr(1, s.find(']') - 1);
+          for (const auto& x : split(s)) v.push_back(std::stod(x));
+          return v;
+        };
+        auto num = [&](const std::string& key) { return std::stod(grab(key)); };
+        res.times = nums("times_ms");
+        res.fwd = nums("fwd_ms");
+        res.bwd = nums("bwd_ms");
+        res.cpu = nums("cpu_ms");
+        res.densities = nums("densities");
+        res.flops = num("flops");
+        res.flops_fwd = num("flops_fwd");
+        res.flops_bwd = num("flops_bwd");
+        res.peak_mib = num("peak_rss_mib");
+        res.base_mib = num("base_rss_mib");
+        results.push_back(res);
+      }
     }
   }
   double gp = 0;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what spikelab needs from Debian 12's archive, only if it is missing.
 #   scripts/install-deps.sh            build + test (sanitizers included) dependencies and the Fashion-MNIST data
-#   scripts/install-deps.sh --bench    also the PyTorch reference (python3-torch, OpenBLAS)
+#   scripts/install-deps.sh --bench    also the PyTorch reference (python3-torch) and both OpenBLAS builds
+#                                      (OpenMP and pthread: benchmarks/run.sh measures both and runs
+#                                      PyTorch with the faster one), valgrind for the instruction budget
 set -euo pipefail
 
 packages=(cmake make g++ pkg-config libeigen3-dev libcereal-dev catch2 zlib1g-dev libbenchmark-dev
@@ -11,7 +13,7 @@ packages=(cmake make g++ pkg-config libeigen3-dev libcereal-dev catch2 zlib1g-de
           # libclang-rt-dev also holds libFuzzer (fuzz/)
           clang libclang-rt-dev libomp-dev)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch libopenblas0-pthread libopenblas-dev valgrind)
+  packages+=(python3-torch libopenblas0-openmp libopenblas0-pthread libopenblas-dev valgrind)
 fi
 
 missing=()

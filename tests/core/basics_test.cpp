@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <set>
+#include <vector>
 
 using namespace spikelab;
 
@@ -26,6 +27,41 @@ TEST_CASE("TimeSeries puts step t in the contiguous column block t*B to (t+1)*B 
   Matrix<float> y = w * x.values();
   CHECK(y.cols() == 8);
   CHECK_THROWS_AS(x.resize(-1, 1, 1), ShapeError);
+}
+
+TEST_CASE("TimeSeries finds static steps from the data or from checked factors", "[core][time_series][static]") {
+  TimeSeries<float> x(3, 2, 4);
+  for (Index t = 0; t < 4; ++t) x.slot(t) = Matrix<float>::Constant(3, 2, 0.5f) + Matrix<float>::Identity(3, 2);
+  auto st = x.static_steps();
+  REQUIRE(st.has_value());  // every step equal: found from the data, factor 1
+  CHECK(st->unit);
+  CHECK(st->base == x.data());
+  CHECK(st->factor(3) == 1.0f);
+  x(2, 1, 3) = 0.25f;  // the last value of the last step differs
+  CHECK_FALSE(x.static_steps().has_value());
+  // recorded factors, checked against the values
+  const Matrix<float> base = Matrix<float>::Random(3, 2);
+  const std::vector<float> scale{0.5f, 0.75f, 0.875f, 1.0f};
+  x.assign_static(base, scale);
+  CHECK(x.slot(1) == Matrix<float>(0.75f * base));
+  st = x.static_steps();
+  REQUIRE(st.has_value());
+  CHECK_FALSE(st->unit);
+  CHECK(st->factor(0) == 0.5f);
+  CHECK(Eigen::Map<const Matrix<float>>(st->base, 3, 2) == base);
+  const TimeSeries<float> copy = x;  // a copy carries the factors
+  CHECK(copy.static_steps().has_value());
+  x(0, 0, 2) += 1.0f;  // changed after assign_static: no longer taken for static
+  CHECK_FALSE(x.static_steps().has_value());
+  x.assign_static(base, scale);
+  x.resize(3, 2, 4);  // resizing forgets the factors (the values are left as they were)
+  CHECK_FALSE(x.static_steps().has_value());
+  // one step is never static; wrong shapes are refused
+  TimeSeries<float> one(3, 2, 1);
+  one.set_zero();
+  CHECK_FALSE(one.static_steps().has_value());
+  CHECK_THROWS_AS(x.assign_static(base, std::vector<float>{1.0f}), ShapeError);
+  CHECK_THROWS_AS(x.assign_static(Matrix<float>::Zero(2, 2), scale), ShapeError);
 }
 
 TEST_CASE("Rng is deterministic per seed and its distributions have the right moments", "[core][rng]") {

@@ -160,6 +160,54 @@ TEST_CASE("Conv2d sparse path equals the dense path, forward and backward", "[co
   CHECK_FALSE(c.used_sparse());
 }
 
+TEST_CASE("Conv2d static path (an image at every step) equals the step-by-step convolution", "[conv2d][static]") {
+  Rng rng(8);
+  const Index B = 3, T = 6;
+  for (const Variant& v : kVariants)
+    for (bool bias : {true, false})
+      for (bool unit : {true, false}) {
+        Conv2d<double> conv(v.in, v.out_channels, rng,
+                            {.kernel = v.kernel, .stride = v.stride, .padding = v.padding, .bias = bias});
+        if (bias)
+          for (Index c = 0; c < v.out_channels; ++c) conv.bias()(c, 0) = rng.uniform(-1, 1);
+        Matrix<double> image(v.in.size(), B);
+        for (Index k = 0; k < image.size(); ++k) image.data()[k] = rng.uniform(-1, 1);
+        std::vector<double> factors;
+        for (Index t = 0; t < T; ++t) factors.push_back(unit ? 1.0 : 0.3 + 0.1 * double(t));
+        TimeSeries<double> x(v.in.size(), B, T), y, gx;
+        if (unit)
+          for (Index t = 0; t < T; ++t) x.slot(t) = image;  // found from the data
+        else
+          x.assign_static(image, factors);
+        conv.zero_grad();
+        conv.forward(x, y, ForwardContext::eval());
+        INFO(conv.signature() << (unit ? " equal steps" : " scaled steps"));
+        CHECK(conv.used_static());
+        CHECK((y.values() - test::direct_conv2d(conv, x)).cwiseAbs().maxCoeff() < 1e-12);
+        TimeSeries<double> g(y.features(), B, T);
+        test::fill_uniform(g, rng, -1, 1);
+        conv.backward(x, y, g, &gx);
+        // the same convolution one step at a time (a one-step series is never static)
+        Conv2d<double> ref = conv;
+        ref.zero_grad();
+        TimeSeries<double> xt(v.in.size(), B, 1), yt, gt(y.features(), B, 1), gxt;
+        for (Index t = 0; t < T; ++t) {
+          xt.values() = x.slot(t);
+          gt.values() = g.slot(t);
+          ref.forward(xt, yt, ForwardContext::eval());
+          CHECK_FALSE(ref.used_static());
+          ref.backward(xt, yt, gt, &gxt);
+          CHECK((gx.slot(t) - gxt.values()).cwiseAbs().maxCoeff() < 1e-12);
+        }
+        CHECK((conv.weight_grad() - ref.weight_grad()).cwiseAbs().maxCoeff() < 1e-11);
+        if (bias) CHECK((conv.bias_grad() - ref.bias_grad()).cwiseAbs().maxCoeff() < 1e-11);
+        // weight gradient alone (a first layer)
+        conv.zero_grad();
+        conv.backward(x, y, g, nullptr);
+        CHECK((conv.weight_grad() - ref.weight_grad()).cwiseAbs().maxCoeff() < 1e-11);
+      }
+}
+
 TEST_CASE("BPTT through Conv2d is exact for stride and padding variants", "[conv2d][gradient]") {
   Rng rng(11);
   for (const Variant& v : {kVariants[0], kVariants[1], kVariants[2], kVariants[3]}) {

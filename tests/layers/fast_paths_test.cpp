@@ -1,9 +1,11 @@
 // The fast paths give the same numbers as plain implementations: the fused,
 // recomputing LIF kernels against a straightforward per-neuron BPTT, sparse against dense
 // accumulation in Linear (forward and all gradients), in-place gradient buffers in
-// Sequential, and 1 against 2 threads. No timing here (see benchmarks/).
+// Sequential, and 1 against 2 threads; sparse, dense, static-input and streaming paths of a
+// whole network against plain products. No timing here (see benchmarks/).
 #include <spikelab/core/threads.hpp>
 #include <spikelab/layers/linear.hpp>
+#include <spikelab/layers/psp_filter.hpp>
 #include <spikelab/losses/cross_entropy.hpp>
 #include <spikelab/networks/sequential.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
@@ -12,6 +14,7 @@
 
 #include "support/test_support.hpp"
 
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -225,7 +228,11 @@ void compare_linear(Index in, Index out, Index B, Index T, double density, bool 
     sparse.zero_grad();
     TimeSeries<S> ys, gis;
     sparse.forward(x, ys, ForwardContext::train(rng));
-    REQUIRE(sparse.used_sparse());
+    // an input equal at every step (density 1, binary) is projected once instead
+    if (x.static_steps())
+      REQUIRE(sparse.used_static());
+    else
+      REQUIRE(sparse.used_sparse());
     sparse.backward(x, ys, g, &gis);
     CHECK(max_abs_diff(ys.values(), yd.values()) <= tol * scale_of(yd.values()));
     CHECK(max_abs_diff(sparse.weight_grad(), dense.weight_grad()) <= tol * scale_of(dense.weight_grad()));
@@ -345,4 +352,205 @@ TEST_CASE("The optimizer gives the same step with and without gradient scaling c
   CHECK(max_abs_diff(w1, w2) == 0.0);
   CHECK(max_abs_diff(w1, w) > 0.0);
   CHECK(g1 == g);  // the gradient itself is not modified
+}
+
+// ---- Sparse, dense, static and streaming paths of a whole network ------------------------------
+namespace {
+
+using StackNet = Sequential<Linear<float>, Lif<float>, Linear<float>, Lif<float>, Linear<float>, LeakyIntegrator<float>>;
+
+/// Loss and every parameter gradient of one training step.
+struct StepResult {
+  double loss = 0;
+  std::vector<Matrix<float>> grads;
+};
+
+/// The plain reference: the same layers, but every Linear as the products Y = W X + b,
+/// dW = G X^T, db = G 1, dX = W^T G written out here (in double, rounded to float).
+StepResult plain_step(const StackNet& net, const TimeSeries<float>& x, const Batch<float>& batch) {
+  StackNet n = net;  // the LIF layers and the readout of a copy
+  Rng rng(1);
+  auto linear = [](const Linear<float>& l, const TimeSeries<float>& in, TimeSeries<float>& out) {
+    out.resize(l.output_size(), in.batch(), in.steps());
+    const Matrix<double> y = (l.weight().cast<double>() * in.values().cast<double>()).colwise() +
+                             l.bias().col(0).cast<double>();
+    out.values() = y.cast<float>();
+  };
+  std::array<TimeSeries<float>, 6> a;
+  linear(n.layer<0>(), x, a[0]);
+  n.layer<1>().forward(a[0], a[1], ForwardContext::train(rng));
+  linear(n.layer<2>(), a[1], a[2]);
+  n.layer<3>().forward(a[2], a[3], ForwardContext::train(rng));
+  linear(n.layer<4>(), a[3], a[4]);
+  n.layer<5>().forward(a[4], a[5], ForwardContext::train(rng));
+  SumCrossEntropy loss;
+  TimeSeries<float> g5;
+  StepResult r;
+  r.loss = double(loss.value_and_gradient(a[5], batch, g5));
+  auto linear_back = [&](const Linear<float>& l, const TimeSeries<float>& in, const TimeSeries<float>& g,
+                         TimeSeries<float>* gin) {
+    const Matrix<double> gd = g.values().cast<double>();
+    r.grads.push_back((gd * in.values().cast<double>().transpose()).cast<float>());
+    r.grads.push_back(gd.rowwise().sum().cast<float>());
+    if (gin) {
+      gin->resize(l.input_size(), in.batch(), in.steps());
+      gin->values() = (l.weight().cast<double>().transpose() * gd).cast<float>();
+    }
+  };
+  TimeSeries<float> g4, g3, g2, g1, g0;
+  n.layer<5>().backward(a[4], a[5], g5, &g4);
+  linear_back(n.layer<4>(), a[3], g4, &g3);
+  n.layer<3>().backward(a[2], a[3], g3, &g2);
+  linear_back(n.layer<2>(), a[1], g2, &g1);
+  n.layer<1>().backward(a[0], a[1], g1, &g0);
+  linear_back(n.layer<0>(), x, g0, nullptr);
+  // in the network's parameter order: layer 0 first
+  std::swap(r.grads[0], r.grads[4]);
+  std::swap(r.grads[1], r.grads[5]);
+  return r;
+}
+
+StepResult network_step(StackNet& net, const TimeSeries<float>& x, const Batch<float>& batch) {
+  Rng rng(1);
+  net.zero_grad();
+  const TimeSeries<float>& out = net.forward(x, ForwardContext::train(rng));
+  SumCrossEntropy loss;
+  TimeSeries<float> g;
+  StepResult r;
+  r.loss = double(loss.value_and_gradient(out, batch, g));
+  net.backward(g);
+  net.for_each_parameter([&](ParamRef<float> p) { r.grads.push_back(p.grad); });
+  return r;
+}
+
+void check_same(const StepResult& a, const StepResult& b) {
+  CHECK(std::abs(a.loss - b.loss) <= 1e-5 * (1.0 + std::abs(b.loss)));
+  REQUIRE(a.grads.size() == b.grads.size());
+  for (std::size_t k = 0; k < a.grads.size(); ++k) {
+    INFO("gradient " << k);
+    CHECK(max_abs_diff(a.grads[k], b.grads[k]) <= 1e-4 * scale_of(b.grads[k]));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Sparse, dense, static and streaming paths give the same loss and gradients at densities 0 to 100 %",
+          "[speed][linear][static][stream]") {
+  const Index in = 70, h = 48, B = 4, T = 12;
+  Rng rng(21);
+  StackNet base{Linear<float>(in, h, rng, {.init_scale = 3.0}), Lif<float>(h, {.beta = 0.9, .threshold = 0.5}),
+                Linear<float>(h, 32, rng, {.init_scale = 3.0}), Lif<float>(32, {.beta = 0.9, .threshold = 0.5}),
+                Linear<float>(32, 5, rng), LeakyIntegrator<float>(5)};
+  Batch<float> batch;
+  batch.labels = {0, 3, 4, 1};
+  for (double density : {0.0, 0.05, 0.25, 1.0}) {
+    // three inputs: spikes varying over time; one spike frame at every step (direct coding of a
+    // binary image); analog values scaled per step (a static image through a filter)
+    TimeSeries<float> varying(in, B, T), frame(in, B, T), scaled(in, B, T);
+    test::fill_spikes(varying, rng, density);
+    TimeSeries<float> one(in, B, 1);
+    test::fill_spikes(one, rng, density);
+    for (Index t = 0; t < T; ++t) frame.slot(t) = one.values();
+    const Matrix<float> analog = one.values().cwiseProduct(Matrix<float>::Random(in, B).cwiseAbs());
+    std::vector<float> factors;
+    for (Index t = 0; t < T; ++t) factors.push_back(1.0f - std::pow(0.5f, float(t + 1)));
+    scaled.assign_static(analog, factors);
+    for (const auto* x : {&varying, &frame, &scaled}) {
+      const bool is_static = x != &varying || density == 0.0 || density == 1.0;  // all 0 or all 1: static too
+      batch.input = *x;
+      const StepResult ref = plain_step(base, *x, batch);
+      for (SparseMode mode : {SparseMode::never, SparseMode::always, SparseMode::automatic}) {
+        INFO("density " << density << ", input " << (x == &varying ? "varying" : x == &frame ? "frame" : "scaled")
+                        << ", sparse mode " << int(mode));
+        StackNet net = base;
+        net.for_each_layer([&](auto& l, std::size_t) {
+          if constexpr (std::same_as<std::remove_cvref_t<decltype(l)>, Linear<float>>) l.config().sparse = mode;
+        });
+        const StepResult r = network_step(net, *x, batch);
+        CHECK(net.layer<0>().used_static() == is_static);
+        if (!is_static && mode != SparseMode::automatic) CHECK(net.layer<0>().used_sparse() == (mode == SparseMode::always));
+        check_same(r, ref);
+        // streaming: one step at a time from the zero state gives the same outputs and loss
+        const TimeSeries<float> whole = net.forward(*x, ForwardContext::eval());
+        auto st = net.make_stream_state(B);
+        TimeSeries<float> streamed(5, B, T);
+        for (Index t = 0; t < T; ++t) streamed.slot(t) = net.forward_step(st, x->slot(t));
+        CHECK(max_abs_diff(streamed.values(), whole.values()) <= 1e-5 * scale_of(whole.values()));
+        SumCrossEntropy loss;
+        CHECK(std::abs(double(loss.value(streamed, batch)) - ref.loss) <= 1e-5 * (1.0 + ref.loss));
+      }
+    }
+  }
+  // the hidden layers spike (at the densest input), so the check covers the spiking paths
+  StackNet net = base;
+  TimeSeries<float> dense(in, B, T);
+  test::fill_spikes(dense, rng, 0.25);
+  net.forward(dense, ForwardContext::eval());
+  CHECK(net.activation(1).values().sum() > 0);
+  CHECK(net.activation(3).values().sum() > 0);
+}
+
+TEST_CASE("Sequential skips the gradients no parameter needs, and a static input passes through PspFilter",
+          "[speed][static][psp]") {
+  using Net = Sequential<PspFilter<float>, Linear<float>, Lif<float>, Linear<float>, LeakyIntegrator<float>>;
+  const Index in = 30, B = 3, T = 10;
+  Rng rng(4);
+  Net net{PspFilter<float>(in, 3.0), Linear<float>(in, 20, rng, {.init_scale = 4.0}),
+          Lif<float>(20, {.threshold = 0.3}), Linear<float>(20, 4, rng), LeakyIntegrator<float>(4)};
+  TimeSeries<float> one(in, B, 1), x(in, B, T);
+  test::fill_uniform(one, rng, 0.0, 1.0);
+  for (Index t = 0; t < T; ++t) x.slot(t) = one.values();  // an image at every step
+  Batch<float> batch;
+  batch.labels = {1, 0, 3};
+  batch.input = x;  // the loss takes each sample's length from the input
+  SumCrossEntropy loss;
+  net.zero_grad();
+  const TimeSeries<float>& out = net.forward(x, ForwardContext::train(rng));
+  CHECK(net.layer<1>().used_static());  // the filtered image is a multiple of the image at every step
+  CHECK(net.activation(2).values().sum() > 0);
+  TimeSeries<float> g;
+  const double l1 = double(loss.value_and_gradient(out, batch, g));
+  net.backward(g);  // no input gradient asked: PspFilter's backward is skipped
+  std::vector<Matrix<float>> g1, g2;
+  net.for_each_parameter([&](ParamRef<float> p) { g1.push_back(p.grad); });
+  CHECK(g1.front().cwiseAbs().sum() > 0);  // the first weighted layer gets a gradient
+  // the same network on the filter's output as a plain (non-static) series, layer by layer
+  PspFilter<float> psp(in, 3.0);
+  auto st = psp.make_state(B);
+  TimeSeries<float> filtered(in, B, T);
+  for (Index t = 0; t < T; ++t) {
+    psp.step(st, x.slot(t));
+    filtered.slot(t) = psp.output(st);
+  }
+  CHECK(max_abs_diff(filtered.values(), net.activation(0).values()) <= 1e-6);
+  CHECK_FALSE(filtered.static_steps().has_value());
+  using Rest = Sequential<Linear<float>, Lif<float>, Linear<float>, LeakyIntegrator<float>>;
+  Rest rest{net.layer<1>(), net.layer<2>(), net.layer<3>(), net.layer<4>()};
+  rest.zero_grad();
+  const TimeSeries<float>& out2 = rest.forward(filtered, ForwardContext::train(rng));
+  CHECK_FALSE(rest.layer<0>().used_static());
+  TimeSeries<float> g2o;
+  const double l2 = double(loss.value_and_gradient(out2, batch, g2o));
+  TimeSeries<float> gx;
+  rest.backward(g2o, &gx);
+  rest.for_each_parameter([&](ParamRef<float> p) { g2.push_back(p.grad); });
+  CHECK(std::abs(l1 - l2) <= 1e-5 * (1 + l2));
+  REQUIRE(g1.size() == g2.size());
+  for (std::size_t k = 0; k < g1.size(); ++k) CHECK(max_abs_diff(g1[k], g2[k]) <= 1e-4 * scale_of(g2[k]));
+  // asking for the input gradient runs every layer again, with the same parameter gradients
+  net.zero_grad();
+  net.forward(x, ForwardContext::train(rng));
+  TimeSeries<float> gin;
+  net.backward(g, &gin);
+  CHECK(gin.features() == in);
+  CHECK(gin.values().cwiseAbs().sum() > 0);
+  std::size_t k = 0;
+  net.for_each_parameter([&](ParamRef<float> p) { CHECK(max_abs_diff(Matrix<float>(p.grad), g1[k++]) == 0.0); });
+  // and the network streams step by step through the filter's state
+  auto ss = net.make_stream_state(B);
+  const TimeSeries<float> whole = net.forward(x, ForwardContext::eval());
+  for (Index t = 0; t < T; ++t) {
+    const Matrix<float>& y = net.forward_step(ss, x.slot(t));
+    CHECK(max_abs_diff(y, Matrix<float>(whole.slot(t))) <= 1e-5 * scale_of(Matrix<float>(whole.values())));
+  }
 }

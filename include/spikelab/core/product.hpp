@@ -1,12 +1,14 @@
 /**
  * @file core/product.hpp
- * @brief Matrix products split by output columns over spikelab's threads.
+ * @brief parallel_product: a matrix product split over spikelab's threads.
  *
- * \f[ D_{:,J_k} \mathrel{(+)}= A\,B_{:,J_k} \f] for disjoint column ranges J_k, one per thread:
- * every thread runs a single-threaded product on its own columns, so there is no
- * synchronisation inside the product (Eigen's own parallel GEMM shares packed blocks between
- * threads and waits at barriers, which costs much when the cores are shared with other work).
- * With EIGEN_USE_BLAS (CMake option SPIKELAB_USE_BLAS) each part runs in the BLAS.
+ * \f[ D_{:,J_k} \mathrel{(+)}= A\,B_{:,J_k} \quad\text{or}\quad D_{I_k,:} \mathrel{(+)}= A_{I_k,:}\,B \f]
+ * for disjoint column ranges J_k (or, when D has too few columns to give every thread a useful
+ * share, disjoint row ranges I_k), one per thread: every thread runs a single-threaded product
+ * on its own part of D, so there is no synchronisation inside the product (Eigen's own parallel
+ * GEMM shares packed blocks between threads and waits at barriers, which costs much when the
+ * cores are shared with other work). With EIGEN_USE_BLAS (CMake option SPIKELAB_USE_BLAS) each
+ * part runs in the BLAS.
  */
 #ifndef SPIKELAB_CORE_PRODUCT_HPP
 #define SPIKELAB_CORE_PRODUCT_HPP
@@ -14,24 +16,16 @@
 #include <spikelab/core/threads.hpp>
 #include <spikelab/core/types.hpp>
 
-namespace spikelab::detail {
+namespace spikelab {
 
-/// dst = lhs * rhs (or dst += lhs * rhs with `accumulate`), dst already sized; columns of dst
-/// split over the threads. lhs and rhs are any Eigen expressions a product accepts (blocks,
-/// transposes).
+/// dst = lhs * rhs (or dst += lhs * rhs with `accumulate`), dst already sized, split over
+/// spikelab's threads (set_num_threads). lhs and rhs are any Eigen expressions a product
+/// accepts (blocks, transposes, maps); dst must not alias them.
 template <class Dst, class Lhs, class Rhs>
 void parallel_product(Dst& dst, const Lhs& lhs, const Rhs& rhs, bool accumulate = false) {
-  const Index n = dst.cols();
+  const Index n = dst.cols(), m = dst.rows();
   // below about a million multiply-adds a thread team does not pay
-  const double cost = double(dst.rows()) * double(lhs.cols());
-  auto part = [&](Index c0, Index c1) {
-    auto d = dst.middleCols(c0, c1 - c0);
-    if (accumulate)
-      d.noalias() += lhs * rhs.middleCols(c0, c1 - c0);
-    else
-      d.noalias() = lhs * rhs.middleCols(c0, c1 - c0);
-  };
-  // at least 64 columns per part, so each part keeps the GEMM's register blocking efficient
+  const double cost = double(m) * double(lhs.cols()) * double(n);
 #ifdef SPIKELAB_OPENBLAS
   static const bool blas_single = [] {
     openblas_set_num_threads(1);  // the parts run concurrently, one per spikelab thread
@@ -39,16 +33,44 @@ void parallel_product(Dst& dst, const Lhs& lhs, const Rhs& rhs, bool accumulate 
   }();
   (void)blas_single;
 #endif
-  const Index parts = std::min<Index>(max_chunks(), std::max<Index>(1, n / 64));
-  if (parts <= 1 || cost * double(n) < 2.0e6) {
-    part(0, n);
+  auto cols = [&](Index c0, Index c1) {
+    auto d = dst.middleCols(c0, c1 - c0);
+    if (accumulate)
+      d.noalias() += lhs * rhs.middleCols(c0, c1 - c0);
+    else
+      d.noalias() = lhs * rhs.middleCols(c0, c1 - c0);
+  };
+  auto rows = [&](Index r0, Index r1) {
+    auto d = dst.middleRows(r0, r1 - r0);
+    if (accumulate)
+      d.noalias() += lhs.middleRows(r0, r1 - r0) * rhs;
+    else
+      d.noalias() = lhs.middleRows(r0, r1 - r0) * rhs;
+  };
+  const int threads = detail::max_chunks();
+  if (threads <= 1 || cost < 2.0e6) {
+    cols(0, n);
     return;
   }
-  parallel_ranges(parts, cost * double(n) / double(parts), [&](Index p0, Index p1) {
-    part(n * p0 / parts, n * p1 / parts);
-  });
+  // at least 64 columns (or rows) per part, so each part keeps the GEMM's register blocking efficient
+  const Index col_parts = std::min<Index>(threads, n / 64), row_parts = std::min<Index>(threads, m / 64);
+  if (col_parts >= threads || (col_parts >= row_parts && col_parts > 1)) {
+    detail::parallel_ranges(col_parts, cost / double(col_parts),
+                            [&](Index p0, Index p1) { cols(n * p0 / col_parts, n * p1 / col_parts); });
+  } else if (row_parts > 1) {
+    // few columns (one time step, or a static input projected once): split the rows instead
+    detail::parallel_ranges(row_parts, cost / double(row_parts),
+                            [&](Index p0, Index p1) { rows(m * p0 / row_parts, m * p1 / row_parts); });
+  } else {
+    cols(0, n);
+  }
 }
 
-}  // namespace spikelab::detail
+namespace detail {
+/// The former internal name, kept so that code written against it still compiles.
+using spikelab::parallel_product;
+}  // namespace detail
+
+}  // namespace spikelab
 
 #endif

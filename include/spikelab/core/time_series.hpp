@@ -8,6 +8,13 @@
  *  - a weight gradient over all T steps is one product  G * X^T,
  *  - one time step is a contiguous block (cheap for recurrent per-step products).
  * Column c holds sample c % batch at step c / batch.
+ *
+ * Static inputs: when every step is a multiple of one block, \f$ X_t = a_t X_0 \f$ (an image
+ * shown at every step, a = 1; or such an input through a linear filter over time), a linear
+ * layer projects the block once instead of T times and its weight gradient is
+ * \f$ (\sum_t a_t G_t) X_0^\top \f$. static_steps() finds such series: from the data (all steps
+ * bitwise equal) or from the factors a producer recorded with assign_static(), checked against
+ * the values, so a series changed since is never taken for static.
  */
 #ifndef SPIKELAB_CORE_TIME_SERIES_HPP
 #define SPIKELAB_CORE_TIME_SERIES_HPP
@@ -15,9 +22,22 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/types.hpp>
 
+#include <cstring>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace spikelab {
+
+/// A series whose every step is a multiple of one block: slot(t) = scale[t] * base (see the
+/// file comment). The pointers point into the series (valid while it lives, unchanged).
+template <Scalar S>
+struct StaticSteps {
+  const S* base = nullptr;    ///< features x batch, column-major
+  const S* scale = nullptr;   ///< one factor per step, or null when every factor is 1
+  bool unit = false;          ///< every factor is 1 (all steps equal)
+  S factor(Index t) const noexcept { return scale ? scale[t] : S(1); }
+};
 
 template <Scalar S>
 class TimeSeries {
@@ -33,13 +53,53 @@ class TimeSeries {
     values_.resize(features, batch * steps);
     batch_ = batch;
     steps_ = steps;
+    scale_.clear();
   }
   /// Resizes (if needed) and sets every value to zero.
   void resize_zero(Index features, Index batch, Index steps) {
     resize(features, batch, steps);
     values_.setZero();
   }
-  void set_zero() { values_.setZero(); }
+  void set_zero() {
+    values_.setZero();
+    scale_.clear();
+  }
+
+  /// Sets every step t to scale[t] * base (base: features x batch, scale: one factor per step)
+  /// and records the factors for static_steps().
+  void assign_static(const ConstMatrixRef<S>& base, const std::vector<S>& scale) {
+    if (base.rows() != features() || base.cols() != batch_ || Index(scale.size()) != steps_)
+      throw ShapeError("TimeSeries::assign_static: a " + std::to_string(base.rows()) + " x " +
+                       std::to_string(base.cols()) + " block and " + std::to_string(scale.size()) + " factors for " +
+                       shape_string());
+    base_ = base;
+    for (Index t = 0; t < steps_; ++t) slot(t) = scale[std::size_t(t)] * base_;
+    scale_ = scale;
+  }
+
+  /// The block and factors if every step is a multiple of one block (see the file comment),
+  /// else nothing; also nothing for fewer than two steps. One pass over the values at most
+  /// (a series that varies usually differs within its first few values).
+  std::optional<StaticSteps<S>> static_steps() const {
+    if (steps_ < 2 || values_.size() == 0) return std::nullopt;
+    const Index n = features() * batch_;
+    const S* v = values_.data();
+    if (!scale_.empty() && Index(scale_.size()) == steps_ && base_.rows() == features() && base_.cols() == batch_) {
+      const S* b = base_.data();
+      bool unit = true;
+      for (Index t = 0; t < steps_; ++t) {
+        const S a = scale_[std::size_t(t)];
+        const S* vt = v + t * n;
+        for (Index k = 0; k < n; ++k)
+          if (!(vt[k] == a * b[k])) return std::nullopt;
+        unit = unit && a == S(1);
+      }
+      return StaticSteps<S>{b, unit ? nullptr : scale_.data(), unit};
+    }
+    for (Index t = 1; t < steps_; ++t)
+      if (std::memcmp(v + t * n, v, std::size_t(n) * sizeof(S)) != 0) return std::nullopt;
+    return StaticSteps<S>{v, nullptr, true};
+  }
 
   Index features() const noexcept { return values_.rows(); }
   Index batch() const noexcept { return batch_; }
@@ -80,6 +140,9 @@ class TimeSeries {
   Matrix<S> values_;
   Index batch_ = 0;
   Index steps_ = 0;
+  // the factors recorded by assign_static (scale_ empty: none)
+  Matrix<S> base_;
+  std::vector<S> scale_;
 };
 
 }  // namespace spikelab

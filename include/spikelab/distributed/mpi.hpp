@@ -326,6 +326,12 @@ class DistributedRule {
     if (batch.batch() > 0) st = rule_.accumulate(net, batch, rng);
     const double w = weight(st, batch, ShardWeight::tally);
     buf_.clear();
+    if (comm_->size() == 1) {
+      // one rank: the weighted mean of one gradient is that gradient (w g / w is exact in
+      // double), so only the statistics go through the collective
+      if (reduce(st, w, "gradients") <= 0) net.for_each_parameter([&](ParamRef<S> p) { p.grad.setZero(); });
+      return st;
+    }
     net.for_each_parameter([&](ParamRef<S> p) {
       const S* g = p.grad.data();
       for (Index k = 0; k < p.grad.size(); ++k) buf_.push_back(w * double(g[k]));

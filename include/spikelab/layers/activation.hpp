@@ -82,6 +82,9 @@ class Activation : public detail::FeatureLayer<Activation<S, F>, S, F> {
   /// An activation over every feature of a C x H x W map (for convolutional rate networks).
   explicit Activation(ImageShape shape, F f = {}) : Activation((shape.validate(name()), shape.size()), std::move(f)) {}
 
+  /// Each output column depends on the same input column only (Sequential::forward_step
+  /// runs the layer one step at a time).
+  static constexpr bool per_column = true;
   static std::string name() { return F::name(); }
   /// The policy checks its own parameters: any policy fits any number of features.
   static void validate(Index, const F&) noexcept {}

@@ -71,6 +71,9 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     init();
   }
 
+  /// Each output column depends on the same input column only in evaluation (Sequential::forward_step
+  /// runs the layer one step at a time).
+  static constexpr bool per_column = true;
   static std::string name() { return "BatchNorm"; }
   Index input_size() const noexcept { return c_ * p_; }
   Index output_size() const noexcept { return c_ * p_; }

@@ -52,6 +52,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -184,6 +185,9 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
     this->allocate(rng);
   }
 
+  /// Each output column depends on the same input column only (Sequential::forward_step
+  /// runs the layer one step at a time).
+  static constexpr bool per_column = true;
   static std::string name() { return "Conv2d"; }
   Index input_size() const noexcept { return in_.size(); }
   Index output_size() const noexcept { return out_ * out_h_ * out_w_; }
@@ -217,19 +221,20 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     out.resize(output_size(), in.batch(), in.steps());
-    sparse_ = choose_sparse(in.values());
     reserve_threads();
+    static_ = in.static_steps();
+    static_in_ = &in;
+    if (static_) {
+      sparse_ = false;
+      static_forward(in, out);
+      return;
+    }
+    sparse_ = choose_sparse(in.values());
     if (sparse_) {
       forward_sparse(in, out);
       return;
     }
-    // one parallel region over chunks of columns; each thread has its own patch buffers and
-    // runs single-threaded products (Eigen does not nest inside an OpenMP team)
-    const Index N = in.columns(), chunk = chunk_columns(N), chunks = (N + chunk - 1) / chunk;
-    detail::parallel_ranges(chunks, chunk_cost(chunk), [&](Index a, Index e) {
-      Work& wk = work_[std::size_t(detail::thread_index())];
-      for (Index q = a; q < e; ++q) forward_chunk(in, out, q * chunk, std::min(chunk, N - q * chunk), wk);
-    });
+    dense_forward(in, out, true);
   }
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
@@ -237,29 +242,23 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
     this->require_gradient(in, out, grad_out);
     if (gw_.rows() != w_.rows() || gw_.cols() != w_.cols()) this->zero_grad();
     const Index N = in.columns();
-    const bool sparse = sparse_ && sp_.cols == N && sp_.rows == input_size();
     reserve_threads();
+    if (static_ && &in != static_in_) static_ = in.static_steps();  // (static_ points into the forward's input)
+    if (static_) {
+      static_weight_grad(in, grad_out);
+      if (!grad_in) return;
+    }
+    const bool sparse = !static_ && sparse_ && sp_.cols == N && sp_.rows == input_size();
     if (sparse) {
       weight_grad_sparse(grad_out);
       if (!grad_in) return;
     }
-    if (grad_in) grad_in->resize_zero(input_size(), in.batch(), in.steps());
-    const Index chunk = chunk_columns(N), chunks = (N + chunk - 1) / chunk, K = patch_size(), C = out_;
-    const int threads = std::max(1, num_threads());
-    if (!sparse)
-      for (int t = 0; t < threads; ++t) work_[std::size_t(t)].acc.setZero(C * K + C);
-    detail::parallel_ranges(chunks, chunk_cost(chunk), [&](Index a, Index e) {
-      Work& wk = work_[std::size_t(detail::thread_index())];
-      for (Index q = a; q < e; ++q) backward_chunk(in, grad_out, grad_in, q * chunk, std::min(chunk, N - q * chunk), !sparse, wk);
-    });
-    if (!sparse)
-      for (int t = 0; t < threads; ++t) {
-        const S* acc = work_[std::size_t(t)].acc.data();
-        gw_ += Eigen::Map<const Matrix<S>>(acc, C, K);
-        if (cfg_.bias) gb_.col(0) += Eigen::Map<const Vector<S>>(acc + C * K, C);
-      }
+    chunked_backward(in, grad_out, grad_in, !sparse && !static_, true);
   }
 
+  /// True when the last forward pass found a static input (every step a multiple of one block,
+  /// TimeSeries::static_steps) and convolved that block once.
+  bool used_static() const noexcept { return static_.has_value(); }
 
  private:
   friend typename Conv2d::WeightedLayer;
@@ -298,7 +297,75 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
     return 2.0 * double(chunk) * double(out_h_ * out_w_) * double(patch_size()) * double(out_);
   }
 
-  void forward_chunk(const TimeSeries<S>& in, TimeSeries<S>& out, Index n0, Index nc, Work& wk) const {
+  // The im2col products over all columns of `in`; the bias is added when `bias`.
+  void dense_forward(const TimeSeries<S>& in, TimeSeries<S>& out, bool bias) {
+    // one parallel region over chunks of columns; each thread has its own patch buffers and
+    // runs single-threaded products (Eigen does not nest inside an OpenMP team)
+    const Index N = in.columns(), chunk = chunk_columns(N), chunks = (N + chunk - 1) / chunk;
+    detail::parallel_ranges(chunks, chunk_cost(chunk), [&](Index a, Index e) {
+      Work& wk = work_[std::size_t(detail::thread_index())];
+      for (Index q = a; q < e; ++q) forward_chunk(in, out, q * chunk, std::min(chunk, N - q * chunk), wk, bias);
+    });
+  }
+
+  // dW (and db, when `bias`) when `weights`, dL/dX when grad_in is given, chunk by chunk.
+  void chunked_backward(const TimeSeries<S>& in, const TimeSeries<S>& grad_out, TimeSeries<S>* grad_in, bool weights,
+                        bool bias) {
+    if (!weights && !grad_in) return;
+    const Index N = in.columns();
+    if (grad_in) grad_in->resize_zero(input_size(), in.batch(), in.steps());
+    const Index chunk = chunk_columns(N), chunks = (N + chunk - 1) / chunk, K = patch_size(), C = out_;
+    const int threads = std::max(1, num_threads());
+    if (weights)
+      for (int t = 0; t < threads; ++t) work_[std::size_t(t)].acc.setZero(C * K + C);
+    detail::parallel_ranges(chunks, chunk_cost(chunk), [&](Index a, Index e) {
+      Work& wk = work_[std::size_t(detail::thread_index())];
+      for (Index q = a; q < e; ++q)
+        backward_chunk(in, grad_out, grad_in, q * chunk, std::min(chunk, N - q * chunk), weights, bias, wk);
+    });
+    if (weights)
+      for (int t = 0; t < threads; ++t) {
+        const S* acc = work_[std::size_t(t)].acc.data();
+        gw_ += Eigen::Map<const Matrix<S>>(acc, C, K);
+        if (cfg_.bias && bias) gb_.col(0) += Eigen::Map<const Vector<S>>(acc + C * K, C);
+      }
+  }
+
+  // A static input X_t = a_t X_0: Z = conv(X_0) once, Y_t = a_t Z + b.
+  void static_forward(const TimeSeries<S>& in, TimeSeries<S>& out) {
+    const Index B = in.batch(), T = in.steps(), Fo = output_size(), P = out_h_ * out_w_;
+    base_.resize(input_size(), B, 1);
+    base_.values() = Eigen::Map<const Matrix<S>>(static_->base, input_size(), B);
+    z_.resize(Fo, B, 1);
+    dense_forward(base_, z_, static_->unit);
+    if (static_->unit) {
+      for (Index t = 0; t < T; ++t) out.slot(t) = z_.values();
+      return;
+    }
+    for (Index t = 0; t < T; ++t) {
+      auto yt = out.slot(t);
+      yt = static_->factor(t) * z_.values();
+      if (cfg_.bias)
+        for (Index c = 0; c < out_; ++c) yt.middleRows(c * P, P).array() += b_(c, 0);
+    }
+  }
+
+  // dW += sum_t a_t G_t (x) X_0 (one pass over G, then the products of batch columns); db from G.
+  void static_weight_grad(const TimeSeries<S>& in, const TimeSeries<S>& grad_out) {
+    const Index B = in.batch(), T = in.steps(), Fo = output_size(), P = out_h_ * out_w_;
+    base_.resize(input_size(), B, 1);
+    base_.values() = Eigen::Map<const Matrix<S>>(static_->base, input_size(), B);
+    gsum_.resize(Fo, B, 1);
+    gsum_.values() = static_->factor(0) * grad_out.slot(0);
+    for (Index t = 1; t < T; ++t) gsum_.values() += static_->factor(t) * grad_out.slot(t);
+    chunked_backward(base_, gsum_, nullptr, true, false);
+    if (cfg_.bias) {
+      const Vector<S> rows = grad_out.values().rowwise().sum();
+      for (Index c = 0; c < out_; ++c) gb_(c, 0) += rows.segment(c * P, P).sum();
+    }
+  }
+
+  void forward_chunk(const TimeSeries<S>& in, TimeSeries<S>& out, Index n0, Index nc, Work& wk, bool bias) const {
     const Index P = out_h_ * out_w_, K = patch_size(), C = out_, rows = nc * P, F = input_size();
     grow(wk.pt, rows * K);
     grow(wk.o, rows * C);
@@ -316,7 +383,7 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
       for (Index c = 0; c < C; ++c) {
         const S* src = od + c * rows + n * P;
         S* d = y + (n0 + n) * C * P + c * P;
-        const S bc = cfg_.bias ? b_(c, 0) : S(0);
+        const S bc = cfg_.bias && bias ? b_(c, 0) : S(0);
         for (Index p = 0; p < P; ++p) d[p] = src[p] + bc;
       }
   }
@@ -340,7 +407,7 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   }
 
   void backward_chunk(const TimeSeries<S>& in, const TimeSeries<S>& grad_out, TimeSeries<S>* grad_in, Index n0,
-                      Index nc, bool weights, Work& wk) const {
+                      Index nc, bool weights, bool bias, Work& wk) const {
     const Index P = out_h_ * out_w_, K = patch_size(), C = out_, F = input_size(), k = cfg_.kernel,
                 s = cfg_.stride, pad = cfg_.padding, Ho = out_h_, Wo = out_w_;
     const S* g = grad_out.data();
@@ -358,7 +425,7 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
       Eigen::Map<const Matrix<S>> pt(wk.pt.data(), rows, K);
       Eigen::Map<Matrix<S>> acc(wk.acc.data(), C, K);
       acc.noalias() += gt.transpose() * pt;
-      if (cfg_.bias) Eigen::Map<Vector<S>>(wk.acc.data() + C * K, C) += gt.colwise().sum().transpose();
+      if (cfg_.bias && bias) Eigen::Map<Vector<S>>(wk.acc.data() + C * K, C) += gt.colwise().sum().transpose();
     }
     if (!grad_in) return;
     // dL/dX: one product for the patch gradients, then col2im
@@ -534,6 +601,10 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   detail::SparseColumns<S> sp_;
   Vector<S> wpad_;                        // weights, tap-major with Cp channels per tap
   bool sparse_ = false;
+  // static path (the last forward's input was static; static_ points into it)
+  std::optional<StaticSteps<S>> static_;
+  const TimeSeries<S>* static_in_ = nullptr;
+  TimeSeries<S> base_, z_, gsum_;  // X_0, conv(X_0), sum_t a_t G_t (one step each)
 };
 
 }  // namespace spikelab

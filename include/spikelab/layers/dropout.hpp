@@ -62,6 +62,9 @@ class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
   Dropout(ImageShape shape, double p)
       : Dropout((shape.validate("Dropout"), shape.size()), DropoutConfig{p, shape.plane()}) {}
 
+  /// Each output column depends on the same input column only in evaluation (Sequential::forward_step
+  /// runs the layer one step at a time).
+  static constexpr bool per_column = true;
   static std::string name() { return "Dropout"; }
   /// Throws ConfigError unless p is in [0, 1) and the block divides the `features` features.
   static void validate(Index features, const DropoutConfig& cfg) {

@@ -28,6 +28,9 @@ class Flatten : public detail::LayerBase<Flatten<S>, S> {
   Flatten() = default;
   explicit Flatten(ImageShape in) : in_(in) { in_.validate("Flatten"); }
 
+  /// Each output column depends on the same input column only (Sequential::forward_step
+  /// runs the layer one step at a time).
+  static constexpr bool per_column = true;
   static std::string name() { return "Flatten"; }
   Index input_size() const noexcept { return in_.size(); }
   Index output_size() const noexcept { return in_.size(); }

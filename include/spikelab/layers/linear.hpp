@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -140,16 +141,25 @@ struct SparseColumns {
       std::int64_t n = 0;
       bool nonbin = false;
       for (Index c = c0; c < c1; ++c) {
-        if (buf.size() < std::size_t(n + R)) buf.resize(std::max(buf.size() * 2, std::size_t(n + R)));
+        // room for a whole column, plus one SIMD register written past the end
+        if (buf.size() < std::size_t(n + R + 16)) buf.resize(std::max(buf.size() * 2, std::size_t(n + R + 16)));
         std::int32_t* out = buf.data();
         const S* p = d + c * R;
         start[std::size_t(c)] = n;
         for (Index r = 0; r < R; r += 16) {
           std::uint32_t m = nonzero_mask16(p + r, int(std::min<Index>(16, R - r)), &nonbin);
+#if defined(__AVX512F__)
+          // branch-free: the positions of the set bits, packed to the front of one register, stored whole
+          const __m512i pos = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32(std::int32_t(r)));
+          _mm512_storeu_si512(out + n, _mm512_maskz_compress_epi32(__mmask16(m), pos));
+          n += std::popcount(m);
+#else
           while (m) {
             out[n++] = std::int32_t(r + std::countr_zero(m));
             m &= m - 1;
           }
+#endif
         }
       }
       chunk_end_[std::size_t(k) + 1] = n;
@@ -194,7 +204,7 @@ struct SparseKernels {
 #ifdef SPIKELAB_SPARSE_NP
   static constexpr int NP = SPIKELAB_SPARSE_NP;
 #else
-  static constexpr int NP = PS >= 16 ? 8 : 4;  // packets per tile (two sets of accumulators in registers)
+  static constexpr int NP = 4;  // packets per tile (two sets of accumulators in registers)
 #endif
   static constexpr Index TILE = NP * PS;
 
@@ -316,6 +326,9 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     this->allocate(rng);
   }
 
+  /// Each output column depends on the same input column only (Sequential::forward_step
+  /// runs the layer one step at a time).
+  static constexpr bool per_column = true;
   static std::string name() { return "Linear"; }
   /// Inputs one output sums (the columns of the weight matrix).
   Index fan_in() const noexcept { return in_; }
@@ -333,12 +346,19 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     out.resize(out_, in.batch(), in.steps());
     const Matrix<S>& x = in.values();
     Matrix<S>& y = out.values();
+    static_ = in.static_steps();
+    static_in_ = &in;
+    if (static_) {
+      sparse_ = false;
+      static_forward(in, out);
+      return;
+    }
     sparse_ = choose_sparse(x);
     if (sparse_) {
       sp_.build(x, density_);
       sparse_forward(y);
     } else {
-      detail::parallel_product(y, w_, x);
+      parallel_product(y, w_, x);
       if (cfg_.bias) y.colwise() += b_.col(0);
     }
   }
@@ -348,18 +368,24 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     this->require_gradient(in, out, grad_out);
     const Matrix<S>& g = grad_out.values();
     if (gw_.rows() != out_ || gw_.cols() != in_) this->zero_grad();
-    if (sparse_ && sp_.cols == in.columns() && sp_.rows == in_) {
+    if (static_ && &in != static_in_) static_ = in.static_steps();  // (static_ points into the forward's input)
+    if (static_) {
+      static_weight_grad(in, grad_out);
+    } else if (sparse_ && sp_.cols == in.columns() && sp_.rows == in_) {
       sparse_weight_grad(g);
     } else {
-      detail::parallel_product(gw_, g, in.values().transpose(), true);
+      parallel_product(gw_, g, in.values().transpose(), true);
     }
     if (cfg_.bias) gb_.col(0) += g.rowwise().sum();
     if (grad_in) {
       grad_in->resize(in_, in.batch(), in.steps());
-      detail::parallel_product(grad_in->values(), w_.transpose(), g);
+      parallel_product(grad_in->values(), w_.transpose(), g);
     }
   }
 
+  /// True when the last forward pass found a static input (every step a multiple of one block,
+  /// TimeSeries::static_steps) and projected that block once.
+  bool used_static() const noexcept { return static_.has_value(); }
 
  private:
   friend typename Linear::WeightedLayer;
@@ -379,13 +405,63 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     return density_ < cfg_.sparse_density * std::min(1.0, double(out_) / 64.0);
   }
 
-  // y = W X + b from the column index of X: columns in parallel, rows in blocks that keep a
-  // block of W in cache.
-  void sparse_forward(Matrix<S>& y) const {
+  // A static input X_t = a_t X_0: Z = W X_0 once, Y_t = a_t Z + b.
+  void static_forward(const TimeSeries<S>& in, TimeSeries<S>& out) {
+    const Index B = in.batch(), T = in.steps();
+    const Eigen::Map<const Matrix<S>> base(static_->base, in_, B);
+    z_.resize(out_, B);
+    parallel_product(z_, w_, base);
+    if (static_->unit) {
+      if (cfg_.bias) z_.colwise() += b_.col(0);
+      for (Index t = 0; t < T; ++t) out.slot(t) = z_;
+      return;
+    }
+    for (Index t = 0; t < T; ++t) {
+      if (cfg_.bias)
+        out.slot(t) = (static_->factor(t) * z_).colwise() + b_.col(0);
+      else
+        out.slot(t) = static_->factor(t) * z_;
+    }
+  }
+
+  // dW += (sum_t a_t G_t) X_0^T: one pass over G, then one product of batch columns.
+  void static_weight_grad(const TimeSeries<S>& in, const TimeSeries<S>& grad_out) {
+    const Index B = in.batch(), T = in.steps();
+    gsum_ = static_->factor(0) * grad_out.slot(0);
+    for (Index t = 1; t < T; ++t) gsum_ += static_->factor(t) * grad_out.slot(t);
+    const Eigen::Map<const Matrix<S>> base(static_->base, in_, B);
+    parallel_product(gw_, gsum_, base.transpose(), true);
+  }
+
+  // Rows of W in one block of the sparse kernels: a multiple of the register tile such that the
+  // packed block (rows x in, contiguous) stays in about half of a core's L2 cache.
+  Index sparse_block(Index tile) const {
     using K = detail::SparseKernels<S>;
-    const Index C = sp_.cols, block = K::block_rows(out_, in_);
+    return K::block_rows(out_, in_, tile);
+  }
+  // W in row blocks, each block (len x in) contiguous, so that the columns the kernels pick at
+  // random from a block lie in few pages (a block of W itself spans all in columns of stride out).
+  const S* packed_weights(Index block) {
+    if (block >= out_) return w_.data();
+    wpack_.resize(out_ * in_);
+    S* dst = wpack_.data();
+    detail::parallel_ranges(in_, double(out_), [&](Index j0, Index j1) {
+      for (Index r0 = 0; r0 < out_; r0 += block) {
+        const Index len = std::min(block, out_ - r0);
+        S* bd = dst + r0 * in_;
+        for (Index j = j0; j < j1; ++j) std::copy_n(w_.data() + j * out_ + r0, len, bd + j * len);
+      }
+    });
+    return wpack_.data();
+  }
+
+  // y = W X + b from the column index of X: columns in parallel, rows in packed blocks of W that
+  // stay in cache.
+  void sparse_forward(Matrix<S>& y) {
+    using K = detail::SparseKernels<S>;
+    const Index C = sp_.cols, block = sparse_block(K::TILE);
     const bool bin = sp_.binary();
-    const S* w = w_.data();
+    const S* w = packed_weights(block);
     const S* bias = cfg_.bias ? b_.data() : nullptr;
     const std::int32_t* idx = sp_.row.data();
     const S* val = bin ? nullptr : sp_.value.data();
@@ -393,50 +469,68 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     detail::parallel_ranges(C, per_col, [&](Index c0, Index c1) {
       for (Index r0 = 0; r0 < out_; r0 += block) {
         const Index len = std::min(block, out_ - r0);
+        const S* wb = w + r0 * in_;  // the block: len x in, leading dimension len
         for (Index c = c0; c < c1; ++c) {
           const std::int64_t k0 = sp_.start[std::size_t(c)], k1 = sp_.start[std::size_t(c) + 1];
           S* yc = y.data() + c * out_ + r0;
           const S* init = bias ? bias + r0 : nullptr;
           if (bin)
-            K::template gather<true>(w + r0, out_, idx, val, k0, k1, init, yc, len);
+            K::template gather<true>(wb, len, idx, val, k0, k1, init, yc, len);
           else
-            K::template gather<false>(w + r0, out_, idx, val, k0, k1, init, yc, len);
+            K::template gather<false>(wb, len, idx, val, k0, k1, init, yc, len);
         }
       }
     });
   }
 
-  // dW += G X^T from the column index of X: each thread owns a range of rows of dW.
+  // dW += G X^T from the column index of X: each thread owns a range of rows of dW, accumulated
+  // block by block in a packed per-thread buffer (len x in, contiguous), then added to dW.
   void sparse_weight_grad(const Matrix<S>& g) {
     using K = detail::SparseKernels<S>;
     const Index C = sp_.cols, tiles = (out_ + K::TILE_S - 1) / K::TILE_S;
     const bool bin = sp_.binary();
-    S* gw = gw_.data();
     const std::int32_t* idx = sp_.row.data();
     const S* val = bin ? nullptr : sp_.value.data();
-    detail::parallel_ranges(tiles, double(sp_.nnz()) * double(K::TILE_S) / double(std::max<Index>(tiles, 1)) + 1.0,
-                            [&](Index t0, Index t1) {
-                              const Index r0 = t0 * K::TILE_S, r1 = std::min(out_, t1 * K::TILE_S), len = r1 - r0;
-                              if (len <= 0) return;
-                              const Index block = K::block_rows(len, in_, K::TILE_S);
-                              for (Index b0 = r0; b0 < r1; b0 += block) {
-                                const Index bl = std::min(block, r1 - b0);
-                                for (Index c = 0; c < C; ++c) {
-                                  const std::int64_t k0 = sp_.start[std::size_t(c)], k1 = sp_.start[std::size_t(c) + 1];
-                                  if (k0 == k1) continue;
-                                  const S* gc = g.data() + c * out_ + b0;
-                                  if (bin)
-                                    K::template scatter<true>(gw + b0, out_, idx, val, k0, k1, gc, bl);
-                                  else
-                                    K::template scatter<false>(gw + b0, out_, idx, val, k0, k1, gc, bl);
-                                }
-                              }
-                            });
+    const int chunks = detail::max_chunks();
+    if (int(gpack_.size()) < chunks) gpack_.resize(std::size_t(chunks));
+    detail::parallel_chunks(
+        tiles, double(sp_.nnz()) * double(K::TILE_S) / double(std::max<Index>(tiles, 1)) + 1.0,
+        [&](int chunk, Index t0, Index t1) {
+          const Index r0 = t0 * K::TILE_S, r1 = std::min(out_, t1 * K::TILE_S), len = r1 - r0;
+          if (len <= 0) return;
+          const Index block = K::block_rows(len, in_, K::TILE_S);
+          Matrix<S>& buf = gpack_[std::size_t(chunk)];
+          buf.resize(block, in_);
+          for (Index b0 = r0; b0 < r1; b0 += block) {
+            const Index bl = std::min(block, r1 - b0);
+            S* gb = buf.data();  // bl x in, leading dimension bl
+            std::fill_n(gb, bl * in_, S(0));
+            for (Index c = 0; c < C; ++c) {
+              const std::int64_t k0 = sp_.start[std::size_t(c)], k1 = sp_.start[std::size_t(c) + 1];
+              if (k0 == k1) continue;
+              const S* gc = g.data() + c * out_ + b0;
+              if (bin)
+                K::template scatter<true>(gb, bl, idx, val, k0, k1, gc, bl);
+              else
+                K::template scatter<false>(gb, bl, idx, val, k0, k1, gc, bl);
+            }
+            for (Index j = 0; j < in_; ++j) {
+              S* dst = gw_.data() + j * out_ + b0;
+              const S* src = gb + j * bl;
+              for (Index r = 0; r < bl; ++r) dst[r] += src[r];
+            }
+          }
+        });
   }
 
   detail::SparseColumns<S> sp_;
   double density_ = 0.0;  // estimated input density of the last forward
   bool sparse_ = false;
+  std::optional<StaticSteps<S>> static_;  // the last forward's input was static (points into it)
+  const TimeSeries<S>* static_in_ = nullptr;  // that input
+  Matrix<S> z_, gsum_;                    // static path: W X_0, and sum_t a_t G_t
+  Vector<S> wpack_;                       // sparse path: W in packed row blocks
+  std::vector<Matrix<S>> gpack_;          // sparse path: per-thread packed block of dW
 };
 
 }  // namespace spikelab

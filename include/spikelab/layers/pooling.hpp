@@ -83,6 +83,9 @@ class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
   Pool2d() = default;
   explicit Pool2d(ImageShape in, PoolConfig cfg = {}) : in_(in), cfg_(cfg) { validate(); }
 
+  /// Each output column depends on the same input column only (Sequential::forward_step
+  /// runs the layer one step at a time).
+  static constexpr bool per_column = true;
   static std::string name() { return Mode::name(); }
   Index input_size() const noexcept { return in_.size(); }
   Index output_size() const noexcept { return in_.channels * out_h_ * out_w_; }

@@ -9,6 +9,9 @@
  * the first weighted layer (the official NA code's `f.psp(input)`). Backward is the adjoint:
  * \f$ \partial L/\partial x[t] = e[t]/\tau_s \f$ with \f$ e[t] = \partial L/\partial y[t] + (1 - 1/\tau_s) e[t+1] \f$.
  * This is one exponential stage of SynapticFilter's recursion, with decay 1 - 1/tau_s.
+ * A static input \f$ x[t] = a_t x_0 \f$ (an image at every step) gives
+ * \f$ y[t] = c_t x_0 \f$ with \f$ c_t = (1 - 1/\tau_s) c_{t-1} + a_t/\tau_s \f$; the output is then
+ * written as such (TimeSeries::assign_static), so that the weighted layer above projects x_0 once.
  *
  * @code
  * @inproceedings{yang2021backpropagated, title={Backpropagated Neighborhood Aggregation for Accurate Training of
@@ -30,6 +33,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace spikelab {
 
@@ -54,8 +58,27 @@ class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     out.resize(n_, in.batch(), in.steps());
+    if (const auto st = in.static_steps()) {
+      scale_.resize(std::size_t(in.steps()));
+      S c = S(0);
+      for (Index t = 0; t < in.steps(); ++t) scale_[std::size_t(t)] = c = decay() * c + gain() * st->factor(t);
+      out.assign_static(Eigen::Map<const Matrix<S>>(st->base, n_, in.batch()), scale_);
+      return;
+    }
     detail::low_pass(in.data(), out.data(), static_cast<S*>(nullptr), n_, in.batch(), in.steps(), decay(), gain(), false);
   }
+
+  /// Explicit state for streaming (Sequential::forward_step): the output y (n x batch).
+  struct State {
+    Matrix<S> y;
+  };
+  State make_state(Index batch) const { return {Matrix<S>::Zero(n_, batch)}; }
+  /// Advances `st` by one step with input x (n x batch).
+  void step(State& st, const ConstMatrixRef<S>& x) const {
+    if (x.rows() != n_ || x.cols() != st.y.cols()) throw ShapeError(signature() + "::step: input does not match the state");
+    st.y = decay() * st.y + gain() * x;
+  }
+  const Matrix<S>& output(const State& st) const noexcept { return st.y; }
 
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
@@ -73,7 +96,8 @@ class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
   S gain() const noexcept { return S(1.0 / tau_s()); }
 
   using PspFilter::FeatureLayer::n_;
-  Matrix<S> e_;  // the adjoint state e[t+1] (n x batch), reused
+  Matrix<S> e_;            // the adjoint state e[t+1] (n x batch), reused
+  std::vector<S> scale_;   // static input: the output's factors c_t
 };
 
 }  // namespace spikelab

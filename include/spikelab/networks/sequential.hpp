@@ -10,6 +10,13 @@
  * backward runs in place (LIF, leaky integrator) share their gradient buffer with the
  * layer below.
  *
+ * Streaming (deployment): forward_step() advances the whole stack by ONE time step from an
+ * explicit StreamState (make_stream_state), so that inputs can arrive one step at a time. A
+ * neuron layer steps its own State (NeuronModel); a layer that works column by column
+ * (declares `per_column`: its output at step t depends on its input at step t only, such as
+ * Linear, Conv2d, pooling) runs its forward pass on the one step. Step by step from the zero
+ * state, the outputs equal those of forward() on the whole sequence.
+ *
  * @code
  * Rng rng(1);
  * Sequential<Linear<float>, Lif<float>, Linear<float>, LeakyIntegrator<float>> net{
@@ -23,6 +30,7 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/versioning.hpp>
 #include <spikelab/layers/concepts.hpp>
+#include <spikelab/neurons/concepts.hpp>
 
 #include <array>
 #include <cmath>
@@ -31,8 +39,29 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace spikelab {
+
+namespace detail {
+/// A layer whose output at step t depends on its input at step t only (declares `per_column`).
+template <class L>
+inline constexpr bool per_column_v = requires { requires L::per_column; };
+/// A layer forward_step can run: a neuron model with its own state, or a per-column layer.
+template <class L>
+inline constexpr bool streamable_v = NeuronModel<L> || per_column_v<L>;
+/// The streaming state of a layer: its State, or nothing for a per-column layer.
+template <class L>
+struct step_state {
+  using type = std::monostate;
+};
+template <NeuronModel L>
+struct step_state<L> {
+  using type = typename L::State;
+};
+template <class L>
+using step_state_t = typename step_state<L>::type;
+}  // namespace detail
 
 template <Layer... Ls>
   requires(sizeof...(Ls) > 0)
@@ -130,7 +159,9 @@ class Sequential {
   }
 
   /// BPTT through all layers given dL/d(output). Adds to the parameter gradients (call
-  /// zero_grad() first). If `grad_input` is given, it receives dL/d(input).
+  /// zero_grad() first). If `grad_input` is given, it receives dL/d(input); if not, the layers
+  /// below the first one with parameters are skipped and that one computes no input gradient
+  /// (a filter on the input, such as PspFilter, costs nothing in backward then).
   void backward(const TimeSeries<S>& grad_output, TimeSeries<S>* grad_input = nullptr) {
     if (!trained_ || input_ == nullptr)
       throw ShapeError("Sequential::backward needs a forward pass with ForwardContext::training = true");
@@ -139,6 +170,38 @@ class Sequential {
                        acts_[size - 1].shape_string());
     [&]<std::size_t... I>(std::index_sequence<I...>) { (backward_layer<size - 1 - I>(grad_output, grad_input), ...); }
     (std::make_index_sequence<size>{});
+  }
+
+  /// The state of a stream: every neuron layer's State and the last step's outputs.
+  struct StreamState {
+    std::tuple<detail::step_state_t<Ls>...> layers;
+    std::array<TimeSeries<S>, size> out;  // the output of each layer at the last step (one step)
+    Index batch = 0;
+  };
+  /// The zero state of a stream of `batch` samples.
+  StreamState make_stream_state(Index batch) const {
+    static_assert((detail::streamable_v<Ls> && ...),
+                  "Sequential::forward_step: every layer must be a NeuronModel (State, make_state, step, output) "
+                  "or declare `static constexpr bool per_column = true`");
+    if (batch <= 0) throw ShapeError("Sequential::make_stream_state: batch must be positive");
+    StreamState st;
+    st.batch = batch;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((make_layer_state<I>(st)), ...);
+    }
+    (std::make_index_sequence<size>{});
+    return st;
+  }
+  /// Advances the stream by one step with input x (input_size x batch); returns the network's
+  /// output at that step (output_size x batch), valid until the next call with `st`.
+  const Matrix<S>& forward_step(StreamState& st, const ConstMatrixRef<S>& x) {
+    if (x.rows() != input_size() || x.cols() != st.batch)
+      throw ShapeError("Sequential::forward_step: input " + std::to_string(x.rows()) + "x" + std::to_string(x.cols()) +
+                       " does not match " + std::to_string(input_size()) + " features x " + std::to_string(st.batch) +
+                       " samples of the stream state");
+    [&]<std::size_t... I>(std::index_sequence<I...>) { ((step_layer<I>(st, x)), ...); }
+    (std::make_index_sequence<size>{});
+    return st.out[size - 1].values();
   }
 
   /// Output of layer i of the last forward pass.
@@ -172,6 +235,34 @@ class Sequential {
   }
 
  private:
+  template <std::size_t I>
+  void make_layer_state(StreamState& st) const {
+    const auto& l = std::get<I>(layers_);
+    if constexpr (NeuronModel<std::tuple_element_t<I, layer_types>>) std::get<I>(st.layers) = l.make_state(st.batch);
+    st.out[I].resize_zero(l.output_size(), st.batch, 1);
+  }
+  template <std::size_t I>
+  void step_layer(StreamState& st, const ConstMatrixRef<S>& x) {
+    using L = std::tuple_element_t<I, layer_types>;
+    auto& l = std::get<I>(layers_);
+    if constexpr (NeuronModel<L>) {
+      if constexpr (I == 0) {
+        l.step(std::get<I>(st.layers), x);
+      } else {
+        l.step(std::get<I>(st.layers), st.out[I - 1].values());
+      }
+      st.out[I].values() = l.output(std::get<I>(st.layers));
+    } else {
+      if constexpr (I == 0) {
+        step_in_.resize(x.rows(), x.cols(), 1);
+        step_in_.values() = x;
+        l.forward(step_in_, st.out[I], ForwardContext::eval());
+      } else {
+        l.forward(st.out[I - 1], st.out[I], ForwardContext::eval());
+      }
+    }
+  }
+
   // A layer whose backward may write dL/d(input) over dL/d(output) (declares
   // `static constexpr bool backward_in_place = true`) shares one gradient buffer with the layer
   // below it: grad_slot[i] is the buffer holding dL/d(output of layer i), i < size - 1.
@@ -185,11 +276,24 @@ class Sequential {
     return slot;
   }();
 
+  // Index of the first layer with parameters (size if none): below it, nothing needs a gradient
+  // unless the caller asks for dL/d(input).
+  static constexpr std::size_t first_parametric = [] {
+    constexpr std::array<bool, size> parametric{ParametricLayer<Ls>...};
+    for (std::size_t i = 0; i < size; ++i)
+      if (parametric[i]) return i;
+    return size;
+  }();
+
   template <std::size_t I>
   void backward_layer(const TimeSeries<S>& grad_output, TimeSeries<S>* grad_input) {
+    const bool want_input_grad = grad_input != nullptr;
+    if (!want_input_grad && I < first_parametric) return;
     const TimeSeries<S>& in = I == 0 ? *input_ : acts_[I == 0 ? 0 : I - 1];
     const TimeSeries<S>& gout = I == size - 1 ? grad_output : grads_[grad_slot[I]];
-    TimeSeries<S>* gin = I == 0 ? grad_input : &grads_[grad_slot[I == 0 ? 0 : I - 1]];
+    TimeSeries<S>* gin = I == 0 ? grad_input
+                         : (want_input_grad || I > first_parametric) ? &grads_[grad_slot[I == 0 ? 0 : I - 1]]
+                                                                     : nullptr;
     std::get<I>(layers_).backward(in, acts_[I], gout, gin);
   }
 
@@ -212,6 +316,7 @@ class Sequential {
   std::array<TimeSeries<S>, size> grads_;  // grads_[grad_slot[i]] = dL/d(output of layer i), i < size-1
   const TimeSeries<S>* input_ = nullptr;
   bool trained_ = false;
+  TimeSeries<S> step_in_;  // forward_step: the input step for a per_column first layer
 };
 
 }  // namespace spikelab

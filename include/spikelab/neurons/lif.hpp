@@ -205,8 +205,10 @@ class LifType {
   void step(State& st, const ConstMatrixRef<S>& x) {
     detail::check_step_input(x, n_, st.v.cols(), [] { return name(); });
     refresh();
-    Matrix<S> cur = x;
-    if constexpr (O.recurrent) cur.noalias() += rec_w_ * st.s;
+    if constexpr (O.recurrent) {
+      cur_ = x;
+      cur_.noalias() += rec_w_ * st.s;
+    }
     const S* th = theta_.values().data();
     const S* be = beta_.values().data();
     const S* al = alpha_.values().data();
@@ -214,7 +216,7 @@ class LifType {
     const Index n = n_;
     auto run = [&]<bool Syn>() {
       for (Index b = 0; b < x.cols(); ++b) {
-        const S* xb = cur.col(b).data();
+        const S* xb = O.recurrent ? cur_.col(b).data() : x.col(b).data();
         S* vb = st.v.col(b).data();
         S* sb = st.s.col(b).data();
         S* ib = Syn ? st.i.col(b).data() : nullptr;  // st.i is not touched without a synaptic current
