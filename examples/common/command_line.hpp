@@ -8,7 +8,7 @@
 //   cli.seed(o.seed).threads(o.threads).csv(o.csv);   // the options several programs share
 //   if (const auto rc = cli.parse(argc, argv)) return *rc;   // after --help, --version or an error
 //
-// The shared options (seed, seeds, threads, csv, json, reps and warmup) have one spelling
+// The shared options (seed, seeds, threads, csv, json, protocol, reps and warmup) have one spelling
 // everywhere; a program may word their help for what they mean there. An option that several
 // programs gain later belongs here as one more such function.
 #ifndef SPIKELAB_EXAMPLES_COMMON_COMMAND_LINE_HPP
@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace spikelab_examples {
 
@@ -88,6 +89,12 @@ class CommandLine {
     return option("resume", file,
                   "training checkpoint: continue from it when it exists, write it after every epoch (same --epochs)")
         .option("stop-after", stop_after, "stop after this epoch as if interrupted (0 = never; see --resume)");
+  }
+  /// --protocol: which setting a program reproduces (e.g. "lenient", or the paper's), one of
+  /// `choices`; read it first with early_value() where it sets other options' defaults.
+  CommandLine& protocol(std::string& value, const std::vector<std::string>& choices, const std::string& help) {
+    app_.add_option("--protocol", value, help)->check(CLI::IsMember(choices));
+    return *this;
   }
   /// --reps and --warmup: timed repetitions and the untimed ones before them.
   CommandLine& repetitions(int& reps, int& warmup) {

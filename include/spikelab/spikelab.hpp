@@ -94,6 +94,7 @@
 
 #include <spikelab/metrics/spiking_readout.hpp>
 #include <spikelab/conversion/transfer.hpp>  // soft-LIF rate network -> spiking LIF network
+#include <spikelab/conversion/back_to_back.hpp>  // the paper's spiking evaluation: back to back, no reset
 
 #include <spikelab/data/encoders.hpp>
 #include <spikelab/data/image_dataset.hpp>

@@ -134,6 +134,41 @@ TEST_CASE("Encoders: direct repeats, rate matches the intensity, latency orders 
   CHECK(lat.values().sum() == 3.0f);
 }
 
+TEST_CASE("OffsetEncoder adds a per-feature offset; mean_image is the per-pixel mean on [0, 1]", "[data][encoders]") {
+  const float x[3] = {0.0f, 0.5f, 1.0f};
+  Rng rng(1);
+  TimeSeries<float> out(3, 2, 4);
+  out.values().setConstant(-7.0f);
+  const OffsetEncoder enc{{0.5f, -0.25f, 1.0f}, 2.0};
+  enc.encode(x, 1, out, rng);
+  for (Index t = 0; t < 4; ++t) {
+    CHECK(out(0, 1, t) == 0.5f);
+    CHECK(out(1, 1, t) == 0.75f);
+    CHECK(out(2, 1, t) == 3.0f);
+    CHECK(out(0, 0, t) == -7.0f);  // the other column untouched
+  }
+  OffsetEncoder{}.encode(x, 0, out, rng);  // no offset: the direct encoding
+  CHECK(out(1, 0, 3) == 0.5f);
+  const OffsetEncoder two_offsets{{0.1f, 0.2f}};
+  CHECK_THROWS_AS(two_offsets.encode(x, 0, out, rng), ShapeError);
+
+  ImageDataset a, b;
+  a.count = 2, a.height = 1, a.width = 2, a.pixels = {0, 255, 51, 255}, a.labels = {0, 1};
+  b.count = 1, b.height = 1, b.width = 2, b.pixels = {255, 0}, b.labels = {1};
+  const std::vector<float> ma = mean_image({&a});
+  CHECK(ma[0] == Approx(0.1f));
+  CHECK(ma[1] == Approx(1.0f));
+  const std::vector<float> mab = mean_image({&a, &b});  // over all three images
+  CHECK(mab[0] == Approx((0.0 + 0.2 + 1.0) / 3));
+  CHECK(mab[1] == Approx(2.0 / 3));
+  ImageDataset c = a;
+  c.width = 1, c.height = 4;
+  c.count = 1;
+  CHECK_THROWS_AS((mean_image({&a, &c})), ConfigError);
+  ImageDataset empty;
+  CHECK_THROWS_AS(mean_image({&empty}), ConfigError);
+}
+
 TEST_CASE("ImageSource batches every sample once per epoch, shuffled by seed", "[data][source]") {
   ImageDataset d;
   d.count = 10;

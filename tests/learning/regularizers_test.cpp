@@ -166,3 +166,56 @@ TEST_CASE("Training with the decay regulariser keeps the decays below the penalt
   CHECK(with < 0.965);
   CHECK(with < without - 0.005);
 }
+
+TEST_CASE("WeightDecay: half lambda |W|^2 per layer, its gradient lambda W, biases and other layers untouched",
+          "[regularizer][weight_decay]") {
+  Rng rng(11);
+  using Mlp = Sequential<Linear<double>, Activation<double, Relu>, Linear<double>>;
+  Mlp net{Linear<double>(4, 3, rng), Activation<double, Relu>(3), Linear<double>(3, 2, rng)};
+  WeightDecay reg(std::vector<double>{0.0, 0.0, 0.25});
+  const Matrix<double> w2 = net.layer<2>().weight();
+  CHECK(reg.value(net) == Approx(0.5 * 0.25 * w2.squaredNorm()).epsilon(1e-14));
+  net.zero_grad();
+  CHECK(reg.add_gradient(net) == Approx(0.5 * 0.25 * w2.squaredNorm()).epsilon(1e-14));
+  CHECK((net.layer<2>().weight_grad() - 0.25 * w2).norm() <= 1e-15);
+  CHECK(net.layer<2>().bias_grad().norm() == 0.0);
+  CHECK(net.layer<0>().weight_grad().norm() == 0.0);
+  // the gradient against central differences of the value
+  const double h = 1e-5;
+  for (Index k : {Index(0), Index(4)}) {
+    Mlp up = net, down = net;
+    up.layer<2>().weight().data()[k] += h;
+    down.layer<2>().weight().data()[k] -= h;
+    const double fd = (reg.value(up) - reg.value(down)) / (2 * h);
+    CHECK(fd == Approx(0.25 * w2.data()[k]).epsilon(1e-8));
+  }
+  // with Bptt: the loss and the gradient gain exactly the penalty's
+  Batch<double> b;
+  b.input.resize(4, 5, 1);
+  test::fill_uniform(b.input, rng, -1.0, 1.0);
+  b.labels = {0, 1, 1, 0, 1};
+  Mlp a = net, c = net;
+  a.zero_grad();
+  c.zero_grad();
+  Rng r1(3), r2(3);
+  const StepStats plain = Bptt<SumCrossEntropy>{}.accumulate(a, b, r1);
+  Bptt<SumCrossEntropy, WeightDecay> decayed(SumCrossEntropy{}, reg);
+  const StepStats with = decayed.accumulate(c, b, r2);
+  CHECK(with.loss == Approx(plain.loss + reg.value(net)).epsilon(1e-12));
+  CHECK((c.layer<2>().weight_grad() - a.layer<2>().weight_grad() - 0.25 * w2).norm() <= 1e-12);
+  CHECK((c.layer<0>().weight_grad() - a.layer<0>().weight_grad()).norm() <= 1e-15);
+}
+
+TEST_CASE("WeightDecay rejects negative coefficients and coefficients for layers without weights",
+          "[regularizer][weight_decay][errors]") {
+  CHECK_THROWS_AS(WeightDecay(std::vector<double>{0.1, -0.01}), ConfigError);
+  CHECK_THROWS_AS(WeightDecay(std::vector<double>{std::nan("")}), ConfigError);
+  Rng rng(1);
+  Sequential<Linear<double>, Activation<double, Relu>> net{Linear<double>(2, 2, rng), Activation<double, Relu>(2)};
+  WeightDecay on_activation(std::vector<double>{0.0, 0.1});
+  CHECK_THROWS_WITH(on_activation.value(net), Catch::Contains("layer 1"));
+  WeightDecay past_end(std::vector<double>{0.1, 0.0, 0.1});
+  CHECK_THROWS_AS(past_end.add_gradient(net), ConfigError);
+  WeightDecay fine(std::vector<double>{0.1, 0.0});
+  CHECK(fine.value(net) > 0);
+}

@@ -4,8 +4,10 @@
 #include <spikelab/optimizers/optimizer.hpp>
 
 #include <catch2/catch.hpp>
+#include <cereal/archives/json.hpp>
 
 #include <cmath>
+#include <sstream>
 
 using namespace spikelab;
 
@@ -64,6 +66,66 @@ TEST_CASE("SGD with momentum, Nesterov and weight decay by hand", "[optim][sgd]"
   q.grad[0](0, 0) = 1.0;
   nes.step(q);  // d = 1 + 0.1 = 1.1, m = 1.1, step = d + 0.9 m = 2.09
   CHECK(q.value[0](0, 0) == Approx(1.0 - 0.5 * 2.09));
+}
+
+TEST_CASE("SGD with the learning rate inside the velocity (cuda-convnet2) by hand", "[optim][sgd]") {
+  // v <- 0.9 v + lr (g + 0.1 p); p <- p - v, with the rate changing between the steps
+  Params<double> p;
+  p.add(m1(1.0));
+  Optimizer<double, Sgd> opt({.lr = 0.5}, Sgd{.momentum = 0.9, .weight_decay = 0.1, .lr_inside = true});
+  p.grad[0](0, 0) = 1.0;
+  opt.step(p);  // v = 0.5 * 1.1 = 0.55
+  CHECK(p.value[0](0, 0) == Approx(0.45));
+  opt.config().lr = 0.25;
+  p.grad[0](0, 0) = -2.0;
+  opt.step(p);  // v = 0.9 * 0.55 + 0.25 * (-2 + 0.045) = 0.495 - 0.48875
+  CHECK(p.value[0](0, 0) == Approx(0.45 - (0.495 - 0.48875)).epsilon(1e-12));
+  // the PyTorch form scales the whole velocity by the new rate instead: 0.25 * (0.9 * 1.1 - 1.955)
+  Params<double> q;
+  q.add(m1(1.0));
+  Optimizer<double, Sgd> pt({.lr = 0.5}, Sgd{.momentum = 0.9, .weight_decay = 0.1});
+  q.grad[0](0, 0) = 1.0;
+  pt.step(q);
+  CHECK(q.value[0](0, 0) == Approx(0.45));  // equal at the first step
+  pt.config().lr = 0.25;
+  q.grad[0](0, 0) = -2.0;
+  pt.step(q);
+  CHECK(q.value[0](0, 0) == Approx(0.45 - 0.25 * (0.99 - 1.955)).epsilon(1e-12));
+  CHECK(q.value[0](0, 0) != Approx(p.value[0](0, 0)));
+  // Nesterov: p <- p - (lr d + mu v)
+  Params<double> r;
+  r.add(m1(1.0));
+  Optimizer<double, Sgd> nes({.lr = 0.5}, Sgd{.momentum = 0.9, .nesterov = true, .lr_inside = true});
+  r.grad[0](0, 0) = 1.0;
+  nes.step(r);  // v = 0.5, step = 0.5 + 0.45
+  CHECK(r.value[0](0, 0) == Approx(1.0 - 0.95));
+}
+
+TEST_CASE("An optimizer with cuda-convnet2's SGD and schedule keeps them through serialisation", "[optim][sgd]") {
+  Params<double> p;
+  p.add(m1(1.0));
+  Optimizer<double, Sgd, ExpDecayLr> opt({.lr = 0.5}, Sgd{.momentum = 0.9, .lr_inside = true},
+                                         ExpDecayLr{.target_factor = 50.0, .updates_per_epoch = 3});
+  p.grad[0](0, 0) = 1.0;
+  opt.step(p);
+  std::stringstream ss;
+  {
+    cereal::JSONOutputArchive ar(ss);
+    ar(opt);
+  }
+  Optimizer<double, Sgd, ExpDecayLr> back;
+  {
+    cereal::JSONInputArchive ar(ss);
+    ar(back);
+  }
+  CHECK(back.update_policy().lr_inside);
+  CHECK(back.schedule().target_factor == 50.0);
+  CHECK(back.schedule().updates_per_epoch == 3);
+  Params<double> q = p;
+  p.grad[0](0, 0) = q.grad[0](0, 0) = 0.5;
+  opt.step(p);
+  back.step(q);  // the same velocity: the same step
+  CHECK(q.value[0](0, 0) == p.value[0](0, 0));
 }
 
 TEST_CASE("AdamW decays weights outside the moments", "[optim][adamw]") {
@@ -135,6 +197,18 @@ TEST_CASE("Schedules give the documented factors", "[optim][schedule]") {
   Optimizer<double, Sgd, CosineLr> opt({.lr = 0.2});
   opt.set_progress(5.0, 10);
   CHECK(opt.current_lr() == Approx(0.1));
+  // ExpDecayLr: 100^(-e/E) continuously; with 6 updates per epoch constant within a sixth
+  CHECK(ExpDecayLr{}.factor(0.0, 4) == Approx(1.0));
+  CHECK(ExpDecayLr{}.factor(2.0, 4) == Approx(0.1));
+  CHECK(ExpDecayLr{}.factor(4.0, 4) == Approx(0.01));
+  CHECK(ExpDecayLr{}.factor(1.0, 4) == Approx(std::pow(100.0, -0.25)));
+  const ExpDecayLr stepped{.target_factor = 100.0, .updates_per_epoch = 6};
+  CHECK(stepped.factor(0.1, 2) == Approx(1.0));
+  CHECK(stepped.factor(1.0 / 6.0, 2) == Approx(std::pow(100.0, -1.0 / 12.0)));
+  CHECK(stepped.factor(0.3, 2) == Approx(std::pow(100.0, -1.0 / 12.0)));
+  // the last data batch of the run: cuda-convnet2's progress (12 - 1) / 12
+  CHECK(stepped.factor(1.99, 2) == Approx(std::pow(100.0, -11.0 / 12.0)));
+  CHECK(ExpDecayLr{.target_factor = 10.0}.factor(7.0, 4) == Approx(0.1));  // clamped after the end
 }
 
 TEMPLATE_TEST_CASE("Adam, AdamW and momentum SGD minimise a shifted ill-conditioned quadratic", "[optim]", float,

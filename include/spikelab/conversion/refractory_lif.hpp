@@ -112,24 +112,23 @@ class RefractoryLif {
 
   /// Simulates all steps of `in` (n x batch*T) from the zero state (v = 0, not refractory).
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
-    if (in.features() != n_)
-      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
-    const Index B = in.batch(), T = in.steps(), n = n_;
-    out.resize(n, B, T);
-    v_.setZero(n, B);
-    ref_.setZero(n, B);
-    const Step st(cfg_);
-    const S* x = in.data();
-    S* y = out.data();
-    S* v = v_.data();
-    S* rf = ref_.data();
-    detail::parallel_ranges(n, double(B) * double(T) * 6, [&](Index r0, Index r1) {
-      for (Index t = 0; t < T; ++t)
-        for (Index b = 0; b < B; ++b) {
-          const Index c = (t * B + b) * n, sc = b * n;
-          for (Index r = r0; r < r1; ++r) y[c + r] = st(x[c + r], v[sc + r], rf[sc + r]);
-        }
-    });
+    check_input(in);
+    v_.setZero(n_, in.batch());
+    ref_.setZero(n_, in.batch());
+    simulate(in, out, v_, ref_);
+  }
+
+  /// Simulates all steps of `in` from the state `st` and leaves the state after the last step
+  /// in `st` (st.s: the last step's output): over consecutive pieces of a sequence it gives what
+  /// forward() gives on the whole sequence, for a run simulated in pieces without reset.
+  void forward_continued(const TimeSeries<S>& in, TimeSeries<S>& out, State& st) const {
+    check_input(in);
+    const Index B = in.batch();
+    if (st.v.rows() != n_ || st.v.cols() != B || st.ref.rows() != n_ || st.ref.cols() != B)
+      throw ShapeError(signature() + ": the state does not fit " + std::to_string(n_) + " x " + std::to_string(B) +
+                       " (make it with make_state(batch))");
+    simulate(in, out, st.v, st.ref);
+    st.s = out.slot(in.steps() - 1);
   }
 
   /// Not differentiable: throws ConfigError.
@@ -173,6 +172,29 @@ class RefractoryLif {
   }
 
  private:
+  void check_input(const TimeSeries<S>& in) const {
+    if (in.features() != n_)
+      throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
+  }
+
+  // every step of `in` from the state (v, ref), which it leaves after the last step
+  void simulate(const TimeSeries<S>& in, TimeSeries<S>& out, Matrix<S>& vm, Matrix<S>& refm) const {
+    const Index B = in.batch(), T = in.steps(), n = n_;
+    out.resize(n, B, T);
+    const Step st(cfg_);
+    const S* x = in.data();
+    S* y = out.data();
+    S* v = vm.data();
+    S* rf = refm.data();
+    detail::parallel_ranges(n, double(B) * double(T) * 6, [&](Index r0, Index r1) {
+      for (Index t = 0; t < T; ++t)
+        for (Index b = 0; b < B; ++b) {
+          const Index c = (t * B + b) * n, sc = b * n;
+          for (Index r = r0; r < r1; ++r) y[c + r] = st(x[c + r], v[sc + r], rf[sc + r]);
+        }
+    });
+  }
+
   // One neuron, one step: updates (v, ref) and returns the output.
   struct Step {
     S a, b, dt, tau, tau_ref, amp, decay_full;

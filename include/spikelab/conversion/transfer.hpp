@@ -14,6 +14,9 @@
  *    TransferConfig::sparse_density (their inputs are now spikes);
  *  - any other layer (pooling, Flatten, ...) -> copied unchanged;
  *  - and a final SynapticFilter on the network output (tau_output), the readout to classify from.
+ * Each filter is `synapse_stages` (output: `output_stages`) kernels in cascade: 1 by default; 2
+ * reproduces the Nengo network of Hunsberger & Eliasmith's evaluation script, which filters a
+ * layer's input and the current into its neurons with the same alpha synapse.
  * Any other activation (e.g. Relu) has no LIF counterpart and is rejected at compile time.
  *
  * The filter sits before each neuron layer, i.e. it filters the synaptic current W s + b rather
@@ -66,15 +69,21 @@ struct TransferConfig {
   double tau_synapse = 0.005;                 ///< tau_s (s)
   double tau_output = -1.0;                   ///< output filter tau (s); < 0: tau_synapse
   double sparse_density = 0.3;                ///< sparse-path threshold of Linear / Conv2d on spike inputs
+  int synapse_stages = 1;  ///< kernels in cascade before each neuron layer (2: Nengo filtering input and current)
+  int output_stages = -1;  ///< kernels in cascade on the output; < 0: synapse_stages
 
   void validate() const {
     if (!(dt > 0) || !std::isfinite(dt) || !(tau_synapse >= 0) || !std::isfinite(tau_synapse) ||
         !std::isfinite(tau_output) || !(sparse_density >= 0) || !(sparse_density <= 1))
       throw ConfigError("to_spiking: need dt > 0, tau_synapse >= 0, finite tau_output and sparse_density in [0, 1] (dt=" +
                         std::to_string(dt) + ", tau_synapse=" + std::to_string(tau_synapse) + ")");
+    synapse_config().validate();
+    output_config().validate();
   }
-  SynapticFilterConfig synapse_config() const { return {synapse, tau_synapse, dt}; }
-  SynapticFilterConfig output_config() const { return {synapse, tau_output < 0 ? tau_synapse : tau_output, dt}; }
+  SynapticFilterConfig synapse_config() const { return {synapse, tau_synapse, dt, synapse_stages}; }
+  SynapticFilterConfig output_config() const {
+    return {synapse, tau_output < 0 ? tau_synapse : tau_output, dt, output_stages < 0 ? synapse_stages : output_stages};
+  }
 };
 
 namespace detail {

@@ -4,6 +4,8 @@
  *        network input, for one sample column of a TimeSeries.
  *
  *  - DirectEncoder: the analog value as a constant current, \f$ x_t = g\,x \f$ (direct coding).
+ *  - OffsetEncoder: the same with a per-feature offset, \f$ x_{t,f} = g\,x_f + c_f \f$: mean
+ *    subtraction (c = -mean_image(data), data/image_dataset.hpp) and similar preprocessing.
  *  - RateEncoder: Bernoulli spikes, \f$ P(s_t = 1) = \min(1, g\,x) \f$ at every step (rate coding).
  *  - LatencyEncoder: one spike per feature with x > threshold, at step
  *    \f$ t = \mathrm{round}((1 - x)(T - 1)) \f$ (brighter = earlier; time-to-first-spike coding).
@@ -11,6 +13,7 @@
 #ifndef SPIKELAB_DATA_ENCODERS_HPP
 #define SPIKELAB_DATA_ENCODERS_HPP
 
+#include <spikelab/core/error.hpp>
 #include <spikelab/core/random.hpp>
 #include <spikelab/core/time_series.hpp>
 #include <spikelab/data/concepts.hpp>
@@ -19,6 +22,7 @@
 #include <cmath>
 #include <concepts>
 #include <string>
+#include <vector>
 
 namespace spikelab {
 
@@ -31,6 +35,24 @@ struct DirectEncoder {
     for (Index t = 0; t < out.steps(); ++t) {
       S* col = out.data() + out.column(b, t) * F;
       for (Index f = 0; f < F; ++f) col[f] = S(gain * x[f]);
+    }
+  }
+};
+
+struct OffsetEncoder {
+  std::vector<float> offset;  ///< c_f, one per feature (empty: none)
+  double gain = 1.0;
+  static std::string name() { return "offset"; }
+  template <Scalar S>
+  void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
+    const Index F = out.features();
+    if (!offset.empty() && Index(offset.size()) != F)
+      throw ShapeError("OffsetEncoder: " + std::to_string(offset.size()) + " offsets for " + std::to_string(F) +
+                       " features");
+    for (Index t = 0; t < out.steps(); ++t) {
+      S* col = out.data() + out.column(b, t) * F;
+      for (Index f = 0; f < F; ++f)
+        col[f] = S(gain * x[f] + (offset.empty() ? 0.0 : double(offset[std::size_t(f)])));
     }
   }
 };
@@ -68,7 +90,8 @@ struct LatencyEncoder {
   }
 };
 
-static_assert(StaticEncoder<DirectEncoder, float> && StaticEncoder<RateEncoder, double> &&
+static_assert(StaticEncoder<DirectEncoder, float> && StaticEncoder<OffsetEncoder, float> &&
+              StaticEncoder<RateEncoder, double> &&
               StaticEncoder<LatencyEncoder, float>);
 
 }  // namespace spikelab

@@ -6,10 +6,12 @@
 #ifndef SPIKELAB_DATA_IMAGE_DATASET_HPP
 #define SPIKELAB_DATA_IMAGE_DATASET_HPP
 
+#include <spikelab/core/error.hpp>
 #include <spikelab/data/formats/idx.hpp>
 
 #include <algorithm>
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,28 @@ struct ImageDataset {
     return d;
   }
 };
+
+/// The mean image of one or more data sets of the same image size, per pixel, on the [0, 1]
+/// scale (pixel / 255) that ImageSource feeds the encoders: the offset of mean subtraction.
+/// Throws ConfigError for no images or data sets of different sizes.
+inline std::vector<float> mean_image(std::initializer_list<const ImageDataset*> sets) {
+  std::int64_t F = -1, n = 0;
+  for (const ImageDataset* d : sets) {
+    if (F >= 0 && d->features() != F) throw ConfigError("mean_image: the data sets have images of different sizes");
+    F = d->features();
+    n += d->count;
+  }
+  if (F <= 0 || n == 0) throw ConfigError("mean_image: no images");
+  std::vector<double> sum(static_cast<std::size_t>(F), 0.0);
+  for (const ImageDataset* d : sets)
+    for (std::int64_t i = 0; i < d->count; ++i) {
+      const std::uint8_t* px = d->image(i);
+      for (std::int64_t f = 0; f < F; ++f) sum[std::size_t(f)] += px[f];
+    }
+  std::vector<float> mean(static_cast<std::size_t>(F));
+  for (std::int64_t f = 0; f < F; ++f) mean[std::size_t(f)] = float(sum[std::size_t(f)] / (255.0 * double(n)));
+  return mean;
+}
 
 /// Loads images (idx3, uint8) and labels (idx1) and checks that they agree.
 inline ImageDataset load_idx_images(const std::filesystem::path& images, const std::filesystem::path& labels) {

@@ -13,6 +13,13 @@
  * in one step adds a unit-area response. tau = 0 passes the input through. The backward pass
  * runs the same recursions backwards in time (the adjoint of a linear filter).
  *
+ * `stages` > 1 applies the kernel that many times in cascade (still unit DC gain): a Nengo
+ * network that filters both a layer's input and the current into its neurons with the same
+ * synapse, as Hunsberger & Eliasmith's evaluation script does, puts two alpha kernels between
+ * one layer's spikes and the next layer's neurons. forward_continued() runs a sequence from a
+ * given State and leaves the state after its last step there, so that a long run can be
+ * simulated in pieces (conversion/back_to_back.hpp).
+ *
  * @code
  * @article{hunsberger2015spiking, title={Spiking Deep Networks with LIF Neurons},
  *   author={Hunsberger, Eric and Eliasmith, Chris}, journal={arXiv:1510.08829}, year={2015}}
@@ -36,6 +43,7 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace spikelab {
 
@@ -46,33 +54,38 @@ struct SynapticFilterConfig {
   SynapseKind kind = SynapseKind::alpha;
   double tau = 0.005;  ///< time constant (s); 0 = no filtering
   double dt = 0.001;   ///< simulation step (s)
+  int stages = 1;      ///< the kernel applied this many times in cascade
   void validate() const {
     if (!(tau >= 0) || !(dt > 0) || !std::isfinite(tau) || !std::isfinite(dt) ||
-        (kind != SynapseKind::exponential && kind != SynapseKind::alpha))
-      throw ConfigError("SynapticFilter: need tau >= 0, dt > 0 and a known kind (got tau=" + std::to_string(tau) +
-                        ", dt=" + std::to_string(dt) + ")");
+        (kind != SynapseKind::exponential && kind != SynapseKind::alpha) || stages < 1 || stages > 16)
+      throw ConfigError("SynapticFilter: need tau >= 0, dt > 0, a known kind and 1 <= stages <= 16 (got tau=" +
+                        std::to_string(tau) + ", dt=" + std::to_string(dt) + ", stages=" + std::to_string(stages) +
+                        ")");
   }
   template <class Ar>
-  void serialize(Ar& ar, std::uint32_t) {
+  void serialize(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(kind), CEREAL_NVP(tau), CEREAL_NVP(dt));
+    if (version >= 2) ar(CEREAL_NVP(stages));
+    else stages = 1;
   }
 };
 
 namespace detail {
 
 /// The zero-order-hold low-pass recursion along time of every feature of an n x (B*T) series
-/// x: y_t = a y_{t-1} + c x_t from y_{-1} = 0; with `two`, two such stages in cascade, the
-/// first one's state in z (n x B, zero on entry).
+/// x: y_t = a y_{t-1} + c x_t from y_{-1} = ys; with `two`, two such stages in cascade, the
+/// first one's state in z. The states ys and z (n x B) hold the values before the first step
+/// on entry and those after the last step on return. y may be x (in place).
 template <Scalar S>
-void low_pass(const S* x, S* y, S* z, Index n, Index B, Index T, S a, S c, bool two) {
+void low_pass(const S* x, S* y, S* ys, S* z, Index n, Index B, Index T, S a, S c, bool two) {
   parallel_ranges(n, double(B) * double(T) * 3, [&](Index r0, Index r1) {
     for (Index t = 0; t < T; ++t)
       for (Index b = 0; b < B; ++b) {
-        const Index col = (t * B + b) * n, prev = col - B * n;
+        const Index col = (t * B + b) * n, sc = b * n;
         for (Index r = r0; r < r1; ++r) {
           S u = x[col + r];
-          if (two) u = z[b * n + r] = a * z[b * n + r] + c * u;
-          y[col + r] = (t == 0 ? S(0) : a * y[prev + r]) + c * u;
+          if (two) u = z[sc + r] = a * z[sc + r] + c * u;
+          y[col + r] = ys[sc + r] = a * ys[sc + r] + c * u;
         }
       }
   });
@@ -104,9 +117,10 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
  public:
   static constexpr const char* config_key = "config";
 
-  /// Explicit state: the first stage z and the output y (neurons x batch).
+  /// Explicit state, per stage of the cascade: the first exponential stage z (alpha only) and
+  /// the stage's output y (neurons x batch each).
   struct State {
-    Matrix<S> z, y;
+    std::vector<Matrix<S>> z, y;
   };
 
   SynapticFilter() = default;
@@ -121,21 +135,35 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
   double decay() const noexcept { return cfg_.tau > 0 ? std::exp(-cfg_.dt / cfg_.tau) : 0.0; }
   /// "SynapticFilter(n)": the structure only (checkpoints restore the configuration).
   std::string signature() const { return name() + "(" + std::to_string(n_) + ")"; }
-  /// The signature with the configuration: "SynapticFilter<alpha,tau=0.005,dt=0.001>(n)".
+  /// The signature with the configuration: "SynapticFilter<alpha,tau=0.005,dt=0.001>(n)", with
+  /// "x2" after the kind for two stages.
   std::string description() const {
     std::ostringstream s;
-    s << name() << "<" << (alpha() ? "alpha" : "exponential") << ",tau=" << cfg_.tau << ",dt=" << cfg_.dt << ">(" << n_
-      << ")";
+    s << name() << "<" << (alpha() ? "alpha" : "exponential");
+    if (cfg_.stages > 1) s << "x" << cfg_.stages;
+    s << ",tau=" << cfg_.tau << ",dt=" << cfg_.dt << ">(" << n_ << ")";
     return s.str();
   }
 
+  /// Filters every step of `in` from the zero state.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
-    const Index B = in.batch(), T = in.steps();
-    out.resize(n_, B, T);
-    const S a = S(decay());
-    if (alpha()) z_.setZero(n_, B);
-    detail::low_pass(in.data(), out.data(), z_.data(), n_, B, T, a, S(1) - a, alpha());
+    const Index B = in.batch();
+    if (run_.y.size() != std::size_t(cfg_.stages) || (run_.y.front().cols() != B)) run_ = make_state(B);
+    for (std::size_t k = 0; k < run_.y.size(); ++k) {
+      run_.y[k].setZero();
+      if (alpha()) run_.z[k].setZero();
+    }
+    filter(in, out, run_);
+  }
+
+  /// Filters every step of `in` starting from `st` (e.g. the state a previous call left) and
+  /// leaves the state after the last step in `st`: forward_continued over consecutive pieces
+  /// of a sequence gives what forward() gives on the whole sequence.
+  void forward_continued(const TimeSeries<S>& in, TimeSeries<S>& out, State& st) const {
+    this->require_input(in);
+    check_state(st, in.batch());
+    filter(in, out, st);
   }
 
   /// The adjoint recursion: dL/dx from dL/dy, backwards in time. No parameters.
@@ -146,38 +174,74 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
     const Index B = out.batch(), T = out.steps();
     grad_in->resize(n_, B, T);
     const S a = S(decay());
-    gy_.setZero(n_, B);
-    if (alpha()) gz_.setZero(n_, B);
-    detail::low_pass_adjoint(grad_out.data(), grad_in->data(), gy_.data(), gz_.data(), n_, B, T, a, S(1) - a, alpha());
+    const S* g = grad_out.data();
+    for (int k = 0; k < cfg_.stages; ++k) {
+      gy_.setZero(n_, B);
+      if (alpha()) gz_.setZero(n_, B);
+      detail::low_pass_adjoint(g, grad_in->data(), gy_.data(), gz_.data(), n_, B, T, a, S(1) - a, alpha());
+      g = grad_in->data();  // the next stage runs in place
+    }
   }
 
   State make_state(Index batch) const {
     State s;
-    s.z.setZero(n_, batch);
-    s.y.setZero(n_, batch);
+    s.y.assign(std::size_t(cfg_.stages), Matrix<S>::Zero(n_, batch));
+    if (alpha()) s.z.assign(std::size_t(cfg_.stages), Matrix<S>::Zero(n_, batch));
     return s;
   }
   /// Advances `st` by one step with input x (n x batch).
   void step(State& st, const ConstMatrixRef<S>& x) const {
-    if (x.rows() != n_ || x.cols() != st.y.cols()) throw ShapeError(signature() + "::step: input does not match the state");
+    if (x.rows() != n_ || st.y.empty() || x.cols() != st.y.front().cols())
+      throw ShapeError(signature() + "::step: input does not match the state");
+    check_state(st, x.cols());
     const S a = S(decay()), c = S(1) - a;
-    if (alpha()) {
-      st.z = a * st.z + c * x;
-      st.y = a * st.y + c * st.z;
-    } else {
-      st.y = a * st.y + c * x;
+    for (std::size_t k = 0; k < st.y.size(); ++k) {
+      const ConstMatrixRef<S> u = k == 0 ? x : ConstMatrixRef<S>(st.y[k - 1]);
+      if (alpha()) {
+        st.z[k] = a * st.z[k] + c * u;
+        st.y[k] = a * st.y[k] + c * st.z[k];
+      } else {
+        st.y[k] = a * st.y[k] + c * u;
+      }
     }
   }
-  const Matrix<S>& output(const State& st) const noexcept { return st.y; }
+  const Matrix<S>& output(const State& st) const noexcept { return st.y.back(); }
 
  private:
   using SynapticFilter::FeatureLayer::n_, SynapticFilter::FeatureLayer::cfg_;
-  Matrix<S> z_, gy_, gz_;  // per-step state / adjoint buffers (n x batch), reused
+
+  void check_state(const State& st, Index B) const {
+    auto fits = [&](const std::vector<Matrix<S>>& v) {
+      if (v.size() != std::size_t(cfg_.stages)) return false;
+      for (const auto& m : v)
+        if (m.rows() != n_ || m.cols() != B) return false;
+      return true;
+    };
+    if (!fits(st.y) || (alpha() && !fits(st.z)))
+      throw ShapeError(signature() + ": the state does not fit " + std::to_string(cfg_.stages) + " stage(s) of " +
+                       std::to_string(n_) + " x " + std::to_string(B) + " (make it with make_state(batch))");
+  }
+
+  // every stage in turn, the first from `in` into `out`, the others in place on `out`
+  void filter(const TimeSeries<S>& in, TimeSeries<S>& out, State& st) const {
+    const Index B = in.batch(), T = in.steps();
+    out.resize(n_, B, T);
+    const S a = S(decay());
+    const S* x = in.data();
+    for (std::size_t k = 0; k < st.y.size(); ++k) {
+      S* z = alpha() ? st.z[k].data() : nullptr;
+      detail::low_pass(x, out.data(), st.y[k].data(), z, n_, B, T, a, S(1) - a, alpha());
+      x = out.data();
+    }
+  }
+
+  State run_;              // forward()'s state, reused
+  Matrix<S> gy_, gz_;      // adjoint buffers (n x batch), reused
 };
 
 }  // namespace spikelab
 
 SPIKELAB_CLASS_VERSION((class S), (spikelab::SynapticFilter<S>), 1)
-SPIKELAB_CLASS_VERSION((), (spikelab::SynapticFilterConfig), 1)
+SPIKELAB_CLASS_VERSION((), (spikelab::SynapticFilterConfig), 2)
 
 #endif

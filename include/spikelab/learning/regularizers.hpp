@@ -17,6 +17,11 @@
  *    A norm of zero contributes zero gradient. alpha is the decay whatever is trained (the
  *    chain rule to tau is NeuronParameter::add_grad's). The hSNN code also sums its output
  *    layer's alpha, which is fixed there; fixed decays are skipped here (they add a constant).
+ *  - WeightDecay: L2 weight decay with its own coefficient per layer, on the weights only
+ *    (cuda-convnet2's per-layer `wc`, with which Hunsberger & Eliasmith 2015 decay only the
+ *    fully connected layers), \f$ R = \sum_l \tfrac12 \lambda_l \lVert W_l \rVert^2 \f$, gradient
+ *    \f$ \lambda_l W_l \f$. Added to the gradient it is coupled decay: inside Adam's moments, or
+ *    inside SGD's velocity, where cuda-convnet2 puts it.
  *  - Regularizers<R...>: the sum of several.
  *
  * @code
@@ -29,6 +34,7 @@
 #define SPIKELAB_LEARNING_REGULARIZERS_HPP
 
 #include <spikelab/core/error.hpp>
+#include <spikelab/core/parameter.hpp>
 #include <spikelab/learning/concepts.hpp>
 #include <spikelab/neurons/time_constant.hpp>
 
@@ -136,6 +142,52 @@ class DecayRegularizer {
 
   DecayRegularizerConfig cfg_{};
   std::vector<double> hi_sq_, sd_sq_;
+};
+
+/// Per-layer L2 decay of the weights (see the file comment).
+class WeightDecay {
+ public:
+  WeightDecay() = default;
+  /// lambda[l] is the coefficient of layer l (by its index in the network); layers past the
+  /// end of `lambda` are not decayed. Throws ConfigError for a negative or non-finite value.
+  explicit WeightDecay(std::vector<double> lambda) : lambda_(std::move(lambda)) {
+    for (std::size_t l = 0; l < lambda_.size(); ++l)
+      if (!(lambda_[l] >= 0) || !std::isfinite(lambda_[l]))
+        throw ConfigError("WeightDecay: the coefficient of layer " + std::to_string(l) + " must be finite and >= 0");
+  }
+  static std::string name() { return "WeightDecay"; }
+  const std::vector<double>& coefficients() const noexcept { return lambda_; }
+
+  template <class Net>
+  double value(Net& net) {
+    return visit(net, false);
+  }
+  template <class Net>
+  double add_gradient(Net& net) {
+    return visit(net, true);
+  }
+
+ private:
+  template <class Net>
+  double visit(Net& net, bool grad) const {
+    using S = typename Net::scalar_type;
+    double r = 0.0;
+    std::vector<bool> seen(lambda_.size(), false);
+    net.for_each_parameter([&](ParamRef<S> p) {
+      if (p.group != ParamGroup::weight || p.layer >= lambda_.size()) return;
+      seen[p.layer] = true;
+      const double lam = lambda_[p.layer];
+      if (lam == 0.0) return;
+      r += 0.5 * lam * double(p.value.squaredNorm());
+      if (grad) p.grad.array() += S(lam) * p.value.array();
+    });
+    for (std::size_t l = 0; l < lambda_.size(); ++l)
+      if (lambda_[l] > 0 && !seen[l])
+        throw ConfigError("WeightDecay: layer " + std::to_string(l) + " has a decay coefficient but no weights");
+    return r;
+  }
+
+  std::vector<double> lambda_;
 };
 
 /// The sum of several regularizers.

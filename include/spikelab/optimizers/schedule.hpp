@@ -7,6 +7,12 @@
  *  - ConstantLr: 1.
  *  - StepLr: times gamma at epoch `first`, then every `every` epochs (hSNN: x0.5 every 5 from 25).
  *  - ExponentialLr: \f$\gamma^{\lfloor e \rfloor}\f$ (NA's ExponentialLR 0.985 per epoch).
+ *  - ExpDecayLr: \f$ F^{-q/E} \f$, from 1 down to 1/F over the E epochs (cuda-convnet2's
+ *    `exp[base, tgtFactor]` schedule, as Hunsberger & Eliasmith 2015 train with F = 100); q = e,
+ *    or with `updates_per_epoch` k > 0, \f$ q = \lfloor k e \rfloor / k \f$: the rate changes k times
+ *    per epoch (cuda-convnet2 steps it once per data batch file of 10,000 images). The last
+ *    update of the run uses \f$ F^{-(kE-1)/(kE)} \f$, as cuda-convnet2's progress (batches done - 1)
+ *    / total does.
  *  - CosineLr: linear warm-up, then \f$ m + (1-m)\,\tfrac12(1 + \cos(\pi e/E)) \f$
  *    (Loshchilov & Hutter 2017, SGDR without restarts).
  */
@@ -54,6 +60,18 @@ struct ExponentialLr {
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(gamma)); }
 };
 
+struct ExpDecayLr {
+  double target_factor = 100.0;  ///< F: the rate falls to 1/F of the base at the end of training
+  int updates_per_epoch = 0;     ///< k: rate changes per epoch; 0 = continuous
+  static std::string name() { return "ExpDecayLr"; }
+  double factor(double e, int E) const noexcept {
+    const double q = updates_per_epoch > 0 ? std::floor(e * updates_per_epoch + 1e-9) / updates_per_epoch : e;
+    return std::pow(target_factor, -std::clamp(q / std::max(E, 1), 0.0, 1.0));
+  }
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(target_factor), CEREAL_NVP(updates_per_epoch)); }
+};
+
 struct CosineLr {
   double min_factor = 0.0;
   double warmup_epochs = 0.0;
@@ -68,13 +86,15 @@ struct CosineLr {
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(min_factor), CEREAL_NVP(warmup_epochs)); }
 };
 
-static_assert(Schedule<ConstantLr> && Schedule<StepLr> && Schedule<ExponentialLr> && Schedule<CosineLr>);
+static_assert(Schedule<ConstantLr> && Schedule<StepLr> && Schedule<ExponentialLr> && Schedule<ExpDecayLr> &&
+              Schedule<CosineLr>);
 
 }  // namespace spikelab
 
 CEREAL_CLASS_VERSION(spikelab::ConstantLr, 1)
 CEREAL_CLASS_VERSION(spikelab::StepLr, 1)
 CEREAL_CLASS_VERSION(spikelab::ExponentialLr, 1)
+CEREAL_CLASS_VERSION(spikelab::ExpDecayLr, 1)
 CEREAL_CLASS_VERSION(spikelab::CosineLr, 1)
 
 #endif

@@ -4,7 +4,10 @@
  *        State<S>): Sgd (momentum, Nesterov, L2), Adam (with AMSGrad and coupled L2) and
  *        AdamW (decoupled weight decay); each models UpdatePolicy (optimizers/concepts.hpp).
  *
- * Sgd: \f$ d = g + \lambda p;\ m \leftarrow \mu m + d;\ p \leftarrow p - \eta (\text{nesterov} ? d + \mu m : m) \f$.
+ * Sgd: \f$ d = g + \lambda p;\ m \leftarrow \mu m + d;\ p \leftarrow p - \eta (\text{nesterov} ? d + \mu m : m) \f$,
+ *   or with `lr_inside` (cuda-convnet2, Caffe) \f$ v \leftarrow \mu v + \eta d;\ p \leftarrow p - (\text{nesterov} ? \eta d + \mu v : v) \f$:
+ *   the two agree at a constant rate; under a schedule the rate scales each gradient once, when it
+ *   enters the velocity, instead of the whole velocity at every step.
  * Adam (Kingma & Ba 2015): \f$ m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
  *   p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon) \f$ with bias-corrected \f$\hat m, \hat v\f$.
  * AdamW (Loshchilov & Hutter 2019): additionally \f$ p \leftarrow p - \eta \lambda p \f$, not through the moments.
@@ -54,6 +57,7 @@ struct Sgd {
   double momentum = 0.0;
   bool nesterov = false;
   double weight_decay = 0.0;  ///< L2 penalty added to the gradient
+  bool lr_inside = false;     ///< the velocity accumulates eta * d (cuda-convnet2's form), not d
 
   static std::string name() { return "Sgd"; }
   template <Scalar S>
@@ -75,6 +79,17 @@ struct Sgd {
       return;
     }
     auto& m = st.velocity;
+    if (lr_inside) {
+      if (wd != S(0))
+        m.array() = mu * m.array() + eta * (g.array() + wd * p.array());
+      else
+        m.array() = mu * m.array() + eta * g.array();
+      if (nesterov)
+        p.array() -= eta * (g.array() + wd * p.array()) + mu * m.array();
+      else
+        p.array() -= m.array();
+      return;
+    }
     if (wd != S(0)) {
       m.array() = mu * m.array() + g.array() + wd * p.array();
       if (nesterov)
@@ -90,7 +105,11 @@ struct Sgd {
     }
   }
   template <class Ar>
-  void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(momentum), CEREAL_NVP(nesterov), CEREAL_NVP(weight_decay)); }
+  void serialize(Ar& ar, std::uint32_t version) {
+    ar(CEREAL_NVP(momentum), CEREAL_NVP(nesterov), CEREAL_NVP(weight_decay));
+    if (version >= 2) ar(CEREAL_NVP(lr_inside));
+    else lr_inside = false;
+  }
 };
 
 template <bool Decoupled>
@@ -151,7 +170,7 @@ static_assert(UpdatePolicy<Sgd, float> && UpdatePolicy<Adam, double> && UpdatePo
 
 }  // namespace spikelab
 
-CEREAL_CLASS_VERSION(spikelab::Sgd, 1)
+CEREAL_CLASS_VERSION(spikelab::Sgd, 2)
 SPIKELAB_CLASS_VERSION((bool D), (spikelab::AdamType<D>), 1)
 SPIKELAB_CLASS_VERSION((class S), (spikelab::SgdState<S>), 1)
 SPIKELAB_CLASS_VERSION((class S), (spikelab::AdamState<S>), 1)
