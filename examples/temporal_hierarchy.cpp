@@ -486,88 +486,56 @@ void print_settings(const RunConfig& c, const std::string& protocol, const std::
             << std::flush;
 }
 
-int sweep(RunConfig base, const std::vector<double>& deltas, const std::vector<long>& depths, int seeds,
-          const std::filesystem::path& out, EpochCsv& epoch_csv) {
-  std::ofstream csv(out / "hierarchy_sweep.csv");
-  csv << "hidden_layers,delta_tau,seed,best_val,test_at_best_val,final_test,best_epoch,tau_init_ms,seconds\n";
-  svg::Plot plot(task_title(base) + ": accuracy against the time-constant hierarchy (Fig. 2" + (base.task == "shd" ? "c)" : "b)"), "delta tau (s)",
-                 "test accuracy at best validation epoch (%)");
-  plot.subtitle("tau_mem " + fixed(base.tau_mem, 2) + " s, " + base.profile + " profile, " +
-                std::to_string(base.neurons) + " neurons/layer, " + std::to_string(base.epochs) + " epochs, " +
-                std::to_string(base.train_samples) + " samples, mean +- sd over " + std::to_string(seeds) + " seeds");
-  std::cout << "\n hidden  delta_tau   test acc (mean +- sd)   per seed\n";
-  for (long dl : depths) {
-    std::vector<double> xs, ys, es;
-    for (double d : deltas) {
-      std::vector<double> accs;
-      std::string per;
-      for (int s = 0; s < seeds; ++s) {
-        RunConfig c = base;
-        c.hidden_layers = std::size_t(dl);
-        c.delta_tau = d;
-        c.seed = base.seed + std::uint64_t(s);
-        c.variant = "sweep-h" + std::to_string(dl) + "-dtau" + fixed(d, 3);
-        const RunResult r = run_any(c, epoch_csv);
-        accs.push_back(100 * r.test_at_best);
-        per += ' ';
-        per += fixed(100 * r.test_at_best, 2);
-        csv << c.hidden_layers << ',' << d << ',' << c.seed << ',' << r.best_val << ',' << r.test_at_best << ',' << r.final_test
-            << ',' << r.best_epoch << ',' << list_of(r.tau_init, 1, 1000) << ',' << r.seconds << '\n'
-            << std::flush;
-      }
-      xs.push_back(d);
-      ys.push_back(mean_of(accs));
-      es.push_back(sd_of(accs));
-      std::printf(" %6zu  %9.2f   %6.2f +- %-5.2f        %s\n", std::size_t(dl), d, ys.back(), es.back(), per.c_str());
-      std::fflush(stdout);
-    }
-    plot.line(std::to_string(int(dl)) + " hidden layers (n_layers " + std::to_string(int(dl) + 1) + ")", xs, ys, es);
-  }
-  plot.save((out / "hierarchy_sweep.svg").string());
-  std::cout << "\nwrote " << (out / "hierarchy_sweep.svg").string() << " and hierarchy_sweep.csv\n";
-  return 0;
-}
+// A grid over one configuration value (delta_tau for Fig. 2b, tau_mem for Fig. 2a) and the
+// depth: test accuracy at the selected epoch, mean +- sd over seeds, as a table, a CSV and a plot.
+struct Grid {
+  std::string name;     ///< file stem and variant prefix: "sweep", "fig2a"
+  std::string what;     ///< the swept value's column name and axis label
+  std::string key;      ///< its short name in the variant ("dtau", "tau")
+  std::string title;    ///< the plot's title
+  std::string subtitle;
+  void (*set)(RunConfig&, double);
+};
 
-// Fig. 2a: test accuracy against tau_mem (fixed, homogeneous layers) for each depth.
-int tau_sweep(RunConfig base, const std::vector<double>& taus, const std::vector<long>& depths, int seeds,
-              const std::filesystem::path& out, EpochCsv& epoch_csv) {
-  std::ofstream csv(out / "hierarchy_fig2a.csv");
-  csv << "hidden_layers,tau_mem,seed,best_val,test_at_best_val,final_test,best_epoch,tau_init_ms,dead_final,seconds\n";
-  svg::Plot plot(task_title(base) + ": accuracy against the membrane time constant (Fig. 2a)", "tau_mem (s)",
-                 "test accuracy at selected epoch (%)");
-  plot.subtitle(std::to_string(base.neurons) + " neurons/layer, " + base.heterogeneity + " spread sd " + fixed(base.sd, 2) +
-                ", " + std::to_string(base.epochs) + " epochs, mean +- sd over " + std::to_string(seeds) + " seeds");
-  std::cout << "\n hidden  tau_mem(s)   test acc (mean +- sd)   per seed\n";
+int grid(RunConfig base, const Grid& g, const std::vector<double>& values, const std::vector<long>& depths, int seeds,
+         const std::filesystem::path& out, EpochCsv& epoch_csv) {
+  std::ofstream csv(out / ("hierarchy_" + g.name + ".csv"));
+  csv << "hidden_layers," << g.what << ",seed,best_val,test_at_best_val,final_test,best_epoch,tau_init_ms,dead_final,seconds\n";
+  svg::Plot plot(g.title, g.what + " (s)", "test accuracy at the selected epoch (%)");
+  plot.subtitle(g.subtitle + ", " + std::to_string(base.neurons) + " neurons/layer, " + std::to_string(base.epochs) + " epochs, " +
+                std::to_string(base.train_samples) + " samples, mean +- sd over " + std::to_string(seeds) + " seeds");
+  std::printf("\n hidden  %10s   test acc (mean +- sd)   per seed\n", g.what.c_str());
   for (long dl : depths) {
     std::vector<double> xs, ys, es;
-    for (double tau : taus) {
+    for (double v : values) {
       std::vector<double> accs;
       std::string per;
       for (int s = 0; s < seeds; ++s) {
         RunConfig c = base;
         c.hidden_layers = std::size_t(dl);
-        c.tau_mem = tau;
+        g.set(c, v);
         c.seed = base.seed + std::uint64_t(s);
-        c.variant = "fig2a-h" + std::to_string(dl) + "-tau" + fixed(tau, 3);
+        c.variant = g.name + "-h" + std::to_string(dl) + "-" + g.key + fixed(v, 3);
         const RunResult r = run_any(c, epoch_csv);
         accs.push_back(100 * r.test_at_best);
         per += ' ';
         per += fixed(100 * r.test_at_best, 2);
-        csv << c.hidden_layers << ',' << tau << ',' << c.seed << ',' << r.best_val << ',' << r.test_at_best << ','
-            << r.final_test << ',' << r.best_epoch << ',' << list_of(r.tau_init, 1, 1000) << ','
-            << list_of(r.dead_final, 3) << ',' << r.seconds << '\n'
+        csv << c.hidden_layers << ',' << v << ',' << c.seed << ',' << r.best_val << ',' << r.test_at_best << ',' << r.final_test
+            << ',' << r.best_epoch << ',' << list_of(r.tau_init, 1, 1000) << ',' << list_of(r.dead_final, 3) << ','
+            << r.seconds << '\n'
             << std::flush;
       }
-      xs.push_back(tau);
+      xs.push_back(v);
       ys.push_back(mean_of(accs));
       es.push_back(sd_of(accs));
-      std::printf(" %6zu  %10.3f   %6.2f +- %-5.2f        %s\n", std::size_t(dl), tau, ys.back(), es.back(), per.c_str());
+      std::printf(" %6zu  %10.3f   %6.2f +- %-5.2f        %s\n", std::size_t(dl), v, ys.back(), es.back(), per.c_str());
       std::fflush(stdout);
     }
     plot.line(std::to_string(int(dl)) + " hidden layers (n_layers " + std::to_string(int(dl) + 1) + ")", xs, ys, es);
   }
-  plot.save((out / "hierarchy_fig2a.svg").string());
-  std::cout << "\nwrote " << (out / "hierarchy_fig2a.svg").string() << " and hierarchy_fig2a.csv\n";
+  const std::string svg_path = (out / ("hierarchy_" + g.name + ".svg")).string();
+  plot.save(svg_path);
+  std::cout << "\nwrote " << svg_path << " and hierarchy_" << g.name << ".csv\n";
   return 0;
 }
 
@@ -786,10 +754,18 @@ int main(int argc, char** argv) {
     if (experiment == "sweep" || experiment == "fig2a")
       for (long d : depth_list) max_layers = std::max(max_layers, std::size_t(std::max(d, 0L)));
     EpochCsv epoch_csv(csv_path, max_layers, !c.resume.empty());
-    if (experiment == "sweep")
-      return sweep(c, spikelab_examples::parse_list("deltas", deltas), depth_list, seeds, out, epoch_csv);
-    if (experiment == "fig2a")
-      return tau_sweep(c, spikelab_examples::parse_list("taus", taus), depth_list, seeds, out, epoch_csv);
+    if (experiment == "sweep") {
+      const Grid g{"sweep", "delta_tau", "dtau",
+                   task_title(c) + ": accuracy against the time-constant hierarchy (Fig. 2" + (c.task == "shd" ? "c)" : "b)"),
+                   "tau_mem " + fixed(c.tau_mem, 2) + " s, " + c.profile + " profile",
+                   [](RunConfig& r, double v) { r.delta_tau = v; }};
+      return grid(c, g, spikelab_examples::parse_list("deltas", deltas), depth_list, seeds, out, epoch_csv);
+    }
+    if (experiment == "fig2a") {
+      const Grid g{"fig2a", "tau_mem", "tau", task_title(c) + ": accuracy against the membrane time constant (Fig. 2a)",
+                   c.heterogeneity + " spread sd " + fixed(c.sd, 2), [](RunConfig& r, double v) { r.tau_mem = v; }};
+      return grid(c, g, spikelab_examples::parse_list("taus", taus), depth_list, seeds, out, epoch_csv);
+    }
     if (experiment == "trained") return trained(c, seeds, out, epoch_csv);
     if (experiment == "single") {
       c.verbose = true;
