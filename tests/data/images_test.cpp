@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include <fstream>
+#include <set>
 
 using namespace spikelab;
 
@@ -238,4 +239,48 @@ TEST_CASE("MTS-XOR samples follow the task definition", "[data][mts_xor]") {
   }
   CHECK(checked == 400 * 6);
   CHECK(noise / noise_n == Approx(0.01).margin(0.004));
+}
+
+TEST_CASE("MTS-XOR labels hSNN's way: 0 during signal A, the segment's label on its silent and coding steps",
+          "[data][mts_xor]") {
+  // a small task whose rates are 0 or 1 and without noise, so that each label follows from the
+  // input by hand: 3 steps of A, then 3 segments of 2 silent + 3 coding steps, 2 steps left over
+  const MtsXorConfig small{.channels_per_group = 2, .steps = 20, .start_time = 3, .remain_time = 2, .coding_time = 3,
+                           .low_rate = 0.0, .high_rate = 1.0, .noise_rate = 0.0};
+  MtsXorConfig all_cfg = small;
+  all_cfg.labels = MtsXorLabels::all_steps;
+  MtsXorSource<float> coding(4, 4, 9, false, small), all(4, 4, 9, false, all_cfg);
+  REQUIRE(coding.task().segments() == 3);
+  CHECK(all.task().decision_steps() ==
+        std::vector<std::uint8_t>{0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0});
+  Batch<float> bc, ba;
+  coding.start_epoch(0);
+  all.start_epoch(0);
+  REQUIRE(coding.next(bc));
+  REQUIRE(all.next(ba));
+  CHECK(ba.input.values() == bc.input.values());  // the labelling draws nothing: same samples
+  const Index B = ba.batch();
+  std::set<int> seen;
+  for (Index s = 0; s < B; ++s) {
+    const bool a = ba.input(0, s, 0) == 1.0f;  // A high: channels 0-1 fire at steps 0-2
+    int y[3];
+    for (int k = 0; k < 3; ++k) {
+      const bool bk = ba.input(2, s, 3 + 5 * k + 2) == 1.0f;  // B_k high: channels 2-3 fire in its coding steps
+      y[k] = a != bk ? 1 : 0;
+      seen.insert(y[k]);
+    }
+    const std::vector<int> want_all{0,    0,    0,    y[0], y[0], y[0], y[0], y[0], y[1], y[1],
+                                    y[1], y[1], y[1], y[2], y[2], y[2], y[2], y[2], 0,    0};
+    const std::vector<int> want_coding{-1,   -1, -1, -1,   -1,   y[0], y[0], y[0], -1, -1,
+                                       y[1], y[1], y[1], -1, -1, y[2], y[2], y[2], -1, -1};
+    std::vector<int> got_all, got_coding;
+    for (Index t = 0; t < 20; ++t) {
+      got_all.push_back(ba.step_labels[std::size_t(t * B + s)]);
+      got_coding.push_back(bc.step_labels[std::size_t(t * B + s)]);
+    }
+    INFO("sample " << s);
+    CHECK(got_all == want_all);
+    CHECK(got_coding == want_coding);
+  }
+  CHECK(seen.size() == 2);  // both labels occur in the sample
 }

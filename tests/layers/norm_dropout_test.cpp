@@ -1,8 +1,25 @@
-// BatchNorm over time and batch (statistics, running estimates, folding, exact gradients) and
-// Dropout with a per-sample mask fixed over time.
+// BatchNorm over time and batch (statistics, running estimates or the batch's own in evaluation,
+// folding, exact gradients) and Dropout with a per-sample mask fixed over time or one per step.
 #include "support/layers_support.hpp"
 
+#include <cereal/archives/json.hpp>
+#include <sstream>
+
 using namespace spikelab;
+
+namespace {
+// b = a through a JSON archive
+template <class T>
+void round_trip(const T& a, T& b) {
+  std::stringstream ss;
+  {
+    cereal::JSONOutputArchive ar(ss);
+    ar(a);
+  }
+  cereal::JSONInputArchive ar(ss);
+  ar(b);
+}
+}  // namespace
 
 TEST_CASE("BatchNorm normalises each feature over all batch*T columns", "[batch_norm]") {
   Rng rng(1);
@@ -56,6 +73,32 @@ TEST_CASE("BatchNorm uses running statistics in evaluation", "[batch_norm]") {
     const double v = (x.values().row(f).cast<double>().array() - m).square().sum() / 79.0;
     CHECK(z.values()(f, 0) == Approx((2.0 - m) / std::sqrt(v + 1e-5)).epsilon(1e-4));
   }
+}
+
+TEST_CASE("BatchNorm can normalise with the batch's own statistics in evaluation", "[batch_norm]") {
+  Rng rng(4);
+  BatchNorm<double> bn(2, {.momentum = 1.0, .batch_statistics_in_eval = true});
+  TimeSeries<double> x(2, 8, 10), y, z;
+  test::fill_uniform(x, rng, 1, 3);
+  bn.forward(x, y, ForwardContext::train(rng));
+  const Matrix<double> running = bn.running_mean();
+  // an evaluation batch with other statistics: normalised with its own (biased) mean and variance
+  TimeSeries<double> e(2, 4, 5);
+  test::fill_uniform(e, rng, -5, 0);
+  bn.forward(e, z, ForwardContext::eval());
+  for (Index f = 0; f < 2; ++f) {
+    const double m = e.values().row(f).mean();
+    const double v = (e.values().row(f).array() - m).square().sum() / 20.0;
+    for (Index n = 0; n < 20; n += 7) CHECK(z.values()(f, n) == Approx((e.values()(f, n) - m) / std::sqrt(v + 1e-5)));
+  }
+  CHECK(bn.running_mean() == running);  // evaluation does not move the running estimates
+  CHECK_THROWS_AS(bn.backward(e, z, z, nullptr), ShapeError);  // nor prepares a backward pass
+  Linear<double> lin(3, 2, rng);
+  CHECK_THROWS_AS(fold_batch_norm(lin, bn), ConfigError);
+  // the option survives a checkpoint
+  BatchNorm<double> back;
+  round_trip(bn, back);
+  CHECK(back.config().batch_statistics_in_eval);
 }
 
 TEST_CASE("BPTT through BatchNorm is exact after Linear and after Conv2d", "[batch_norm][gradient]") {
@@ -179,6 +222,39 @@ TEST_CASE("Dropout keeps one mask per sample for all time steps", "[dropout]") {
   CHECK_THROWS_AS(d.forward(x, z, ForwardContext{true, nullptr}), ConfigError);
   CHECK_THROWS_AS(Dropout<float>(10, {.p = 1.0}), ConfigError);
   CHECK_THROWS_AS(Dropout<float>(10, {.p = 0.2, .block = 3}), ConfigError);
+}
+
+TEST_CASE("Per-step dropout draws a new mask at every step", "[dropout]") {
+  Rng rng(8);
+  Dropout<float> d(100, {.p = 0.25, .per_step = true});
+  TimeSeries<float> x(100, 4, 6), y, g, gi;
+  x.values().setOnes();
+  d.forward(x, y, ForwardContext::train(rng));
+  const float keep = 1.0f / 0.75f;
+  Index dropped = 0, changed = 0;
+  for (Index b = 0; b < 4; ++b)
+    for (Index f = 0; f < 100; ++f)
+      for (Index t = 0; t < 6; ++t) {
+        const float v = y(f, b, t);
+        CHECK((v == 0.0f || v == Approx(keep)));
+        dropped += v == 0.0f;
+        if (t > 0) changed += v != y(f, b, t - 1);
+      }
+  CHECK(dropped > 480);  // ~600 of 2400 (binomial sd ~21)
+  CHECK(dropped < 720);
+  CHECK(changed > 500);  // a fixed mask would change nothing; ~750 of 2000 expected
+  CHECK(d.mask().cols() == 24);
+  // the backward pass applies the same per-step mask
+  g.resize(100, 4, 6);
+  test::fill_uniform(g, rng, -1, 1);
+  d.backward(x, y, g, &gi);
+  CHECK(gi.values().cwiseEqual(0.0f).count() == dropped);
+  for (Index n = 0; n < 24; ++n)
+    for (Index f = 0; f < 100; f += 13) CHECK(gi.values()(f, n) == Approx(g.values()(f, n) * y.values()(f, n)));
+  Dropout<float> back;
+  round_trip(d, back);
+  CHECK(back.config().per_step);
+  CHECK(back.signature() == d.signature());
 }
 
 TEST_CASE("Spatial dropout drops whole channels", "[dropout]") {

@@ -93,6 +93,25 @@ TEST_CASE("The decay regulariser's gradient matches finite differences", "[tempo
     DecayRegularizer reg({.upper_weight = 0.3, .spread_weight = 0.02, .per_layer_norm = true, .include_synaptic = true});
     check_gradient(net, reg);
   }
+  SECTION("decays beyond a forward clip: the penalty acts on the stored decay") {
+    Vector<double> a(3);
+    a << 0.9, 0.99, 0.999;  // two stored decays beyond hSNN's clip at 0.98
+    net.layer<1>().beta().set(a);
+    net.layer<1>().beta().set_forward_clip(hsnn_decay_min, hsnn_decay_max);
+    DecayRegularizer reg({.upper_weight = 0.1, .spread_weight = 0.05});
+    check_gradient(net, reg);
+    net.zero_grad();
+    reg.add_gradient(net);
+    CHECK(net.layer<1>().beta().grad()(2, 0) > 0);  // pulls the clipped 0.999 down
+    // the value is the stored decays' (0.999 counts, not the 0.98 the neuron uses)
+    const double stored = reg.value(net);
+    net.layer<1>().beta().clear_forward_clip();
+    CHECK(reg.value(net) == Approx(stored).epsilon(1e-14));
+    Vector<double> clipped(3);
+    clipped << 0.9, 0.98, 0.98;
+    net.layer<1>().beta().set(clipped);
+    CHECK(reg.value(net) < stored - 1e-4);
+  }
   SECTION("time constants trained instead of decays") {
     net.layer<1>().beta().use_time_constant(0.01, 1e-4, 10.0);
     net.layer<5>().beta().use_time_constant(0.01, 1e-4, 10.0);

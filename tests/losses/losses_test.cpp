@@ -79,6 +79,37 @@ TEST_CASE("Step cross-entropy scores only labelled steps", "[losses][step]") {
   CHECK_THROWS_AS(ce.value(o, b), ShapeError);
 }
 
+TEST_CASE("Per-step cross-entropy tallies only its decision steps, and its loss covers every labelled step",
+          "[losses][hand]") {
+  // 4 steps, all labelled; decisions counted at steps 1 and 2 only (hSNN's MTS-XOR: loss on all
+  // steps, accuracy on the coding steps)
+  TimeSeries<double> o(2, 1, 4);
+  o.values().col(0) << 3.0, 0.0;  // label 1: wrong
+  o.values().col(1) << 0.0, 2.0;  // label 1: right
+  o.values().col(2) << 0.5, 1.0;  // label 0: wrong
+  o.values().col(3) << 1.0, 0.0;  // label 1: wrong
+  Batch<double> b;
+  b.input.resize(1, 1, 4);
+  b.step_labels = {1, 1, 0, 1};
+  auto ce_of = [](double z0, double z1, int y) { return std::log(std::exp(z0) + std::exp(z1)) - (y == 0 ? z0 : z1); };
+  const double want = (ce_of(3, 0, 1) + ce_of(0, 2, 1) + ce_of(0.5, 1, 0) + ce_of(1, 0, 1)) / 4;
+  StepCrossEntropy all, some{.decision_steps = {0, 1, 1, 0}};
+  CHECK(all.value(o, b) == Approx(want));
+  CHECK(some.value(o, b) == Approx(want));
+  TimeSeries<double> ga, gs;
+  all.value_and_gradient(o, b, ga);
+  some.value_and_gradient(o, b, gs);
+  CHECK(gs.values() == ga.values());  // the gradient ignores decision_steps too
+  CHECK(ga(0, 0, 0) != 0.0);
+  const Tally ta = all.tally(o, b), ts = some.tally(o, b);
+  CHECK(ta.total == 4);
+  CHECK(ta.correct == 1);
+  CHECK(ts.total == 2);
+  CHECK(ts.correct == 1);
+  StepCrossEntropy short_mask{.decision_steps = {1, 1}};
+  CHECK_THROWS_AS(short_mask.tally(o, b), ShapeError);
+}
+
 TEST_CASE("Rate MSE matches hand-computed values", "[losses][hand]") {
   TimeSeries<double> s(2, 1, 4);
   s.values().row(0) << 1, 0, 1, 0;  // class 0 rate 0.5

@@ -7,6 +7,8 @@
 #include "support/test_support.hpp"
 
 #include <cereal/archives/json.hpp>
+#include <cereal/archives/portable_binary.hpp>
+#include <limits>
 #include <sstream>
 
 using namespace spikelab;
@@ -231,4 +233,161 @@ TEST_CASE("Adam is nearly invariant to a constant gradient scale of the time con
   const Vector<double> sgd1 = run(Sgd{}, 1.0, 1.0), sgd01 = run(Sgd{}, 0.1, 1.0);
   REQUIRE(sgd1.norm() > 0);
   CHECK(sgd01.norm() < 0.2 * sgd1.norm());
+}
+
+TEST_CASE("A forward clip clips the values the neuron uses, not the stored parameter", "[temporal][parameter][clip]") {
+  NeuronParameter<double> p(Train::per_neuron, 5, 0.5, -1e9, 1e9);
+  Vector<double> u(5);
+  u << 0.1, 0.2, 0.5, 0.8, 1.3;  // below, on the lower edge, inside, on the upper edge, above
+  p.set(u);
+  p.set_forward_clip(0.2, 0.8);
+  CHECK(p.has_forward_clip());
+  CHECK(p.values()[0] == 0.2);
+  CHECK(p.values()[2] == 0.5);
+  CHECK(p.values()[4] == 0.8);
+  CHECK(p.unclipped_values()[0] == 0.1);
+  CHECK(p.unclipped_values()[4] == 1.3);
+  CHECK(p.raw()(4, 0) == 1.3);  // the stored value stays beyond the clip
+  CHECK(p.neurons_at_limit() == 4);  // at or beyond: 0.1, 0.2, 0.8, 1.3
+  // the loss's gradient stops beyond the clip (and passes on its edges), a penalty's does not
+  Vector<double> g = Vector<double>::Constant(5, 2.0);
+  p.add_grad(g);
+  Vector<double> want(5);
+  want << 0, 2, 2, 2, 0;
+  CHECK(p.grad().col(0) == want);
+  p.zero_grad();
+  p.add_grad_unclipped(g);
+  CHECK(p.grad().col(0) == g);
+  // a per-layer parameter beyond the clip gets no gradient from the loss at all
+  NeuronParameter<double> q(Train::per_layer, 3, 0.99, 0.0, 1.0);
+  q.set_forward_clip(1e-5, 0.98);
+  CHECK(q.values()[1] == Approx(0.98));
+  q.add_grad(Vector<double>::Ones(3));
+  CHECK(q.grad()(0, 0) == 0.0);
+  q.add_grad_unclipped(Vector<double>::Ones(3));
+  CHECK(q.grad()(0, 0) == 3.0);
+  CHECK(q.neurons_at_limit() == 3);
+  // without a clip, neurons_at_limit counts stored values on a projection bound
+  NeuronParameter<double> r(Train::per_neuron, 3, 0.5, 0.0, 0.98);
+  Vector<double> rv(3);
+  rv << 0.98, 0.5, 0.0;
+  r.set(rv);
+  CHECK(r.neurons_at_limit() == 2);
+  p.clear_forward_clip();
+  CHECK(p.values()[4] == 1.3);
+  CHECK_THROWS_AS(p.set_forward_clip(0.9, 0.1), ConfigError);
+  CHECK_THROWS_AS(p.set_forward_clip(0.0, std::numeric_limits<double>::infinity()), ConfigError);
+}
+
+TEST_CASE("A forward clip survives a checkpoint round trip", "[temporal][parameter][clip][io]") {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  LifType<double, Boxcar, SubtractReset, LifOptions{.beta = Train::per_neuron}> lif(3, {.beta = 0.95, .beta_min = -inf, .beta_max = inf});
+  lif.beta().set_forward_clip(hsnn_decay_min, hsnn_decay_max);
+  lif.beta().raw()(1, 0) = 1.02;
+  std::stringstream ss;
+  {
+    cereal::PortableBinaryOutputArchive ar(ss);
+    ar(lif);
+  }
+  decltype(lif) back(3);
+  {
+    cereal::PortableBinaryInputArchive ar(ss);
+    ar(back);
+  }
+  REQUIRE(back.beta().has_forward_clip());
+  CHECK(back.beta().clip_upper() == hsnn_decay_max);
+  CHECK(back.beta().raw()(1, 0) == 1.02);
+  CHECK(back.beta().values()[1] == Approx(hsnn_decay_max));
+  CHECK(back.beta().upper() == inf);
+}
+
+TEST_CASE("The forward clip's gradient matches finite differences on both sides of the clip",
+          "[temporal][gradient][clip]") {
+  Rng rng(41);
+  using G = SmoothTwin<Sigmoid>;
+  constexpr double inf = std::numeric_limits<double>::infinity(), lo = 0.3, hi = 0.9;
+  // stored decays below the clip, inside it (twice), above it, and above 1 (allowed: the stored
+  // decay is not bounded, only its use)
+  Vector<double> stored(kHidden);
+  stored << 0.12, 0.45, 0.7, 0.94, 1.05, 0.86;
+  const std::vector<bool> inside = {false, true, true, false, false, true};
+
+  // one BPTT pass, then central differences of the loss in each stored decay of hidden layer 1
+  auto check = [&](auto& net, auto& param) {
+    SumCrossEntropy loss;
+    const Batch<double> b = make_batch(rng);
+    auto eval = [&] {
+      Rng r(5);
+      return double(loss.value(net.forward(b.input, ForwardContext::train(r)), b));
+    };
+    net.zero_grad();
+    {
+      Rng r(5);
+      TimeSeries<double> g;
+      loss.value_and_gradient(net.forward(b.input, ForwardContext::train(r)), b, g);
+      net.backward(g, nullptr);
+    }
+    const Matrix<double> analytic = param.grad();
+    const double h = 1e-6;
+    for (Index i = 0; i < param.raw().rows(); ++i) {
+      double& v = param.raw()(i, 0);
+      const double keep = v;
+      v = keep + h;
+      const double lp = eval();
+      v = keep - h;
+      const double lm = eval();
+      v = keep;
+      const double fd = (lp - lm) / (2 * h);
+      INFO("stored value " << i << " = " << keep << ": analytic " << analytic(i, 0) << ", finite differences " << fd);
+      if (param.raw().rows() == kHidden && !inside[std::size_t(i)]) {
+        CHECK(analytic(i, 0) == 0.0);  // beyond the clip: no gradient from the loss ...
+        CHECK(fd == 0.0);              // ... and the loss does not change there
+      } else {
+        REQUIRE(std::abs(fd) > 1e-8);  // inside: the loss depends on the decay ...
+        CHECK(analytic(i, 0) == Approx(fd).epsilon(1e-6).margin(1e-10));  // ... and BPTT gets it right
+      }
+    }
+  };
+  SECTION("per-neuron decay trained directly") {
+    using L = LifType<double, G, SubtractReset, LifOptions{.threshold = Train::per_neuron, .beta = Train::per_neuron}>;
+    L lif(kHidden, {.beta = 0.5, .threshold = 0.7, .beta_min = -inf, .beta_max = inf}, {{2.5}});
+    lif.beta().set(stored);
+    lif.beta().set_forward_clip(lo, hi);
+    auto net = make_net(lif, rng);
+    check(net, net.layer<1>().beta());
+    // the other blocks (weights, thresholds, the second layer's clipped decays) stay exact
+    require_exact(net, rng);
+  }
+  SECTION("per-neuron time constant, the clip on its decay") {
+    using L = LifType<double, G, SubtractReset, LifOptions{.beta = Train::per_neuron}>;
+    L lif(kHidden, {.beta = 0.5, .threshold = 0.7}, {{2.5}});
+    Vector<double> s = stored;
+    s[4] = 0.995;  // a time constant needs a decay in (0, 1)
+    lif.beta().set(s);
+    lif.beta().use_time_constant(0.01, 1e-6, 1e6);
+    lif.beta().set_forward_clip(lo, hi);
+    auto net = make_net(lif, rng);
+    check(net, net.layer<1>().beta());
+  }
+  SECTION("per-layer decay inside the clip, then beyond it") {
+    using L = LifType<double, G, SubtractReset, LifOptions{.beta = Train::per_layer}>;
+    L lif(kHidden, {.beta = 0.6, .threshold = 0.7, .beta_min = -inf, .beta_max = inf}, {{2.5}});
+    lif.beta().set_forward_clip(lo, hi);
+    auto net = make_net(lif, rng);
+    check(net, net.layer<1>().beta());  // inside
+    for (auto* q : {&net.layer<1>().beta(), &net.layer<3>().beta()}) {
+      q->raw()(0, 0) = 0.97;
+      q->refresh();
+    }
+    net.zero_grad();
+    SumCrossEntropy loss;
+    const Batch<double> b = make_batch(rng);
+    Rng r(5);
+    TimeSeries<double> g;
+    loss.value_and_gradient(net.forward(b.input, ForwardContext::train(r)), b, g);
+    net.backward(g, nullptr);
+    CHECK(net.layer<1>().beta().grad()(0, 0) == 0.0);
+    CHECK(net.layer<3>().beta().grad()(0, 0) == 0.0);
+    CHECK(net.layer<0>().weight_grad().norm() > 0);  // the rest of the network still learns
+  }
 }

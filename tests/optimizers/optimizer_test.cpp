@@ -51,6 +51,45 @@ TEST_CASE("Adam's first two steps match the bias-corrected update by hand", "[op
   CHECK(opt.steps() == 2);
 }
 
+TEST_CASE("Adam with per-epoch bias correction uses the epoch, not the step count, by hand", "[optim][adam]") {
+  // the jax.example_libraries adam the hSNN code calls with the epoch index
+  Params<double> p;
+  p.add(m1(1.0));
+  Optimizer<double, Adam> opt({.lr = 0.1}, Adam{.bias_correction = AdamBiasCorrection::per_epoch});
+  double m = 0, v = 0, x = 1.0;
+  const double grads[5] = {2.0, -1.0, 0.5, 3.0, -2.0};
+  const double epochs[5] = {0.0, 0.5, 1.0, 1.5, 4.25};  // progress: two steps in epoch 0, two in 1, one in 4
+  for (int k = 0; k < 5; ++k) {
+    opt.set_progress(epochs[k], 10);
+    p.grad[0](0, 0) = grads[k];
+    opt.step(p);
+    m = 0.9 * m + 0.1 * grads[k];
+    v = 0.999 * v + 0.001 * grads[k] * grads[k];
+    const double e = std::floor(epochs[k]) + 1;
+    x -= 0.1 * (m / (1 - std::pow(0.9, e))) / (std::sqrt(v / (1 - std::pow(0.999, e))) + 1e-8);
+    INFO("step " << k + 1);
+    CHECK(p.value[0](0, 0) == Approx(x).epsilon(1e-12));
+  }
+  // the default per-step correction differs from the second step on
+  Params<double> q;
+  q.add(m1(1.0));
+  Optimizer<double, Adam> plain({.lr = 0.1});
+  for (int k = 0; k < 2; ++k) {
+    plain.set_progress(epochs[k], 10);
+    q.grad[0](0, 0) = grads[k];
+    plain.step(q);
+  }
+  Params<double> r;
+  r.add(m1(1.0));
+  Optimizer<double, Adam> by_epoch({.lr = 0.1}, Adam{.bias_correction = AdamBiasCorrection::per_epoch});
+  for (int k = 0; k < 2; ++k) {
+    by_epoch.set_progress(epochs[k], 10);
+    r.grad[0](0, 0) = grads[k];
+    by_epoch.step(r);
+  }
+  CHECK(std::abs(q.value[0](0, 0) - r.value[0](0, 0)) > 1e-3);
+}
+
 TEST_CASE("SGD with momentum, Nesterov and weight decay by hand", "[optim][sgd]") {
   Params<double> p;
   p.add(m1(1.0));

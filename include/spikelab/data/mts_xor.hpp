@@ -9,9 +9,16 @@
  *  - then 6 segments of 15 steps from step 10: 5 silent steps and 10 coding steps in which
  *    channels 20-39 fire with rate r_B in {0.2, 0.6} (one draw per segment);
  *  - target of a segment = XOR(A, B) (1 when the two rates differ).
- * Spikes of the signals are OR-ed with the noise. Accuracy, and (our choice) the per-step
- * loss, are taken on the coding steps only: the hSNN code also puts the segment label on the
- * 5 silent steps before B is shown, where it cannot be predicted.
+ * Spikes of the signals are OR-ed with the noise. Accuracy is taken on the coding steps. Which
+ * steps carry a label (Batch::step_labels, -1 = none) is MtsXorConfig::labels:
+ *  - MtsXorLabels::coding_steps (default): the segment's label on its 10 coding steps only, so
+ *    that a per-step loss trains on what can be predicted;
+ *  - MtsXorLabels::all_steps, the hSNN code's targets (utils_dataset.py, get_batch): label 0 on
+ *    the steps of signal A (and after the last segment), the segment's label on all 15 steps of
+ *    the segment, its 5 silent steps included, where it cannot be predicted yet (their
+ *    cross-entropy stays near ln 2, a floor of about 0.3 ln 2 on the mean over 100 steps).
+ *    Train with StepCrossEntropy{.decision_steps = task.decision_steps()} to keep the
+ *    accuracy on the coding steps.
  *
  * @code
  * @article{zheng2024temporal, title={Temporal dendritic heterogeneity incorporated with spiking neural
@@ -27,10 +34,14 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/random.hpp>
 
+#include <cstdint>
 #include <numeric>
 #include <vector>
 
 namespace spikelab {
+
+/// Which steps of an MTS-XOR sample carry a label (see the file comment).
+enum class MtsXorLabels : std::uint8_t { coding_steps, all_steps };
 
 struct MtsXorConfig {
   Index channels_per_group = 20;
@@ -40,6 +51,7 @@ struct MtsXorConfig {
   Index coding_time = 10;  ///< steps of each B
   double low_rate = 0.2, high_rate = 0.6;
   double noise_rate = 0.01;
+  MtsXorLabels labels = MtsXorLabels::coding_steps;
 };
 
 class MtsXor {
@@ -57,15 +69,24 @@ class MtsXor {
     return k < segments() && (t - cfg_.start_time) % seg >= cfg_.remain_time;
   }
 
+  /// One entry per step, 1 on the coding steps (where accuracy is measured), 0 elsewhere: the
+  /// `decision_steps` of StepCrossEntropy.
+  std::vector<std::uint8_t> decision_steps() const {
+    std::vector<std::uint8_t> d(std::size_t(cfg_.steps), 0);
+    for (Index t = 0; t < cfg_.steps; ++t) d[std::size_t(t)] = coding_step(t) ? 1 : 0;
+    return d;
+  }
+
   /// Writes sample column b of `batch` (input already sized 40 x B x T, step_labels sized B*T).
   template <Scalar S>
   void generate(Rng& rng, Index b, Batch<S>& batch) const {
     const Index C = channels(), T = cfg_.steps, G = cfg_.channels_per_group, B = batch.batch();
+    const bool all = cfg_.labels == MtsXorLabels::all_steps;
     auto& x = batch.input;
     for (Index t = 0; t < T; ++t) {
       S* col = x.data() + x.column(b, t) * C;
       for (Index c = 0; c < C; ++c) col[c] = rng.uniform() < cfg_.noise_rate ? S(1) : S(0);
-      batch.step_labels[std::size_t(t * B + b)] = -1;
+      batch.step_labels[std::size_t(t * B + b)] = all ? 0 : -1;
     }
     const bool a = rng.uniform() < 0.5;
     const double ra = a ? cfg_.high_rate : cfg_.low_rate;
@@ -78,6 +99,8 @@ class MtsXor {
       const double rb = bb ? cfg_.high_rate : cfg_.low_rate;
       const int label = (a != bb) ? 1 : 0;
       const Index t0 = cfg_.start_time + k * seg + cfg_.remain_time;
+      if (all)
+        for (Index t = t0 - cfg_.remain_time; t < t0; ++t) batch.step_labels[std::size_t(t * B + b)] = label;
       for (Index t = t0; t < t0 + cfg_.coding_time; ++t) {
         for (Index c = G; c < 2 * G; ++c)
           if (rng.uniform() < rb) x(c, b, t) = S(1);

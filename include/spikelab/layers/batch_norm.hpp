@@ -14,7 +14,10 @@
  * (r <- (1-m) r + m stat, unbiased variance, PyTorch's convention); evaluation uses the
  * running estimates, i.e. a fixed affine map that fold_batch_norm() moves into the weights of
  * the preceding Linear or Conv2d (W' = a W, b' = a (b - mu) + beta, a = gamma/sqrt(var+eps)),
- * after which this layer passes its input through.
+ * after which this layer passes its input through. With `batch_statistics_in_eval`,
+ * evaluation normalises with the statistics of the batch it is given, as training does (the
+ * running estimates are still kept, but not used): Moro et al. 2024's hSNN code keeps no running
+ * statistics. Predictions then depend on the evaluation batch, and the layer cannot be folded.
  *
  * Padded steps of ragged batches (Batch::lengths) are included in the statistics.
  *
@@ -53,9 +56,11 @@ struct BatchNormConfig {
   double momentum = 0.1;  ///< weight of the new batch in the running statistics
   bool affine = true;     ///< trainable gamma (group "other") and beta (group "bias")
   double gamma = 1.0;     ///< initial gamma (e.g. a threshold-dependent scale, as tdBN uses)
+  bool batch_statistics_in_eval = false;  ///< evaluation normalises with the batch's own statistics
   template <class Ar>
-  void serialize(Ar& ar, std::uint32_t) {
+  void serialize(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(eps), CEREAL_NVP(momentum), CEREAL_NVP(affine), CEREAL_NVP(gamma));
+    if (version >= 2) ar(CEREAL_NVP(batch_statistics_in_eval));
   }
 };
 
@@ -86,6 +91,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     s += std::to_string(c_);
     if (p_ != 1) s.append("x").append(std::to_string(p_));
     if (cfg_.affine) s += ",affine";
+    if (cfg_.batch_statistics_in_eval) s += ",batch_stats_in_eval";
     s += ')';
     return s;
   }
@@ -142,7 +148,8 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
       return;
     }
     const Index N = in.columns(), C = c_, P = p_, F = C * P;
-    if (ctx.training) {
+    if (ctx.training || cfg_.batch_statistics_in_eval) {
+      const bool update_running = ctx.training;
       if (N * P < 2) throw ShapeError(signature() + ": batch statistics need at least 2 values per channel");
       mean_.resize(C);
       istd_.resize(C);
@@ -174,6 +181,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
         for (Index c = c0; c < c1; ++c) {
           const double var = acc_[c] / M;
           istd_[c] = 1.0 / std::sqrt(var + cfg_.eps);
+          if (!update_running) continue;
           const double m = cfg_.momentum;
           rmean_(c, 0) = S((1 - m) * double(rmean_(c, 0)) + m * mean_[c]);
           rvar_(c, 0) = S((1 - m) * double(rvar_(c, 0)) + m * var * M / (M - 1));
@@ -183,7 +191,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
         a_[c] = S(double(gamma_(c, 0)) * istd_[c]);
         b_[c] = S(double(beta_(c, 0)) - double(gamma_(c, 0)) * istd_[c] * mean_[c]);
       }
-      trained_ = true;
+      trained_ = ctx.training;
     } else {
       inference_affine(a_, b_);
     }
@@ -336,6 +344,9 @@ void fold_rows(Matrix<S>& w, Matrix<S>& bias, const BatchNorm<S>& bn, Index rows
 template <Scalar S>
 void fold_batch_norm(Linear<S>& lin, BatchNorm<S>& bn) {
   if (bn.folded()) throw ConfigError("fold_batch_norm: " + bn.signature() + " is already folded");
+  if (bn.config().batch_statistics_in_eval)
+    throw ConfigError("fold_batch_norm: " + bn.signature() + " normalises with batch statistics in evaluation, "
+                      "which no fixed affine map reproduces");
   if (lin.output_size() != bn.input_size())
     throw ShapeError("fold_batch_norm: " + lin.signature() + " outputs " + std::to_string(lin.output_size()) +
                      " features but " + bn.signature() + " normalises " + std::to_string(bn.input_size()));
@@ -353,6 +364,9 @@ void fold_batch_norm(Linear<S>& lin, BatchNorm<S>& bn) {
 template <Scalar S>
 void fold_batch_norm(Conv2d<S>& conv, BatchNorm<S>& bn) {
   if (bn.folded()) throw ConfigError("fold_batch_norm: " + bn.signature() + " is already folded");
+  if (bn.config().batch_statistics_in_eval)
+    throw ConfigError("fold_batch_norm: " + bn.signature() + " normalises with batch statistics in evaluation, "
+                      "which no fixed affine map reproduces");
   const ImageShape o = conv.output_shape();
   if (bn.channels() != o.channels || bn.plane() != o.plane())
     throw ShapeError("fold_batch_norm: " + bn.signature() + " must normalise the " + std::to_string(o.channels) +
@@ -365,6 +379,6 @@ void fold_batch_norm(Conv2d<S>& conv, BatchNorm<S>& bn) {
 }  // namespace spikelab
 
 SPIKELAB_CLASS_VERSION((class S), (spikelab::BatchNorm<S>), 1)
-SPIKELAB_CLASS_VERSION((), (spikelab::BatchNormConfig), 1)
+SPIKELAB_CLASS_VERSION((), (spikelab::BatchNormConfig), 2)
 
 #endif

@@ -1,7 +1,7 @@
 /**
  * @file layers/dropout.hpp
- * @brief Dropout with one mask per sample, held fixed over all time steps (inverted
- *        dropout; inactive in evaluation).
+ * @brief Dropout with one mask per sample, held fixed over all time steps, or one per step
+ *        (inverted dropout; inactive in evaluation).
  *
  * For sample b and feature f, during training:
  * \f[ y_{f,b,t} = \frac{m_{g(f),b}}{1-p}\, x_{f,b,t}, \qquad m_{g,b} \sim \text{Bernoulli}(1-p), \f]
@@ -10,6 +10,8 @@
  * g(f) = floor(f / block): block = 1 drops single features, block = H*W drops whole channels of
  * a C x H x W map (spatial dropout). The mask is drawn from ForwardContext::rng once per
  * training forward pass; in evaluation (or with p = 0) the layer passes its input through.
+ * With `per_step`, a new mask is drawn for every step, m_{g,b,t}: what Moro et al. 2024's hSNN
+ * code does (a Bernoulli mask of the shape of the spike tensor, batch x time x neurons).
  *
  * @code
  * @article{srivastava2014dropout, title={Dropout: a simple way to prevent neural networks from overfitting},
@@ -39,15 +41,18 @@ namespace spikelab {
 struct DropoutConfig {
   double p = 0.5;    ///< drop probability, in [0, 1)
   Index block = 1;   ///< consecutive features sharing one mask entry (H*W: drop whole channels)
+  bool per_step = false;  ///< a new mask at every step instead of one per sample
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
-    ar(CEREAL_NVP(p), cereal::make_nvp("block", std::int64_t(block)));
+    ar(CEREAL_NVP(p), cereal::make_nvp("block", std::int64_t(block)), CEREAL_NVP(per_step));
   }
   template <class Ar>
-  void load(Ar& ar, std::uint32_t) {
+  void load(Ar& ar, std::uint32_t version) {
     std::int64_t b = 0;
     ar(CEREAL_NVP(p), cereal::make_nvp("block", b));
     block = b;
+    per_step = false;
+    if (version >= 2) ar(CEREAL_NVP(per_step));
   }
 };
 
@@ -81,9 +86,10 @@ class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
   }
   std::string signature() const {
     return "Dropout(" + std::to_string(n_) + ",p" + std::to_string(cfg_.p) +
-           (cfg_.block != 1 ? ",block" + std::to_string(cfg_.block) : "") + ")";
+           (cfg_.block != 1 ? ",block" + std::to_string(cfg_.block) : "") + (cfg_.per_step ? ",per_step" : "") + ")";
   }
-  /// The mask of the last training pass: (features/block) x batch, entries 0 or 1/(1-p).
+  /// The mask of the last training pass: (features/block) x batch, or (features/block) x
+  /// (batch*steps) step-major with per_step; entries 0 or 1/(1-p).
   const Matrix<S>& mask() const noexcept { return mask_; }
 
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
@@ -96,11 +102,11 @@ class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
     }
     if (ctx.rng == nullptr)
       throw ConfigError(signature() + ": a training forward pass needs ForwardContext::rng (dropout draws its mask)");
-    const Index B = in.batch(), T = in.steps(), G = groups();
-    mask_.resize(G, B);
+    const Index B = in.batch(), T = in.steps(), G = groups(), M = cfg_.per_step ? B * T : B;
+    mask_.resize(G, M);
     const S keep = S(1.0 / (1.0 - cfg_.p));
     Rng& rng = *ctx.rng;
-    for (Index b = 0; b < B; ++b)
+    for (Index b = 0; b < M; ++b)
       for (Index g = 0; g < G; ++g) mask_(g, b) = rng.uniform() < cfg_.p ? S(0) : keep;
     apply(in, out, B, T);
   }
@@ -114,22 +120,23 @@ class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
       grad_in->values() = grad_out.values();
       return;
     }
-    if (mask_.cols() != out.batch())
+    if (mask_.cols() != (cfg_.per_step ? out.columns() : out.batch()))
       throw ShapeError(signature() + "::backward: the mask was drawn for another batch size");
     apply(grad_out, *grad_in, out.batch(), out.steps());
   }
 
  private:
   Index groups() const noexcept { return n_ / cfg_.block; }
-  // dst = src * mask, the mask of sample b applied at every step
+  // dst = src * mask: the mask of sample b at every step, or of column (b, t) with per_step
   void apply(const TimeSeries<S>& src, TimeSeries<S>& dst, Index B, Index T) const {
     const Index n = n_, blk = cfg_.block, G = groups();
+    const bool per_step = cfg_.per_step;
     const S* x = src.data();
     S* y = dst.data();
     const S* m = mask_.data();
     detail::parallel_ranges(B * T, double(n), [&](Index c0, Index c1) {
       for (Index c = c0; c < c1; ++c) {
-        const S* mb = m + (c % B) * G;
+        const S* mb = m + (per_step ? c : c % B) * G;
         const S* xc = x + c * n;
         S* yc = y + c * n;
         if (blk == 1) {
@@ -150,6 +157,6 @@ class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
 }  // namespace spikelab
 
 SPIKELAB_CLASS_VERSION((class S), (spikelab::Dropout<S>), 1)
-SPIKELAB_CLASS_VERSION((), (spikelab::DropoutConfig), 1)
+SPIKELAB_CLASS_VERSION((), (spikelab::DropoutConfig), 2)
 
 #endif

@@ -15,7 +15,9 @@
  *    mean is per layer; the norms are taken over all regularised layers at once (jax's
  *    l2_norm of a list, as in the hSNN code) or per layer and summed (per_layer_norm).
  *    A norm of zero contributes zero gradient. alpha is the decay whatever is trained (the
- *    chain rule to tau is NeuronParameter::add_grad's). The hSNN code also sums its output
+ *    chain rule to tau is NeuronParameter::add_grad's), taken before a forward clip
+ *    (NeuronParameter::set_forward_clip): hSNN penalises its stored alpha, so the penalty
+ *    still pulls back a decay the clip holds at 0.98, where the loss no longer moves it. The hSNN code also sums its output
  *    layer's alpha, which is fixed there; fixed decays are skipped here (they add a constant).
  *  - WeightDecay: L2 weight decay with its own coefficient per layer, on the weights only
  *    (cuda-convnet2's per-layer `wc`, with which Hunsberger & Eliasmith 2015 decay only the
@@ -103,7 +105,7 @@ class DecayRegularizer {
     sd_sq_.clear();
     for_each_decay(net, [&](NeuronParameter<S>& p) {
       p.refresh();
-      const auto& a = p.values();
+      const auto& a = p.unclipped_values();
       const double mean = double(a.mean());
       double hi = 0, sd = 0;
       for (Index i = 0; i < a.size(); ++i) {
@@ -124,7 +126,7 @@ class DecayRegularizer {
     if (!grad) return value;
     std::size_t k = 0;
     for_each_decay(net, [&](NeuronParameter<S>& p) {
-      const auto& a = p.values();
+      const auto& a = p.unclipped_values();
       const double nh = std::sqrt(cfg_.per_layer_norm ? hi_sq_[k] : hi_all);
       const double ns = std::sqrt(cfg_.per_layer_norm ? sd_sq_[k] : sd_all);
       const double mean = double(a.mean());
@@ -134,7 +136,7 @@ class DecayRegularizer {
         // d||d||/da_i = d_i/||d|| (the mean's term vanishes since sum_i d_i = 0)
         g[i] = S((nh > 0 ? cfg_.upper_weight * r / nh : 0.0) + (ns > 0 ? cfg_.spread_weight * d / ns : 0.0));
       }
-      p.add_grad(g);
+      p.add_grad_unclipped(g);
       ++k;
     });
     return value;

@@ -16,6 +16,19 @@
  * values() always returns the per-neuron decays the neuron model uses, add_grad() always
  * takes dL/d(decay) per neuron and applies the chain rule, and the bounds apply to the stored
  * quantity (so tau >= tau_min > 0 is kept by the optimizer's projection).
+ *
+ * Forward clip (set_forward_clip(lo, hi), off by default): the neuron model sees
+ * [ \hat v = \mathrm{clip}(u, lo, hi), \qquad
+ *     rac{\partial \hat v}{\partial u} = egin{cases} 1 & lo \le u \le hi \ 0 & 	ext{otherwise} \end{cases} ]
+ * where u is the unclipped value (the stored decay, or exp(-dt/tau)). The stored parameter is
+ * NOT held inside [lo, hi]: only its use is clipped, and a gradient from the neuron model
+ * (add_grad) stops beyond the clip. This is how Moro et al. 2024's code bounds a trained decay
+ * (jnp.clip(alpha, 1e-5, 0.98) inside the LIF step): alpha may drift above 0.98, where the
+ * loss no longer moves it and only a penalty on the stored value (add_grad_unclipped, see
+ * DecayRegularizer) brings it back. The projection bounds [lower, upper] still act on the
+ * stored quantity; to leave it free as hSNN does, construct the parameter with wide bounds
+ * (e.g. -inf, +inf). The derivative on the clip boundary itself is taken as 1 (jnp.clip gives
+ * 1/2 there, a difference on a set of measure zero).
  */
 #ifndef SPIKELAB_NEURONS_NEURON_PARAMETER_HPP
 #define SPIKELAB_NEURONS_NEURON_PARAMETER_HPP
@@ -53,7 +66,7 @@ class NeuronParameter {
     refresh();
   }
 
-  static constexpr std::uint32_t class_version = 2;
+  static constexpr std::uint32_t class_version = 3;
 
   Train mode() const noexcept { return mode_; }
   Parameterization parameterization() const noexcept { return param_; }
@@ -64,9 +77,12 @@ class NeuronParameter {
   double lower() const noexcept { return lower_; }
   double upper() const noexcept { return upper_; }
 
-  /// Per-neuron values (a per-layer value broadcast; decays exp(-dt/tau) when the stored
-  /// quantity is a time constant); valid after refresh().
+  /// Per-neuron values the neuron model uses (a per-layer value broadcast; decays exp(-dt/tau)
+  /// when the stored quantity is a time constant; clipped when a forward clip is set); valid
+  /// after refresh().
   const Vector<S>& values() const noexcept { return eff_; }
+  /// Per-neuron values before the forward clip (the same as values() without one).
+  const Vector<S>& unclipped_values() const noexcept { return clip_ ? unclipped_ : eff_; }
   /// Recomputes the per-neuron values from the stored parameter (after an optimizer step).
   void refresh() {
     eff_.resize(n_);
@@ -79,12 +95,57 @@ class NeuronParameter {
         eff_.setConstant(std::exp(-dt / value_(0, 0)));
       else
         eff_ = (-dt / value_.col(0).array()).exp().matrix();
-      return;
-    }
-    if (value_.rows() == 1)
+    } else if (value_.rows() == 1) {
       eff_.setConstant(value_(0, 0));
-    else
+    } else {
       eff_ = value_.col(0);
+    }
+    if (!clip_) return;
+    // the clip and its derivative (1 inside [lo, hi], 0 beyond) per stored element
+    const S lo = S(clip_lo_), hi = S(clip_hi_);
+    unclipped_ = eff_;
+    eff_ = eff_.cwiseMax(lo).cwiseMin(hi);
+    pass_.resize(value_.rows());
+    for (Index k = 0; k < value_.rows(); ++k) pass_[k] = (unclipped_[k] >= lo && unclipped_[k] <= hi) ? S(1) : S(0);
+  }
+
+  /// Clips the values the neuron model uses to [lo, hi] in the forward pass only (see the file
+  /// comment); the stored parameter keeps its own bounds. lo <= hi, both finite.
+  void set_forward_clip(double lo, double hi) {
+    if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo <= hi))
+      throw ConfigError("neuron parameter: forward clip [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                        "] needs finite lo <= hi");
+    clip_ = true;
+    clip_lo_ = lo;
+    clip_hi_ = hi;
+    refresh();
+  }
+  /// Removes the forward clip.
+  void clear_forward_clip() {
+    clip_ = false;
+    unclipped_.resize(0);
+    pass_.resize(0);
+    refresh();
+  }
+  bool has_forward_clip() const noexcept { return clip_; }
+  double clip_lower() const noexcept { return clip_lo_; }
+  double clip_upper() const noexcept { return clip_hi_; }
+
+  /// Neurons held at a limit: with a forward clip, those whose unclipped value lies at or
+  /// beyond the clip (u <= lo or u >= hi); without one, those whose stored quantity sits on a
+  /// projection bound. Valid after refresh().
+  Index neurons_at_limit() const {
+    Index k = 0;
+    for (Index i = 0; i < n_; ++i) {
+      if (clip_) {
+        const S u = unclipped_[i];
+        k += (u <= S(clip_lo_) || u >= S(clip_hi_));
+      } else {
+        const S u = value_.rows() == 1 ? value_(0, 0) : value_(i, 0);
+        k += (u <= S(lower_) || u >= S(upper_));
+      }
+    }
+    return k;
   }
 
   /// Switches a decay parameter to the time-constant parameterization: the stored, trained
@@ -152,10 +213,22 @@ class NeuronParameter {
   Matrix<S>& grad() noexcept { return grad_; }
   void zero_grad() { grad_.setZero(); }
 
-  /// Adds a per-neuron gradient dL/d(value) (summed over neurons for a per-layer parameter;
-  /// times d(decay)/d(tau) for a time-constant parameterization).
+  /// Adds a per-neuron gradient dL/d(value) of the values the neuron model used (summed over
+  /// neurons for a per-layer parameter; times d(decay)/d(tau) for a time-constant
+  /// parameterization; zero where a forward clip held the value).
   template <class V>
   void add_grad(const V& per_neuron) {
+    if (mode_ == Train::fixed) return;
+    if (!clip_) return add_grad_unclipped(per_neuron);
+    if (mode_ == Train::per_layer)
+      add_grad_unclipped(Vector<S>::Constant(1, S(per_neuron.sum()) * pass_[0]));
+    else
+      add_grad_unclipped((per_neuron.array() * pass_.array()).matrix());
+  }
+  /// Adds a per-neuron gradient dL/du of the unclipped values u (a penalty on the stored
+  /// parameter, which the forward clip does not stop); the same as add_grad() without a clip.
+  template <class V>
+  void add_grad_unclipped(const V& per_neuron) {
     if (mode_ == Train::fixed) return;
     if (param_ == Parameterization::time_constant) {
       if (mode_ == Train::per_layer)
@@ -191,6 +264,8 @@ class NeuronParameter {
        cereal::make_nvp("lower", lower_), cereal::make_nvp("upper", upper_));
     ar(cereal::make_nvp("value", value_));
     ar(cereal::make_nvp("parameterization", static_cast<std::uint8_t>(param_)), cereal::make_nvp("dt", dt_));
+    ar(cereal::make_nvp("forward_clip", clip_), cereal::make_nvp("clip_lower", clip_lo_),
+       cereal::make_nvp("clip_upper", clip_hi_));
   }
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
@@ -203,6 +278,13 @@ class NeuronParameter {
     Matrix<S> v;
     ar(cereal::make_nvp("value", v));
     if (version >= 2) ar(cereal::make_nvp("parameterization", pz), cereal::make_nvp("dt", dt));
+    bool clip = false;
+    double clip_lo = 0, clip_hi = 0;
+    if (version >= 3)
+      ar(cereal::make_nvp("forward_clip", clip), cereal::make_nvp("clip_lower", clip_lo),
+         cereal::make_nvp("clip_upper", clip_hi));
+    if (clip && !(std::isfinite(clip_lo) && std::isfinite(clip_hi) && clip_lo <= clip_hi))
+      throw cereal::Exception("neuron parameter: invalid stored forward clip");
     if (m > 2 || n < 0 || v.cols() != 1 || v.rows() != (Train(m) == Train::per_layer ? 1 : n))
       throw cereal::Exception("neuron parameter: inconsistent stored sizes");
     if (pz > 1 || (pz == 1 && !(dt > 0)))
@@ -211,6 +293,9 @@ class NeuronParameter {
     n_ = n;
     param_ = Parameterization(pz);
     dt_ = dt;
+    clip_ = clip;
+    clip_lo_ = clip_lo;
+    clip_hi_ = clip_hi;
     value_ = std::move(v);
     grad_.setZero(value_.rows(), 1);
     refresh();
@@ -227,12 +312,14 @@ class NeuronParameter {
   Parameterization param_ = Parameterization::direct;
   Index n_ = 0;
   double lower_ = 0, upper_ = 0, dt_ = 0;
+  bool clip_ = false;
+  double clip_lo_ = 0, clip_hi_ = 0;
   Matrix<S> value_, grad_, dvalue_;
-  Vector<S> eff_;
+  Vector<S> eff_, unclipped_, pass_;
 };
 
 }  // namespace spikelab
 
-SPIKELAB_CLASS_VERSION((class S), (spikelab::NeuronParameter<S>), 2)
+SPIKELAB_CLASS_VERSION((class S), (spikelab::NeuronParameter<S>), 3)
 
 #endif

@@ -8,7 +8,16 @@
  * \f[ \beta = e^{-\Delta t/\tau}, \qquad \tau = -\Delta t / \ln\beta . \f]
  * Decays live in NeuronParameter (neurons/neuron_parameter.hpp), which trains either the
  * decay itself (hSNN's choice) or tau (NeuronParameter::use_time_constant). The hSNN
- * constants below are the clip ranges of Moro et al. 2024's code.
+ * constants below are the clip range of a trained decay in Moro et al. 2024's code, which
+ * clips alpha where the LIF step uses it and leaves the trained alpha free. Two ways to bound a
+ * decay to that range:
+ *  - projection (LifConfig{.beta_min = hsnn_decay_min, .beta_max = hsnn_decay_max}): the stored
+ *    decay is held inside after every optimizer step, and the loss's gradient still acts at
+ *    the bound;
+ *  - forward clip, hSNN's (`l.beta().set_forward_clip(hsnn_decay_min, hsnn_decay_max)` with
+ *    unbounded projection, LifConfig{.beta_min = -inf, .beta_max = +inf}): only the use is
+ *    clipped, the loss's gradient is zero beyond the clip, and the stored decay may leave the
+ *    range (neurons_at_limit() / decay_limit_fractions() count those at or beyond it).
  *
  * Learning rates: decays and time constants are ParamGroup::time_constant, so
  * OptimizerConfig::lr_scale / grad_scale can treat them apart. hSNN multiplies alpha's gradient
@@ -41,7 +50,7 @@
 namespace spikelab {
 
 /// hSNN's clip of a trained decay in the forward pass, [1e-5, 0.98] (models.py::lif_step);
-/// use as LifConfig{.beta_min = hsnn_decay_min, .beta_max = hsnn_decay_max}.
+/// see the file comment for the two ways to apply it.
 inline constexpr double hsnn_decay_min = 1e-5;
 inline constexpr double hsnn_decay_max = 0.98;
 
@@ -88,6 +97,19 @@ template <class Net>
 std::vector<double> mean_time_constants(Net& net, double dt) {
   std::vector<double> r;
   for_each_spiking_decay(net, [&](auto& p, std::size_t) { r.push_back(time_constants(p, dt).mean()); });
+  return r;
+}
+
+/// Fraction of the neurons of every spiking neuron layer of `net` whose membrane decay is held
+/// at a limit (NeuronParameter::neurons_at_limit: at or beyond the forward clip, or on a
+/// projection bound without one).
+template <class Net>
+std::vector<double> decay_limit_fractions(Net& net) {
+  std::vector<double> r;
+  for_each_spiking_decay(net, [&](auto& p, std::size_t) {
+    p.refresh();
+    r.push_back(p.neurons() > 0 ? double(p.neurons_at_limit()) / double(p.neurons()) : 0.0);
+  });
   return r;
 }
 

@@ -108,10 +108,11 @@ inline Vector<double> sample_time_constants(double tau_layer, Index n, const Tim
 }
 
 /// Sets the decays of `p` to exp(-dt/tau) for the given per-neuron time constants, clipped to
-/// [decay_min, decay_max] and then to p's own bounds (its decay range, or its tau range when p
-/// stores time constants): hSNN initialises alpha up to 0.99 but clips it to 0.98 wherever it
-/// is used, which is what a decay bounded to [1e-5, 0.98] gives. A per-layer parameter needs
-/// equal time constants (no heterogeneity).
+/// [decay_min, decay_max] and then to p's own projection bounds (its decay range, or its tau
+/// range when p stores time constants). hSNN initialises alpha up to 0.99 and clips it to 0.98
+/// wherever it is used: a forward clip (NeuronParameter::set_forward_clip) reproduces that
+/// exactly (the stored 0.99 is used as 0.98), a decay projected onto [1e-5, 0.98] stores 0.98.
+/// A per-layer parameter needs equal time constants (no heterogeneity).
 template <Scalar S>
 void set_time_constants(NeuronParameter<S>& p, const Vector<double>& tau, double dt, double decay_min = 1e-300,
                         double decay_max = 1.0 - 1e-12) {

@@ -103,6 +103,8 @@ class Optimizer {
     last_norm_ = std::sqrt(sq);
     const double clip = (cfg_.clip_norm > 0 && last_norm_ > cfg_.clip_norm) ? cfg_.clip_norm / last_norm_ : 1.0;
     const double lr = current_lr();
+    if constexpr (requires(Update& u) { u.epoch = std::int64_t{}; })
+      update_.epoch = std::int64_t(std::floor(progress_));  // Adam's per-epoch bias correction
     // 2. update each block
     std::size_t k = 0;
     const bool first = states_.empty();

@@ -11,6 +11,12 @@
  * Adam (Kingma & Ba 2015): \f$ m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
  *   p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon) \f$ with bias-corrected \f$\hat m, \hat v\f$.
  * AdamW (Loshchilov & Hutter 2019): additionally \f$ p \leftarrow p - \eta \lambda p \f$, not through the moments.
+ * The bias corrections \f$\hat m = m/(1-\beta_1^k),\ \hat v = v/(1-\beta_2^k)\f$ use k = the block's
+ * step count (AdamBiasCorrection::per_step, the paper's), or k = the 0-based epoch + 1
+ * (per_epoch): jax.example_libraries.optimizers.adam indexes them by the `i` its update is
+ * called with, and Moro et al. 2024's hSNN code passes the epoch there, which shrinks the
+ * steps after the first epochs (about 0.3x the per-step Adam's from epoch 10 on with 20
+ * batches per epoch). The Optimizer sets the policy's `epoch` before each step.
  *
  * @code
  * @inproceedings{kingma2015adam, title={Adam: A method for stochastic optimization},
@@ -112,6 +118,9 @@ struct Sgd {
   }
 };
 
+/// What indexes Adam's bias corrections (see the file comment).
+enum class AdamBiasCorrection : std::uint8_t { per_step, per_epoch };
+
 template <bool Decoupled>
 struct AdamType {
   double beta1 = 0.9;
@@ -119,6 +128,10 @@ struct AdamType {
   double epsilon = 1e-8;
   double weight_decay = Decoupled ? 1e-2 : 0.0;
   bool amsgrad = false;
+  AdamBiasCorrection bias_correction = AdamBiasCorrection::per_step;
+  /// 0-based epoch of the coming steps (per_epoch bias correction); the Optimizer sets it before
+  /// every step, so it is not stored.
+  std::int64_t epoch = 0;
 
   static std::string name() { return Decoupled ? "AdamW" : "Adam"; }
   template <Scalar S>
@@ -135,7 +148,8 @@ struct AdamType {
   void update(State<S>& st, Matrix<S>& p, const Matrix<S>& g, double lr) const {
     ++st.t;
     const S b1 = S(beta1), b2 = S(beta2), wd = S(weight_decay);
-    const double bc1 = 1.0 - std::pow(beta1, double(st.t)), bc2 = 1.0 - std::pow(beta2, double(st.t));
+    const double k = bias_correction == AdamBiasCorrection::per_epoch ? double(epoch + 1) : double(st.t);
+    const double bc1 = 1.0 - std::pow(beta1, k), bc2 = 1.0 - std::pow(beta2, k);
     const S step = S(lr / bc1), inv_sqrt_bc2 = S(1.0 / std::sqrt(bc2)), eps = S(epsilon);
     if constexpr (Decoupled) {
       if (wd != S(0)) p.array() *= S(1) - S(lr) * wd;
@@ -158,8 +172,17 @@ struct AdamType {
     }
   }
   template <class Ar>
-  void serialize(Ar& ar, std::uint32_t) {
+  void save(Ar& ar, std::uint32_t) const {
     ar(CEREAL_NVP(beta1), CEREAL_NVP(beta2), CEREAL_NVP(epsilon), CEREAL_NVP(weight_decay), CEREAL_NVP(amsgrad));
+    ar(cereal::make_nvp("bias_correction", static_cast<std::uint8_t>(bias_correction)));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    ar(CEREAL_NVP(beta1), CEREAL_NVP(beta2), CEREAL_NVP(epsilon), CEREAL_NVP(weight_decay), CEREAL_NVP(amsgrad));
+    std::uint8_t bc = 0;
+    if (version >= 2) ar(cereal::make_nvp("bias_correction", bc));
+    if (bc > 1) throw cereal::Exception("Adam: invalid stored bias correction");
+    bias_correction = AdamBiasCorrection(bc);
   }
 };
 
@@ -171,7 +194,7 @@ static_assert(UpdatePolicy<Sgd, float> && UpdatePolicy<Adam, double> && UpdatePo
 }  // namespace spikelab
 
 CEREAL_CLASS_VERSION(spikelab::Sgd, 2)
-SPIKELAB_CLASS_VERSION((bool D), (spikelab::AdamType<D>), 1)
+SPIKELAB_CLASS_VERSION((bool D), (spikelab::AdamType<D>), 2)
 SPIKELAB_CLASS_VERSION((class S), (spikelab::SgdState<S>), 1)
 SPIKELAB_CLASS_VERSION((class S), (spikelab::AdamState<S>), 1)
 
