@@ -8,7 +8,7 @@
 //   cli.seed(o.seed).threads(o.threads).csv(o.csv);   // the options several programs share
 //   if (const auto rc = cli.parse(argc, argv)) return *rc;   // after --help, --version or an error
 //
-// The shared options (seed, seeds, threads, csv, json, reps and warmup) have one spelling
+// The shared options (seed, seeds, threads, csv, json, protocol, resume, reps and warmup) have one spelling
 // everywhere; a program may word their help for what they mean there. An option that several
 // programs gain later belongs here as one more such function.
 #ifndef SPIKELAB_EXAMPLES_COMMON_COMMAND_LINE_HPP
@@ -76,6 +76,15 @@ class CommandLine {
   /// --json: a JSON file of the results.
   CommandLine& json(std::string& path, const std::string& help = "also write the results as JSON here") {
     return option("json", path, help);
+  }
+  /// --protocol: the paper setting whose official-code values the program sets (and prints).
+  /// Read it with early_value() first when it decides other options' defaults.
+  CommandLine& protocol(std::string& value, const std::string& help = "set every value as the paper's official code does") {
+    return option("protocol", value, help);
+  }
+  /// --resume: a training checkpoint to continue from, rewritten as the run goes.
+  CommandLine& resume(std::string& path, const std::string& help = "continue from this training checkpoint (and keep it up to date)") {
+    return option("resume", path, help);
   }
   /// --reps and --warmup: timed repetitions and the untimed ones before them.
   CommandLine& repetitions(int& reps, int& warmup) {
