@@ -54,13 +54,14 @@ SmallNet<D> small_net(D d) {
 }
 
 template <class D>
-void learns_patterns(D d, bool connect) {
+void learns_patterns(D d, bool connect, bool summed_loss = false) {
   const test::SingleThread single;
   auto net = small_net(d);
   NaGradientNorms norms;
   if (connect) REQUIRE(connect_gradient_norms(net, norms) == 2);
   PatternSource train(600, 20, 1), test(300, 100, 2);
-  Trainer trainer(net, Bptt<PspKernelMse>{}, Optimizer<float, AdamW, ExponentialLr>({.lr = 5e-3, .clip_norm = 1.0},
+  Trainer trainer(net, Bptt<PspKernelMse>(PspKernelMse{.sum_over_batch = summed_loss}),
+                  Optimizer<float, AdamW, ExponentialLr>({.lr = 5e-3, .clip_norm = 1.0},
                                                                                      {.beta1 = 0.0}, {}));
   const EvalResult before = trainer.evaluate(test);
   const FitResult r = trainer.fit(train, test, 4);
@@ -76,8 +77,11 @@ void learns_patterns(D d, bool connect) {
 TEST_CASE("NA (poster form) trains a two-layer NA-LIF network", "[na][learning]") {
   learns_patterns(NeighborhoodAggregation(NaConfig::poster()), false);
 }
-TEST_CASE("NA (official-code form with per-layer rescaling) trains the same network", "[na][learning]") {
-  learns_patterns(NeighborhoodAggregation(NaConfig::official_code()), true);
+TEST_CASE("NA (first-order form with per-layer rescaling) trains the same network", "[na][learning]") {
+  learns_patterns(NeighborhoodAggregation(NaConfig::first_order()), true);
+}
+TEST_CASE("NA (official-code form, loss summed over the batch) trains the same network", "[na][learning]") {
+  learns_patterns(NeighborhoodAggregation(NaConfig::official_code()), true, true);
 }
 TEST_CASE("Surrogate BPTT trains the same NA-LIF network", "[na][learning]") {
   learns_patterns(SurrogateSpikeDerivative<FastSigmoid>{FastSigmoid{5.0}}, false);
@@ -105,7 +109,7 @@ TEST_CASE("NA (official-code form) learns real MNIST digits with a small conv NA
   REQUIRE(connect_gradient_norms(net, norms) == 2);
   ImageSource<float> train_src(train, DirectEncoder{}, {.batch_size = 32, .steps = 5, .seed = 1});
   ImageSource<float> test_src(test, DirectEncoder{}, {.batch_size = 250, .steps = 5, .shuffle = false});
-  Trainer trainer(net, Bptt<PspKernelMse>{},
+  Trainer trainer(net, Bptt<PspKernelMse>(PspKernelMse{.sum_over_batch = true}),
                   Optimizer<float, AdamW, ExponentialLr>({.lr = 2e-3, .clip_norm = 1.0}, {.beta1 = 0.0}, {}));
   const EvalResult before = trainer.evaluate(test_src);
   trainer.fit(train_src, 3);

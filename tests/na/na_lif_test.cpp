@@ -90,6 +90,7 @@ TEST_CASE("NA-LIF: bad shapes and configurations throw", "[na][neuron]") {
   CHECK_THROWS_AS(NaLif<float>(4, {.tau_s = 0.0}), ConfigError);
   CHECK_THROWS_AS(NaLif<float>(4, {.threshold = -1.0}), ConfigError);
   CHECK_THROWS_AS(NeighborhoodAggregation(NaConfig{.distance_power = 0.0}), ConfigError);
+  CHECK_THROWS_AS(NeighborhoodAggregation(NaConfig{.round_norms = true}), ConfigError);  // nothing to round
   NaLif<float> lif(4);
   TimeSeries<float> x(3, 2, 5), y, g, gin;
   CHECK_THROWS_AS(lif.forward(x, y, ForwardContext::eval()), ShapeError);
@@ -178,6 +179,8 @@ TEST_CASE("NA policy: a neuron worked out by hand, with the chain effect", "[na]
     CHECK(out[2] == Approx(-0.7 * -5.0));                      // 1/(-0.02)^3 -> -5
     CHECK(out[3] == Approx(0.4 / (0.9 * 0.9 * 0.9)));
     CHECK(NaConfig::official_code().form_name() == "official-code");
+    CHECK(NaConfig::first_order().form_name() == "first-order");
+    CHECK(NaConfig{.distance_power = 3.0, .clip = 5.0}.form_name() == "custom");
   }
   SECTION("keep-potential start: a removed spike keeps u[k] instead of the threshold") {
     // k = 0: v' = 1.2, u'1 = 0.96 + 0.15 = 1.11 (new spike), u'2 = 0.9 (lost), u'3 = 0.82:
@@ -232,7 +235,7 @@ TEST_CASE("NA policy: the re-simulation equals a full re-simulation of the neuro
   CHECK(chains > 50);  // the chain effect is exercised
 }
 
-TEST_CASE("NA official-code form: per-layer rescaling relative to the output layer", "[na][policy]") {
+TEST_CASE("NA first-order form: per-layer rescaling relative to the output layer", "[na][policy]") {
   Rng rng(7);
   using Net = Sequential<PspFilter<double>, Linear<double>, test::Tap<double>, NaLif<double>, Linear<double>,
                          test::Tap<double>, NaLif<double>>;
@@ -253,7 +256,7 @@ TEST_CASE("NA official-code form: per-layer rescaling relative to the output lay
     net.backward(g);
   };
   Net raw = make(NaConfig{.distance_power = 3.0, .clip = 5.0});
-  Net code = make(NaConfig::official_code());
+  Net code = make(NaConfig::first_order());
   CHECK_THROWS_AS(run(code), ConfigError);  // rescaling without the shared norms
   NaGradientNorms norms;
   REQUIRE(connect_gradient_norms(code, norms) == 2);

@@ -11,6 +11,8 @@
  *  - `d.backward(dynamics, trace, out)`: writes dL/dc[t] of ONE neuron of one sample to
  *    out[t * trace.stride] for every step t, from its NaLifDynamics and its NeuronTrace
  *    (strided views of the input current c, the potential u and dL/ds);
+ *  - optionally `d.prepare(dynamics, grad_spike)`, which transforms the layer's whole dL/ds
+ *    (a TimeSeries, neurons x batch x T) before the per-neuron pass (NA's official-code error);
  *  - optionally `d.finish(grad)`, which post-processes the whole input gradient of the layer.
  * Traces are independent, so the layer runs them in parallel over neurons.
  * NaLifDynamics and NeuronTrace are defined with the layer; the requirements name them by a

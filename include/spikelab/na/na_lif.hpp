@@ -19,7 +19,7 @@
  * \f$ \partial L/\partial s[t] = e[t]/\tau_s \f$. The spike-derivative policy D then turns
  * dL/ds of one neuron's whole trace into dL/dc (the layer's input gradient), from which the
  * synapse layers below compute their weight gradients \f$ \sum_t a_j[t]\,\delta_i[t] \f$:
- *  - NeighborhoodAggregation (learning/neighborhood_aggregation.hpp): the NA gradient;
+ *  - NeighborhoodAggregation (na/aggregation.hpp): the NA gradient;
  *  - SurrogateSpikeDerivative<G>: exact BPTT through the membrane and the reset with dH/du
  *    replaced by the surrogate G (the surrogate-gradient baseline on the same network; with
  *    SmoothTwin<G> the forward spike is smooth and the gradient is exact).
@@ -27,7 +27,8 @@
  * A spike-derivative policy D (concept SpikeDerivative, na/concepts.hpp) provides `D::name()`, the forward
  * spike `d.spike(u - threshold)` and `d.backward(dynamics, trace, out)`, which writes
  * dL/dc[t] of ONE neuron of one sample (a NeuronTrace: strided views of c, u and dL/ds);
- * optionally `d.finish(grad)` post-processes the whole input gradient of the layer. Traces
+ * optionally `d.prepare(dynamics, grad_spike)` transforms the layer's whole dL/ds before the
+ * per-neuron pass, and `d.finish(grad)` post-processes the whole input gradient of the layer. Traces
  * are independent, so the layer runs them in parallel over neurons.
  *
  * @code
@@ -250,6 +251,7 @@ class NaLifType {
         gs_.slot(t) = grad_out.slot(t) + dyn.decay_s * gs_.slot(t + 1);
     }
     gs_.values() *= dyn.gain_s;
+    if constexpr (requires(const D& dd, TimeSeries<S>& g) { dd.prepare(dyn, g); }) d_.prepare(dyn, gs_);
     grad_in->resize(n, B, T);
     const D d = d_;
     const S* c = in.data();
