@@ -15,6 +15,12 @@
  * NeuronParameters: fixed, trainable per layer, or trainable per neuron (LifOptions). With
  * `recurrent = true` the layer adds a trainable recurrent projection V s_{t-1} to x_t.
  *
+ * The reset's gradient is a compile-time choice too, `LifOptions::reset_gradient`
+ * (ResetGradient, neurons/reset.hpp, has the equations): `kept` differentiates through the
+ * reset's spike (exact BPTT with the surrogate), `detached` treats that spike as a constant
+ * (snnTorch), `linear` backpropagates as if there were no reset (Lava-DL's SLAYER). It changes
+ * neither the forward pass nor what a checkpoint stores (nor the signature).
+ *
  * Fast path (feed-forward layers): the update is one fused loop over contiguous neurons per
  * (sample, step), with the state in a small per-thread buffer and no allocation per step.
  * BPTT memory: nothing beyond the input and the spikes, which the network keeps anyway. The
