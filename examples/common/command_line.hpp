@@ -8,7 +8,7 @@
 //   cli.seed(o.seed).threads(o.threads).csv(o.csv);   // the options several programs share
 //   if (const auto rc = cli.parse(argc, argv)) return *rc;   // after --help, --version or an error
 //
-// The shared options (seed, seeds, threads, csv, json, reps and warmup) have one spelling
+// The shared options (seed, seeds, threads, csv, json, protocol, reps and warmup) have one spelling
 // everywhere; a program may word their help for what they mean there. An option that several
 // programs gain later belongs here as one more such function.
 #ifndef SPIKELAB_EXAMPLES_COMMON_COMMAND_LINE_HPP
@@ -77,6 +77,9 @@ class CommandLine {
   CommandLine& json(std::string& path, const std::string& help = "also write the results as JSON here") {
     return option("json", path, help);
   }
+  /// --protocol: a paper's setting, the values its official code uses (the program prints them);
+  /// any option given on the command line overrides them (read it early, with early_value()).
+  CommandLine& protocol(std::string& value, const std::string& help) { return option("protocol", value, help); }
   /// --reps and --warmup: timed repetitions and the untimed ones before them.
   CommandLine& repetitions(int& reps, int& warmup) {
     return option("reps", reps, "timed repetitions").option("warmup", warmup, "untimed repetitions first");
