@@ -7,7 +7,8 @@
 // every layer, the exponential surrogate dS/dV = c (s/tau) exp(-|V - Th|/tau), spike-rate MSE on
 // the output spikes (target rates 0.2 / 0.03), Adam for the weights and (with their own learning
 // rate) the thresholds. The variants of one invocation are the product of --thresholds (initial
-// threshold of every layer) and --lr-thresholds (0 = fixed: the paper's lr_Th = 0 ablation), each
+// threshold of the hidden layers; the output layer starts at --output-threshold, 1.25, or under a
+// --protocol at the hidden layers' value; --threshold is the old spelling) and --lr-thresholds (0 = fixed: the paper's lr_Th = 0 ablation), each
 // run under every --reset-gradient (kept / detached / linear, neurons/reset.hpp) and seed. A seed
 // gives every variant the same initial weights.
 //
@@ -65,8 +66,8 @@ struct Options {
   std::string protocol;
   std::string data;
   long hidden = 200;
-  std::string thresholds = "1.25";  // initial threshold of every layer, one variant each
-  double output_threshold = kNaN;   // initial threshold of the output layer; NaN: as the hidden layers
+  std::string thresholds = "1.25";  // initial threshold of the hidden layers, one variant each
+  double output_threshold = 1.25;   // initial threshold of the output layer; NaN: as the hidden layers
   double scale = 1.5, tau = 3.75;
   std::string convention = "paper";
   double current_decay = 0.75, voltage_decay = 0.97;
@@ -528,8 +529,9 @@ int main(int argc, char** argv) {
   }
   cli.protocol(o.protocol, "the paper's setting: rouser (Table II), rouser-ablation (Fig. 6b), rouser-grid (Fig. 2)")
       .option("data", o.data, "N-MNIST folder")
-      .option("thresholds", o.thresholds, "comma-separated initial thresholds (every layer), one variant each")
+      .option("thresholds", o.thresholds, "comma-separated initial thresholds of the hidden layers (every layer under a --protocol), one variant each")
       .option("output-threshold", o.output_threshold, "initial threshold of the output layer (nan: as the hidden layers)")
+      .option("threshold", o.thresholds, "alias of --thresholds (the hidden layers' initial threshold)")
       .option("lr-thresholds", o.lr_thresholds, "comma-separated threshold learning rates, one variant each (0 = fixed)")
       .option("reset-gradient", o.reset_gradients, "comma-separated reset gradients to run: kept, detached, linear")
       .option("hidden", o.hidden, "neurons per hidden layer (paper 500)")
