@@ -9,7 +9,12 @@
 //  - on N-MNIST event recordings (--dataset nmnist --data DIR, DIR in the original Train/Test
 //    folder layout or SLAYER's NMNISTsmall layout): recordings downsampled by --downsample (2:
 //    17 x 17) and binned into --steps frames of --bin-ms with polarity as 2 channels (2*17*17 =
-//    578 inputs by default), a spiking MLP as for images.
+//    578 inputs by default), a spiking MLP as for images;
+//  - on a synthetic task of the Spiking Heidelberg Digits' shape (--task shd-shaped, for when no
+//    SHD files are at hand): 700 input channels, 100 steps, 20 classes of moving spike ridges,
+//    700 -> 256 -> 256 -> 20 (the usual SHD network).
+// --reset-gradient kept | detached | linear chooses what BPTT does with the LIF reset
+// (spikelab::ResetGradient, neurons/reset.hpp).
 // It prints one progress line per epoch, the final test accuracy and where the checkpoint and the
 // training curves went. --plots DIR adds, for the first test sample, its input, the spike raster of
 // each LIF layer, membrane traces of its most active neurons, the readout's potentials and the test
@@ -30,9 +35,12 @@
 #include "common/report.hpp"
 #include "common/training.hpp"
 
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <numeric>
 
 namespace sl = spikelab;
 using spikelab_examples::CommandLine;
@@ -92,6 +100,8 @@ struct Options {
   std::string resume;
   int stop_after = 0;
   std::filesystem::path log;  // the CSV log (--csv, or a default beside the checkpoint or in --plots)
+  std::string reset_gradient = sl::reset_gradient_name(sl::LifOptions{}.reset_gradient);
+  long test_samples = 2048;
   Parallel par;
 };
 
@@ -99,6 +109,24 @@ sl::CheckpointFormat format_of(const std::string& f) {
   if (f == "binary") return sl::CheckpointFormat::binary;
   if (f == "json") return sl::CheckpointFormat::json;
   throw std::invalid_argument("--format must be binary or json");
+}
+
+// The hidden LIF layers: fast-sigmoid surrogate, subtractive reset, reset gradient P.
+template <sl::ResetGradient P>
+using HiddenLif = sl::LifType<float, sl::FastSigmoid, sl::SubtractReset, sl::LifOptions{.reset_gradient = P}>;
+template <sl::ResetGradient P>
+using HiddenRecurrentLif =
+    sl::LifType<float, sl::FastSigmoid, sl::SubtractReset, sl::LifOptions{.recurrent = true, .reset_gradient = P}>;
+
+/// Calls f.template operator()<P>() with the ResetGradient named `name`.
+template <class F>
+int with_reset_gradient(const std::string& name, F&& f) {
+  switch (sl::parse_reset_gradient(name)) {
+    case sl::ResetGradient::kept: return f.template operator()<sl::ResetGradient::kept>();
+    case sl::ResetGradient::detached: return f.template operator()<sl::ResetGradient::detached>();
+    case sl::ResetGradient::linear: return f.template operator()<sl::ResetGradient::linear>();
+  }
+  return 2;
 }
 
 // Everything the trainer reports goes through these callbacks; the library itself prints nothing.
@@ -137,7 +165,7 @@ void finish(Trainer& trainer, TestSrc& test_src, const std::string& what, double
 
 // ---- images: Fashion-MNIST / MNIST ----------------------------------------------------------
 
-template <class Encoder>
+template <sl::ResetGradient P, class Encoder>
 int run_images(const Options& o, const std::filesystem::path& dir, Encoder enc) {
   std::cout << "data: " << dir.string() << "\n";
   sl::ImageDataset train = sl::load_idx_split(dir, "train").head(o.train_limit);
@@ -147,13 +175,14 @@ int run_images(const Options& o, const std::filesystem::path& dir, Encoder enc) 
             << " steps\n";
 
   // The network type is the structure: Linear -> LIF -> Linear -> leaky-integrator readout.
-  using Net = sl::Sequential<sl::Linear<float>, sl::Lif<float>, sl::Linear<float>, sl::LeakyIntegrator<float>>;
+  using Net = sl::Sequential<sl::Linear<float>, HiddenLif<P>, sl::Linear<float>, sl::LeakyIntegrator<float>>;
   sl::Rng rng(o.seed);
   const sl::Index classes = std::max(train.classes, 2);
   Net net{sl::Linear<float>(train.features(), o.hidden, rng),
-          sl::Lif<float>(o.hidden, {.beta = o.beta, .threshold = o.threshold}, sl::FastSigmoid{o.slope}),
+          HiddenLif<P>(o.hidden, {.beta = o.beta, .threshold = o.threshold}, sl::FastSigmoid{o.slope}),
           sl::Linear<float>(o.hidden, classes, rng), sl::LeakyIntegrator<float>(classes, {.beta = o.beta})};
-  std::cout << "network: " << net.signature() << " (" << net.parameter_count() << " parameters)\n";
+  std::cout << "network: " << net.signature() << " (" << net.parameter_count() << " parameters), reset gradient "
+            << sl::reset_gradient_name(P) << "\n";
 
   sl::ImageSource<float, Encoder> train_src(train, enc, {.batch_size = o.batch, .steps = o.steps, .seed = o.seed});
   sl::ImageSource<float, Encoder> test_src(test, enc, {.batch_size = 500, .steps = o.steps, .shuffle = false});
@@ -168,6 +197,7 @@ int run_images(const Options& o, const std::filesystem::path& dir, Encoder enc) 
 
 // ---- N-MNIST events --------------------------------------------------------------------------
 
+template <sl::ResetGradient P>
 int run_nmnist(const Options& o) {
   if (o.data.empty()) throw std::invalid_argument("--dataset nmnist needs --data DIR (N-MNIST Train/Test folders or NMNISTsmall)");
   std::cout << "data: " << o.data << "\n";
@@ -185,12 +215,13 @@ int run_nmnist(const Options& o) {
   std::cout << "train " << train.size() << " recordings, test " << test.size() << "; " << o.steps << " frames of " << o.bin_ms
             << " ms, " << features << " inputs (polarity x rows x columns)\n";
 
-  using Net = sl::Sequential<sl::Linear<float>, sl::Lif<float>, sl::Linear<float>, sl::LeakyIntegrator<float>>;
+  using Net = sl::Sequential<sl::Linear<float>, HiddenLif<P>, sl::Linear<float>, sl::LeakyIntegrator<float>>;
   sl::Rng rng(o.seed);
   Net net{sl::Linear<float>(features, o.hidden, rng),
-          sl::Lif<float>(o.hidden, {.beta = o.beta, .threshold = o.threshold}, sl::FastSigmoid{o.slope}),
+          HiddenLif<P>(o.hidden, {.beta = o.beta, .threshold = o.threshold}, sl::FastSigmoid{o.slope}),
           sl::Linear<float>(o.hidden, sl::NMnist::classes, rng), sl::LeakyIntegrator<float>(sl::NMnist::classes, {.beta = o.beta})};
-  std::cout << "network: " << net.signature() << " (" << net.parameter_count() << " parameters)\n";
+  std::cout << "network: " << net.signature() << " (" << net.parameter_count() << " parameters), reset gradient "
+            << sl::reset_gradient_name(P) << "\n";
 
   // decoded recordings are cached after the first epoch; batches are prepared on a worker thread
   sl::EventLoader<float, sl::NMnistDataset, Transform> train_src(train, tf,
@@ -206,8 +237,9 @@ int run_nmnist(const Options& o) {
 
 // ---- MTS-XOR ------------------------------------------------------------------------------
 
+template <sl::ResetGradient P>
 int run_mts_xor(const Options& o) {
-  using Hidden = sl::RecurrentLif<float>;
+  using Hidden = HiddenRecurrentLif<P>;
   using Net = sl::Sequential<sl::Linear<float>, Hidden, sl::Linear<float>, Hidden, sl::Linear<float>,
                              sl::LeakyIntegrator<float>>;
   sl::Rng rng(o.seed);
@@ -217,7 +249,8 @@ int run_mts_xor(const Options& o) {
           sl::Linear<float>(h, h, rng),     Hidden(h, rng, lif, sl::FastSigmoid{o.slope}),
           sl::Linear<float>(h, 2, rng),     sl::LeakyIntegrator<float>(2, {.beta = 0.8})};
   std::cout << "task: MTS-XOR (40 channels, 100 steps, 6 coding windows), " << o.samples << " training samples\n"
-            << "network: " << net.signature() << " (" << net.parameter_count() << " parameters)\n";
+            << "network: " << net.signature() << " (" << net.parameter_count() << " parameters), reset gradient "
+            << sl::reset_gradient_name(P) << "\n";
   sl::MtsXorSource<float> train(o.samples, o.batch, o.seed);
   sl::MtsXorSource<float> test(2048, 512, o.seed + 1000003, false);
   sl::Trainer trainer(net, o.par.rule(sl::Bptt<sl::StepCrossEntropy>{}),
@@ -226,6 +259,112 @@ int run_mts_xor(const Options& o) {
                       {.seed = o.seed});
   const sl::FitResult r = fit(trainer, train, test, o);
   finish(trainer, test, "coding-window steps", r.seconds, o);
+  return 0;
+}
+
+// ---- a synthetic task of the Spiking Heidelberg Digits' shape --------------------------------
+
+// 700 channels (SHD's cochlear channels), `steps` steps, 20 classes. Class c is a fixed set of
+// three ridges: ridge k starts in channel band k (of three overlapping bands) at a class-specific
+// step and drifts over the channels at a class-specific speed for a class-specific duration, as
+// formants move in a spoken digit. A sample shifts its class's ridges by a random time offset
+// (+-8 steps) and channel offset (+-20), fires channel ch at step t with probability
+// 0.5 exp(-(ch - centre(t))^2 / 32) along each ridge, and adds background spikes (0.2 % per
+// channel and step). Sample i of a set is drawn from Rng(seed).fork(i); the classes from Rng(7).
+class SyntheticShd {
+ public:
+  static constexpr sl::Index channels = 700, classes = 20;
+  SyntheticShd(sl::Index samples, sl::Index batch_size, sl::Index steps, std::uint64_t seed, bool shuffle)
+      : n_(samples), bs_(batch_size), T_(steps), seed_(seed), shuffle_(shuffle), order_(std::size_t(samples)) {
+    if (samples <= 0 || batch_size <= 0 || steps < 20) throw std::invalid_argument("shd-shaped: sizes too small");
+    sl::Rng r(7);
+    for (auto& cls : ridges_)
+      for (std::size_t k = 0; k < cls.size(); ++k) {
+        Ridge& g = cls[k];
+        g.start = double(k) * 200.0 + r.uniform(0, 300);
+        g.speed = r.uniform(-3.0, 3.0);
+        g.t0 = double(r.below(std::uint64_t(T_ / 3)));
+        g.length = double(T_) / 4 + r.uniform(0, double(T_) / 2);
+      }
+    std::iota(order_.begin(), order_.end(), sl::Index(0));
+  }
+  sl::Index batches_per_epoch() const noexcept { return (n_ + bs_ - 1) / bs_; }
+  void start_epoch(std::uint64_t epoch) {
+    pos_ = 0;
+    std::iota(order_.begin(), order_.end(), sl::Index(0));
+    if (shuffle_) {
+      sl::Rng r = sl::Rng(seed_ ^ 0x5EEDULL).fork(epoch);
+      for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[r.below(i)]);
+    }
+  }
+  bool next(sl::Batch<float>& b) {
+    const sl::Index B = std::min(bs_, n_ - pos_);
+    if (B <= 0) return false;
+    b.input.resize(channels, B, T_);
+    b.input.set_zero();
+    b.labels.assign(std::size_t(B), 0);
+    b.step_labels.clear();
+    b.lengths.clear();
+    const sl::Rng base(seed_);
+    for (sl::Index s = 0; s < B; ++s) {
+      const auto id = std::uint64_t(order_[std::size_t(pos_ + s)]);
+      sl::Rng r = base.fork(id);
+      const int c = int(id % classes);  // balanced classes
+      b.labels[std::size_t(s)] = c;
+      const double dt = r.uniform(-8, 8), dc = r.uniform(-20, 20);
+      for (const Ridge& g : ridges_[std::size_t(c)])
+        for (sl::Index t = 0; t < T_; ++t) {
+          const double u = double(t) - g.t0 - dt;
+          if (u < 0 || u >= g.length) continue;
+          const double centre = g.start + dc + g.speed * u;
+          for (sl::Index ch = std::max<sl::Index>(0, sl::Index(centre) - 12);
+               ch <= std::min<sl::Index>(channels - 1, sl::Index(centre) + 12); ++ch) {
+            const double d = double(ch) - centre;
+            if (r.bernoulli(0.5 * std::exp(-d * d / 32.0))) b.input(ch, s, t) = 1.0f;
+          }
+        }
+      const auto noise = std::uint64_t(0.002 * double(channels * T_));  // background spikes
+      for (std::uint64_t k = 0; k < noise; ++k)
+        b.input(sl::Index(r.below(std::uint64_t(channels))), s, sl::Index(r.below(std::uint64_t(T_)))) = 1.0f;
+    }
+    pos_ += B;
+    return true;
+  }
+
+ private:
+  struct Ridge {
+    double start = 0, speed = 0, t0 = 0, length = 0;
+  };
+  sl::Index n_, bs_, T_;
+  std::uint64_t seed_;
+  bool shuffle_;
+  std::vector<sl::Index> order_;
+  sl::Index pos_ = 0;
+  std::array<std::array<Ridge, 3>, classes> ridges_{};
+};
+
+template <sl::ResetGradient P>
+int run_synthetic_shd(const Options& o) {
+  using Net = sl::Sequential<sl::Linear<float>, HiddenLif<P>, sl::Linear<float>, HiddenLif<P>, sl::Linear<float>,
+                             sl::LeakyIntegrator<float>>;
+  sl::Rng rng(o.seed);
+  const sl::Index h = o.hidden, C = SyntheticShd::classes;
+  const sl::LifConfig lif{.beta = o.beta, .threshold = o.threshold};
+  Net net{sl::Linear<float>(SyntheticShd::channels, h, rng), HiddenLif<P>(h, lif, sl::FastSigmoid{o.slope}),
+          sl::Linear<float>(h, h, rng),                      HiddenLif<P>(h, lif, sl::FastSigmoid{o.slope}),
+          sl::Linear<float>(h, C, rng),                      sl::LeakyIntegrator<float>(C, {.beta = o.beta})};
+  std::cout << "task: synthetic SHD-shaped (700 channels, " << o.steps << " steps, 20 classes of moving spike ridges), "
+            << o.samples << " training / " << o.test_samples << " test samples\n"
+            << "network: " << net.signature() << " (" << net.parameter_count() << " parameters), reset gradient "
+            << sl::reset_gradient_name(P) << "\n";
+  SyntheticShd train(o.samples, o.batch, o.steps, o.seed, true);
+  SyntheticShd test(o.test_samples, 256, o.steps, o.seed + 1000003, false);
+  // cross-entropy of the readout's maximum over time, as is usual on SHD
+  sl::Trainer trainer(net, o.par.rule(sl::Bptt<sl::MaxCrossEntropy>{}),
+                      sl::Optimizer<float, sl::Adam, sl::CosineLr>({.lr = o.lr}, {}, {.min_factor = 0.05}),
+                      {.seed = o.seed});
+  const sl::FitResult r = fit(trainer, train, test, o);
+  finish(trainer, test, "test samples", r.seconds, o);
   return 0;
 }
 
@@ -244,6 +383,13 @@ int main(int argc, char** argv) {
     o.beta = 0.95;
     o.epochs = 20;
     o.lr = 5e-3;
+  } else if (o.task == "shd-shaped") {  // SHD's network: 700 -> 256 -> 256 -> 20, 100 steps
+    o.hidden = 256;
+    o.steps = 100;
+    o.beta = 0.95;
+    o.epochs = 15;
+    o.samples = 4000;
+    o.test_samples = 1000;
   } else if (o.task == "nmnist") {  // 30 frames of 10 ms at 17 x 17
     o.steps = 30;
     o.downsample = 2;
@@ -259,7 +405,7 @@ int main(int argc, char** argv) {
                       "); --data DIR trains on MNIST-style idx files in DIR;\n"
                       "--task mts-xor trains on the multi-time-scale XOR task; --dataset nmnist --data DIR on N-MNIST\n"
                       "event recordings (Train/Test folders or SLAYER's NMNISTsmall).");
-  cli.option("task", o.task, "auto | images | mts-xor | nmnist (auto: images if idx data is found)")
+  cli.option("task", o.task, "auto | images | mts-xor | nmnist | shd-shaped (auto: images if idx data is found)")
       .option("dataset", o.task, "alias of --task")
       .option("data", o.data, "directory with idx files (train-images-idx3-ubyte[.gz], t10k-..., ...) or N-MNIST")
       .option("epochs", o.epochs, "training epochs")
@@ -275,7 +421,9 @@ int main(int argc, char** argv) {
       .option("encoding", o.encoding, "direct | rate | latency (images)")
       .option("train-limit", o.train_limit, "use only the first N training images (0 = all)")
       .option("test-limit", o.test_limit, "use only the first N test images (0 = all)")
-      .option("samples", o.samples, "MTS-XOR training samples")
+      .option("samples", o.samples, "MTS-XOR / shd-shaped training samples")
+      .option("test-samples", o.test_samples, "shd-shaped test samples")
+      .option("reset-gradient", o.reset_gradient, "what BPTT does with the LIF reset: kept | detached | linear")
       .threads(o.threads)
       .seed(o.seed, "random seed (weights, shuffling, encoding)")
       .option("checkpoint", o.checkpoint, "where to write the trained network")
@@ -292,13 +440,17 @@ int main(int argc, char** argv) {
 #ifdef SPIKELAB_HAS_MPI
     if (mpi.size() > 1) std::cout << "MPI: " << mpi.size() << " ranks (data parallel)\n";
 #endif
-    if (o.task == "mts-xor") return run_mts_xor(o);
+    sl::parse_reset_gradient(o.reset_gradient);  // an unknown name is a usage error before any data is read
+    if (o.task == "mts-xor")
+      return with_reset_gradient(o.reset_gradient, [&]<sl::ResetGradient P>() { return run_mts_xor<P>(o); });
+    if (o.task == "shd-shaped")
+      return with_reset_gradient(o.reset_gradient, [&]<sl::ResetGradient P>() { return run_synthetic_shd<P>(o); });
     if (o.task == "nmnist") {
       if (!o.data.empty() && !std::filesystem::is_directory(o.data)) {
         std::cerr << "error: no N-MNIST data at " << o.data << "\n";
         return 2;
       }
-      return run_nmnist(o);
+      return with_reset_gradient(o.reset_gradient, [&]<sl::ResetGradient P>() { return run_nmnist<P>(o); });
     }
     if (o.task != "auto" && o.task != "images") throw std::invalid_argument("unknown --task '" + o.task + "'");
     std::filesystem::path dir = o.data.empty() ? std::filesystem::path(sl::debian_fashion_mnist_dir())
@@ -310,9 +462,12 @@ int main(int argc, char** argv) {
                                    : "expected files such as train-images-idx3-ubyte.gz and t10k-images-idx3-ubyte.gz\n");
       return 2;
     }
-    if (o.encoding == "direct") return run_images(o, dir, sl::DirectEncoder{});
-    if (o.encoding == "rate") return run_images(o, dir, sl::RateEncoder{});
-    if (o.encoding == "latency") return run_images(o, dir, sl::LatencyEncoder{});
+    auto images = [&](auto encoder) {
+      return with_reset_gradient(o.reset_gradient, [&]<sl::ResetGradient P>() { return run_images<P>(o, dir, encoder); });
+    };
+    if (o.encoding == "direct") return images(sl::DirectEncoder{});
+    if (o.encoding == "rate") return images(sl::RateEncoder{});
+    if (o.encoding == "latency") return images(sl::LatencyEncoder{});
     throw std::invalid_argument("--encoding must be direct, rate or latency");
   } catch (const std::invalid_argument& e) {
     std::cerr << "error: " << e.what() << "\n";

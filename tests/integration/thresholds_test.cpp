@@ -110,3 +110,34 @@ TEST_CASE("Training on real N-MNIST reports dead neurons per epoch", "[temporal]
   CHECK(th[0] != Approx(1.25).epsilon(1e-7));
   CHECK(net.layer<1>().threshold().raw().minCoeff() > 0.0f);
 }
+
+TEST_CASE("The Rouser setting learns N-MNIST from 1 ms binary bins with the linear reset gradient",
+          "[temporal][thresholds][real][learning]") {
+  // CUBA LIF (current decay 0.75, voltage decay 0.97, reset to zero), per-neuron thresholds from
+  // 1.25 trained with Adam 1e-3, the exponential surrogate with Lava-DL's amplitude, Lava-DL's
+  // reset gradient, U(+-1/sqrt(fan_in)) weights, rate MSE; shrunk: 256 recordings, 150 bins.
+  const auto root = test::real_data("nmnist/NMNISTsmall", "N-MNIST subset");
+  if (root.empty()) return;
+  const NMnistDataset train_set = NMnist::load(root, "train"), test_set = NMnist::load(root, "test");
+  const ToFrame bins = ToFrame::fixed_bins(1000, 150, 0, true);
+  EventLoader<float, NMnistDataset, ToFrame> train(train_set, bins, {.batch_size = 32, .seed = 2, .steps = 150, .limit = 256});
+  EventLoader<float, NMnistDataset, ToFrame> test(test_set, bins, {.batch_size = 100, .shuffle = false, .steps = 150});
+  using L = LifType<float, Exponential, ZeroReset,
+                    LifOptions{.threshold = Train::per_neuron, .reset_gradient = ResetGradient::linear}>;
+  const LifConfig cfg{.beta = 0.97, .alpha = 0.75, .threshold = 1.25, .threshold_min = -1e6};
+  const Exponential g{.scale = 1.5, .tau = 3.75, .convention = ExponentialConvention::lava_dl};
+  Rng rng(2);
+  Sequential<Linear<float>, L, Linear<float>, L> net{Linear<float>(2312, 64, rng, {.bias = false}), L(64, cfg, g),
+                                                     Linear<float>(64, 10, rng, {.bias = false}), L(10, cfg, g)};
+  OptimizerConfig oc{.lr = 1e-3};
+  oc.lr_scale[ParamGroup::threshold] = 1.0;
+  Trainer trainer(net, Bptt<RateMse>(RateMse{.on_rate = 0.2, .off_rate = 0.03}), Optimizer<float, Adam>(oc), {.seed = 2});
+  const double before = trainer.evaluate(test).accuracy;
+  trainer.fit(train, 3);
+  const double after = trainer.evaluate(test).accuracy;
+  INFO("test accuracy " << before << " -> " << after);
+  CHECK(after > 0.4);  // 10 classes: chance is 0.1
+  CHECK(after > before + 0.2);
+  const auto th = mean_thresholds(net);
+  CHECK(th[0] != Approx(1.25).epsilon(1e-7));  // the thresholds were trained
+}

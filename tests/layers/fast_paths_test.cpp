@@ -43,7 +43,8 @@ template <class S, class G, class R>
 struct PlainLif {
   Index n, B, T;
   std::vector<S> th, be, al;
-  bool syn, detach;
+  bool syn;
+  ResetGradient policy;  // written out plainly below, independently of ResetAdjoint
   G g;
   Matrix<S> v, i, s;                 // n x B*T
   Matrix<S> dx;                      // dL/dx
@@ -83,11 +84,14 @@ struct PlainLif {
           const bool last = t == T - 1;
           const S vt = v(r, c), st = s(r, c);
           S gs = go(r, c);
-          if (!last && !detach) gs += gvn * R::d_sprev(be[r], vt, st, th[r]);
+          const bool linear = policy == ResetGradient::linear;
+          if (!last && policy == ResetGradient::kept) gs += gvn * R::d_sprev(be[r], vt, st, th[r]);
           const S h = g.derivative(vt - th[r]);
-          const S gv = gs * h + (last ? S(0) : gvn * R::d_vprev(be[r], vt, st, th[r]));
-          dth[std::size_t(r)] += -gs * h + (last ? S(0) : gvn * R::d_theta(be[r], vt, st, th[r]));
-          if (t > 0) dbe[std::size_t(r)] += gv * R::d_beta(be[r], v(r, pc), s(r, pc), th[r]);
+          const S dv = linear ? be[r] : R::d_vprev(be[r], vt, st, th[r]);  // linear: as if there were no reset
+          const S dt = linear ? S(0) : R::d_theta(be[r], vt, st, th[r]);
+          const S gv = gs * h + (last ? S(0) : gvn * dv);
+          dth[std::size_t(r)] += -gs * h + (last ? S(0) : gvn * dt);
+          if (t > 0) dbe[std::size_t(r)] += gv * (linear ? v(r, pc) : R::d_beta(be[r], v(r, pc), s(r, pc), th[r]));
           S gcur = gv;
           if (syn) {
             gcur = gv + (last ? S(0) : al[r] * gin);
@@ -120,7 +124,7 @@ void compare_lif(Index n, Index B, Index T, LifConfig cfg, G g, std::uint64_t se
   test::fill_uniform(x, rng, -0.3, 0.8);
   test::fill_uniform(go, rng, -1, 1);
 
-  PlainLif<S, G, R> ref{n, B, T, {}, {}, {}, lif.synaptic(), cfg.detach_reset, g, {}, {}, {}, {}, {}, {}, {}};
+  PlainLif<S, G, R> ref{n, B, T, {}, {}, {}, lif.synaptic(), O.reset_gradient, g, {}, {}, {}, {}, {}, {}, {}};
   for (Index r = 0; r < n; ++r) {
     ref.th.push_back(lif.threshold().values()[r]);
     ref.be.push_back(lif.beta().values()[r]);
@@ -164,6 +168,8 @@ void compare_lif(Index n, Index B, Index T, LifConfig cfg, G g, std::uint64_t se
 
 constexpr LifOptions kAll{.threshold = Train::per_neuron, .beta = Train::per_neuron, .alpha = Train::per_neuron};
 constexpr LifOptions kLayer{.threshold = Train::per_layer, .beta = Train::per_layer};
+constexpr LifOptions kAllLinear{.threshold = Train::per_neuron, .beta = Train::per_neuron, .alpha = Train::per_neuron,
+                                .reset_gradient = ResetGradient::linear};
 
 }  // namespace
 
@@ -178,9 +184,16 @@ TEMPLATE_TEST_CASE("Fused LIF forward and BPTT equal a plain per-neuron implemen
   compare_lif<S, Arctan, ZeroReset, kAll>(50, 3, 40, {.beta = 0.9, .alpha = 0.5, .threshold = 0.7}, {}, 4, tol);
   compare_lif<S, Triangle, NoReset, LifOptions{.beta = Train::per_neuron}>(19, 2, 30, {.beta = 0.8, .threshold = 0.6},
                                                                             {}, 5, tol);
-  // fixed synaptic current; detached reset
-  compare_lif<S, FastSigmoid, SubtractReset, LifOptions{.threshold = Train::per_neuron}>(
-      33, 3, 30, {.beta = 0.9, .alpha = 0.6, .threshold = 0.5, .detach_reset = true}, {}, 6, tol);
+  // fixed synaptic current; detached and linear reset gradients
+  compare_lif<S, FastSigmoid, SubtractReset,
+              LifOptions{.threshold = Train::per_neuron, .reset_gradient = ResetGradient::detached}>(
+      33, 3, 30, {.beta = 0.9, .alpha = 0.6, .threshold = 0.5}, {}, 6, tol);
+  compare_lif<S, Exponential, ZeroReset,
+              LifOptions{.threshold = Train::per_neuron, .beta = Train::per_neuron,
+                         .reset_gradient = ResetGradient::linear}>(
+      45, 2, 60, {.beta = 0.9, .alpha = 0.6, .threshold = 0.5}, {}, 9, tol);
+  compare_lif<S, FastSigmoid, SubtractReset, kAllLinear>(29, 2, 30, {.beta = 0.9, .alpha = 0.6, .threshold = 0.5},
+                                                          {}, 10, tol);
   compare_lif<S, FastSigmoid, ZeroReset, kAll>(200, 2, 600, {.beta = 0.9, .alpha = 0.4, .threshold = 0.8}, {}, 7, tol);
   // a smooth twin (real-valued spikes feed the reset)
   compare_lif<S, SmoothTwin<Sigmoid>, SubtractReset, kAll>(17, 2, 20, {.beta = 0.9, .alpha = 0.3, .threshold = 0.6},

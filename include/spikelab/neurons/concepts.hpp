@@ -16,7 +16,8 @@
  * theta, I_t), with its partials R::d_vprev, R::d_sprev, R::d_theta (direct path) and
  * R::d_beta, each taking (beta, v_{t-1}, s_{t-1}, theta); all static, templates over the
  * scalar (checked with double), plus `R::name()`. The spike s is a real number in these
- * formulas, so the same partials serve the smooth twin.
+ * formulas, so the same partials serve the smooth twin. Which of them BPTT uses is the layer's
+ * ResetGradient (neurons/reset.hpp: kept, detached, or linear through the reset), not part of R.
  *
  * HasMembraneDecay<L>: `l.beta()` is the layer's membrane decay, a
  * NeuronParameter<L::scalar_type>&. HasSynapticDecay<L>: `l.alpha()` is its synaptic-current

@@ -15,6 +15,12 @@
  * NeuronParameters: fixed, trainable per layer, or trainable per neuron (LifOptions). With
  * `recurrent = true` the layer adds a trainable recurrent projection V s_{t-1} to x_t.
  *
+ * The reset's gradient is a compile-time choice too, `LifOptions::reset_gradient`
+ * (ResetGradient, neurons/reset.hpp, has the equations): `kept` differentiates through the
+ * reset's spike (exact BPTT with the surrogate), `detached` treats that spike as a constant
+ * (snnTorch), `linear` backpropagates as if there were no reset (Lava-DL's SLAYER). It changes
+ * neither the forward pass nor what a checkpoint stores (nor the signature).
+ *
  * Fast path (feed-forward layers): the update is one fused loop over contiguous neurons per
  * (sample, step), with the state in a small per-thread buffer and no allocation per step.
  * BPTT memory: nothing beyond the input and the spikes, which the network keeps anyway. The
@@ -48,16 +54,19 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 #include <string>
 
 namespace spikelab {
 
-/// Compile-time options of a LIF layer: which neuron parameters are trained, and how.
+/// Compile-time options of a LIF layer: which neuron parameters are trained, and how; what
+/// BPTT does with the reset (ResetGradient, neurons/reset.hpp).
 struct LifOptions {
   Train threshold = Train::fixed;
   Train beta = Train::fixed;
   Train alpha = Train::fixed;
   bool recurrent = false;
+  ResetGradient reset_gradient = ResetGradient::kept;
 };
 
 /// Run-time hyperparameters of a LIF layer.
@@ -65,15 +74,32 @@ struct LifConfig {
   double beta = 0.9;        ///< membrane decay, v_t = beta v_{t-1} + ...
   double alpha = 0.0;       ///< synaptic-current decay; 0 and fixed: no synaptic current (I_t = x_t)
   double threshold = 1.0;   ///< firing threshold theta
-  bool detach_reset = false;  ///< treat the reset's spike as a constant in BPTT (snnTorch option)
   double beta_min = 0.0, beta_max = 1.0;    ///< projection range of a trained beta
   double alpha_min = 0.0, alpha_max = 1.0;  ///< projection range of a trained alpha
   double threshold_min = 1e-3, threshold_max = 1e6;
+  /// Set only by loading a configuration of class version 1, where the reset's gradient was the
+  /// run-time flag `detach_reset` (true = ResetGradient::detached, false = the then default
+  /// `kept`); the layer's load rejects a stored `true` unless its type detaches the reset. Never
+  /// saved: the reset's gradient is now part of the layer type (LifOptions::reset_gradient).
+  std::optional<bool> stored_detach_reset{};
+
   template <class Ar>
-  void serialize(Ar& ar, std::uint32_t) {
-    ar(CEREAL_NVP(beta), CEREAL_NVP(alpha), CEREAL_NVP(threshold), CEREAL_NVP(detach_reset), CEREAL_NVP(beta_min),
-       CEREAL_NVP(beta_max), CEREAL_NVP(alpha_min), CEREAL_NVP(alpha_max), CEREAL_NVP(threshold_min),
-       CEREAL_NVP(threshold_max));
+  void save(Ar& ar, std::uint32_t) const {
+    ar(CEREAL_NVP(beta), CEREAL_NVP(alpha), CEREAL_NVP(threshold), CEREAL_NVP(beta_min), CEREAL_NVP(beta_max),
+       CEREAL_NVP(alpha_min), CEREAL_NVP(alpha_max), CEREAL_NVP(threshold_min), CEREAL_NVP(threshold_max));
+  }
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, 2, "LifConfig");
+    stored_detach_reset.reset();
+    ar(CEREAL_NVP(beta), CEREAL_NVP(alpha), CEREAL_NVP(threshold));
+    if (version < 2) {
+      bool detach_reset = false;
+      ar(CEREAL_NVP(detach_reset));
+      stored_detach_reset = detach_reset;
+    }
+    ar(CEREAL_NVP(beta_min), CEREAL_NVP(beta_max), CEREAL_NVP(alpha_min), CEREAL_NVP(alpha_max),
+       CEREAL_NVP(threshold_min), CEREAL_NVP(threshold_max));
   }
 };
 
@@ -268,6 +294,10 @@ class LifType {
     ar(cereal::make_nvp("neurons", n), cereal::make_nvp("config", cfg_), cereal::make_nvp("surrogate", surrogate_),
        cereal::make_nvp("threshold", theta_), cereal::make_nvp("beta", beta_), cereal::make_nvp("alpha", alpha_));
     n_ = n;
+    if (cfg_.stored_detach_reset.value_or(false) && O.reset_gradient != ResetGradient::detached)
+      throw cereal::Exception(name() + ": stored with detach_reset = true, but this layer type's reset gradient is '" +
+                              reset_gradient_name(O.reset_gradient) +
+                              "': load it into a type with LifOptions{.reset_gradient = ResetGradient::detached}");
     if (theta_.neurons() != n_ || beta_.neurons() != n_ || alpha_.neurons() != n_ || theta_.mode() != O.threshold ||
         beta_.mode() != O.beta || alpha_.mode() != O.alpha)
       throw cereal::Exception("Lif: stored neuron parameters do not match the layer type");
@@ -312,23 +342,26 @@ class LifType {
   /// (0 at t = 0; ip is read only when alpha is trained). Carried: `gv` and `gi` hold dL/dv_{t+1}
   /// and dL/dI_{t+1} on entry (0 at t = T-1) and dL/dv_t and dL/dI_t on exit (gi only when Syn).
   /// Accumulates dL/dtheta, dL/dbeta, dL/dalpha of the neuron into at, ab, aa (those trained).
-  /// Returns dL/dx_t. With G the surrogate derivative at v_t - theta:
-  /// \f[ \frac{\partial L}{\partial v_t} = \Big(\frac{\partial L}{\partial s_t} + k\,\frac{\partial L}{\partial v_{t+1}}
-  ///     \frac{\partial R}{\partial s}\Big) G + \frac{\partial L}{\partial v_{t+1}} \frac{\partial R}{\partial v},\qquad
+  /// Returns dL/dx_t. With G the surrogate derivative at v_t - theta and A = ResetAdjoint<R, P>
+  /// the partials of the reset under the layer's ResetGradient P (neurons/reset.hpp):
+  /// \f[ \frac{\partial L}{\partial v_t} = \Big(\frac{\partial L}{\partial s_t} + \frac{\partial L}{\partial v_{t+1}}
+  ///     A_s\Big) G + \frac{\partial L}{\partial v_{t+1}} A_v,\qquad
   ///     \frac{\partial L}{\partial I_t} = \frac{\partial L}{\partial v_t} + \alpha \frac{\partial L}{\partial I_{t+1}}, \f]
-  /// where the k term is the reset's path (s_t enters v_{t+1} through R): k = `keep_reset`, 1, or
-  /// 0 when the reset is detached.
+  /// where the A_s term, `through_reset`, is the reset's path (s_t enters v_{t+1} through R): R's
+  /// partial when the reset's gradient is kept, 0 when it is detached or linear. This is the only
+  /// place the policy enters: every path (fused, recurrent) calls this function.
   template <bool Syn, bool WantTheta, bool WantBeta, bool WantAlpha>
-  SPIKELAB_ALWAYS_INLINE static S adjoint(const G& g, S keep_reset, const S& th, const S& be, const S& al, const S& gs,
-                                          const S& v, const S& s, const S& vp, const S& sp, const S& ip, S& gv, S& gi,
-                                          S& at, S& ab, S& aa) noexcept {
+  SPIKELAB_ALWAYS_INLINE static S adjoint(const G& g, const S& th, const S& be, const S& al, const S& gs, const S& v,
+                                          const S& s, const S& vp, const S& sp, const S& ip, S& gv, S& gi, S& at, S& ab,
+                                          S& aa) noexcept {
+    using A = ResetAdjoint<R, O.reset_gradient>;
     const S gv_next = gv;
-    const S through_reset = gv_next * R::d_sprev(be, v, s, th);
-    const S gs_t = gs + keep_reset * through_reset;
+    const S through_reset = gv_next * A::d_sprev(be, v, s, th);
+    const S gs_t = gs + through_reset;
     const S h = g.derivative(v - th);
-    const S gv_t = gs_t * h + gv_next * R::d_vprev(be, v, s, th);
-    if constexpr (WantTheta) at += -gs_t * h + gv_next * R::d_theta(be, v, s, th);
-    if constexpr (WantBeta) ab += gv_t * R::d_beta(be, vp, sp, th);
+    const S gv_t = gs_t * h + gv_next * A::d_vprev(be, v, s, th);
+    if constexpr (WantTheta) at += -gs_t * h + gv_next * A::d_theta(be, v, s, th);
+    if constexpr (WantBeta) ab += gv_t * A::d_beta(be, vp, sp, th);
     S gx = gv_t;
     if constexpr (Syn) {
       gx = gv_t + al * gi;
@@ -408,7 +441,7 @@ class LifType {
   template <bool Syn>
   static void backward_unit(const G& g, const S* th, const S* be, const S* al, const S* x, const S* s, const S* go,
                             S* gi, Index stride, Index T, Index len, S* vbuf, S* ibuf, S* gvn, S* gin_n, const S* zeros,
-                            S* at, S* ab, S* aa, S keep_reset) {
+                            S* at, S* ab, S* aa) {
     // 1. recompute v (and I) of the unit for all steps, with the forward's spikes
     S* vprev = gvn;
     S* cur = gin_n;
@@ -438,7 +471,7 @@ class LifType {
       const S* ip = t ? ibuf + (t - 1) * len : zeros;
       SPIKELAB_IVDEP
       for (Index k = 0; k < len; ++k)
-        git[k] = adjoint<Syn, want_theta, want_beta, want_alpha>(g, keep_reset, th[k], be[k], al[k], got[k], vb[k],
+        git[k] = adjoint<Syn, want_theta, want_beta, want_alpha>(g, th[k], be[k], al[k], got[k], vb[k],
                                                                  st[k], vp[k], sp[k], ip[k], gvn[k], gin_n[k], at[k],
                                                                  ab[k], aa[k]);
     }
@@ -462,7 +495,6 @@ class LifType {
     const S* be = beta_.values().data();
     const S* al = alpha_.values().data();
     const G g = surrogate_;
-    const S keep_reset = cfg_.detach_reset ? S(0) : S(1);
     detail::parallel_chunks(B * per_b, double(T) * double(rows) * 12, [&](int chunk, Index u0, Index u1) {
       S* w = work + ld * chunk;
       S* vbuf = w;
@@ -475,7 +507,7 @@ class LifType {
         const Index b = u / per_b, r0 = (u % per_b) * rows, len = std::min(rows, n - r0), off = b * n + r0;
         auto run = [&]<bool Syn>() {
           backward_unit<Syn>(g, th + r0, be + r0, al + r0, x + off, s + off, go + off, gi + off, B * n, T, len, vbuf,
-                             ibuf, gvn, gin_n, zeros, acc + r0, acc + n + r0, acc + 2 * n + r0, keep_reset);
+                             ibuf, gvn, gin_n, zeros, acc + r0, acc + n + r0, acc + 2 * n + r0);
         };
         if (syn)
           run.template operator()<true>();
@@ -570,7 +602,6 @@ class LifType {
     S* at = acc_theta_.data();
     S* ab = acc_beta_.data();
     S* aa = acc_alpha_.data();
-    const S keep_reset = cfg_.detach_reset ? S(0) : S(1);
     const G g = surrogate_;
 
     // One step t of the reverse sweep for rows [r0, r1). `extra` (null at the last step) is the
@@ -586,7 +617,7 @@ class LifType {
           if (extra) gs += extra[b * n + r];
           const S vp = t ? v[pc + r] : S(0), sp = t ? s[pc + r] : S(0);
           const S ip = (Syn && want_alpha && t) ? iser[pc + r] : S(0);
-          gi[c + r] = adjoint<Syn, want_theta, want_beta, want_alpha>(g, keep_reset, th[r], be[r], al[r], gs, v[c + r],
+          gi[c + r] = adjoint<Syn, want_theta, want_beta, want_alpha>(g, th[r], be[r], al[r], gs, v[c + r],
                                                                       s[c + r], vp, sp, ip, gv[r], gc[r], at[r], ab[r],
                                                                       aa[r]);
         }
@@ -655,6 +686,6 @@ using RecurrentLif = LifType<S, G, R, LifOptions{.recurrent = true}>;
 }  // namespace spikelab
 
 SPIKELAB_CLASS_VERSION((class S, class G, class R, spikelab::LifOptions O), (spikelab::LifType<S, G, R, O>), 1)
-SPIKELAB_CLASS_VERSION((), (spikelab::LifConfig), 1)
+SPIKELAB_CLASS_VERSION((), (spikelab::LifConfig), 2)
 
 #endif

@@ -9,6 +9,8 @@
  *  - ZeroReset:      v_t = beta v_{t-1} (1 - s_{t-1}) + I_t           (NA-LIF, Lava CUBA reset to 0)
  *  - NoReset:        v_t = beta v_{t-1} + I_t
  * The spike s is a real number in these formulas, so the same partials serve the smooth twin.
+ *
+ * ResetGradient and ResetAdjoint<R, P>: what BPTT does with the reset (see ResetGradient).
  */
 #ifndef SPIKELAB_NEURONS_RESET_HPP
 #define SPIKELAB_NEURONS_RESET_HPP
@@ -17,7 +19,10 @@
 #include <spikelab/neurons/concepts.hpp>
 
 #include <concepts>
+#include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace spikelab {
 
@@ -45,6 +50,91 @@ struct NoReset : ResetPolicyArchetype {
 };
 
 static_assert(ResetPolicy<SubtractReset> && ResetPolicy<ZeroReset> && ResetPolicy<NoReset>);
+
+/**
+ * How BPTT treats the reset of a LIF neuron (chosen per neuron type at compile time, like the
+ * surrogate: `LifOptions::reset_gradient`). The forward pass is the same under all three.
+ *
+ * Write the update as v_{t+1} = R(beta, v_t, s_t, theta, I_{t+1}) with s_t = H(v_t - theta),
+ * the surrogate G in place of H' in the backward pass, and
+ * \f[ \delta s_t = \frac{\partial L}{\partial s_t}\Big|_{\text{direct}} + k\,\delta v_{t+1}\,\frac{\partial R}{\partial s},
+ *     \qquad \delta v_t = \delta s_t\,G(v_t-\theta) + \delta v_{t+1}\,\frac{\partial R}{\partial v}, \f]
+ * \f[ \frac{\partial L}{\partial \theta} \mathrel{+}= -\delta s_t\,G(v_t-\theta) + \delta v_{t+1}\,\frac{\partial R}{\partial \theta},
+ *     \qquad \frac{\partial L}{\partial \beta} \mathrel{+}= \delta v_{t+1}\,\frac{\partial R}{\partial \beta}. \f]
+ *  - `kept`: k = 1 and R's own partials: the exact gradient of the network with G in place of
+ *    H' (what automatic differentiation gives when nothing is detached; Neftci, Mostafa & Zenke,
+ *    IEEE Signal Processing Magazine 2019; the hSNN code of Moro et al., 2024, keeps it). For ZeroReset the reset path adds
+ *    \f$-\beta v_t G(v_t-\theta)\,\delta v_{t+1}\f$ to \f$\delta v_t\f$, and the factor
+ *    on \f$\delta v_{t+1}\f$ becomes \f$\beta[(1 - s_t) - G(v_t-\theta)\,v_t]\f$: negative
+ *    when G is large at a high membrane potential, which can flip or blow up the gradient over
+ *    many steps.
+ *  - `detached`: k = 0, R's partials otherwise: the spike that resets is a constant (snnTorch,
+ *    which always detaches it, `reset = spike_grad(mem - threshold).detach()`; Eshraghian et
+ *    al., Proceedings of the IEEE 2023). ZeroReset keeps the factor beta (1 - s_t) on the
+ *    membrane path; SubtractReset keeps theta's term -s_t.
+ *  - `linear`: k = 0 and the partials of NoReset: \f$\partial v_{t+1}/\partial v_t = \beta\f$,
+ *    no threshold gradient through the reset, \f$\partial v_{t+1}/\partial\beta = v_t\f$ (the
+ *    membrane before the reset): the backward pass of a neuron without reset run on the spiking
+ *    forward trajectory. This is Lava-DL's SLAYER CUBA neuron (its leaky integrator's backward
+ *    kernel is linear in the decay and never sees the spike; Shrestha & Orchard, NeurIPS 2018;
+ *    Lava-DL, Intel 2021), on which Mahmoodi Takaghaj & Sampson (AICAS 2025) trained thresholds.
+ * `detached` and `linear` are both the exact gradient of a network in which the reset term is
+ * held constant: the spike s_t inside R for `detached`, the whole difference
+ * R(beta, v_t, s_t, theta, I) - NoReset(...) for `linear`.
+ *
+ * The default stays `kept`. Measured (docs/reproductions/thresholds.md; test accuracy %,
+ * single-thread runs on the data held here; "=" marks runs that are identical by construction:
+ * with SubtractReset and a fixed threshold, `detached` and `linear` have the same partials):
+ *
+ * | job | kept | detached | linear |
+ * |---|---|---|---|
+ * | spikelab-train, Fashion-MNIST, defaults (784-256-10, SubtractReset, 3 epochs), 2 seeds | 87.14, 87.12 | 87.56, 86.99 | = detached |
+ * | spikelab-thresholds, Th 25, spikelab's surrogate amplitude, 20 epochs, 3 seeds (fixed / trained Th) | 28.0 / 45.7 | 86.7 / 89.7 | not run |
+ * | spikelab-thresholds --protocol rouser (ZeroReset, Lava-DL amplitude), seed 0, epoch 5 (fixed / trained Th) | 52 / 57 | not run | 89 / 87 |
+ *
+ * The reset path costs nothing measurable with SubtractReset at theta = 1 and decides the
+ * result with ZeroReset (where it multiplies the membrane path by beta[(1 - s) - G v]); the
+ * N-MNIST MLP, MTS-XOR and SHD-shaped runs per policy were not made, so the evidence does not
+ * cover the library's other defaults. Choose `detached` or `linear` for ZeroReset neurons with
+ * a wide or tall surrogate, and for trained thresholds.
+ */
+enum class ResetGradient : std::uint8_t { kept, detached, linear };
+
+/// "kept", "detached", "linear".
+inline std::string reset_gradient_name(ResetGradient p) {
+  switch (p) {
+    case ResetGradient::kept: return "kept";
+    case ResetGradient::detached: return "detached";
+    case ResetGradient::linear: return "linear";
+  }
+  return "?";
+}
+
+/// The ResetGradient named `name` ("kept", "detached", "linear"); throws std::invalid_argument otherwise.
+inline ResetGradient parse_reset_gradient(const std::string& name) {
+  for (ResetGradient p : {ResetGradient::kept, ResetGradient::detached, ResetGradient::linear})
+    if (name == reset_gradient_name(p)) return p;
+  throw std::invalid_argument("unknown reset gradient '" + name + "' (kept, detached or linear)");
+}
+
+/**
+ * The partials of reset policy R that BPTT uses under gradient policy P (see ResetGradient),
+ * each taking (beta, v_t, s_t, theta) like R's: `d_sprev` is 0 unless the reset path is kept;
+ * `d_vprev`, `d_theta`, `d_beta` are R's, or NoReset's under `linear`.
+ */
+template <ResetPolicy R, ResetGradient P>
+struct ResetAdjoint {
+  using Partials = std::conditional_t<P == ResetGradient::linear, NoReset, R>;
+  template <Scalar S> static S d_sprev(S beta, S v, S s, S theta) noexcept {
+    if constexpr (P == ResetGradient::kept)
+      return R::d_sprev(beta, v, s, theta);
+    else
+      return S(0);
+  }
+  template <Scalar S> static S d_vprev(S beta, S v, S s, S theta) noexcept { return Partials::d_vprev(beta, v, s, theta); }
+  template <Scalar S> static S d_theta(S beta, S v, S s, S theta) noexcept { return Partials::d_theta(beta, v, s, theta); }
+  template <Scalar S> static S d_beta(S beta, S v, S s, S theta) noexcept { return Partials::d_beta(beta, v, s, theta); }
+};
 
 }  // namespace spikelab
 

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
 #include <string>
 
@@ -123,25 +124,65 @@ struct Boxcar {
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(height), CEREAL_NVP(half_width)); }
 };
 
+/// Which amplitude the exponential surrogate's (s, tau) stand for (see Exponential).
+enum class ExponentialConvention : std::uint8_t {
+  paper,    ///< peak s/tau: the equation as Mahmoodi Takaghaj & Sampson print it
+  lava_dl,  ///< peak 0.1 s/tau: what Lava-DL's CUBA neuron computes for the same s and tau
+};
+
 /**
- * Exponential surrogate of Mahmoodi Takaghaj & Sampson (2024), eqs. (2)-(3):
- * \f[ \partial S/\partial V = (s/\tau)\,e^{-|V - Th|/\tau}, \qquad \partial S/\partial Th = -\partial S/\partial V. \f]
- * Defaults are the paper's Table II (s = 1.5, tau = 3.75; how these map to Lava-DL's internal
- * units is unverified).
+ * Exponential (Laplace-shaped) surrogate of Mahmoodi Takaghaj & Sampson ("To spike or not to
+ * spike", AICAS 2025; arXiv 2024 "Rouser"), eqs. (2)-(3), with amplitude factor c:
+ * \f[ \partial S/\partial V = c\,(s/\tau)\,e^{-|V - Th|/\tau}, \qquad \partial S/\partial Th = -\partial S/\partial V,
+ *     \qquad P(x) = c\,s\,(e^{x/\tau}\ [x < 0],\ 2 - e^{-x/\tau}\ [x \ge 0]). \f]
+ * c = 1 (`ExponentialConvention::paper`) is the equation as printed. c = 0.1
+ * (`ExponentialConvention::lava_dl`) is what Lava-DL computes for the same numbers: its CUBA
+ * neuron calls the spike function with \f$\tau_\rho = 100\,\tau_{grad}\,\theta\f$ and
+ * \f$0.1\,s_{grad}\f$ (its TAU_RHO_MULT and SCALE_RHO_MULT), whose derivative is
+ * \f$0.1\,s_{grad}/(2\tau_\rho)\,e^{-|V-\theta|/\tau_\rho}\f$; the paper's Table II values
+ * (Th 1.25, s 1.5, tau 3.75) are exactly Lava-DL's N-MNIST tutorial (threshold 1.25, tau_grad
+ * 0.03, scale_grad 3) with \f$\tau = \tau_\rho\f$ and \f$s = s_{grad}/2\f$, so that its
+ * peak is 0.04 there, not 0.4 (an inference from that match; the paper does not state it).
+ * Defaults: Table II (s = 1.5, tau = 3.75), the printed convention.
  */
 struct Exponential {
   double scale = 1.5;
   double tau = 3.75;
+  ExponentialConvention convention = ExponentialConvention::paper;
   static std::string name() { return "Exponential"; }
+  /// The amplitude factor c of the convention: 1 or 0.1.
+  double factor() const noexcept { return convention == ExponentialConvention::lava_dl ? 0.1 : 1.0; }
+  /// The peak of the derivative, c s / tau.
+  double peak() const noexcept { return factor() * scale / tau; }
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
   template <Scalar S> S derivative(S x) const noexcept {
-    return S(scale) / S(tau) * std::exp(-std::abs(x) / S(tau));
+    return S(peak()) * std::exp(-std::abs(x) / S(tau));
   }
   template <Scalar S> S primitive(S x) const noexcept {
     const S e = std::exp(-std::abs(x) / S(tau));
-    return S(scale) * (x < S(0) ? e : S(2) - e);
+    return S(factor() * scale) * (x < S(0) ? e : S(2) - e);
   }
-  template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(scale), CEREAL_NVP(tau)); }
+  /// "paper" or "lava_dl".
+  static std::string convention_name(ExponentialConvention c) {
+    return c == ExponentialConvention::lava_dl ? "lava_dl" : "paper";
+  }
+  template <class Ar> void save(Ar& ar, std::uint32_t) const {
+    ar(CEREAL_NVP(scale), CEREAL_NVP(tau), cereal::make_nvp("convention", convention_name(convention)));
+  }
+  /// Version 1 (before the convention existed) meant the printed one.
+  template <class Ar> void load(Ar& ar, std::uint32_t version) {
+    detail::check_version(version, 2, "Exponential");
+    ar(CEREAL_NVP(scale), CEREAL_NVP(tau));
+    convention = ExponentialConvention::paper;
+    if (version >= 2) {
+      std::string c;
+      ar(cereal::make_nvp("convention", c));
+      if (c == "lava_dl")
+        convention = ExponentialConvention::lava_dl;
+      else if (c != "paper")
+        throw cereal::Exception("Exponential: unknown amplitude convention '" + c + "'");
+    }
+  }
 };
 
 /**
@@ -174,7 +215,7 @@ CEREAL_CLASS_VERSION(spikelab::Arctan, 1)
 CEREAL_CLASS_VERSION(spikelab::Sigmoid, 1)
 CEREAL_CLASS_VERSION(spikelab::Triangle, 1)
 CEREAL_CLASS_VERSION(spikelab::Boxcar, 1)
-CEREAL_CLASS_VERSION(spikelab::Exponential, 1)
+CEREAL_CLASS_VERSION(spikelab::Exponential, 2)
 SPIKELAB_CLASS_VERSION((class G), (spikelab::SmoothTwin<G>), 1)
 
 #endif

@@ -28,8 +28,8 @@
  * tools will read them as reset-to-zero neurons. A node without that metadata is read as
  * reset-to-zero and needs a layer type with ZeroReset.
  *
- * Not in NIR and not written: surrogate gradients, parameter bounds, detach_reset (reading
- * uses the layer type's defaults). Reading checks node types, shapes, v_leak = v_reset = 0, the
+ * Not in NIR and not written: surrogate gradients, parameter bounds (reading uses the layer
+ * type's defaults), the reset's gradient (part of the layer type, LifOptions::reset_gradient). Reading checks node types, shapes, v_leak = v_reset = 0, the
  * gains R and w_in above, and that parameters a layer type holds per layer are equal over its
  * neurons; a mismatch is a FormatError naming the file and the node. Other layer types have
  * no NirLayer: writing or reading them is a compile-time error.
