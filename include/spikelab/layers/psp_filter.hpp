@@ -65,7 +65,9 @@ class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
       out.assign_static(Eigen::Map<const Matrix<S>>(st->base, n_, in.batch()), scale_);
       return;
     }
-    detail::low_pass(in.data(), out.data(), static_cast<S*>(nullptr), n_, in.batch(), in.steps(), decay(), gain(), false);
+    ys_.setZero(n_, in.batch());
+    detail::low_pass(in.data(), out.data(), ys_.data(), static_cast<S*>(nullptr), n_, in.batch(), in.steps(), decay(),
+                     gain(), false);
   }
 
   /// Explicit state for streaming (Sequential::forward_step): the output y (n x batch).
@@ -97,6 +99,7 @@ class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
 
   using PspFilter::FeatureLayer::n_;
   Matrix<S> e_;            // the adjoint state e[t+1] (n x batch), reused
+  Matrix<S> ys_;           // the forward recursion's state y[t-1] (n x batch), reused
   std::vector<S> scale_;   // static input: the output's factors c_t
 };
 
