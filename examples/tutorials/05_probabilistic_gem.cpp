@@ -53,17 +53,18 @@ int main(int argc, char** argv) {
 
   // ---- 2. The network -----------------------------------------------------------------------------
   // GlmSnn<float> holds the input, hidden and output neurons and their kernels. Hidden neurons
-  // receive from the inputs and from each other; outputs from the inputs and the hidden layer
-  // (output_recurrence and output_feedback off: outputs do not see their own past, which for
-  // classification keeps them from predicting themselves).
+  // receive from the inputs and from each other; outputs from the inputs and the hidden layer.
+  // The topology is a value: the preset direct_readout() turns the outputs' recurrence and
+  // feedback off (outputs do not see their own past, which for classification keeps them from
+  // predicting themselves); hidden_readout() also removes output <- input, so that the hidden
+  // layer must carry the decision.
   sl::ProbabilisticSnnConfig cfg;
   cfg.inputs = inputs;
   cfg.hidden = 4;
   cfg.outputs = sl::NMnist::classes;
   cfg.feedforward = {sl::KernelType::raised_cosine, /*bases=*/8, /*length=*/10, /*mu=*/0.5};
   cfg.feedback = {sl::KernelType::raised_cosine, 1, 10, 0.5};
-  cfg.output_recurrence = false;
-  cfg.output_feedback = false;
+  cfg.topology = sl::ProbabilisticTopology::direct_readout();
   sl::Rng rng(1);
   sl::GlmSnn<float> net(cfg, rng);
   std::cout << "network: " << net.signature() << " (" << net.parameter_count() << " parameters)\n";
