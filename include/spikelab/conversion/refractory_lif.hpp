@@ -50,6 +50,8 @@
 
 namespace spikelab {
 
+/// Parameters of a RefractoryLif layer: time constants, simulation step and the input current
+/// J = gain x + bias.
 struct RefractoryLifConfig {
   double tau_rc = 0.02;    ///< membrane time constant (s)
   double tau_ref = 0.002;  ///< absolute refractory period (s)
@@ -73,6 +75,12 @@ struct RefractoryLifConfig {
   }
 };
 
+/// A layer of continuous-time LIF neurons with an absolute refractory period simulated with
+/// step dt, \f$ \tau_{rc}\, dv/dt = J - v \f$ with threshold 1 and reset to 0 (Nengo's update:
+/// Bekolay et al., Frontiers in Neuroinformatics 2014; Gerstner & Kistler, Spiking Neuron
+/// Models, 2002): the spiking counterpart of SoftLif (Hunsberger & Eliasmith,
+/// arXiv:1510.08829, 2015).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class RefractoryLif {
  public:

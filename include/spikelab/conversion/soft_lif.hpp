@@ -90,6 +90,10 @@ struct SoftLifConfig {
   }
 };
 
+/// The smoothed LIF rate response as an ActivationFunction, with its derivative and Gaussian
+/// training noise: \f$ r(j) = [\tau_{ref} + \tau_{rc} \log(1 + 1/\rho_\gamma(j - 1))]^{-1} \f$ with
+/// the smooth maximum \f$ \rho_\gamma(x) = \gamma \log(1 + e^{x/\gamma}) \f$ (Hunsberger & Eliasmith,
+/// arXiv:1510.08829, 2015).
 class SoftLif : public detail::ValidatedConfig<SoftLifConfig> {
  public:
   SoftLif() = default;

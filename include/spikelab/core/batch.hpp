@@ -19,6 +19,9 @@
 
 namespace spikelab {
 
+/// One batch as a BatchSource hands it to the trainer: the input series and its targets
+/// (per-sample labels, per-step labels, per-sample lengths of padded sequences).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct Batch {
   using scalar_type = S;

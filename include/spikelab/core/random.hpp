@@ -32,6 +32,9 @@ struct RngState {
   bool operator==(const RngState&) const = default;
 };
 
+/// The explicit, seedable random number generator (xoshiro256++, Blackman & Vigna, ACM TOMS
+/// 2021) with spikelab's own distributions, so that a seed gives the same numbers with every
+/// compiler and standard library; it models std::uniform_random_bit_generator.
 class Rng {
  public:
   using result_type = std::uint64_t;

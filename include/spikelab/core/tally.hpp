@@ -9,6 +9,7 @@
 
 namespace spikelab {
 
+/// Counts of correct and scored decisions; accuracy = correct / total (0 when nothing was scored).
 struct Tally {
   Index correct = 0;
   Index total = 0;

@@ -39,6 +39,10 @@ struct StaticSteps {
   S factor(Index t) const noexcept { return scale ? scale[t] : S(1); }
 };
 
+/// T time steps of a (features x batch) block in one contiguous column-major matrix of shape
+/// features x (batch * T): slot t is columns [t*batch, (t+1)*batch), so a projection of all
+/// steps is one matrix product (layout and static inputs: the file comment).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class TimeSeries {
  public:

@@ -70,6 +70,11 @@ struct Relu {
   void serialize(Ar&, std::uint32_t) {}
 };
 
+/// An element-wise rate activation as a layer, \f$ y_{f,c} = f(x_{f,c}) \f$ (plus training
+/// noise), backpropagated with the noise-free derivative f' (Hunsberger & Eliasmith,
+/// arXiv:1510.08829, 2015; ReLU: Nair & Hinton, ICML 2010).
+/// @tparam S the scalar type (float or double)
+/// @tparam F the activation policy (an ActivationFunction: Relu, SoftLif, ...)
 template <Scalar S, ActivationFunction F>
 class Activation : public detail::FeatureLayer<Activation<S, F>, S, F> {
  public:

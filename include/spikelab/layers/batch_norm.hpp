@@ -64,6 +64,11 @@ struct BatchNormConfig {
   }
 };
 
+/// Batch normalisation of each channel over all samples, steps (and positions) of a batch,
+/// \f$ y = \gamma (x - \mu_c)/\sqrt{\sigma_c^2 + \epsilon} + \beta \f$, with running statistics
+/// for inference and fold_batch_norm() into the preceding Linear or Conv2d (Ioffe & Szegedy,
+/// ICML 2015; over time as tdBN, Zheng et al., AAAI 2021).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
  public:

@@ -41,6 +41,10 @@
 
 namespace spikelab {
 
+/// What Sequential needs of a layer: `name()`, `signature()`, `input_size()`, `output_size()`,
+/// `forward(in, out, ctx)` over all T steps and `backward(in, out, grad_out, grad_in)`, which
+/// writes dL/d(in) and adds the parameter gradients (requirements in the file comment).
+/// @tparam L the layer type
 template <class L>
 concept Layer = requires { typename L::scalar_type; } && Scalar<typename L::scalar_type> && std::movable<L> &&
     requires(L& l, const L& cl, const TimeSeries<typename L::scalar_type>& in, TimeSeries<typename L::scalar_type>& out,

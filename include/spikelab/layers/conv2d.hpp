@@ -173,6 +173,11 @@ inline void for_each_tap(Index y, Index x, Index k, Index stride, Index pad, Ind
 
 }  // namespace detail
 
+/// A 2-D convolution (cross-correlation) with stride, zero padding and bias applied to every
+/// (sample, step) column, \f$ y_o(u,v) = b_o + \sum_{c,i,j} W_{o,c,i,j}\, x_c(su+i-p, sv+j-p) \f$,
+/// all T steps in one batched product and a sparse path for spike input (LeCun et al.,
+/// Proceedings of the IEEE 1998; im2col: Chellapilla, Puri & Simard, IWFHR 2006).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageShape> {
  public:

@@ -56,6 +56,11 @@ struct DropoutConfig {
   }
 };
 
+/// Inverted dropout with one mask per sample held over all steps (or one per step),
+/// \f$ y_{f,b,t} = m_{g(f),b}\, x_{f,b,t} / (1-p) \f$, \f$ m \sim \mathrm{Bernoulli}(1-p) \f$;
+/// inactive in evaluation (Srivastava et al., JMLR 2014; per sample for SNNs: Lee et al.,
+/// Frontiers in Neuroscience 2020).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
  public:

@@ -22,6 +22,9 @@
 
 namespace spikelab {
 
+/// Re-reads a C x H x W feature map as C*H*W plain features (the values are not moved; the
+/// layer only changes the shape the next layer is told).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class Flatten : public detail::LayerBase<Flatten<S>, S> {
  public:

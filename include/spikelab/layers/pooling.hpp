@@ -75,6 +75,12 @@ struct PoolConfig {
   }
 };
 
+/// 2-D pooling of every channel of every (sample, step) column over k x k windows: average,
+/// maximum or spike count (sum), times a fixed scale (NA's pooling: Yang, Zhang & Li,
+/// ICML 2021; average pooling in converted networks: Hunsberger & Eliasmith,
+/// arXiv:1510.08829, 2015).
+/// @tparam S the scalar type (float or double)
+/// @tparam Mode the pooling mode (a PoolingMode: AvgPooling, MaxPooling or SumPooling)
 template <Scalar S, PoolingMode Mode>
 class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
  public:

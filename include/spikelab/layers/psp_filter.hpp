@@ -37,6 +37,9 @@
 
 namespace spikelab {
 
+/// The first-order post-synaptic-potential filter of NA / TSSL-BP on a network's input,
+/// \f$ y[t] = (1 - 1/\tau_s)\, y[t-1] + x[t]/\tau_s \f$ (Yang, Zhang & Li, ICML 2021).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
  public:

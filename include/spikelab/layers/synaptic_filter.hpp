@@ -112,6 +112,11 @@ void low_pass_adjoint(const S* g, S* gx, S* uy, S* uz, Index n, Index B, Index T
 
 }  // namespace detail
 
+/// A linear synapse that low-pass filters every feature with an exponential or alpha kernel of
+/// unit area, \f$ z_t = a z_{t-1} + (1-a) x_t \f$ per stage with \f$ a = e^{-dt/\tau} \f$
+/// (Dayan & Abbott, Theoretical Neuroscience, MIT Press 2001; Nengo's synapses as used by
+/// Hunsberger & Eliasmith, arXiv:1510.08829, 2015).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, SynapticFilterConfig> {
  public:

@@ -70,6 +70,10 @@ struct TemporalConvConfig {
   }
 };
 
+/// A causal, dilated 1-D convolution over time (synaptic delays) with optional channel groups,
+/// \f$ y_t = b + \sum_{k=0}^{K-1} W_k\, x_{t-kD} \f$ (hSNN: Moro et al., arXiv:2407.18838, 2024;
+/// temporal convolutional networks: Bai, Kolter & Koltun, arXiv:1803.01271, 2018).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalConvConfig> {
  public:

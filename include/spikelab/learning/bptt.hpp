@@ -32,6 +32,11 @@
 
 namespace spikelab {
 
+/// Surrogate-gradient backpropagation through time for any Sequential of spikelab layers: the
+/// forward pass over all T steps, the loss and its gradient, then the reverse sweep layer by
+/// layer, plus an optional penalty on the parameters (Werbos, Proceedings of the IEEE 1990).
+/// @tparam LossT the loss on the network output (a Loss)
+/// @tparam Reg the regulariser policy (NoRegularizer by default; learning/regularizers.hpp)
 template <class LossT, class Reg = NoRegularizer>
 class Bptt {
  public:

@@ -23,6 +23,10 @@
 
 namespace spikelab {
 
+/// A loss on a network's output: its value, its gradient with respect to the output, and the
+/// tally of correct decisions on a batch (requirements in the file comment).
+/// @tparam L the loss type
+/// @tparam S the scalar type of the network output
 template <class L, class S>
 concept Loss = Scalar<S> && requires(L& l, const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
   { L::name() } -> std::convertible_to<std::string>;

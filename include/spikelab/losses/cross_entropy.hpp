@@ -34,6 +34,10 @@ namespace spikelab {
 
 enum class TimeReduce : std::uint8_t { sum, mean, max };
 
+/// Softmax cross-entropy on the output reduced over time (sum, mean or max) per sample,
+/// \f$ L = \frac{1}{B}\sum_b (\log\sum_c e^{z_{c,b}} - z_{y_b,b}) \f$ with
+/// \f$ z_{c,b} = \mathrm{Reduce}_{t} \mathrm{out}(c,b,t) \f$.
+/// @tparam Reduce the reduction over time (TimeReduce)
 template <TimeReduce Reduce>
 class TimeReduceCrossEntropy {
  public:

@@ -66,6 +66,9 @@ S psp_loss_pass(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, T
 }
 }  // namespace detail
 
+/// NA / TSSL-BP's "kernel" loss: the squared error between the output PSP and the PSP of a
+/// desired spike train, \f$ L = \frac1B \sum \tfrac12 ((\sigma * d)[t] - y[t])^2 \f$ (Yang, Zhang
+/// & Li, ICML 2021; Zhang & Li, NeurIPS 2020).
 class PspKernelMse {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE
@@ -101,6 +104,8 @@ class PspKernelMse {
   }
 };
 
+/// NA / TSSL-BP's "count" loss: the squared error of the output spike counts, counted only on
+/// the wrong side of a target band (Zhang & Li, NeurIPS 2020; Yang, Zhang & Li, ICML 2021).
 class PspCountMse {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE

@@ -19,6 +19,9 @@
 
 namespace spikelab {
 
+/// Mean-squared error between output firing rates and target rates,
+/// \f$ L = \frac1B \sum_b \sum_c \tfrac12 (r_{c,b} - \hat r_{c,b})^2 \f$ (the spike-rate loss of
+/// Mahmoodi Takaghaj & Sampson, arXiv:2407.19566, 2024).
 class RateMse {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE

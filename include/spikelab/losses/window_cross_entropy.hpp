@@ -32,6 +32,9 @@
 
 namespace spikelab {
 
+/// Softmax cross-entropy of the output averaged over a time window of each sample, the
+/// readout of a spiking network shown a static input after a settling time (Hunsberger &
+/// Eliasmith, arXiv:1510.08829, 2015).
 class WindowCrossEntropy {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE

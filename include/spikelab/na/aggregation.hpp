@@ -163,6 +163,9 @@ struct NaGradientNorms {
   bool reference_seen = false;
 };
 
+/// The NA spike-derivative policy for NaLifType layers: the derivative of a neuron's PSP with
+/// respect to its membrane, estimated from the membrane distances to the neighbouring spike
+/// trains (Yang, Zhang & Li, ICML 2021; equations in the file comment).
 class NeighborhoodAggregation : public detail::ValidatedConfig<NaConfig> {
  public:
   NeighborhoodAggregation() = default;

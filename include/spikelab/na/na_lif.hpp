@@ -156,6 +156,11 @@ struct SurrogateSpikeDerivative {
   }
 };
 
+/// The NA-LIF neuron: a discrete LIF with reset to zero whose output is its post-synaptic
+/// potential, with the spike's derivative given by a policy (Yang, Zhang & Li, ICML 2021;
+/// Zhang & Li, NeurIPS 2020; equations in the file comment).
+/// @tparam S the scalar type (float or double)
+/// @tparam D the derivative of the spike (a SpikeDerivative: NeighborhoodAggregation or a surrogate)
 template <Scalar S, class D>
   requires SpikeDerivative<D, S>
 class NaLifType {

@@ -40,6 +40,10 @@
 
 namespace spikelab {
 
+/// A Layer of neurons with explicit state that can also be advanced one step at a time
+/// (streaming inference, online rules): a nested `State`, `make_state(batch)`, `step(state, x)`
+/// and `output(state)` (requirements in the file comment); run_stepwise() equals forward().
+/// @tparam N the neuron layer type
 template <class N>
 concept NeuronModel = Layer<N> && requires(N& n, const N& cn, typename N::State& st,
                                            const ConstMatrixRef<typename N::scalar_type>& x) {

@@ -26,6 +26,8 @@
 
 namespace spikelab {
 
+/// Run-time hyperparameters of a LeakyIntegratorType: the membrane decay, its projection range
+/// when trained, and whether the input is scaled by (1 - beta).
 struct LeakyIntegratorConfig {
   double beta = 0.9;
   bool normalize = false;  ///< scale the input by (1 - beta)
@@ -36,6 +38,11 @@ struct LeakyIntegratorConfig {
   }
 };
 
+/// A non-spiking readout layer whose output is its membrane potential,
+/// \f$ v_t = \beta v_{t-1} + c\, x_t \f$ with \f$ c = 1 - \beta \f$ when normalised and 1
+/// otherwise (hSNN's form); the readout of Zenke & Vogels, Neural Computation 2021.
+/// @tparam S the scalar type (float or double)
+/// @tparam BetaMode whether beta is fixed, trained per layer or trained per neuron (Train)
 template <Scalar S, Train BetaMode = Train::fixed>
 class LeakyIntegratorType {
  public:

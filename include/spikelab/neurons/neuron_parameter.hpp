@@ -18,8 +18,8 @@
  * quantity (so tau >= tau_min > 0 is kept by the optimizer's projection).
  *
  * Forward clip (set_forward_clip(lo, hi), off by default): the neuron model sees
- * [ \hat v = \mathrm{clip}(u, lo, hi), \qquad
- *     rac{\partial \hat v}{\partial u} = egin{cases} 1 & lo \le u \le hi \ 0 & 	ext{otherwise} \end{cases} ]
+ * \f[ \hat v = \mathrm{clip}(u, lo, hi), \qquad
+ *     \frac{\partial \hat v}{\partial u} = \begin{cases} 1 & lo \le u \le hi \\ 0 & \text{otherwise} \end{cases} \f]
  * where u is the unclipped value (the stored decay, or exp(-dt/tau)). The stored parameter is
  * NOT held inside [lo, hi]: only its use is clipped, and a gradient from the neuron model
  * (add_grad) stops beyond the clip. This is how Moro et al. 2024's code bounds a trained decay
@@ -52,6 +52,11 @@ namespace spikelab {
 /// value is the decay exp(-dt/tau).
 enum class Parameterization : std::uint8_t { direct = 0, time_constant = 1 };
 
+/// A per-neuron quantity of a neuron layer (threshold, decay, ...) that is fixed, trainable as
+/// one value per layer or trainable per neuron, stored directly or as a time constant
+/// \f$ \tau \f$ with value \f$ e^{-\Delta t/\tau} \f$, projected onto [lower, upper] after each
+/// update (forward clip: the file comment).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class NeuronParameter {
  public:

@@ -26,6 +26,8 @@
 
 namespace spikelab {
 
+/// Reset by subtraction: \f$ v_{t+1} = \beta v_t + I_{t+1} - \theta s_t \f$ (the membrane keeps
+/// what exceeded the threshold), with its partial derivatives for BPTT.
 struct SubtractReset {
   static std::string name() { return "SubtractReset"; }
   template <Scalar S> static S next(S beta, S v, S s, S theta, S i) noexcept { return beta * v + i - theta * s; }
@@ -35,6 +37,8 @@ struct SubtractReset {
   template <Scalar S> static S d_beta(S, S v, S, S) noexcept { return v; }
 };
 
+/// Reset to zero: \f$ v_{t+1} = \beta v_t (1 - s_t) + I_{t+1} \f$, with its partial derivatives
+/// for BPTT.
 struct ZeroReset {
   static std::string name() { return "ZeroReset"; }
   template <Scalar S> static S next(S beta, S v, S s, S, S i) noexcept { return beta * v * (S(1) - s) + i; }

@@ -21,6 +21,10 @@
 
 namespace spikelab {
 
+/// A surrogate derivative of the spike function: `forward` (the Heaviside spike), `derivative`
+/// (what BPTT uses in place of H'), `primitive` (a smooth function whose derivative it is, for
+/// the exact gradient checks of SmoothTwin) and `name()`.
+/// @tparam G the surrogate type
 template <class G>
 concept SurrogateGradient = std::copy_constructible<G> && requires(const G& g, float f, double d) {
   { g.forward(f) } -> std::same_as<float>;
