@@ -26,6 +26,7 @@
 
 namespace spikelab {
 
+/// Direct coding: the analog value as a constant current at every step, \f$ x_t = g\,x \f$.
 struct DirectEncoder {
   double gain = 1.0;
   static std::string name() { return "direct"; }
@@ -39,6 +40,8 @@ struct DirectEncoder {
   }
 };
 
+/// Direct coding with a per-feature offset, \f$ x_{t,f} = g\,x_f + c_f \f$ (mean subtraction and
+/// similar preprocessing).
 struct OffsetEncoder {
   std::vector<float> offset;  ///< c_f, one per feature (empty: none)
   double gain = 1.0;
@@ -57,6 +60,7 @@ struct OffsetEncoder {
   }
 };
 
+/// Rate coding: a Bernoulli spike at every step with \f$ P(s_t = 1) = \min(1, g\,x) \f$.
 struct RateEncoder {
   double gain = 1.0;
   static std::string name() { return "rate"; }
@@ -73,6 +77,8 @@ struct RateEncoder {
   }
 };
 
+/// Time-to-first-spike coding: one spike per feature with x > threshold, at step
+/// \f$ t = \mathrm{round}((1 - x)(T - 1)) \f$ (brighter is earlier).
 struct LatencyEncoder {
   double threshold = 0.1;
   static std::string name() { return "latency"; }

@@ -17,6 +17,8 @@
 
 namespace spikelab {
 
+/// The dense result of binning an EventSample: T steps of event counts over (polarity channel,
+/// row, column), step-major, ready to be copied into a TimeSeries.
 struct Frames {
   Index steps = 0;
   SensorSize sensor{};       ///< channels = sensor.polarities

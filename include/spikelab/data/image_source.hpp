@@ -21,6 +21,7 @@
 
 namespace spikelab {
 
+/// Batching of an ImageSource: batch size, steps per sample, shuffling and its seed.
 struct ImageSourceConfig {
   Index batch_size = 128;
   Index steps = 10;
@@ -29,6 +30,10 @@ struct ImageSourceConfig {
   bool drop_last = false;  ///< skip a last, smaller batch
 };
 
+/// A BatchSource over an ImageDataset that encodes each image into T steps (direct, rate or
+/// latency coding), shuffled per epoch with a seed.
+/// @tparam S the scalar type (float or double)
+/// @tparam Encoder how an image becomes T steps (DirectEncoder, RateEncoder, ...)
 template <Scalar S, class Encoder = DirectEncoder>
   requires StaticEncoder<Encoder, S>
 class ImageSource {

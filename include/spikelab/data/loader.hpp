@@ -72,6 +72,8 @@ struct SkippedSample {
   std::string message;      ///< the error's full message
 };
 
+/// Batching of an EventLoader: batch size, shuffling, padding to a number of steps, caching,
+/// read-ahead and the subset of samples used.
 struct EventLoaderConfig {
   Index batch_size = 32;
   bool shuffle = true;
@@ -86,6 +88,12 @@ struct EventLoaderConfig {
   std::function<void(const SkippedSample&)> on_skip = {};
 };
 
+/// A BatchSource over an event data set: it reads samples (optionally caching the decoded
+/// events), applies a compile-time transform pipeline ending in Frames, packs batches into the
+/// TimeSeries layout, and prepares the next batches on a worker thread.
+/// @tparam S the scalar type (float or double)
+/// @tparam D the data set (an EventDataset)
+/// @tparam T the transform pipeline (a FrameTransform, e.g. Compose<..., ToFrame>)
 template <Scalar S, EventDataset D, FrameTransform T>
 class EventLoader {
  public:

@@ -43,6 +43,8 @@ namespace spikelab {
 /// Which steps of an MTS-XOR sample carry a label (see the file comment).
 enum class MtsXorLabels : std::uint8_t { coding_steps, all_steps };
 
+/// The parameters of the Multi-Time-Scale XOR task: channels, steps, segment timing, firing
+/// rates, noise and which steps carry a label.
 struct MtsXorConfig {
   Index channels_per_group = 20;
   Index steps = 100;
@@ -54,6 +56,9 @@ struct MtsXorConfig {
   MtsXorLabels labels = MtsXorLabels::coding_steps;
 };
 
+/// The Multi-Time-Scale XOR task: signal A, then segments whose target is XOR(A, B) of two
+/// rate-coded signals (Zheng et al., Nature Communications 2024; as generated in Moro et al.,
+/// arXiv:2407.18838, 2024). Generates seeded samples.
 class MtsXor {
  public:
   explicit MtsXor(MtsXorConfig cfg = {}) : cfg_(cfg) {

@@ -85,6 +85,7 @@ class MpiError : public Error {
   using Error::Error;
 };
 
+/// Deadlines and polling of an MpiCommunicator's collectives.
 struct MpiOptions {
   /// Seconds a collective may take before MpiError (a peer died or stalled).
   double timeout_seconds = 300.0;
@@ -277,6 +278,8 @@ enum class ShardWeight : std::uint8_t {
   samples,    ///< samples in the rank's batch
 };
 
+/// How a DistributedRule weighs the ranks' shards and whether it broadcasts rank 0's initial
+/// parameters.
 struct DistributedConfig {
   ShardWeight weight = ShardWeight::automatic;
   bool broadcast_initial_parameters = true;  ///< copy rank 0's weights on the first step

@@ -32,6 +32,10 @@
 
 namespace spikelab {
 
+/// Confidence-binned accuracy of a classifier's predictions and the calibration errors,
+/// \f$ \mathrm{ECE} = \sum_b \frac{n_b}{N} |\mathrm{acc}_b - \mathrm{conf}_b| \f$ and
+/// \f$ \mathrm{MCE} = \max_b |\mathrm{acc}_b - \mathrm{conf}_b| \f$ (Guo et al., ICML 2017;
+/// Naeini, Cooper & Hauskrecht, AAAI 2015).
 class ReliabilityDiagram {
  public:
   /// One confidence bin [lower, upper).

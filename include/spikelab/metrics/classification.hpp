@@ -37,6 +37,8 @@ Index argmax_first(const Eigen::DenseBase<Derived>& v) {
   return best;
 }
 
+/// Accumulates a probabilistic classifier's class probabilities and true labels and reports
+/// accuracy, the log-likelihood of the true class, the Brier score and the calibration.
 class ClassificationMeter {
  public:
   explicit ClassificationMeter(Index bins = 10, double epsilon = 1e-6) : diagram_(bins), eps_(epsilon) {}

@@ -24,6 +24,8 @@
 
 namespace spikelab {
 
+/// Counts of (true class, predicted class) pairs, with the accuracy, per-class recall and
+/// precision they give.
 class ConfusionMatrix {
  public:
   using Counts = Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic>;

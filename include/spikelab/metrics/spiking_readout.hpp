@@ -30,6 +30,8 @@
 
 namespace spikelab {
 
+/// The classification error of a spiking network's (filtered) output as a function of
+/// presentation time, accumulated over batches (Hunsberger & Eliasmith, arXiv:1510.08829, 2015).
 class SpikingReadout {
  public:
   SpikingReadout() = default;

@@ -38,6 +38,8 @@
 
 namespace spikelab {
 
+/// The Optimizer's hyperparameters: base learning rate, per-group learning-rate and gradient
+/// scales, and the gradient clips.
 struct OptimizerConfig {
   double lr = 1e-3;
   GroupScales lr_scale{};    ///< learning-rate multiplier per ParamGroup
@@ -51,6 +53,13 @@ struct OptimizerConfig {
   }
 };
 
+/// Applies an update policy to every parameter block of a network: per-group scales, value and
+/// global-norm clipping, a learning-rate schedule and projection onto each parameter's bounds,
+/// \f$ p \leftarrow \Pi_{[lo,hi]}(\mathrm{Update}(p, \tilde g, \eta f(e) r_k)) \f$ (the file comment
+/// has the clipped gradient \f$ \tilde g \f$).
+/// @tparam S the scalar type of the network
+/// @tparam Update the update policy (an UpdatePolicy: Sgd, Adam, AdamW)
+/// @tparam Sched the learning-rate schedule (a Schedule)
 template <Scalar S, class Update = Adam, Schedule Sched = ConstantLr>
   requires UpdatePolicy<Update, S>
 class Optimizer {

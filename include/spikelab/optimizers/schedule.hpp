@@ -31,6 +31,7 @@
 
 namespace spikelab {
 
+/// The constant schedule: the factor is 1.
 struct ConstantLr {
   static std::string name() { return "ConstantLr"; }
   double factor(double, int) const noexcept { return 1.0; }
@@ -38,6 +39,8 @@ struct ConstantLr {
   void serialize(Ar&, std::uint32_t) {}
 };
 
+/// Step decay: the factor is multiplied by gamma at epoch `first`, then every `every` epochs
+/// (PyTorch's StepLR).
 struct StepLr {
   int every = 10;      ///< epochs between decays
   double gamma = 0.1;  ///< factor per decay
@@ -52,6 +55,7 @@ struct StepLr {
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(every), CEREAL_NVP(gamma), CEREAL_NVP(first)); }
 };
 
+/// Exponential decay per epoch, \f$ \gamma^{\lfloor e \rfloor} \f$.
 struct ExponentialLr {
   double gamma = 0.985;
   static std::string name() { return "ExponentialLr"; }
@@ -60,6 +64,8 @@ struct ExponentialLr {
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(gamma)); }
 };
 
+/// Exponential decay from 1 to 1/F over the run, \f$ F^{-q/E} \f$, continuously or k times per
+/// epoch (cuda-convnet2's `exp` schedule, as used by Hunsberger & Eliasmith, arXiv:1510.08829, 2015).
 struct ExpDecayLr {
   double target_factor = 100.0;  ///< F: the rate falls to 1/F of the base at the end of training
   int updates_per_epoch = 0;     ///< k: rate changes per epoch; 0 = continuous
@@ -72,6 +78,8 @@ struct ExpDecayLr {
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(target_factor), CEREAL_NVP(updates_per_epoch)); }
 };
 
+/// Linear warm-up, then cosine annealing \f$ m + (1-m)\,\tfrac12 (1 + \cos(\pi e/E)) \f$
+/// (SGDR without restarts: Loshchilov & Hutter, ICLR 2017).
 struct CosineLr {
   double min_factor = 0.0;
   double warmup_epochs = 0.0;

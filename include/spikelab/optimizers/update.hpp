@@ -59,6 +59,9 @@ struct AdamState {
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(m), CEREAL_NVP(v), CEREAL_NVP(vmax), CEREAL_NVP(t)); }
 };
 
+/// Stochastic gradient descent with momentum, Nesterov momentum and L2 penalty,
+/// \f$ d = g + \lambda p,\ m \leftarrow \mu m + d,\ p \leftarrow p - \eta m \f$ (or the
+/// cuda-convnet2 form with the rate inside the velocity).
 struct Sgd {
   double momentum = 0.0;
   bool nesterov = false;
@@ -121,6 +124,11 @@ struct Sgd {
 /// What indexes Adam's bias corrections (see the file comment).
 enum class AdamBiasCorrection : std::uint8_t { per_step, per_epoch };
 
+/// Adam, \f$ m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
+/// p \leftarrow p - \eta\, \hat m/(\sqrt{\hat v} + \epsilon) \f$, optionally with AMSGrad
+/// (Kingma & Ba, ICLR 2015); with decoupled weight decay it is AdamW,
+/// \f$ p \leftarrow p - \eta \lambda p \f$ outside the moments (Loshchilov & Hutter, ICLR 2019).
+/// @tparam Decoupled true: AdamW's decoupled weight decay; false: Adam with an L2 penalty in the gradient
 template <bool Decoupled>
 struct AdamType {
   double beta1 = 0.9;

@@ -40,6 +40,8 @@ struct Series {
   bool dashed = false;
 };
 
+/// Lines and markers of any number of Series, with optional error bars, axis ticks, a title,
+/// a subtitle and a legend, returned as an Svg image (nothing is written anywhere).
 class LinePlot {
  public:
   LinePlot(std::string title, std::string xlabel, std::string ylabel)

@@ -197,6 +197,12 @@ struct ProbabilisticSnnConfig {
   }
 };
 
+/// A recurrent network of probabilistic GLM neurons or WTA circuits with basis-kernel synaptic
+/// traces, \f$ u_{i,c,t} = \sum w\,(a_k * s_j)_{t-1} + \sum w^{fb} (b_k * s_i)_{t-1} + \gamma_{i,c} \f$,
+/// the GEM / VOWEL papers' topology, K weight-sharing compartments and the analytic gradient
+/// of log p (Jang & Simeone, ICASSP 2021; Jang, Skatchkovsky & Simeone, ICPR 2021).
+/// @tparam S the scalar type (float or double)
+/// @tparam Neuron the circuit model (a StochasticNeuron: GlmNeuron or WtaNeuron<C>)
 template <Scalar S, StochasticNeuron Neuron = GlmNeuron>
 class ProbabilisticSnn {
  public:

@@ -120,6 +120,11 @@ struct SingleSampleSignal {
   std::vector<double> v_;
 };
 
+/// The family of online three-factor learning rules of probabilistic SNNs: eligibility traces
+/// \f$ e_t = \kappa e_{t-1} + c \nabla_\theta \log p(s_t \mid u_t) \f$, a global learning signal
+/// and, optionally, a reward baseline, applied after every step (Jang et al., IEEE Signal
+/// Processing Magazine 2019).
+/// @tparam Signal the learning signal of the rule (a LearningSignal: SingleSampleSignal, GemSignal, ...)
 template <LearningSignal Signal>
 class ThreeFactor {
  public:

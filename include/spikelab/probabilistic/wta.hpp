@@ -30,6 +30,10 @@
 
 namespace spikelab {
 
+/// A probabilistic winner-take-all circuit with a C-symbol alphabet: at each step no spike or
+/// one symbol, drawn from \f$ \mathrm{softmax}([0, u_1, \dots, u_C]) \f$ (Jang, Skatchkovsky &
+/// Simeone, ICPR 2021).
+/// @tparam C the number of symbols, 1 to 64 (WtaNeuron<1> is the binary GLM neuron)
 template <int C>
   requires(C >= 1 && C <= 64)
 struct WtaNeuron {

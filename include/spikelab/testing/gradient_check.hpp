@@ -26,6 +26,8 @@
 
 namespace spikelab::testing {
 
+/// How check_gradients compares: the finite-difference step, the elements checked per block,
+/// whether the input gradient is checked, and the seed.
 struct GradientCheckOptions {
   double step = 1e-6;               ///< finite-difference step h
   Index max_per_block = 64;         ///< elements checked per block (chosen at random if larger)
@@ -33,6 +35,8 @@ struct GradientCheckOptions {
   std::uint64_t seed = 12345;       ///< for element choice and stochastic layers
 };
 
+/// The comparison of one parameter block (or the input): its size, the elements compared and
+/// the norm-relative error between the analytic and the finite-difference gradient.
 struct GradientCheckBlock {
   std::string name;      ///< "layer 2 weight", "input"
   Index size = 0;        ///< elements in the block
@@ -41,6 +45,8 @@ struct GradientCheckBlock {
   double analytic_norm = 0, numeric_norm = 0;
 };
 
+/// What check_gradients found: one GradientCheckBlock per block, the largest relative error and
+/// the block that has it.
 struct GradientCheckResult {
   std::vector<GradientCheckBlock> blocks;
   double max_rel_error = 0;

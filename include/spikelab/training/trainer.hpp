@@ -93,10 +93,17 @@ struct TrainingProgress {
   FitResult result{};     ///< FitResult as of epoch `epoch` (seconds: of the call that got there)
 };
 
+/// The Trainer's settings: the seed of its Rng.
 struct TrainerConfig {
   std::uint64_t seed = 1;  ///< seeds the trainer's Rng (forward noise, dropout, sampling)
 };
 
+/// The epoch loop: `fit` trains a network over a batch source with a learning rule (a
+/// GradientRule with an optimizer, or an OnlineRule) and callbacks, `evaluate` measures a source,
+/// and `continue_from` resumes a fit exactly where a training checkpoint left it.
+/// @tparam Net the network (e.g. a Sequential)
+/// @tparam Rule the learning rule (a LearningRule for Net)
+/// @tparam Opt the optimizer (NoOptimizer for an online rule)
 template <class Net, class Rule, class Opt = NoOptimizer>
   requires LearningRule<Rule, Net>
 class Trainer {

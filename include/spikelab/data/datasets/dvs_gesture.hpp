@@ -35,6 +35,8 @@
 
 namespace spikelab {
 
+/// The IBM DVS128 Gesture data set: AEDAT 3.1 trials of 29 users under 5 lighting conditions,
+/// one sample per labelled gesture window, 11 classes (Amir et al., CVPR 2017).
 class DvsGesture {
  public:
   static constexpr SensorSize sensor_size{128, 128, 2};

@@ -27,6 +27,9 @@ struct LabelledFile {
   int label = -1;
 };
 
+/// An EventDataset of labelled recordings, one file each, decoded on demand by an EventFormat
+/// reader (the files are read when a sample is asked for, so a data set costs no memory).
+/// @tparam Format the reader of one file (an EventFormat)
 template <EventFormat Format>
 class FileListDataset {
  public:

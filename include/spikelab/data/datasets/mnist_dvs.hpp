@@ -32,6 +32,8 @@ namespace spikelab {
 
 using MnistDvsDataset = FileListDataset<Aedat2>;
 
+/// The MNIST-DVS data set's description: DVS128 recordings of moving MNIST digits at 3 scales
+/// (AEDAT 2.0), its sensor, classes, file lists and standard transform.
 struct MnistDvs {
   static constexpr SensorSize sensor{128, 128, 2};
   static constexpr int classes = 10;

@@ -31,6 +31,9 @@ namespace spikelab {
 
 using NMnistDataset = FileListDataset<NmnistBin>;
 
+/// The N-MNIST data set's description: 34 x 34 ATIS recordings of MNIST digits (3 saccades,
+/// about 300 ms, 10 classes), its file lists in either layout and its standard transform
+/// (Orchard et al., Frontiers in Neuroscience 2015).
 struct NMnist {
   static constexpr SensorSize sensor{34, 34, 2};
   static constexpr int classes = 10;

@@ -23,6 +23,8 @@
 
 namespace spikelab {
 
+/// An EventDataset over one ShdFile (Spiking Heidelberg Digits or Spiking Speech Commands):
+/// sample i is recording i of the file (Cramer et al., IEEE TNNLS 2022).
 class ShdDataset {
  public:
   ShdDataset(const std::filesystem::path& path, int classes) : file_(path), classes_(classes) {

@@ -87,6 +87,8 @@ inline Aedat2Header parse_aedat2_header(ByteSpan bytes, const std::string& name)
   return h;
 }
 
+/// The EventFormat reader of jAER AEDAT 1.0 / 2.0 files from a DVS128 (MNIST-DVS, the original
+/// CIFAR10-DVS); throws FormatError naming the file and byte offset on bad input.
 class Aedat2 {
  public:
   static constexpr SensorSize dvs128_sensor{128, 128, 2};

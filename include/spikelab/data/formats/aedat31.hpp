@@ -251,6 +251,9 @@ void for_each_aedat31_event(In& in, const std::string& name, SensorSize sensor, 
 
 }  // namespace detail
 
+/// The reader of cAER AEDAT 3.1 files (DVS128 Gesture): polarity packets only, streamed packet
+/// by packet so that a trial file is never held whole; throws FormatError naming the file and
+/// byte offset on bad input.
 class Aedat31 {
  public:
   static constexpr SensorSize dvs128_sensor{128, 128, 2};

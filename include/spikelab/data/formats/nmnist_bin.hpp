@@ -26,6 +26,8 @@
 
 namespace spikelab {
 
+/// The EventFormat reader of the ATIS 40-bit event files of N-MNIST and N-Caltech101 (`.bin`,
+/// also shipped as `.bs2`); throws FormatError naming the file and byte offset on bad input.
 class NmnistBin {
  public:
   /// N-MNIST: 34 x 34, two polarities.

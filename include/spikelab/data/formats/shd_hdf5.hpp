@@ -49,6 +49,8 @@
 
 namespace spikelab {
 
+/// The reader of a Spiking Heidelberg Digits / Spiking Speech Commands HDF5 file through
+/// libhdf5's C API (needs SPIKELAB_HAS_HDF5: link spikelab::hdf5); copies share the open file.
 class ShdFile {
  public:
   /// SHD and SSC: 700 cochlea channels.

@@ -42,6 +42,9 @@ struct NoTransform {
   void operator()(EventSample&, Rng&) const noexcept {}
 };
 
+/// A whole preprocessing / augmentation pipeline as one type, applied stage by stage with no
+/// run-time dispatch (tonic's Compose: Lenz et al., 2021).
+/// @tparam Ts the stages, in order (in-place transforms, then possibly a FrameTransform)
 template <class... Ts>
 class Compose {
  public:

@@ -23,6 +23,8 @@
 
 namespace spikelab {
 
+/// Drops isolated events: an event is kept if one of its 4 neighbours had an event less than
+/// `filter_time` µs before (tonic's neighbour filter; Delbruck 2008).
 struct Denoise {
   std::int64_t filter_time = 10000;  ///< µs
 

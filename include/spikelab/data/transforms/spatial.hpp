@@ -32,6 +32,8 @@
 
 namespace spikelab {
 
+/// Scales coordinates and times, \f$ x' = \lfloor f x \rfloor,\ y' = \lfloor f y \rfloor,\
+/// t' = \lfloor f_t t \rfloor \f$, and the sensor with them.
 struct Downsample {
   double spatial_factor = 1.0;  ///< in (0, 1]
   double time_factor = 1.0;     ///< in (0, 1]
@@ -50,6 +52,8 @@ struct Downsample {
   }
 };
 
+/// Keeps the events with x0 <= x < x0 + width, y0 <= y < y0 + height and moves them to the
+/// origin (negative x0, y0 pad); the sensor becomes width x height.
 struct Crop {
   std::int32_t x0 = 0, y0 = 0;  ///< top-left corner (negative values pad)
   std::int32_t width = 0, height = 0;
@@ -72,6 +76,7 @@ struct Crop {
   }
 };
 
+/// A Crop of width x height at the sensor's centre (floor division; larger sizes pad).
 struct CenterCrop {
   std::int32_t width = 0, height = 0;
 
@@ -81,6 +86,7 @@ struct CenterCrop {
   }
 };
 
+/// Mirrors x to W-1-x and/or y to H-1-y.
 struct Flip {
   bool x = false;
   bool y = false;
@@ -100,6 +106,7 @@ struct Flip {
   }
 };
 
+/// Swaps x and y (and the sensor's width and height), to match other axis conventions.
 struct Transpose {
   void operator()(EventSample& s, Rng&) const {
     for (Event& e : s.events) std::swap(e.x, e.y);
@@ -107,6 +114,8 @@ struct Transpose {
   }
 };
 
+/// One random translation per sample, dx uniform in [-max_dx, max_dx] (same for y); events
+/// shifted outside the sensor are dropped (with max_dy = 0 on a 1-D sensor: SHD's channel shift).
 struct RandomShift {
   std::int32_t max_dx = 0;
   std::int32_t max_dy = 0;

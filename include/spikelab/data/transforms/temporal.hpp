@@ -29,6 +29,8 @@
 
 namespace spikelab {
 
+/// Adds Gaussian noise to every time, \f$ t' = t + \mathrm{round}(\epsilon),\
+/// \epsilon \sim \mathcal{N}(0, \sigma^2) \f$; drops events pushed below 0 and re-sorts by time.
 struct TimeJitter {
   double std = 1.0;  ///< µs
   bool clip_negative = true;
@@ -48,6 +50,7 @@ struct TimeJitter {
   }
 };
 
+/// Keeps the events with min <= t < max.
 struct CropTime {
   std::int64_t min = 0;
   std::int64_t max = std::numeric_limits<std::int64_t>::max();
@@ -61,6 +64,7 @@ struct CropTime {
   }
 };
 
+/// Subtracts the first event's time (or a fixed offset) from every time.
 struct TimeShift {
   bool to_zero = true;      ///< subtract the first event's time
   std::int64_t offset = 0;  ///< otherwise subtract this

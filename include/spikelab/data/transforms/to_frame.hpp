@@ -139,6 +139,8 @@ inline SliceIndices slice_by_event_bins(std::size_t events, std::int64_t n, doub
   return out;
 }
 
+/// How ToFrame slices a sample: by time window, event count, number of time bins or number of
+/// event bins (one of the four), with overlap and an optional fixed time range.
 struct ToFrameConfig {
   std::int64_t time_window = 0;  ///< µs per slice (mode 1)
   std::int64_t event_count = 0;  ///< events per slice (mode 2)
@@ -151,6 +153,8 @@ struct ToFrameConfig {
   bool binary = false;                    ///< clip counts to 1
 };
 
+/// Bins an event sample into dense Frames (counts per polarity channel, row, column and time
+/// slice), as tonic's ToFrame (Lenz et al., 2021).
 class ToFrame {
  public:
   ToFrame() = default;  // invalid until configured: operator() throws ConfigError
