@@ -170,6 +170,8 @@ class ContinuousRun<Sequential<Ls...>> {
   using S = typename Net::scalar_type;
 
   /// A run of `batch` independent columns from the zero state.
+  /// @param net the network to run (kept by reference: it must outlive the run)
+  /// @param batch the number of independent columns
   ContinuousRun(Net& net, Index batch) : net_(&net) { reset(batch); }
 
   /// Back to the zero state, with `batch` columns.

@@ -93,6 +93,9 @@ class RefractoryLif {
   };
 
   RefractoryLif() = default;
+  /// A layer of `neurons` neurons; throws ConfigError for neurons <= 0 or invalid parameters.
+  /// @param neurons the number of neurons
+  /// @param cfg the time constants, step and input current
   explicit RefractoryLif(Index neurons, RefractoryLifConfig cfg = {}) : n_(neurons), cfg_(cfg) {
     if (n_ <= 0) throw ConfigError("RefractoryLif: number of neurons must be positive");
     cfg_.validate();

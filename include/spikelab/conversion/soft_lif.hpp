@@ -97,6 +97,8 @@ struct SoftLifConfig {
 class SoftLif : public detail::ValidatedConfig<SoftLifConfig> {
  public:
   SoftLif() = default;
+  /// A soft-LIF response with the given parameters; throws ConfigError when one is out of range.
+  /// @param cfg the parameters (SoftLifConfig::mnist(), SoftLifConfig::cifar10(), or your own)
   explicit SoftLif(SoftLifConfig cfg) : ValidatedConfig(cfg) {}
 
   static std::string name() { return "SoftLifRate"; }

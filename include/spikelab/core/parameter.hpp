@@ -22,8 +22,10 @@ namespace spikelab {
 
 /// Parameter groups; an optimizer may scale the learning rate of each group.
 enum class ParamGroup : std::uint8_t { weight = 0, bias, threshold, time_constant, other };
+/// The number of ParamGroup values (the size of a per-group table such as GroupScales).
 inline constexpr std::size_t num_param_groups = 5;
 
+/// The group's name as checkpoints and reports spell it ("weight", "bias", ...).
 constexpr std::string_view to_string(ParamGroup g) noexcept {
   switch (g) {
     case ParamGroup::weight: return "weight";

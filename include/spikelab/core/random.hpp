@@ -39,6 +39,8 @@ class Rng {
  public:
   using result_type = std::uint64_t;
 
+  /// A generator seeded with `seed` (through splitmix64, so nearby seeds give unrelated streams).
+  /// @param seed the seed
   explicit Rng(std::uint64_t seed = 0x5eed5eedULL) { reseed(seed); }
 
   void reseed(std::uint64_t seed) {

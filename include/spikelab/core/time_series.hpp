@@ -49,6 +49,10 @@ class TimeSeries {
   using scalar_type = S;
 
   TimeSeries() = default;
+  /// A series of the given shape (values uninitialised).
+  /// @param features rows of every column
+  /// @param batch samples per step
+  /// @param steps time steps T
   TimeSeries(Index features, Index batch, Index steps) { resize(features, batch, steps); }
 
   /// Resizes without keeping values. Storage is reused when the element count is unchanged.

@@ -38,6 +38,10 @@ template <Scalar S, class Encoder = DirectEncoder>
   requires StaticEncoder<Encoder, S>
 class ImageSource {
  public:
+  /// A source over `data` (kept by reference: it must outlive the source).
+  /// @param data the images and labels
+  /// @param enc the encoder of an image into T steps
+  /// @param cfg batch size, steps and shuffling
   ImageSource(const ImageDataset& data, Encoder enc = {}, ImageSourceConfig cfg = {})
       : data_(&data), enc_(enc), cfg_(cfg), order_(std::size_t(data.count)) {
     if (cfg.batch_size <= 0 || cfg.steps <= 0) throw ConfigError("ImageSource: batch size and steps must be positive");

@@ -97,9 +97,17 @@ struct EventLoaderConfig {
 template <Scalar S, EventDataset D, FrameTransform T>
 class EventLoader {
  public:
+  /// A loader over every sample of `data` (kept by reference: it must outlive the loader).
+  /// @param data the event data set
+  /// @param transform the transform pipeline, ending in Frames
+  /// @param cfg batching, padding, caching and read-ahead
   EventLoader(const D& data, T transform = {}, EventLoaderConfig cfg = {}) : EventLoader(data, std::move(transform), cfg, {}) {}
 
   /// A loader over the samples `subset` of `data` (e.g. a train/validation split).
+  /// @param data the event data set (kept by reference)
+  /// @param transform the transform pipeline, ending in Frames
+  /// @param cfg batching, padding, caching and read-ahead
+  /// @param subset the indices of the samples to use
   EventLoader(const D& data, T transform, EventLoaderConfig cfg, std::vector<Index> subset)
       : data_(&data), transform_(std::move(transform)), cfg_(cfg), subset_(std::move(subset)) {
     if (cfg.batch_size <= 0) throw ConfigError("EventLoader: the batch size must be positive");

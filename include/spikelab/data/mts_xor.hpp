@@ -61,6 +61,8 @@ struct MtsXorConfig {
 /// arXiv:2407.18838, 2024). Generates seeded samples.
 class MtsXor {
  public:
+  /// The task with the given parameters; throws ConfigError when signal A does not fit in `steps`.
+  /// @param cfg channels, timing and rates (the defaults are the hSNN setting)
   explicit MtsXor(MtsXorConfig cfg = {}) : cfg_(cfg) {
     if (cfg.steps < cfg.start_time) throw ConfigError("MtsXor: steps shorter than signal A");
   }
@@ -123,6 +125,12 @@ class MtsXor {
 template <Scalar S>
 class MtsXorSource {
  public:
+  /// A fixed set of `samples` samples drawn with `seed`, served in batches.
+  /// @param samples the number of samples
+  /// @param batch_size samples per batch
+  /// @param seed the seed of the samples and of the shuffling
+  /// @param shuffle shuffle the order every epoch
+  /// @param cfg the task's parameters
   MtsXorSource(Index samples, Index batch_size, std::uint64_t seed, bool shuffle = true, MtsXorConfig cfg = {})
       : task_(cfg), n_(samples), bs_(batch_size), seed_(seed), shuffle_(shuffle), order_(std::size_t(samples)) {
     if (samples <= 0 || batch_size <= 0) throw ConfigError("MtsXorSource: sizes must be positive");

@@ -125,6 +125,10 @@ MPI_Datatype mpi_type() {
  */
 class MpiCommunicator {
  public:
+  /// Collectives over `comm`, whose errors are returned to spikelab (and thrown as MpiError).
+  /// @param comm the communicator
+  /// @param opt deadlines and polling
+  /// @param health the shared health record of the MpiSession (null for a standalone communicator)
   MpiCommunicator(MPI_Comm comm, MpiOptions opt = {}, detail::MpiHealth* health = nullptr)
       : comm_(comm), opt_(opt), health_(health) {
     check(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
@@ -215,6 +219,10 @@ class MpiCommunicator {
  */
 class MpiSession {
  public:
+  /// Initialises MPI unless it already is (the destructor finalises it, or aborts after a failure).
+  /// @param argc the program's argument count, as MPI_Init takes it
+  /// @param argv the program's arguments, as MPI_Init takes them
+  /// @param opt deadlines and polling of the world communicator
   MpiSession(int& argc, char**& argv, MpiOptions opt = {}) : opt_(opt) {
     int init = 0;
     MPI_Initialized(&init);
@@ -294,6 +302,10 @@ struct DistributedConfig {
 template <class Rule>
 class DistributedRule {
  public:
+  /// Wraps `rule`; `comm` is kept by reference and must outlive the rule.
+  /// @param rule the learning rule run on every rank
+  /// @param comm the communicator of the ranks
+  /// @param cfg the shard weights and the initial broadcast
   DistributedRule(Rule rule, MpiCommunicator& comm, DistributedConfig cfg = {})
       : rule_(std::move(rule)), comm_(&comm), cfg_(cfg) {}
 
@@ -444,10 +456,17 @@ class DistributedRule {
 template <class Src>
 class ShardedSource {
  public:
+  /// Rank `rank`'s slice of every batch of `src`; throws ConfigError unless 0 <= rank < size.
+  /// @param src the source of the global batches (kept by reference)
+  /// @param rank this process's rank
+  /// @param size the number of ranks
   ShardedSource(Src& src, int rank, int size) : src_(&src), rank_(rank), size_(size) {
     if (size < 1 || rank < 0 || rank >= size)
       throw ConfigError("ShardedSource: rank " + std::to_string(rank) + " outside a world of " + std::to_string(size));
   }
+  /// The slice of the calling rank of `comm`.
+  /// @param src the source of the global batches (kept by reference)
+  /// @param comm the communicator whose rank and size are used
   ShardedSource(Src& src, const MpiCommunicator& comm) : ShardedSource(src, comm.rank(), comm.size()) {}
 
   void start_epoch(std::uint64_t epoch) { src_->start_epoch(epoch); }
@@ -505,6 +524,9 @@ class ShardedSource {
 template <class C>
 class RootOnly {
  public:
+  /// Runs `callback`'s hooks on rank 0 only (a hook's decision to stop is broadcast to every rank).
+  /// @param callback the callback
+  /// @param comm the communicator (kept by reference)
   RootOnly(C callback, MpiCommunicator& comm) : c_(std::move(callback)), comm_(&comm) {}
   C& callback() noexcept { return c_; }
 

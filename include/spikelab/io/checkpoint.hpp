@@ -40,6 +40,7 @@
 
 namespace spikelab {
 
+/// How a checkpoint is written: cereal's portable binary archive or JSON (readable, larger).
 enum class CheckpointFormat : std::uint8_t { binary, json };
 
 /// What a checkpoint starts with.
@@ -211,6 +212,9 @@ void load_checkpoint(const std::filesystem::path& path, Net& net) {
 /// Saves a checkpoint every `every` epochs (and at the end of training) to `path`.
 class CheckpointEvery {
  public:
+  /// @param path the checkpoint file
+  /// @param every epochs between checkpoints
+  /// @param format binary or JSON
   CheckpointEvery(std::filesystem::path path, int every = 1, CheckpointFormat format = CheckpointFormat::binary)
       : path_(std::move(path)), every_(every), format_(format) {}
   template <class Net>

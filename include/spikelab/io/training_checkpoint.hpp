@@ -263,6 +263,10 @@ void load_training_checkpoint(const std::filesystem::path& path, Trainer<Net, Ru
  */
 class TrainingCheckpointEvery {
  public:
+  /// @param path the training checkpoint file
+  /// @param epochs epochs between checkpoints (0: none at epoch ends)
+  /// @param batches batches between checkpoints within an epoch (0: none)
+  /// @param format binary or JSON
   explicit TrainingCheckpointEvery(std::filesystem::path path, int epochs = 1, Index batches = 0,
                                    CheckpointFormat format = CheckpointFormat::binary)
       : path_(std::move(path)), every_(epochs), every_batches_(batches), format_(format) {

@@ -83,8 +83,12 @@ class Activation : public detail::FeatureLayer<Activation<S, F>, S, F> {
 
   Activation() = default;
   /// An activation over `features` features.
+  /// @param features the number of features
+  /// @param f the activation policy
   explicit Activation(Index features, F f = {}) : Activation::FeatureLayer(features, std::move(f)) {}
   /// An activation over every feature of a C x H x W map (for convolutional rate networks).
+  /// @param shape the feature map's shape
+  /// @param f the activation policy
   explicit Activation(ImageShape shape, F f = {}) : Activation((shape.validate(name()), shape.size()), std::move(f)) {}
 
   /// Each output column depends on the same input column only (Sequential::forward_step

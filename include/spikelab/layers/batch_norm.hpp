@@ -74,8 +74,12 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
  public:
   BatchNorm() = default;
   /// Normalises each of `features` features separately (after a Linear layer).
+  /// @param features the number of features
+  /// @param cfg epsilon, momentum, the affine parameters and the evaluation statistics
   explicit BatchNorm(Index features, BatchNormConfig cfg = {}) : c_(features), p_(1), cfg_(cfg) { init(); }
   /// Normalises each channel of a C x H x W map over all its positions (after a Conv2d).
+  /// @param shape the feature map's shape
+  /// @param cfg epsilon, momentum, the affine parameters and the evaluation statistics
   explicit BatchNorm(ImageShape shape, BatchNormConfig cfg = {}) : c_(shape.channels), p_(shape.plane()), cfg_(cfg) {
     shape.validate("BatchNorm");
     init();

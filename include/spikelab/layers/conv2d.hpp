@@ -185,6 +185,10 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
 
   Conv2d() = default;
   /// A convolution from an `in` map to `out_channels` channels.
+  /// @param in the input map's shape
+  /// @param out_channels the number of output channels
+  /// @param rng draws the initial weights
+  /// @param cfg kernel, stride, padding, bias and initialisation
   Conv2d(ImageShape in, Index out_channels, Rng& rng, Conv2dConfig cfg = {})
       : Conv2d::WeightedLayer(in, out_channels, cfg) {
     this->allocate(rng);

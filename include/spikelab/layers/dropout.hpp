@@ -67,8 +67,13 @@ class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
   static constexpr const char* config_key = "config";
 
   Dropout() = default;
+  /// Dropout of single features.
+  /// @param features the number of features
+  /// @param cfg the drop probability, mask block and per-step masks
   explicit Dropout(Index features, DropoutConfig cfg = {}) : Dropout::FeatureLayer(features, cfg) {}
   /// Spatial dropout of a feature map: one mask entry per (channel, sample).
+  /// @param shape the feature map's shape
+  /// @param p the probability of dropping a channel
   Dropout(ImageShape shape, double p)
       : Dropout((shape.validate("Dropout"), shape.size()), DropoutConfig{p, shape.plane()}) {}
 

@@ -29,6 +29,8 @@ template <Scalar S>
 class Flatten : public detail::LayerBase<Flatten<S>, S> {
  public:
   Flatten() = default;
+  /// A flattening of an `in` map; throws ConfigError for an empty shape.
+  /// @param in the feature map's shape
   explicit Flatten(ImageShape in) : in_(in) { in_.validate("Flatten"); }
 
   /// Each output column depends on the same input column only (Sequential::forward_step

@@ -322,6 +322,11 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
   static constexpr const char* out_key = "out";
 
   Linear() = default;
+  /// A dense layer from `in` to `out` features.
+  /// @param in the number of input features
+  /// @param out the number of output features
+  /// @param rng draws the initial weights
+  /// @param cfg bias, initialisation and the sparse path
   Linear(Index in, Index out, Rng& rng, LinearConfig cfg = {}) : Linear::WeightedLayer(in, out, cfg) {
     this->allocate(rng);
   }

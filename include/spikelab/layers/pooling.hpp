@@ -87,6 +87,9 @@ class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
   using mode_type = Mode;
 
   Pool2d() = default;
+  /// Pooling of an `in` map; throws ConfigError for a window that does not fit.
+  /// @param in the input map's shape
+  /// @param cfg window, stride, padding and scale
   explicit Pool2d(ImageShape in, PoolConfig cfg = {}) : in_(in), cfg_(cfg) { validate(); }
 
   /// Each output column depends on the same input column only (Sequential::forward_step
@@ -314,8 +317,10 @@ class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
   Index out_h_ = 0, out_w_ = 0;
 };
 
+/// Average pooling (AvgPooling).
 template <Scalar S>
 using AvgPool2d = Pool2d<S, AvgPooling>;
+/// Max pooling (MaxPooling).
 template <Scalar S>
 using MaxPool2d = Pool2d<S, MaxPooling>;
 /// Spike-count pooling: the sum of the window (use PoolConfig::scale for a fixed pooling weight).

@@ -47,6 +47,8 @@ class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
 
   PspFilter() = default;
   /// A filter of `features` channels with time constant tau_s (>= 1 step).
+  /// @param features the number of features
+  /// @param tau_s the time constant in steps
   explicit PspFilter(Index features, double tau_s = 2.0) : PspFilter::FeatureLayer(features, tau_s) {}
 
   static std::string name() { return "PspFilter"; }

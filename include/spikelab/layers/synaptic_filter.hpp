@@ -129,6 +129,9 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
   };
 
   SynapticFilter() = default;
+  /// A filter of `features` features.
+  /// @param features the number of features
+  /// @param cfg kernel, time constant, step and stages
   explicit SynapticFilter(Index features, SynapticFilterConfig cfg = {}) : SynapticFilter::FeatureLayer(features, cfg) {}
 
   static std::string name() { return "SynapticFilter"; }

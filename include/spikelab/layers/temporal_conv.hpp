@@ -80,6 +80,11 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
   static constexpr const char* out_key = "out";
 
   TemporalConv() = default;
+  /// A temporal convolution from `in` to `out` channels.
+  /// @param in the number of input channels
+  /// @param out the number of output channels
+  /// @param rng draws the initial weights
+  /// @param cfg kernel size, dilation, groups, bias and initialisation
   TemporalConv(Index in, Index out, Rng& rng, TemporalConvConfig cfg = {}) : TemporalConv::WeightedLayer(in, out, cfg) {
     this->allocate(rng);
   }

@@ -41,6 +41,9 @@ template <class LossT, class Reg = NoRegularizer>
 class Bptt {
  public:
   Bptt() = default;
+  /// BPTT with the given loss and regulariser.
+  /// @param loss the loss on the network output
+  /// @param reg the penalty on the parameters
   explicit Bptt(LossT loss, Reg reg = {}) : loss_(std::move(loss)), reg_(std::move(reg)) {}
 
   LossT& loss() noexcept { return loss_; }

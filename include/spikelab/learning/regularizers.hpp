@@ -70,6 +70,8 @@ struct DecayRegularizerConfig {
 class DecayRegularizer {
  public:
   DecayRegularizer() = default;
+  /// A penalty with the given weights and bounds; throws ConfigError for a negative weight.
+  /// @param cfg the weights and bounds of the penalty
   explicit DecayRegularizer(DecayRegularizerConfig cfg) : cfg_(cfg) {
     if (!(cfg.upper_weight >= 0) || !(cfg.spread_weight >= 0))
       throw ConfigError("DecayRegularizer: weights must be >= 0");
@@ -152,6 +154,7 @@ class WeightDecay {
   WeightDecay() = default;
   /// lambda[l] is the coefficient of layer l (by its index in the network); layers past the
   /// end of `lambda` are not decayed. Throws ConfigError for a negative or non-finite value.
+  /// @param lambda one coefficient per layer
   explicit WeightDecay(std::vector<double> lambda) : lambda_(std::move(lambda)) {
     for (std::size_t l = 0; l < lambda_.size(); ++l)
       if (!(lambda_[l] >= 0) || !std::isfinite(lambda_[l]))
@@ -197,6 +200,8 @@ template <class... Rs>
 class Regularizers {
  public:
   Regularizers() = default;
+  /// The sum of the given penalties.
+  /// @param rs the regularisers
   explicit Regularizers(Rs... rs) : rs_(std::move(rs)...) {}
   static std::string name() {
     std::string s = "Regularizers<";

@@ -32,6 +32,7 @@
 
 namespace spikelab {
 
+/// How TimeReduceCrossEntropy reduces the output over time: sum, mean over valid steps, or max.
 enum class TimeReduce : std::uint8_t { sum, mean, max };
 
 /// Softmax cross-entropy on the output reduced over time (sum, mean or max) per sample,
@@ -106,8 +107,11 @@ class TimeReduceCrossEntropy {
   detail::PerScalar<Matrix<float>, Matrix<double>> z_;
 };
 
+/// Cross-entropy of the output summed over time (spike counts, or the summed readout membrane).
 using SumCrossEntropy = TimeReduceCrossEntropy<TimeReduce::sum>;
+/// Cross-entropy of the output's mean over valid steps (rate cross-entropy).
 using MeanCrossEntropy = TimeReduceCrossEntropy<TimeReduce::mean>;
+/// Cross-entropy of the output's maximum over time (of a readout membrane).
 using MaxCrossEntropy = TimeReduceCrossEntropy<TimeReduce::max>;
 
 /// Cross-entropy of softmax(out[:, b, t]) at every scored (b, t); see the file comment.

@@ -44,6 +44,8 @@ class WindowCrossEntropy {
 
   WindowCrossEntropy() = default;
   /// Classifies from the mean output over steps [start, length).
+  /// @param start_step the first step of the window
+  /// @param logit_scale multiplies the logits
   explicit WindowCrossEntropy(Index start_step, double logit_scale = 1.0) : start(start_step), scale(logit_scale) {
     if (start_step < 0) throw ConfigError(name() + ": negative window start " + std::to_string(start_step));
   }

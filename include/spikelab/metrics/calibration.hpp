@@ -50,6 +50,8 @@ class ReliabilityDiagram {
     double gap() const noexcept { return count ? std::abs(accuracy() - mean_confidence()) : 0.0; }
   };
 
+  /// A diagram of `bins` equal-width confidence bins; throws ConfigError for bins < 1.
+  /// @param bins the number of bins
   explicit ReliabilityDiagram(Index bins = 10) {
     if (bins < 1) throw ConfigError("ReliabilityDiagram: need at least one bin");
     bins_.resize(std::size_t(bins));

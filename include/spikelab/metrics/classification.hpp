@@ -41,6 +41,9 @@ Index argmax_first(const Eigen::DenseBase<Derived>& v) {
 /// accuracy, the log-likelihood of the true class, the Brier score and the calibration.
 class ClassificationMeter {
  public:
+  /// An empty meter.
+  /// @param bins the number of bins of the reliability diagram
+  /// @param epsilon the floor of a probability inside a logarithm
   explicit ClassificationMeter(Index bins = 10, double epsilon = 1e-6) : diagram_(bins), eps_(epsilon) {}
 
   /// One sample: class probabilities (length = classes) and its true label.

@@ -31,6 +31,7 @@ class ConfusionMatrix {
   using Counts = Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic>;
 
   /// An empty matrix of `classes` x `classes` counts; throws ConfigError for classes < 1.
+  /// @param classes the number of classes
   explicit ConfusionMatrix(Index classes) {
     if (classes < 1) throw ConfigError("ConfusionMatrix: " + std::to_string(classes) + " classes (need at least 1)");
     n_ = Counts::Zero(classes, classes);

@@ -36,6 +36,7 @@ class SpikingReadout {
  public:
   SpikingReadout() = default;
   /// A readout whose window decision starts at step `classify_from` (t_c / dt).
+  /// @param classify_from the first step of the window decision
   explicit SpikingReadout(Index classify_from) : start_(classify_from) {
     if (classify_from < 0) throw ConfigError("SpikingReadout: negative classification start");
   }

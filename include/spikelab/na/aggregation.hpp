@@ -169,6 +169,8 @@ struct NaGradientNorms {
 class NeighborhoodAggregation : public detail::ValidatedConfig<NaConfig> {
  public:
   NeighborhoodAggregation() = default;
+  /// The policy with the given configuration; throws ConfigError when it is out of range.
+  /// @param cfg the aggregation's parameters
   explicit NeighborhoodAggregation(NaConfig cfg) : ValidatedConfig(cfg) {}
 
   static std::string name() { return "NA"; }

@@ -176,6 +176,10 @@ class NaLifType {
   };
 
   NaLifType() = default;
+  /// A layer of `neurons` neurons; throws ConfigError for neurons <= 0.
+  /// @param neurons the number of neurons
+  /// @param cfg the membrane and PSP time constants and the threshold
+  /// @param derivative the spike-derivative policy
   explicit NaLifType(Index neurons, NaLifConfig cfg = {}, D derivative = {})
       : n_(neurons), cfg_(cfg), d_(std::move(derivative)) {
     if (n_ <= 0) throw ConfigError("NaLif: number of neurons must be positive");

@@ -76,6 +76,9 @@ class Sequential {
                 "all layers of a Sequential must use the same scalar type");
 
   Sequential() = default;
+  /// A stack of the given layers; throws ShapeError naming the first pair whose output and input
+  /// sizes differ.
+  /// @param layers the layers, input first
   explicit Sequential(Ls... layers) : layers_(std::move(layers)...) { check_chain(); }
 
   template <std::size_t I>

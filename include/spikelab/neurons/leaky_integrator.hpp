@@ -50,6 +50,9 @@ class LeakyIntegratorType {
   static constexpr std::uint32_t class_version = 1;
 
   LeakyIntegratorType() = default;
+  /// A readout of `neurons` neurons; throws ConfigError for neurons <= 0.
+  /// @param neurons the number of neurons
+  /// @param cfg the decay and its range
   explicit LeakyIntegratorType(Index neurons, LeakyIntegratorConfig cfg = {}) : n_(neurons), cfg_(cfg) {
     if (neurons <= 0) throw ConfigError("LeakyIntegrator: number of neurons must be positive");
     beta_ = NeuronParameter<S>(BetaMode, n_, cfg.beta, cfg.beta_min, cfg.beta_max);
@@ -175,6 +178,7 @@ class LeakyIntegratorType {
   Vector<S> acc_;
 };
 
+/// A leaky-integrator readout with a fixed decay.
 template <Scalar S>
 using LeakyIntegrator = LeakyIntegratorType<S, Train::fixed>;
 

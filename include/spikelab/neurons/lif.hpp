@@ -127,11 +127,18 @@ class LifType {
 
   LifType() = default;
   /// A feed-forward LIF layer of `neurons` neurons.
+  /// @param neurons the number of neurons
+  /// @param cfg decays, threshold and their ranges
+  /// @param surrogate the surrogate derivative (its parameters)
   explicit LifType(Index neurons, LifConfig cfg = {}, G surrogate = {}) requires(!O.recurrent)
       : n_(neurons), cfg_(cfg), surrogate_(surrogate) {
     init_params();
   }
   /// A recurrent LIF layer; the recurrent weights are drawn uniform in +-1/sqrt(neurons).
+  /// @param neurons the number of neurons
+  /// @param rng draws the recurrent weights
+  /// @param cfg decays, threshold and their ranges
+  /// @param surrogate the surrogate derivative (its parameters)
   LifType(Index neurons, Rng& rng, LifConfig cfg = {}, G surrogate = {}) requires(O.recurrent)
       : n_(neurons), cfg_(cfg), surrogate_(surrogate) {
     init_params();

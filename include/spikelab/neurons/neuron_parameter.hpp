@@ -61,6 +61,12 @@ template <Scalar S>
 class NeuronParameter {
  public:
   NeuronParameter() = default;
+  /// A parameter of `neurons` neurons, every value `init`.
+  /// @param mode fixed, trained per layer or trained per neuron
+  /// @param neurons the number of neurons
+  /// @param init the initial value
+  /// @param lower the lower end of the projection range
+  /// @param upper the upper end of the projection range
   NeuronParameter(Train mode, Index neurons, double init, double lower, double upper)
       : mode_(mode), n_(neurons), lower_(lower), upper_(upper) {
     if (!(lower <= init && init <= upper))

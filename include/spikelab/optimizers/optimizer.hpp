@@ -77,6 +77,10 @@ class Optimizer {
   }
 
   Optimizer() = default;
+  /// An optimizer with the given settings.
+  /// @param cfg learning rate, group scales and clipping
+  /// @param update the update policy's hyperparameters
+  /// @param schedule the learning-rate schedule
   explicit Optimizer(OptimizerConfig cfg, Update update = {}, Sched schedule = {})
       : cfg_(cfg), update_(update), schedule_(schedule) {}
 

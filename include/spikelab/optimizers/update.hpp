@@ -194,7 +194,9 @@ struct AdamType {
   }
 };
 
+/// Adam with an optional L2 penalty in the gradient (Kingma & Ba, ICLR 2015).
 using Adam = AdamType<false>;
+/// Adam with decoupled weight decay (Loshchilov & Hutter, ICLR 2019).
 using AdamW = AdamType<true>;
 
 static_assert(UpdatePolicy<Sgd, float> && UpdatePolicy<Adam, double> && UpdatePolicy<AdamW, float>);

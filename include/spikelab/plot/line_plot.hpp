@@ -44,6 +44,10 @@ struct Series {
 /// a subtitle and a legend, returned as an Svg image (nothing is written anywhere).
 class LinePlot {
  public:
+  /// An empty plot.
+  /// @param title the title
+  /// @param xlabel the label of the x axis
+  /// @param ylabel the label of the y axis
   LinePlot(std::string title, std::string xlabel, std::string ylabel)
       : title_(std::move(title)), xlabel_(std::move(xlabel)), ylabel_(std::move(ylabel)) {}
 

@@ -114,6 +114,7 @@ class GemSignal : public detail::CompartmentSignal<K> {
  public:
   GemSignal() = default;
   /// Run-time number of compartments (only for GemSignal<0>).
+  /// @param compartments the number of compartments K
   explicit GemSignal(Index compartments)
     requires(K == 0)
       : Base(compartments, 1, "GemSignal") {}

@@ -65,6 +65,8 @@ class IwSignal : public detail::CompartmentSignal<K> {
 
  public:
   IwSignal() = default;
+  /// The signal of K compartments (run-time K).
+  /// @param compartments the number of compartments K
   explicit IwSignal(Index compartments)
     requires(K == 0)
       : Base(compartments, 1, "IwSignal") {}
@@ -97,6 +99,8 @@ class IwbSignal : public detail::CompartmentSignal<K> {
 
  public:
   IwbSignal() = default;
+  /// The signal of K compartments (run-time K).
+  /// @param compartments the number of compartments K
   explicit IwbSignal(Index compartments)
     requires(K == 0)
       : Base(compartments, 2, "IwbSignal") {}
@@ -143,6 +147,8 @@ class MbSignal : public detail::CompartmentSignal<K> {
 
  public:
   MbSignal() = default;
+  /// The signal of K compartments (run-time K).
+  /// @param compartments the number of compartments K
   explicit MbSignal(Index compartments)
     requires(K == 0)
       : Base(compartments, 1, "MbSignal") {}

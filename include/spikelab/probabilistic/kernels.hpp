@@ -44,8 +44,11 @@
 
 namespace spikelab {
 
+/// The family of basis kernels a_k: kclip's raised cosines (default), hrjang's raised cosines,
+/// or exponentials (equations in the file comment).
 enum class KernelType : std::uint8_t { raised_cosine = 0, raised_cosine_hrjang = 1, exponential = 2 };
 
+/// The kind's name as configurations and reports spell it.
 constexpr const char* to_string(KernelType k) noexcept {
   switch (k) {
     case KernelType::raised_cosine: return "raised_cosine";

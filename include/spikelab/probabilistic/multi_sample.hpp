@@ -59,6 +59,7 @@
 
 namespace spikelab {
 
+/// The decision rule's name ("majority" or "average").
 constexpr const char* to_string(Decision d) noexcept { return d == Decision::majority ? "majority" : "average"; }
 
 /// What predict() produces for a batch.

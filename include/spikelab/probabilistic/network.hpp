@@ -212,6 +212,9 @@ class ProbabilisticSnn {
   static constexpr std::uint32_t class_version = 1;
 
   ProbabilisticSnn() = default;
+  /// A network of the given topology with parameters drawn from `rng`.
+  /// @param cfg sizes, topology, kernels and modes
+  /// @param rng draws the initial parameters
   ProbabilisticSnn(const ProbabilisticSnnConfig& cfg, Rng& rng) : cfg_(cfg) {
     configure();
     reset_parameters(rng);

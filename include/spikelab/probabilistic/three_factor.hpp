@@ -82,6 +82,8 @@ struct SingleSampleSignal {
   Hidden hidden = Hidden::em;
 
   SingleSampleSignal() = default;
+  /// The signal with the given treatment of the hidden circuits.
+  /// @param h how the hidden circuits learn
   explicit SingleSampleSignal(Hidden h) : hidden(h) {}
 
   static std::string name() { return "SingleSampleMl"; }
@@ -130,7 +132,11 @@ class ThreeFactor {
  public:
   using signal_type = Signal;
 
+  /// The rule with the signal's default configuration.
   ThreeFactor() : ThreeFactor(Signal::default_config()) {}
+  /// The rule with the given configuration; throws ConfigError when it is out of range.
+  /// @param cfg learning rate, trace and baseline decays
+  /// @param signal the learning signal
   explicit ThreeFactor(ThreeFactorConfig cfg, Signal signal = {}) : cfg_(cfg), signal_(std::move(signal)) {
     cfg_.validate(name());
   }

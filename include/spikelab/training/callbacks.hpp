@@ -80,10 +80,17 @@ inline bool is_terminal(const std::ostream& os) {
 /// carriage returns glue lines together; Redraw::always / Redraw::never choose explicitly.
 class ProgressPrinter {
  public:
+  /// A progress line written to `os`.
+  /// @param os the stream (kept by reference)
+  /// @param refresh_seconds the least time between two redraws
+  /// @param redraw whether the line is redrawn in place
   explicit ProgressPrinter(std::ostream& os, double refresh_seconds = 0.25, Redraw redraw = Redraw::automatic)
       : os_(&os), refresh_(refresh_seconds),
         cr_(redraw == Redraw::always || (redraw == Redraw::automatic && detail::is_terminal(os))) {}
   /// `carriage_return`: Redraw::always when true, Redraw::never when false.
+  /// @param os the stream (kept by reference)
+  /// @param refresh_seconds the least time between two redraws
+  /// @param carriage_return redraw the line in place
   ProgressPrinter(std::ostream& os, double refresh_seconds, bool carriage_return)
       : ProgressPrinter(os, refresh_seconds, carriage_return ? Redraw::always : Redraw::never) {}
 
@@ -144,6 +151,10 @@ class ProgressPrinter {
 class EarlyStopping {
  public:
   enum class Monitor { val_accuracy, val_loss, train_loss };
+  /// Stops after `patience` epochs without an improvement larger than `min_delta`.
+  /// @param patience epochs without improvement
+  /// @param min_delta the smallest change that counts as an improvement
+  /// @param monitor the figure watched
   explicit EarlyStopping(int patience = 5, double min_delta = 0.0, Monitor monitor = Monitor::val_accuracy)
       : patience_(patience), min_delta_(min_delta), monitor_(monitor) {}
   bool on_epoch_end(const TrainInfo& i) {
@@ -187,6 +198,8 @@ class EarlyStopping {
 /// (TrainInfo::resumed), which appends to an existing file.
 class CsvLogger {
  public:
+  /// A log written to `path`, one line per epoch.
+  /// @param path the CSV file
   explicit CsvLogger(std::filesystem::path path) : path_(std::move(path)) {}
   void on_train_begin(const TrainInfo& i) {
     std::error_code ec;
@@ -211,6 +224,8 @@ class CsvLogger {
 /// Stops training once `seconds` of wall time have passed (checked after every batch).
 class TimeLimit {
  public:
+  /// Stops training after `seconds` of wall time.
+  /// @param seconds the limit
   explicit TimeLimit(double seconds) : limit_(seconds) {}
   bool on_batch_end(const TrainInfo& i) {
     hit_ = limit_ > 0 && i.total_seconds >= limit_;

@@ -73,6 +73,7 @@ struct SpikeStatsEpoch {
 class SpikeStatistics {
  public:
   /// `layers`: indices of the layers to watch; empty = every spiking layer (EmitsSpikes).
+  /// @param layers the indices of the layers to watch
   explicit SpikeStatistics(std::vector<std::size_t> layers = {}) : wanted_(std::move(layers)) {}
 
   template <class Net>

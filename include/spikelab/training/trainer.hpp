@@ -110,6 +110,11 @@ class Trainer {
  public:
   using S = typename Net::scalar_type;
 
+  /// A trainer of `net` (kept by reference: it must outlive the trainer).
+  /// @param net the network
+  /// @param rule the learning rule
+  /// @param opt the optimizer
+  /// @param cfg the seed
   Trainer(Net& net, Rule rule = {}, Opt opt = {}, TrainerConfig cfg = {})
       : net_(net), rule_(std::move(rule)), opt_(std::move(opt)), cfg_(cfg), rng_(cfg.seed) {
     if constexpr (GradientRule<Rule, Net>)

@@ -50,6 +50,9 @@ class DvsGesture {
   DvsGesture() = default;
 
   /// The trials of `root/trials_to_<split>.txt` ("train" or "test").
+  /// @param root the folder that holds the trials and `trials_to_train.txt` / `trials_to_test.txt`
+  /// @param split "train" or "test"
+  /// @param drop_other true: leave out class 11 ("other gestures")
   DvsGesture(const std::filesystem::path& root, const std::string& split, bool drop_other = false) {
     if (split != "train" && split != "test") throw ConfigError("DVS Gesture: split must be 'train' or 'test'");
     const std::filesystem::path list = root / ("trials_to_" + split + ".txt");

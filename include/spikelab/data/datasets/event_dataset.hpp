@@ -34,6 +34,10 @@ template <EventFormat Format>
 class FileListDataset {
  public:
   FileListDataset() = default;
+  /// A data set of the given recordings.
+  /// @param files the recordings with their labels
+  /// @param format the reader that decodes one file
+  /// @param classes the number of classes
   FileListDataset(std::vector<LabelledFile> files, Format format, int classes)
       : files_(std::move(files)), format_(std::move(format)), classes_(classes) {}
 

@@ -30,6 +30,7 @@
 
 namespace spikelab {
 
+/// The MNIST-DVS recordings as an EventDataset (MnistDvs lists the files).
 using MnistDvsDataset = FileListDataset<Aedat2>;
 
 /// The MNIST-DVS data set's description: DVS128 recordings of moving MNIST digits at 3 scales

@@ -29,6 +29,7 @@
 
 namespace spikelab {
 
+/// The N-MNIST recordings as an EventDataset (NMnist lists the files).
 using NMnistDataset = FileListDataset<NmnistBin>;
 
 /// The N-MNIST data set's description: 34 x 34 ATIS recordings of MNIST digits (3 saccades,

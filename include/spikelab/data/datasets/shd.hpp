@@ -27,6 +27,9 @@ namespace spikelab {
 /// sample i is recording i of the file (Cramer et al., IEEE TNNLS 2022).
 class ShdDataset {
  public:
+  /// Opens an SHD or SSC file; throws FormatError when its labels exceed `classes`.
+  /// @param path the HDF5 file
+  /// @param classes the number of classes of the data set (20 for SHD, 35 for SSC)
   ShdDataset(const std::filesystem::path& path, int classes) : file_(path), classes_(classes) {
     if (file_.classes() > classes)
       throw FormatError(path.string(), -1, "labels go up to " + std::to_string(file_.classes() - 1) + " but the data set has " +

@@ -258,6 +258,8 @@ class Aedat31 {
  public:
   static constexpr SensorSize dvs128_sensor{128, 128, 2};
 
+  /// A reader for a sensor of the given size; throws ConfigError unless it has 2 polarities.
+  /// @param sensor the sensor size (DVS128 by default)
   explicit Aedat31(SensorSize sensor = dvs128_sensor) : sensor_(sensor) {
     if (sensor.width <= 0 || sensor.height <= 0 || sensor.polarities != 2 || sensor.width > 32768 ||
         sensor.height > 32768)

@@ -35,6 +35,8 @@ class NmnistBin {
   /// N-Caltech101: the ATIS sensor, 304 x 240 (x is 8 bits, so in practice x < 256).
   static constexpr SensorSize ncaltech101_sensor{304, 240, 2};
 
+  /// A reader for a sensor of the given size; throws ConfigError unless it has 2 polarities.
+  /// @param sensor the sensor size (N-MNIST's 34 x 34 by default)
   explicit NmnistBin(SensorSize sensor = nmnist_sensor) : sensor_(sensor) {
     if (sensor.width <= 0 || sensor.height <= 0 || sensor.polarities != 2)
       throw ConfigError("NmnistBin: the sensor needs a positive size and 2 polarities");

@@ -57,6 +57,8 @@ class ShdFile {
   static constexpr SensorSize shd_sensor{700, 1, 1};
 
   /// Opens `path`, checks the layout and reads labels, keys and speakers.
+  /// @param path the HDF5 file
+  /// @param sensor the sensor size (700 channels by default)
   explicit ShdFile(const std::filesystem::path& path, SensorSize sensor = shd_sensor)
       : state_(std::make_shared<State>()) {
     State& st = *state_;

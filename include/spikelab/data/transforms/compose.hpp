@@ -49,6 +49,8 @@ template <class... Ts>
 class Compose {
  public:
   Compose() = default;
+  /// A pipeline of the given stages, applied in order.
+  /// @param ts the stages
   explicit Compose(Ts... ts) : stages_(std::move(ts)...) {}
 
   /// In place, when every stage is in place.

@@ -158,6 +158,8 @@ struct ToFrameConfig {
 class ToFrame {
  public:
   ToFrame() = default;  // invalid until configured: operator() throws ConfigError
+  /// A binning by `cfg`; throws ConfigError unless exactly one slicing mode is set.
+  /// @param cfg the slicing mode and its parameters
   explicit ToFrame(ToFrameConfig cfg) : cfg_(cfg) { check(); }
 
   /// Fixed bins of `window` µs covering [start, start + steps*window): always `steps` frames.
