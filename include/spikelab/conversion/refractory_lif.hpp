@@ -68,6 +68,7 @@ struct RefractoryLifConfig {
                         std::to_string(tau_rc) + ", tau_ref=" + std::to_string(tau_ref) + ", dt=" + std::to_string(dt) +
                         ")");
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(tau_rc), CEREAL_NVP(tau_ref), CEREAL_NVP(dt), CEREAL_NVP(gain), CEREAL_NVP(bias),
@@ -101,9 +102,13 @@ class RefractoryLif {
     cfg_.validate();
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "RefractoryLif"; }
+  /// Features per input column.
   Index input_size() const noexcept { return n_; }
+  /// Features per output column.
   Index output_size() const noexcept { return n_; }
+  /// The run-time configuration.
   const RefractoryLifConfig& config() const noexcept { return cfg_; }
   /// "RefractoryLif(n)": the structure only (checkpoints restore the configuration).
   std::string signature() const { return name() + "(" + std::to_string(n_) + ")"; }
@@ -148,6 +153,7 @@ class RefractoryLif {
                       ": a spiking inference layer has no gradient; train the rate network (SoftLifRate) and transfer it");
   }
 
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const {
     State s;
     s.v.setZero(n_, batch);
@@ -162,12 +168,15 @@ class RefractoryLif {
     for (Index b = 0; b < x.cols(); ++b)
       for (Index r = 0; r < n_; ++r) st.s(r, b) = f(x(r, b), st.v(r, b), st.ref(r, b));
   }
+  /// The layer's output at the state's last step (see NeuronModel).
   const Matrix<S>& output(const State& st) const noexcept { return st.s; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "RefractoryLif");

@@ -83,6 +83,7 @@ struct SoftLifConfig {
                         ", tau_rc=" + std::to_string(tau_rc) + ", a=" + std::to_string(gain) + ", gamma=" +
                         std::to_string(gamma) + ", noise=" + std::to_string(noise) + ")");
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(amplitude), CEREAL_NVP(tau_ref), CEREAL_NVP(tau_rc), CEREAL_NVP(gain), CEREAL_NVP(gamma),
@@ -101,6 +102,7 @@ class SoftLif : public detail::ValidatedConfig<SoftLifConfig> {
   /// @param cfg the parameters (SoftLifConfig::mnist(), SoftLifConfig::cifar10(), or your own)
   explicit SoftLif(SoftLifConfig cfg) : ValidatedConfig(cfg) {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SoftLifRate"; }
   /// "m=0.063,ref=0.002,rc=0.022,a=1,g=0.02,n=10"
   std::string describe() const {

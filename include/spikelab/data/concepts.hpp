@@ -53,6 +53,7 @@ concept EventFormat = requires(const F& f, ByteSpan bytes, const std::string& na
 
 /// The smallest EventFormat: every file holds no event.
 struct EventFormatArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "EventFormatArchetype"; }
   SensorSize sensor() const { return {}; }
   EventSample parse(ByteSpan, const std::string&) const { return {}; }
@@ -135,6 +136,7 @@ concept StaticEncoder = requires(const E& e, const float* x, Index b, TimeSeries
 
 /// The smallest StaticEncoder: leaves the input as it is.
 struct StaticEncoderArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StaticEncoderArchetype"; }
   template <Scalar S>
   void encode(const float*, Index, TimeSeries<S>&, Rng&) const {}

@@ -29,6 +29,7 @@ namespace spikelab {
 /// Direct coding: the analog value as a constant current at every step, \f$ x_t = g\,x \f$.
 struct DirectEncoder {
   double gain = 1.0;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "direct"; }
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
@@ -45,6 +46,7 @@ struct DirectEncoder {
 struct OffsetEncoder {
   std::vector<float> offset;  ///< c_f, one per feature (empty: none)
   double gain = 1.0;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "offset"; }
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
@@ -63,6 +65,7 @@ struct OffsetEncoder {
 /// Rate coding: a Bernoulli spike at every step with \f$ P(s_t = 1) = \min(1, g\,x) \f$.
 struct RateEncoder {
   double gain = 1.0;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "rate"; }
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng& rng) const {
@@ -81,6 +84,7 @@ struct RateEncoder {
 /// \f$ t = \mathrm{round}((1 - x)(T - 1)) \f$ (brighter is earlier).
 struct LatencyEncoder {
   double threshold = 0.1;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "latency"; }
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {

@@ -141,6 +141,7 @@ class EventLoader {
   }
   const D& dataset() const noexcept { return *data_; }
   const T& transform() const noexcept { return transform_; }
+  /// The run-time configuration.
   const EventLoaderConfig& config() const noexcept { return cfg_; }
   /// Decoded samples held in the cache.
   Index cached() const {

@@ -66,6 +66,7 @@ class MtsXor {
   explicit MtsXor(MtsXorConfig cfg = {}) : cfg_(cfg) {
     if (cfg.steps < cfg.start_time) throw ConfigError("MtsXor: steps shorter than signal A");
   }
+  /// The run-time configuration.
   const MtsXorConfig& config() const noexcept { return cfg_; }
   Index channels() const noexcept { return 2 * cfg_.channels_per_group; }
   Index segments() const noexcept { return (cfg_.steps - cfg_.start_time) / (cfg_.remain_time + cfg_.coding_time); }

@@ -51,6 +51,7 @@ struct CheckpointHeader {
   std::uint32_t format_version = current_format;
   std::string library_version = version::as_string();
   std::string signature;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(magic), CEREAL_NVP(format_version), CEREAL_NVP(library_version), CEREAL_NVP(signature));

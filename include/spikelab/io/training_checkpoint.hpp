@@ -81,6 +81,7 @@ struct TrainingCheckpointHeader {
   std::string optimizer;  ///< the optimizer's name() ("Optimizer<float, Adam, CosineLr>", "NoOptimizer")
   std::string rule;       ///< the learning rule's name(), or empty when it has none
   std::uint32_t parameter_groups = std::uint32_t(num_param_groups);
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(library_version), CEREAL_NVP(network), CEREAL_NVP(optimizer), CEREAL_NVP(rule),

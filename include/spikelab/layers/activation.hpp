@@ -49,6 +49,7 @@ namespace spikelab {
 
 /// Rectified linear unit: f(x) = max(x, 0), f'(x) = [x > 0]. No noise.
 struct Relu {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Relu"; }
   std::string describe() const { return {}; }
   template <Scalar S>
@@ -94,6 +95,7 @@ class Activation : public detail::FeatureLayer<Activation<S, F>, S, F> {
   /// Each output column depends on the same input column only (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return F::name(); }
   /// The policy checks its own parameters: any policy fits any number of features.
   static void validate(Index, const F&) noexcept {}

@@ -57,6 +57,7 @@ struct BatchNormConfig {
   bool affine = true;     ///< trainable gamma (group "other") and beta (group "bias")
   double gamma = 1.0;     ///< initial gamma (e.g. a threshold-dependent scale, as tdBN uses)
   bool batch_statistics_in_eval = false;  ///< evaluation normalises with the batch's own statistics
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(eps), CEREAL_NVP(momentum), CEREAL_NVP(affine), CEREAL_NVP(gamma));
@@ -88,13 +89,18 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
   /// Each output column depends on the same input column only in evaluation (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "BatchNorm"; }
+  /// Features per input column.
   Index input_size() const noexcept { return c_ * p_; }
+  /// Features per output column.
   Index output_size() const noexcept { return c_ * p_; }
   /// Number of normalised groups (features, or channels of a map) and positions per group.
   Index channels() const noexcept { return c_; }
   Index plane() const noexcept { return p_; }
+  /// The run-time configuration.
   const BatchNormConfig& config() const noexcept { return cfg_; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     std::string s = "BatchNorm(";
     s += std::to_string(c_);
@@ -129,16 +135,19 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
   /// Marks the layer as folded (pass-through); use fold_batch_norm() rather than this directly.
   void mark_folded() noexcept { folded_ = true; }
 
+  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     if (!cfg_.affine) return;
     f(ParamRef<S>{"gamma", ParamGroup::other, gamma_, ggamma_});
     f(ParamRef<S>{"beta", ParamGroup::bias, beta_, gbeta_});
   }
+  /// Sets every parameter gradient to zero.
   void zero_grad() {
     ggamma_.setZero(c_, 1);
     gbeta_.setZero(c_, 1);
   }
+  /// Draws the parameters anew from their initialisation.
   void reset_parameters(Rng&) {
     gamma_.setConstant(c_, 1, S(cfg_.gamma));
     beta_.setZero(c_, 1);
@@ -148,6 +157,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     zero_grad();
   }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
     this->require_input(in);
     out.resize(in.features(), in.batch(), in.steps());
@@ -207,6 +217,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     apply(in, out);
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);
@@ -265,6 +276,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     });
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("channels", std::int64_t(c_)), cereal::make_nvp("plane", std::int64_t(p_)),
@@ -272,6 +284,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
        cereal::make_nvp("running_mean", rmean_), cereal::make_nvp("running_var", rvar_),
        cereal::make_nvp("folded", folded_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     this->require_version(version);

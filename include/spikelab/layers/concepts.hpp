@@ -60,9 +60,13 @@ concept Layer = requires { typename L::scalar_type; } && Scalar<typename L::scal
 /// The smallest Layer: the identity on float.
 struct LayerArchetype {
   using scalar_type = float;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LayerArchetype"; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return name(); }
+  /// Features per input column.
   Index input_size() const { return 1; }
+  /// Features per output column.
   Index output_size() const { return 1; }
   void forward(const TimeSeries<float>& in, TimeSeries<float>& out, const ForwardContext&) { out = in; }
   void backward(const TimeSeries<float>&, const TimeSeries<float>&, const TimeSeries<float>& grad_out,
@@ -85,7 +89,9 @@ struct ParametricLayerArchetype : LayerArchetype {
   Matrix<float> gain = Matrix<float>::Ones(1, 1);
   Matrix<float> gain_grad = Matrix<float>::Zero(1, 1);
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ParametricLayerArchetype"; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return name(); }
   void forward(const TimeSeries<float>& in, TimeSeries<float>& out, const ForwardContext&) {
     out = in;
@@ -98,6 +104,7 @@ struct ParametricLayerArchetype : LayerArchetype {
     *grad_in = grad_out;
     grad_in->values() *= gain(0, 0);
   }
+  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     f(ParamRef<float>{"gain", ParamGroup::weight, gain, gain_grad});
@@ -122,6 +129,7 @@ concept ActivationFunction =
 
 /// The smallest ActivationFunction: the identity f(x) = x, f'(x) = 1, without noise.
 struct ActivationFunctionArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ActivationFunctionArchetype"; }
   std::string describe() const { return {}; }
   template <Scalar S>

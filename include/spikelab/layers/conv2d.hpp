@@ -69,12 +69,14 @@ struct Conv2dConfig {
   SparseMode sparse = SparseMode::automatic;
   /// Automatic mode uses the sparse path when the estimated input density is below this.
   double sparse_density = 0.1;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("kernel", std::int64_t(kernel)), cereal::make_nvp("stride", std::int64_t(stride)),
        cereal::make_nvp("padding", std::int64_t(padding)), CEREAL_NVP(bias), CEREAL_NVP(init), CEREAL_NVP(init_scale),
        CEREAL_NVP(sparse), CEREAL_NVP(sparse_density));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t) {
     std::int64_t k = 0, s = 0, p = 0;
@@ -197,14 +199,18 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   /// Each output column depends on the same input column only (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Conv2d"; }
+  /// Features per input column.
   Index input_size() const noexcept { return in_.size(); }
+  /// Features per output column.
   Index output_size() const noexcept { return out_ * out_h_ * out_w_; }
   ImageShape input_shape() const noexcept { return in_; }
   ImageShape output_shape() const noexcept { return {out_, out_h_, out_w_}; }
   /// C_in k k: the length of one patch (columns of the weight matrix).
   Index patch_size() const noexcept { return in_.channels * cfg_.kernel * cfg_.kernel; }
   Index fan_in() const noexcept { return patch_size(); }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return "Conv2d(" + in_.to_string() + "->" + output_shape().to_string() + ",k" + std::to_string(cfg_.kernel) + ",s" +
            std::to_string(cfg_.stride) + ",p" + std::to_string(cfg_.padding) + (cfg_.bias ? ",bias" : "") + ")";
@@ -227,6 +233,7 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   /// mean fewer, larger products and more memory.
   void set_chunk_elements(Index n) { chunk_elements_ = std::max<Index>(n, 1); }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     out.resize(output_size(), in.batch(), in.steps());
@@ -246,6 +253,7 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
     dense_forward(in, out, true);
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);

@@ -42,11 +42,13 @@ struct ImageShape {
       throw ConfigError(who + ": image shape " + to_string() + " must have positive extents");
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar) const {
     ar(cereal::make_nvp("channels", std::int64_t(channels)), cereal::make_nvp("height", std::int64_t(height)),
        cereal::make_nvp("width", std::int64_t(width)));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar) {
     std::int64_t c = 0, h = 0, w = 0;

@@ -52,6 +52,7 @@ struct LinearConfig {
   /// densities measured while tuning (1 thread, forward + weight gradient, SparseMode::always vs never):
   /// 2312->512 0.32, 700->256 0.45, 256->256 0.5, 256->20 0.13.
   double sparse_density = 0.25;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(bias), CEREAL_NVP(init), CEREAL_NVP(init_scale), CEREAL_NVP(sparse), CEREAL_NVP(sparse_density));
@@ -334,9 +335,11 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
   /// Each output column depends on the same input column only (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Linear"; }
   /// Inputs one output sums (the columns of the weight matrix).
   Index fan_in() const noexcept { return in_; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return "Linear(" + std::to_string(in_) + "," + std::to_string(out_) + (cfg_.bias ? ",bias" : "") + ")";
   }
@@ -346,6 +349,7 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
   /// True when the last forward pass used the sparse path.
   bool used_sparse() const noexcept { return sparse_; }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     out.resize(out_, in.batch(), in.steps());
@@ -368,6 +372,7 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     }
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);

@@ -62,6 +62,7 @@ struct SynapticFilterConfig {
                         std::to_string(tau) + ", dt=" + std::to_string(dt) + ", stages=" + std::to_string(stages) +
                         ")");
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(kind), CEREAL_NVP(tau), CEREAL_NVP(dt));
@@ -134,9 +135,11 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
   /// @param cfg kernel, time constant, step and stages
   explicit SynapticFilter(Index features, SynapticFilterConfig cfg = {}) : SynapticFilter::FeatureLayer(features, cfg) {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SynapticFilter"; }
   /// Throws ConfigError unless `cfg` is valid (it fits any number of features).
   static void validate(Index, const SynapticFilterConfig& cfg) { cfg.validate(); }
+  /// The run-time configuration.
   const SynapticFilterConfig& config() const noexcept { return cfg_; }
   bool alpha() const noexcept { return cfg_.kind == SynapseKind::alpha; }
   /// The per-step decay a = exp(-dt/tau) (0 for tau = 0).
@@ -191,6 +194,7 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
     }
   }
 
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const {
     State s;
     s.y.assign(std::size_t(cfg_.stages), Matrix<S>::Zero(n_, batch));
@@ -213,6 +217,7 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
       }
     }
   }
+  /// The layer's output at the state's last step (see NeuronModel).
   const Matrix<S>& output(const State& st) const noexcept { return st.y.back(); }
 
  private:

@@ -54,11 +54,13 @@ struct TemporalConvConfig {
   bool bias = true;
   Init init = Init::uniform_fan_in;  ///< fan_in = K * in / groups
   double init_scale = 1.0;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("kernel", std::int64_t(kernel)), cereal::make_nvp("dilation", std::int64_t(dilation)),
        cereal::make_nvp("groups", std::int64_t(groups)), CEREAL_NVP(bias), CEREAL_NVP(init), CEREAL_NVP(init_scale));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t) {
     std::int64_t k = 0, d = 0, g = 0;
@@ -89,6 +91,7 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
     this->allocate(rng);
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "TemporalConv"; }
   /// Inputs one output sums, the columns of the weight matrix: K * in/groups.
   Index fan_in() const noexcept { return cfg_.kernel * group_in(); }
@@ -96,6 +99,7 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
   Index dilation() const noexcept { return cfg_.dilation; }
   /// Steps one output sees: (K-1) D + 1.
   Index receptive_field() const noexcept { return (cfg_.kernel - 1) * cfg_.dilation + 1; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return "TemporalConv(" + std::to_string(in_) + "," + std::to_string(out_) + ",K" + std::to_string(cfg_.kernel) +
            ",D" + std::to_string(cfg_.dilation) + (cfg_.groups != 1 ? ",g" + std::to_string(cfg_.groups) : "") +
@@ -110,6 +114,7 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
     return w_(o, k * gi + i % gi);
   }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     const Index B = in.batch(), T = in.steps();
@@ -134,6 +139,7 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
     }
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);

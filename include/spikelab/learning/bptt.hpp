@@ -51,6 +51,7 @@ class Bptt {
   Reg& regularizer() noexcept { return reg_; }
   const Reg& regularizer() const noexcept { return reg_; }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Bptt"; }
 
   /// What a training checkpoint stores of the rule: nothing, since Bptt carries nothing from

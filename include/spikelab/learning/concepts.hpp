@@ -86,6 +86,7 @@ concept Regularizer = requires(R& r, Net& net) {
 
 /// The smallest Regularizer: no penalty.
 struct RegularizerArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "RegularizerArchetype"; }
   template <class Net>
   double value(Net&) const { return 0.0; }

@@ -51,6 +51,7 @@ namespace spikelab {
 
 /// No penalty (the default of Bptt).
 struct NoRegularizer {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "none"; }
   template <class Net>
   double value(Net&) const noexcept { return 0.0; }
@@ -76,7 +77,9 @@ class DecayRegularizer {
     if (!(cfg.upper_weight >= 0) || !(cfg.spread_weight >= 0))
       throw ConfigError("DecayRegularizer: weights must be >= 0");
   }
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "DecayRegularizer"; }
+  /// The run-time configuration.
   const DecayRegularizerConfig& config() const noexcept { return cfg_; }
 
   template <class Net>
@@ -160,6 +163,7 @@ class WeightDecay {
       if (!(lambda_[l] >= 0) || !std::isfinite(lambda_[l]))
         throw ConfigError("WeightDecay: the coefficient of layer " + std::to_string(l) + " must be finite and >= 0");
   }
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "WeightDecay"; }
   const std::vector<double>& coefficients() const noexcept { return lambda_; }
 
@@ -203,6 +207,7 @@ class Regularizers {
   /// The sum of the given penalties.
   /// @param rs the regularisers
   explicit Regularizers(Rs... rs) : rs_(std::move(rs)...) {}
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() {
     std::string s = "Regularizers<";
     ((s += Rs::name() + ","), ...);

@@ -37,6 +37,7 @@ concept Loss = Scalar<S> && requires(L& l, const TimeSeries<S>& out, const Batch
 
 /// The smallest Loss: zero loss, zero gradient, no decisions.
 struct LossArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LossArchetype"; }
   template <Scalar S>
   S value_and_gradient(const TimeSeries<S>& out, const Batch<S>&, TimeSeries<S>& g) {

@@ -47,6 +47,7 @@ class TimeReduceCrossEntropy {
   /// Multiplies the logits (a temperature); 1 by default.
   double scale = 1.0;
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() {
     switch (Reduce) {
       case TimeReduce::sum: return "SumCrossEntropy";
@@ -78,6 +79,7 @@ class TimeReduceCrossEntropy {
     }
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(scale)); }
 
@@ -123,7 +125,9 @@ class StepCrossEntropy {
   /// the output has steps); empty: every scored step. The loss is not affected.
   std::vector<std::uint8_t> decision_steps;
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StepCrossEntropy"; }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     if (version >= 1) ar(CEREAL_NVP(decision_steps));

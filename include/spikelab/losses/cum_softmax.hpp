@@ -37,6 +37,7 @@ class CumSoftmaxCrossEntropy {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "CumSoftmaxCrossEntropy"; }
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}

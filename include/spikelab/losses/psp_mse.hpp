@@ -76,11 +76,13 @@ class PspKernelMse {
   double tau_s = 2.0;            ///< time constant of the target's PSP filter (the network's tau_s)
   bool sum_over_batch = false;   ///< sum over samples instead of the mean (the official code)
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "PspKernelMse"; }
 
   /// The target PSP of the labelled class at step t: 1 - (1 - 1/tau_s)^(t+1).
   double target(Index t) const { return 1.0 - std::pow(1.0 - 1.0 / tau_s, double(t + 1)); }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(tau_s), CEREAL_NVP(sum_over_batch));
@@ -114,8 +116,10 @@ class PspCountMse {
   double undesired = 0.0;        ///< target count of the other classes (N-MNIST config: 3)
   bool sum_over_batch = false;   ///< sum over samples instead of the mean (the official code)
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "PspCountMse"; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(desired), CEREAL_NVP(undesired), CEREAL_NVP(sum_over_batch));

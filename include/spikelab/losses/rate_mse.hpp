@@ -29,8 +29,10 @@ class RateMse {
   double on_rate = 0.8;
   double off_rate = 0.2;
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "RateMse"; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(on_rate), CEREAL_NVP(off_rate)); }
 

@@ -50,6 +50,7 @@ class WindowCrossEntropy {
     if (start_step < 0) throw ConfigError(name() + ": negative window start " + std::to_string(start_step));
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "WindowCrossEntropy"; }
 
   /// Logits (classes x batch): the mean output over each sample's window, times scale.
@@ -65,10 +66,12 @@ class WindowCrossEntropy {
     }
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("start", std::int64_t(start)), CEREAL_NVP(scale));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t) {
     std::int64_t s = 0;

@@ -141,6 +141,7 @@ struct NaConfig {
     if (loss_change != NaLossChange::first_order && loss_change != NaLossChange::filtered_twice)
       throw ConfigError("NaConfig: unknown loss_change " + std::to_string(int(loss_change)));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     detail::check_version(version, 2, "NaConfig");
@@ -173,6 +174,7 @@ class NeighborhoodAggregation : public detail::ValidatedConfig<NaConfig> {
   /// @param cfg the aggregation's parameters
   explicit NeighborhoodAggregation(NaConfig cfg) : ValidatedConfig(cfg) {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NA"; }
 
   /// Links this layer to the shared rescaling state; `reference` marks the output NA layer.

@@ -46,6 +46,7 @@ concept SpikeDerivative = Scalar<S> && std::copy_constructible<D> &&
 /// The smallest SpikeDerivative: the Heaviside spike with the straight-through derivative,
 /// dL/dc[t] = dL/ds[t].
 struct SpikeDerivativeArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SpikeDerivativeArchetype"; }
   template <Scalar S>
   S spike(S x) const { return heaviside(x); }

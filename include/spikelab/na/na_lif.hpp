@@ -75,6 +75,7 @@ struct NaLifConfig {
                         std::to_string(tau_m) + ", tau_s " + std::to_string(tau_s) + ", threshold " +
                         std::to_string(threshold) + ")");
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(tau_m), CEREAL_NVP(tau_s), CEREAL_NVP(threshold));
@@ -131,6 +132,7 @@ struct SurrogateSpikeDerivative {
   G surrogate{};
   bool detach_reset = false;
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Surrogate<" + G::name() + ">"; }
   template <Scalar S>
   S spike(S x) const noexcept {
@@ -150,6 +152,7 @@ struct SurrogateSpikeDerivative {
       gu_next = gu;
     }
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(surrogate), CEREAL_NVP(detach_reset));
@@ -186,15 +189,20 @@ class NaLifType {
     cfg_.validate("NaLif(" + std::to_string(n_) + ")");
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NaLif"; }
+  /// Features per input column.
   Index input_size() const noexcept { return n_; }
+  /// Features per output column.
   Index output_size() const noexcept { return n_; }
+  /// The run-time configuration.
   const NaLifConfig& config() const noexcept { return cfg_; }
   NaLifDynamics<S> dynamics() const { return NaLifDynamics<S>::from(cfg_); }
   /// The spike-derivative policy (e.g. to change NA's options between epochs).
   D& derivative() noexcept { return d_; }
   const D& derivative() const noexcept { return d_; }
 
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     std::string s = name();
     s.append("<").append(D::name()).append(">(").append(std::to_string(n_));
@@ -278,6 +286,7 @@ class NaLifType {
     if constexpr (requires(D& dd, Matrix<S>& g) { dd.finish(g); }) d_.finish(grad_in->values());
   }
 
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const {
     State st;
     st.v.setZero(n_, batch);
@@ -302,11 +311,13 @@ class NaLifType {
   /// Membrane potentials u (before reset) of the last training forward pass (n x batch*T).
   const TimeSeries<S>& membrane() const noexcept { return u_; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_),
        cereal::make_nvp("derivative", d_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "NaLif");

@@ -90,7 +90,9 @@ class Sequential {
     return std::get<I>(layers_);
   }
 
+  /// Features per input column.
   Index input_size() const { return std::get<0>(layers_).input_size(); }
+  /// Features per output column.
   Index output_size() const { return std::get<size - 1>(layers_).output_size(); }
 
   /// "Sequential<f32>[Linear(784,256,bias);Lif<...>(256);...]"
@@ -118,6 +120,7 @@ class Sequential {
   }
 
   /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
+  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     for_each_layer([&](auto& l, std::size_t i) {
@@ -135,11 +138,13 @@ class Sequential {
     return n;
   }
 
+  /// Sets every parameter gradient to zero.
   void zero_grad() {
     for_each_layer([](auto& l, std::size_t) {
       if constexpr (requires { l.zero_grad(); }) l.zero_grad();
     });
   }
+  /// Draws the parameters anew from their initialisation.
   void reset_parameters(Rng& rng) {
     for_each_layer([&](auto& l, std::size_t) {
       if constexpr (requires { l.reset_parameters(rng); }) l.reset_parameters(rng);
@@ -219,6 +224,7 @@ class Sequential {
     return r;
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     std::array<std::string, size> names;
@@ -226,6 +232,7 @@ class Sequential {
     [&]<std::size_t... I>(std::index_sequence<I...>) { (ar(cereal::make_nvp(names[I], std::get<I>(layers_))), ...); }
     (std::make_index_sequence<size>{});
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "Sequential");

@@ -58,8 +58,11 @@ struct NeuronModelArchetype : LayerArchetype {
   struct State {
     Matrix<float> v;
   };
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NeuronModelArchetype"; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return name(); }
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const { return {Matrix<float>::Zero(1, batch)}; }
   void step(State& st, const ConstMatrixRef<float>& x) const { st.v = x; }
   const Matrix<float>& output(const State& st) const { return st.v; }
@@ -79,6 +82,7 @@ concept ResetPolicy = requires(double x) {
 
 /// The smallest ResetPolicy: no reset, v_t = beta v_{t-1} + I_t.
 struct ResetPolicyArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ResetPolicyArchetype"; }
   template <Scalar S> static S next(S beta, S v, S, S, S i) noexcept { return beta * v + i; }
   template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }

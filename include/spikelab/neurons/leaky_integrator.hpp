@@ -32,6 +32,7 @@ struct LeakyIntegratorConfig {
   double beta = 0.9;
   bool normalize = false;  ///< scale the input by (1 - beta)
   double beta_min = 0.0, beta_max = 1.0;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(beta), CEREAL_NVP(normalize), CEREAL_NVP(beta_min), CEREAL_NVP(beta_max));
@@ -58,23 +59,31 @@ class LeakyIntegratorType {
     beta_ = NeuronParameter<S>(BetaMode, n_, cfg.beta, cfg.beta_min, cfg.beta_max);
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LeakyIntegrator"; }
+  /// Features per input column.
   Index input_size() const noexcept { return n_; }
+  /// Features per output column.
   Index output_size() const noexcept { return n_; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return name() + "<beta:" + NeuronParameter<S>::mode_name(BetaMode) + (cfg_.normalize ? ",normalized" : "") + ">(" +
            std::to_string(n_) + ")";
   }
+  /// The run-time configuration.
   const LeakyIntegratorConfig& config() const noexcept { return cfg_; }
   NeuronParameter<S>& beta() noexcept { return beta_; }
   const NeuronParameter<S>& beta() const noexcept { return beta_; }
 
+  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     beta_.visit(f, "beta", ParamGroup::time_constant);
   }
+  /// Sets every parameter gradient to zero.
   void zero_grad() { beta_.zero_grad(); }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     if (in.features() != n_)
       throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
@@ -100,6 +109,7 @@ class LeakyIntegratorType {
   /// backward() may run in place (grad_in == &grad_out); Sequential uses it to share buffers.
   static constexpr bool backward_in_place = true;
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     if (!grad_out.same_shape(out) || !in.same_shape(out))
@@ -141,6 +151,7 @@ class LeakyIntegratorType {
   struct State {
     Matrix<S> v;
   };
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const { return {Matrix<S>::Zero(n_, batch)}; }
   /// The readout's output at the last step of `st`: its membrane.
   const Matrix<S>& output(const State& st) const noexcept { return st.v; }
@@ -155,10 +166,12 @@ class LeakyIntegratorType {
       }
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_), cereal::make_nvp("beta", beta_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "LeakyIntegrator");

@@ -83,11 +83,13 @@ struct LifConfig {
   /// saved: the reset's gradient is now part of the layer type (LifOptions::reset_gradient).
   std::optional<bool> stored_detach_reset{};
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(CEREAL_NVP(beta), CEREAL_NVP(alpha), CEREAL_NVP(threshold), CEREAL_NVP(beta_min), CEREAL_NVP(beta_max),
        CEREAL_NVP(alpha_min), CEREAL_NVP(alpha_max), CEREAL_NVP(threshold_min), CEREAL_NVP(threshold_max));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, 2, "LifConfig");
@@ -145,9 +147,13 @@ class LifType {
     reset_parameters(rng);
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return O.recurrent ? "RecurrentLif" : "Lif"; }
+  /// Features per input column.
   Index input_size() const noexcept { return n_; }
+  /// Features per output column.
   Index output_size() const noexcept { return n_; }
+  /// The run-time configuration.
   const LifConfig& config() const noexcept { return cfg_; }
   const G& surrogate() const noexcept { return surrogate_; }
   G& surrogate() noexcept { return surrogate_; }
@@ -162,6 +168,7 @@ class LifType {
   Matrix<S>& recurrent_weight() noexcept { return rec_w_; }
   const Matrix<S>& recurrent_weight() const noexcept { return rec_w_; }
 
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     std::string s = name() + "<" + G::name() + "," + R::name() + ",theta:" + NeuronParameter<S>::mode_name(O.threshold) +
                     ",beta:" + NeuronParameter<S>::mode_name(O.beta) + ",alpha:" + NeuronParameter<S>::mode_name(O.alpha) +
@@ -169,6 +176,7 @@ class LifType {
     return s;
   }
 
+  /// Draws the parameters anew from their initialisation.
   void reset_parameters(Rng& rng) {
     if constexpr (O.recurrent) {
       const double bound = 1.0 / std::sqrt(double(std::max<Index>(n_, 1)));
@@ -180,6 +188,7 @@ class LifType {
     }
   }
 
+  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     if constexpr (O.recurrent) f(ParamRef<S>{"recurrent_weight", ParamGroup::weight, rec_w_, rec_g_});
@@ -187,6 +196,7 @@ class LifType {
     beta_.visit(f, "beta", ParamGroup::time_constant);
     alpha_.visit(f, "alpha", ParamGroup::time_constant);
   }
+  /// Sets every parameter gradient to zero.
   void zero_grad() {
     theta_.zero_grad();
     beta_.zero_grad();
@@ -295,6 +305,7 @@ class LifType {
     return v_;
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_),
@@ -302,6 +313,7 @@ class LifType {
        cereal::make_nvp("alpha", alpha_));
     if constexpr (O.recurrent) ar(cereal::make_nvp("recurrent_weight", rec_w_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "Lif");

@@ -222,6 +222,7 @@ class NeuronParameter {
   Matrix<S>& raw() noexcept { return value_; }
   const Matrix<S>& raw() const noexcept { return value_; }
   Matrix<S>& grad() noexcept { return grad_; }
+  /// Sets every parameter gradient to zero.
   void zero_grad() { grad_.setZero(); }
 
   /// Adds a per-neuron gradient dL/d(value) of the values the neuron model used (summed over
@@ -269,6 +270,7 @@ class NeuronParameter {
     return "?";
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("mode", static_cast<std::uint8_t>(mode_)), cereal::make_nvp("neurons", std::int64_t(n_)),
@@ -278,6 +280,7 @@ class NeuronParameter {
     ar(cereal::make_nvp("forward_clip", clip_), cereal::make_nvp("clip_lower", clip_lo_),
        cereal::make_nvp("clip_upper", clip_hi_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "NeuronParameter");

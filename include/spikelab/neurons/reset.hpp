@@ -29,6 +29,7 @@ namespace spikelab {
 /// Reset by subtraction: \f$ v_{t+1} = \beta v_t + I_{t+1} - \theta s_t \f$ (the membrane keeps
 /// what exceeded the threshold), with its partial derivatives for BPTT.
 struct SubtractReset {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SubtractReset"; }
   template <Scalar S> static S next(S beta, S v, S s, S theta, S i) noexcept { return beta * v + i - theta * s; }
   template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }
@@ -40,6 +41,7 @@ struct SubtractReset {
 /// Reset to zero: \f$ v_{t+1} = \beta v_t (1 - s_t) + I_{t+1} \f$, with its partial derivatives
 /// for BPTT.
 struct ZeroReset {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ZeroReset"; }
   template <Scalar S> static S next(S beta, S v, S s, S, S i) noexcept { return beta * v * (S(1) - s) + i; }
   template <Scalar S> static S d_vprev(S beta, S, S s, S) noexcept { return beta * (S(1) - s); }
@@ -50,6 +52,7 @@ struct ZeroReset {
 
 /// No reset is the smallest reset policy, its archetype.
 struct NoReset : ResetPolicyArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NoReset"; }
 };
 

@@ -33,6 +33,7 @@ concept UpdatePolicy = Scalar<S> && requires(const U& u, typename U::template St
 
 /// The smallest UpdatePolicy: plain gradient descent p <- p - lr g, without state.
 struct UpdatePolicyArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "UpdatePolicyArchetype"; }
   template <Scalar S>
   struct State {
@@ -55,6 +56,7 @@ concept Schedule = requires(const L& l, double e, int E) {
 
 /// The smallest Schedule: the constant factor 1.
 struct ScheduleArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ScheduleArchetype"; }
   double factor(double, int) const { return 1.0; }
 };

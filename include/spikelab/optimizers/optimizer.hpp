@@ -46,6 +46,7 @@ struct OptimizerConfig {
   GroupScales grad_scale{};  ///< gradient multiplier per ParamGroup (hSNN scales alpha's by 0.1)
   double clip_norm = 0.0;    ///< global gradient-norm clip; 0 = off
   double clip_value = 0.0;   ///< element-wise gradient clip; 0 = off
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(lr), cereal::make_nvp("lr_scale", lr_scale.value), cereal::make_nvp("grad_scale", grad_scale.value),
@@ -85,6 +86,7 @@ class Optimizer {
       : cfg_(cfg), update_(update), schedule_(schedule) {}
 
   OptimizerConfig& config() noexcept { return cfg_; }
+  /// The run-time configuration.
   const OptimizerConfig& config() const noexcept { return cfg_; }
   Update& update_policy() noexcept { return update_; }
   Sched& schedule() noexcept { return schedule_; }
@@ -190,12 +192,14 @@ class Optimizer {
     return why;
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("config", cfg_), cereal::make_nvp("update", update_), cereal::make_nvp("schedule", schedule_),
        cereal::make_nvp("states", states_), cereal::make_nvp("steps", steps_), cereal::make_nvp("progress", progress_),
        cereal::make_nvp("total_epochs", total_epochs_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "Optimizer");

@@ -33,6 +33,7 @@ namespace spikelab {
 
 /// The constant schedule: the factor is 1.
 struct ConstantLr {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ConstantLr"; }
   double factor(double, int) const noexcept { return 1.0; }
   template <class Ar>
@@ -45,12 +46,14 @@ struct StepLr {
   int every = 10;      ///< epochs between decays
   double gamma = 0.1;  ///< factor per decay
   int first = -1;      ///< epoch of the first decay (-1: = every, PyTorch's StepLR)
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StepLr"; }
   double factor(double e, int) const noexcept {
     const int k = int(std::floor(e)), f = first >= 0 ? first : every;
     if (k < f || every <= 0) return 1.0;
     return std::pow(gamma, double((k - f) / every + 1));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(every), CEREAL_NVP(gamma), CEREAL_NVP(first)); }
 };
@@ -58,8 +61,10 @@ struct StepLr {
 /// Exponential decay per epoch, \f$ \gamma^{\lfloor e \rfloor} \f$.
 struct ExponentialLr {
   double gamma = 0.985;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ExponentialLr"; }
   double factor(double e, int) const noexcept { return std::pow(gamma, std::floor(e)); }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(gamma)); }
 };
@@ -69,11 +74,13 @@ struct ExponentialLr {
 struct ExpDecayLr {
   double target_factor = 100.0;  ///< F: the rate falls to 1/F of the base at the end of training
   int updates_per_epoch = 0;     ///< k: rate changes per epoch; 0 = continuous
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ExpDecayLr"; }
   double factor(double e, int E) const noexcept {
     const double q = updates_per_epoch > 0 ? std::floor(e * updates_per_epoch + 1e-9) / updates_per_epoch : e;
     return std::pow(target_factor, -std::clamp(q / std::max(E, 1), 0.0, 1.0));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(target_factor), CEREAL_NVP(updates_per_epoch)); }
 };
@@ -83,6 +90,7 @@ struct ExpDecayLr {
 struct CosineLr {
   double min_factor = 0.0;
   double warmup_epochs = 0.0;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "CosineLr"; }
   double factor(double e, int E) const noexcept {
     if (warmup_epochs > 0 && e < warmup_epochs) return std::max(e / warmup_epochs, 1e-3);
@@ -90,6 +98,7 @@ struct CosineLr {
     const double p = std::clamp((e - warmup_epochs) / span, 0.0, 1.0);
     return min_factor + (1.0 - min_factor) * 0.5 * (1.0 + std::cos(std::numbers::pi * p));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(min_factor), CEREAL_NVP(warmup_epochs)); }
 };

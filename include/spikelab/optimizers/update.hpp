@@ -46,6 +46,7 @@ namespace spikelab {
 template <Scalar S>
 struct SgdState {
   Matrix<S> velocity;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(velocity)); }
 };
@@ -55,6 +56,7 @@ template <Scalar S>
 struct AdamState {
   Matrix<S> m, v, vmax;
   std::int64_t t = 0;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(m), CEREAL_NVP(v), CEREAL_NVP(vmax), CEREAL_NVP(t)); }
 };
@@ -68,6 +70,7 @@ struct Sgd {
   double weight_decay = 0.0;  ///< L2 penalty added to the gradient
   bool lr_inside = false;     ///< the velocity accumulates eta * d (cuda-convnet2's form), not d
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Sgd"; }
   template <Scalar S>
   using State = SgdState<S>;
@@ -113,6 +116,7 @@ struct Sgd {
         p.array() -= eta * m.array();
     }
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(momentum), CEREAL_NVP(nesterov), CEREAL_NVP(weight_decay));
@@ -141,6 +145,7 @@ struct AdamType {
   /// every step, so it is not stored.
   std::int64_t epoch = 0;
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return Decoupled ? "AdamW" : "Adam"; }
   template <Scalar S>
   using State = AdamState<S>;
@@ -179,11 +184,13 @@ struct AdamType {
       p.array() -= step * st.m.array() / (st.v.array().sqrt() * inv_sqrt_bc2 + eps);
     }
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(CEREAL_NVP(beta1), CEREAL_NVP(beta2), CEREAL_NVP(epsilon), CEREAL_NVP(weight_decay), CEREAL_NVP(amsgrad));
     ar(cereal::make_nvp("bias_correction", static_cast<std::uint8_t>(bias_correction)));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(beta1), CEREAL_NVP(beta2), CEREAL_NVP(epsilon), CEREAL_NVP(weight_decay), CEREAL_NVP(amsgrad));

@@ -77,6 +77,7 @@ concept StochasticNeuron = requires(const float* uf, float* pf, const double* ud
 /// overflow guards).
 struct StochasticNeuronArchetype {
   static constexpr Index symbols = 1;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StochasticNeuronArchetype"; }
   template <Scalar S>
   static void probabilities(const S* u, S* p) { p[0] = S(1) / (S(1) + std::exp(-u[0])); }
@@ -133,6 +134,7 @@ struct SynapticBlocks {
     fb.setZero();
     bias.setZero();
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(w), CEREAL_NVP(fb), CEREAL_NVP(bias));
@@ -173,6 +175,7 @@ struct ProbabilisticNetworkArchetype {
   double hidden_kl(Index, double, double) const { return 0.0; }
   const Matrix<float>& spikes() const { return spike_matrix; }
   void enforce_topology() {}
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return "ProbabilisticNetworkArchetype"; }
 
   std::vector<double> log_likelihood;
@@ -196,6 +199,7 @@ struct ThreeFactorConfig {
   Index eval_compartments = 0;     ///< K used by evaluate(); 0 = the rule's training K
   Decision decision = Decision::majority;  ///< decision rule of evaluate()
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(lr), CEREAL_NVP(kappa), CEREAL_NVP(beta), CEREAL_NVP(filtered_traces), CEREAL_NVP(reset_per_example),
@@ -225,6 +229,7 @@ concept LearningSignal = requires(Sig& s, const Sig& cs, const ThreeFactorConfig
 
 /// The smallest LearningSignal: one compartment and a zero signal, so the rule learns nothing.
 struct LearningSignalArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LearningSignalArchetype"; }
   static ThreeFactorConfig default_config() { return {}; }
   Index compartments() const { return 1; }

@@ -119,6 +119,7 @@ class GemSignal : public detail::CompartmentSignal<K> {
     requires(K == 0)
       : Base(compartments, 1, "GemSignal") {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Gem") : "Gem<" + std::to_string(K) + ">"; }
   static ThreeFactorConfig default_config() { return {}; }
   bool uses_baseline() const noexcept { return false; }

@@ -71,6 +71,7 @@ class IwSignal : public detail::CompartmentSignal<K> {
     requires(K == 0)
       : Base(compartments, 1, "IwSignal") {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Iw") : "Iw<" + std::to_string(K) + ">"; }
   static ThreeFactorConfig default_config() { return {}; }
   bool uses_baseline() const noexcept { return true; }
@@ -105,6 +106,7 @@ class IwbSignal : public detail::CompartmentSignal<K> {
     requires(K == 0)
       : Base(compartments, 2, "IwbSignal") {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Iwb") : "Iwb<" + std::to_string(K) + ">"; }
   static ThreeFactorConfig default_config() { return {}; }
   bool uses_baseline() const noexcept { return false; }
@@ -153,6 +155,7 @@ class MbSignal : public detail::CompartmentSignal<K> {
     requires(K == 0)
       : Base(compartments, 1, "MbSignal") {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Mb") : "Mb<" + std::to_string(K) + ">"; }
   static ThreeFactorConfig default_config() { return {}; }
   bool uses_baseline() const noexcept { return true; }

@@ -55,6 +55,7 @@ inline S softplus(S x) noexcept {
 /// The binary GLM neuron: Bernoulli(sigmoid(u)) spiking (C = 1).
 struct GlmNeuron {
   static constexpr Index symbols = 1;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Glm"; }
 
   template <Scalar S>

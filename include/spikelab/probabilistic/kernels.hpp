@@ -73,11 +73,13 @@ struct KernelConfig {
         type != KernelType::exponential)
       throw ConfigError(std::string(what) + ": unknown kernel type");
   }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     std::ostringstream os;
     os << to_string(type) << '(' << bases << 'x' << length << ",mu=" << mu << ')';
     return os.str();
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(type), CEREAL_NVP(bases), CEREAL_NVP(length), CEREAL_NVP(mu));

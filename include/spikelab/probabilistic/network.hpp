@@ -159,6 +159,7 @@ struct ProbabilisticTopology {
   }
   bool operator==(const ProbabilisticTopology&) const = default;
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(input_to_output), CEREAL_NVP(output_to_hidden), CEREAL_NVP(hidden_recurrence),
@@ -221,6 +222,7 @@ class ProbabilisticSnn {
   }
 
   // ---- structure -------------------------------------------------------------------------
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ProbabilisticSnn<" + Neuron::name() + ">"; }
   /// "ProbabilisticSnn<Glm,f32>(in=578,hidden=16,out=10,ff=raised_cosine(8x10,mu=0.5),...)"; the
   /// topology as tokens: ",no-xy" (no output <- input), ",yh" (hidden <- output), ",hh", ",yy",
@@ -234,6 +236,7 @@ class ProbabilisticSnn {
            (cfg_.topology.output_recurrence ? ",yy" : "") + (cfg_.topology.output_feedback ? ",yfb" : "") +
            (C > 1 ? (cfg_.input_layout == InputLayout::planar ? ",planar" : ",interleaved") : "") + ")";
   }
+  /// The run-time configuration.
   const ProbabilisticSnnConfig& config() const noexcept { return cfg_; }
   const ProbabilisticTopology& topology() const noexcept { return cfg_.topology; }
   /// A readable account of the network: sizes, kernels, topology (its preset name and its
@@ -278,6 +281,7 @@ class ProbabilisticSnn {
   Matrix<S>& feedback_grad() noexcept { return gfb_; }
   Matrix<S>& bias_grad() noexcept { return gb_; }
 
+  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     f(ParamRef<S>{"weight", ParamGroup::weight, w_, gw_});
@@ -288,11 +292,13 @@ class ProbabilisticSnn {
   Index parameter_count() const noexcept {
     return connections_ * ka_ + (cfg_.topology.output_feedback ? nu_l_ : nu_h_) * kb_ + bias_.size();
   }
+  /// Sets every parameter gradient to zero.
   void zero_grad() {
     gw_.setZero(w_.rows(), w_.cols());
     gfb_.setZero(wfb_.rows(), wfb_.cols());
     gb_.setZero(bias_.rows(), 1);
   }
+  /// Draws the parameters anew from their initialisation.
   void reset_parameters(Rng& rng) {
     const double m = cfg_.init_magnitude;
     auto fill = [&](Matrix<S>& x) {
@@ -558,12 +564,14 @@ class ProbabilisticSnn {
   }
 
   // ---- checkpoints -----------------------------------------------------------------------
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     const std::string neuron = Neuron::name();
     ar(cereal::make_nvp("neuron", neuron), cereal::make_nvp("config", cfg_), cereal::make_nvp("weight", w_),
        cereal::make_nvp("feedback", wfb_), cereal::make_nvp("bias", bias_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "ProbabilisticSnn");

@@ -86,6 +86,7 @@ struct SingleSampleSignal {
   /// @param h how the hidden circuits learn
   explicit SingleSampleSignal(Hidden h) : hidden(h) {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SingleSampleMl"; }
   static ThreeFactorConfig default_config() { return {}; }
   Index compartments() const noexcept { return 1; }
@@ -141,8 +142,10 @@ class ThreeFactor {
     cfg_.validate(name());
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return Signal::name(); }
   ThreeFactorConfig& config() noexcept { return cfg_; }
+  /// The run-time configuration.
   const ThreeFactorConfig& config() const noexcept { return cfg_; }
   Signal& signal() noexcept { return signal_; }
   const Signal& signal() const noexcept { return signal_; }
@@ -271,6 +274,7 @@ class ThreeFactor {
     std::vector<char> active;
 
     // the buffers prepare() does not rebuild at every batch
+    /// cereal serialisation: what checkpoints store (not called directly).
     template <class Ar>
     void serialize(Ar& ar) {
       ar(CEREAL_NVP(e), CEREAL_NVP(num), CEREAL_NVP(den), CEREAL_NVP(acc));
@@ -401,6 +405,7 @@ class ThreeFactor {
     ar(cereal::make_nvp("config", cfg_), cereal::make_nvp("signal", signal_), cereal::make_nvp("state_float", state_.f),
        cereal::make_nvp("state_double", state_.d));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "ThreeFactor");

@@ -78,6 +78,7 @@ struct VowelSignal {
     return v;
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Vowel"; }
   static ThreeFactorConfig default_config() {
     ThreeFactorConfig c;

@@ -38,6 +38,7 @@ template <int C>
   requires(C >= 1 && C <= 64)
 struct WtaNeuron {
   static constexpr Index symbols = C;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Wta" + std::to_string(C); }
 
   template <Scalar S>

@@ -44,6 +44,7 @@ constexpr S heaviside(S x) noexcept {
 /// The smallest SurrogateGradient: the Heaviside spike with the straight-through derivative 1
 /// (whose primitive is x).
 struct SurrogateGradientArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SurrogateGradientArchetype"; }
   template <Scalar S>
   S forward(S x) const { return heaviside(x); }

@@ -36,6 +36,7 @@ namespace spikelab {
  */
 struct FastSigmoid {
   double slope = 25.0;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "FastSigmoid"; }
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
   template <Scalar S> S derivative(S x) const noexcept {
@@ -55,6 +56,7 @@ struct FastSigmoid {
  */
 struct Arctan {
   double alpha = 2.0;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Arctan"; }
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
   template <Scalar S> S derivative(S x) const noexcept {
@@ -72,6 +74,7 @@ struct Arctan {
  */
 struct Sigmoid {
   double slope = 5.0;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Sigmoid"; }
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
   template <Scalar S> S derivative(S x) const noexcept {
@@ -89,6 +92,7 @@ struct Sigmoid {
 struct Triangle {
   double height = 1.0;
   double width = 1.0;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Triangle"; }
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
   template <Scalar S> S derivative(S x) const noexcept {
@@ -112,6 +116,7 @@ struct Triangle {
 struct Boxcar {
   double height = 1.0;
   double half_width = 0.5;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Boxcar"; }
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
   template <Scalar S> S derivative(S x) const noexcept {
@@ -149,6 +154,7 @@ struct Exponential {
   double scale = 1.5;
   double tau = 3.75;
   ExponentialConvention convention = ExponentialConvention::paper;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Exponential"; }
   /// The amplitude factor c of the convention: 1 or 0.1.
   double factor() const noexcept { return convention == ExponentialConvention::lava_dl ? 0.1 : 1.0; }
@@ -193,6 +199,7 @@ struct Exponential {
 template <SurrogateGradient G>
 struct SmoothTwin {
   G inner{};
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SmoothTwin<" + G::name() + ">"; }
   template <Scalar S> S forward(S x) const noexcept { return inner.primitive(x); }
   template <Scalar S> S derivative(S x) const noexcept { return inner.derivative(x); }

@@ -61,6 +61,7 @@ struct EvalResult {
 
 /// Stand-in optimizer for rules that update the network themselves.
 struct NoOptimizer {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NoOptimizer"; }
   void set_progress(double, int) noexcept {}
   double current_lr() const noexcept { return 0.0; }

@@ -93,6 +93,7 @@ class Aedat2 {
  public:
   static constexpr SensorSize dvs128_sensor{128, 128, 2};
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "AEDAT 2.0 (jAER, DVS128)"; }
   SensorSize sensor() const noexcept { return dvs128_sensor; }
 

@@ -265,6 +265,7 @@ class Aedat31 {
         sensor.height > 32768)
       throw ConfigError("Aedat31: the sensor needs a size in [1, 32768] and 2 polarities");
   }
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "AEDAT 3.1 (cAER polarity packets)"; }
   SensorSize sensor() const noexcept { return sensor_; }
 

@@ -44,6 +44,7 @@ class NmnistBin {
   static NmnistBin nmnist() { return NmnistBin(nmnist_sensor); }
   static NmnistBin ncaltech101() { return NmnistBin(ncaltech101_sensor); }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "N-MNIST 40-bit .bin"; }
   SensorSize sensor() const noexcept { return sensor_; }
 

@@ -173,6 +173,7 @@ class ToFrame {
     return ToFrame(c);
   }
 
+  /// The run-time configuration.
   const ToFrameConfig& config() const noexcept { return cfg_; }
 
   /// The event index ranges of each frame of a sample.
