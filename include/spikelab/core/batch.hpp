@@ -34,8 +34,11 @@ struct Batch {
   /// Valid steps per sample (steps beyond are padding), or empty when all are valid.
   std::vector<Index> lengths;
 
+  /// Samples in the batch.
   Index batch() const noexcept { return input.batch(); }
+  /// Time steps T of the input.
   Index steps() const noexcept { return input.steps(); }
+  /// Valid steps of sample b (T when the batch is not ragged).
   Index length(Index b) const noexcept { return lengths.empty() ? input.steps() : lengths[static_cast<std::size_t>(b)]; }
 
   /// Throws ShapeError if the targets do not match the input.

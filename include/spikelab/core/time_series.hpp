@@ -68,6 +68,7 @@ class TimeSeries {
     resize(features, batch, steps);
     values_.setZero();
   }
+  /// Sets every value to zero, keeping the shape.
   void set_zero() {
     values_.setZero();
     scale_.clear();
@@ -109,30 +110,42 @@ class TimeSeries {
     return StaticSteps<S>{v, nullptr, true};
   }
 
+  /// Rows of every column.
   Index features() const noexcept { return values_.rows(); }
+  /// Samples per step.
   Index batch() const noexcept { return batch_; }
+  /// Time steps T.
   Index steps() const noexcept { return steps_; }
+  /// batch * steps.
   Index columns() const noexcept { return values_.cols(); }
 
   /// All steps: features x (batch * steps).
   Matrix<S>& values() noexcept { return values_; }
+  /// All steps: features x (batch * steps).
   const Matrix<S>& values() const noexcept { return values_; }
 
   /// The (features x batch) block of step t.
   auto slot(Index t) { return values_.middleCols(t * batch_, batch_); }
+  /// The (features x batch) block of step t.
   auto slot(Index t) const { return values_.middleCols(t * batch_, batch_); }
 
   /// Column index of (sample b, step t).
   Index column(Index b, Index t) const noexcept { return t * batch_ + b; }
+  /// The value of `feature` for sample b at step t.
   S& operator()(Index feature, Index b, Index t) { return values_(feature, t * batch_ + b); }
+  /// The value of `feature` for sample b at step t.
   S operator()(Index feature, Index b, Index t) const { return values_(feature, t * batch_ + b); }
 
+  /// The first value; the layout is column-major, column t*batch + b for (sample b, step t).
   S* data() noexcept { return values_.data(); }
+  /// The first value; the layout is column-major, column t*batch + b for (sample b, step t).
   const S* data() const noexcept { return values_.data(); }
 
+  /// True if `o` has the same features, batch and steps.
   bool same_shape(const TimeSeries& o) const noexcept {
     return features() == o.features() && batch_ == o.batch_ && steps_ == o.steps_;
   }
+  /// The shape as "[F features x B batch x T steps]", for messages.
   std::string shape_string() const {
     std::string s(1, '[');
     s += std::to_string(features());

@@ -85,10 +85,13 @@ class Optimizer {
   explicit Optimizer(OptimizerConfig cfg, Update update = {}, Sched schedule = {})
       : cfg_(cfg), update_(update), schedule_(schedule) {}
 
+  /// The run-time configuration (learning rate, scales, clips), changeable between steps.
   OptimizerConfig& config() noexcept { return cfg_; }
   /// The run-time configuration.
   const OptimizerConfig& config() const noexcept { return cfg_; }
+  /// The update policy's hyperparameters.
   Update& update_policy() noexcept { return update_; }
+  /// The learning-rate schedule.
   Sched& schedule() noexcept { return schedule_; }
 
   /// Tells the schedule where training is (epochs, fractional) and how long it runs.
@@ -98,6 +101,7 @@ class Optimizer {
   }
   /// Base learning rate times the schedule's factor now.
   double current_lr() const { return cfg_.lr * schedule_.factor(progress_, total_epochs_); }
+  /// Steps taken so far.
   std::int64_t steps() const noexcept { return steps_; }
   /// Global gradient norm (after group scales, before clipping) of the last step.
   double last_grad_norm() const noexcept { return last_norm_; }

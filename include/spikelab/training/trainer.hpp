@@ -123,9 +123,13 @@ class Trainer {
     progress_.rng = rng_.state();
   }
 
+  /// The network being trained.
   Net& net() noexcept { return net_; }
+  /// The learning rule.
   Rule& rule() noexcept { return rule_; }
+  /// The optimizer.
   Opt& optimizer() noexcept { return opt_; }
+  /// The trainer's generator (forward noise, dropout, sampling).
   Rng& rng() noexcept { return rng_; }
 
   /// The last point from which a fit can be continued exactly: updated after every batch and
