@@ -55,6 +55,7 @@ concept NeuronModel = Layer<N> && requires(N& n, const N& cn, typename N::State&
 
 /// The smallest NeuronModel: the identity layer, whose state is its last input.
 struct NeuronModelArchetype : LayerArchetype {
+  /// The archetype's state: the last input.
   struct State {
     Matrix<float> v;
   };

@@ -35,6 +35,7 @@ concept UpdatePolicy = Scalar<S> && requires(const U& u, typename U::template St
 struct UpdatePolicyArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "UpdatePolicyArchetype"; }
+  /// The archetype's per-block state: none.
   template <Scalar S>
   struct State {
     template <class Ar>
