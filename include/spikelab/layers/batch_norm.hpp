@@ -112,10 +112,12 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
   }
 
   Matrix<S>& gamma() noexcept { return gamma_; }
+  /// The shift beta, one per channel.
   Matrix<S>& beta() noexcept { return beta_; }
   Matrix<S>& running_mean() noexcept { return rmean_; }
   Matrix<S>& running_var() noexcept { return rvar_; }
   const Matrix<S>& gamma() const noexcept { return gamma_; }
+  /// The shift beta, one per channel.
   const Matrix<S>& beta() const noexcept { return beta_; }
   const Matrix<S>& running_mean() const noexcept { return rmean_; }
   const Matrix<S>& running_var() const noexcept { return rvar_; }

@@ -205,7 +205,9 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   Index input_size() const noexcept { return in_.size(); }
   /// Features per output column.
   Index output_size() const noexcept { return out_ * out_h_ * out_w_; }
+  /// The shape of the input map.
   ImageShape input_shape() const noexcept { return in_; }
+  /// The shape of the output map.
   ImageShape output_shape() const noexcept { return {out_, out_h_, out_w_}; }
   /// C_in k k: the length of one patch (columns of the weight matrix).
   Index patch_size() const noexcept { return in_.channels * cfg_.kernel * cfg_.kernel; }

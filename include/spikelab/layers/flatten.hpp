@@ -42,6 +42,7 @@ class Flatten : public detail::LayerBase<Flatten<S>, S> {
   Index input_size() const noexcept { return in_.size(); }
   /// Features per output column.
   Index output_size() const noexcept { return in_.size(); }
+  /// The shape of the input map.
   ImageShape input_shape() const noexcept { return in_; }
   /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return "Flatten(" + in_.to_string() + "->" + std::to_string(in_.size()) + ")"; }

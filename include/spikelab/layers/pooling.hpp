@@ -106,7 +106,9 @@ class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
   Index input_size() const noexcept { return in_.size(); }
   /// Features per output column.
   Index output_size() const noexcept { return in_.channels * out_h_ * out_w_; }
+  /// The shape of the input map.
   ImageShape input_shape() const noexcept { return in_; }
+  /// The shape of the output map.
   ImageShape output_shape() const noexcept { return {in_.channels, out_h_, out_w_}; }
   /// The run-time configuration.
   const PoolConfig& config() const noexcept { return cfg_; }

@@ -141,6 +141,7 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
   static void validate(Index, const SynapticFilterConfig& cfg) { cfg.validate(); }
   /// The run-time configuration.
   const SynapticFilterConfig& config() const noexcept { return cfg_; }
+  /// True for the alpha kernel, false for the exponential one.
   bool alpha() const noexcept { return cfg_.kind == SynapseKind::alpha; }
   /// The per-step decay a = exp(-dt/tau) (0 for tau = 0).
   double decay() const noexcept { return cfg_.tau > 0 ? std::exp(-cfg_.dt / cfg_.tau) : 0.0; }

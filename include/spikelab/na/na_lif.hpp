@@ -200,6 +200,7 @@ class NaLifType {
   NaLifDynamics<S> dynamics() const { return NaLifDynamics<S>::from(cfg_); }
   /// The spike-derivative policy (e.g. to change NA's options between epochs).
   D& derivative() noexcept { return d_; }
+  /// The spike-derivative policy (its parameters).
   const D& derivative() const noexcept { return d_; }
 
   /// The name with the sizes and options; checkpoints store it and loading checks it.

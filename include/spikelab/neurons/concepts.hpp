@@ -103,6 +103,7 @@ concept HasMembraneDecay = requires(L& l) {
 struct HasMembraneDecayArchetype {
   using scalar_type = float;
   NeuronParameter<float> membrane_decay;
+  /// The membrane decay.
   NeuronParameter<float>& beta() { return membrane_decay; }
 };
 static_assert(HasMembraneDecay<HasMembraneDecayArchetype>);
@@ -117,6 +118,7 @@ concept HasSynapticDecay = requires(L& l) {
 struct HasSynapticDecayArchetype {
   using scalar_type = float;
   NeuronParameter<float> synaptic_decay;
+  /// The synaptic decay.
   NeuronParameter<float>& alpha() { return synaptic_decay; }
 };
 static_assert(HasSynapticDecay<HasSynapticDecayArchetype> && !HasMembraneDecay<HasSynapticDecayArchetype>);
@@ -130,6 +132,7 @@ concept SpikingNeuronLayer = HasMembraneDecay<L> && requires(L& l) {
 /// The smallest SpikingNeuronLayer: a membrane decay and a threshold.
 struct SpikingNeuronLayerArchetype : HasMembraneDecayArchetype {
   NeuronParameter<float> firing_threshold;
+  /// The firing threshold.
   NeuronParameter<float>& threshold() { return firing_threshold; }
 };
 static_assert(SpikingNeuronLayer<SpikingNeuronLayerArchetype> && !SpikingNeuronLayer<HasMembraneDecayArchetype>);

@@ -72,7 +72,9 @@ class LeakyIntegratorType {
   }
   /// The run-time configuration.
   const LeakyIntegratorConfig& config() const noexcept { return cfg_; }
+  /// The membrane decay beta.
   NeuronParameter<S>& beta() noexcept { return beta_; }
+  /// The membrane decay beta.
   const NeuronParameter<S>& beta() const noexcept { return beta_; }
 
   /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.

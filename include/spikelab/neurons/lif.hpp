@@ -155,17 +155,27 @@ class LifType {
   Index output_size() const noexcept { return n_; }
   /// The run-time configuration.
   const LifConfig& config() const noexcept { return cfg_; }
+  /// The surrogate derivative (its parameters).
   const G& surrogate() const noexcept { return surrogate_; }
+  /// The surrogate derivative (its parameters).
   G& surrogate() noexcept { return surrogate_; }
   bool synaptic() const noexcept { return O.alpha != Train::fixed || cfg_.alpha != 0.0; }
 
+  /// The firing threshold theta.
   NeuronParameter<S>& threshold() noexcept { return theta_; }
+  /// The membrane decay beta.
   NeuronParameter<S>& beta() noexcept { return beta_; }
+  /// The synaptic-current decay alpha.
   NeuronParameter<S>& alpha() noexcept { return alpha_; }
+  /// The firing threshold theta.
   const NeuronParameter<S>& threshold() const noexcept { return theta_; }
+  /// The membrane decay beta.
   const NeuronParameter<S>& beta() const noexcept { return beta_; }
+  /// The synaptic-current decay alpha.
   const NeuronParameter<S>& alpha() const noexcept { return alpha_; }
+  /// The recurrent weights V (neurons x neurons; empty unless the layer is recurrent).
   Matrix<S>& recurrent_weight() noexcept { return rec_w_; }
+  /// The recurrent weights V (neurons x neurons; empty unless the layer is recurrent).
   const Matrix<S>& recurrent_weight() const noexcept { return rec_w_; }
 
   /// The name with the sizes and options; checkpoints store it and loading checks it.

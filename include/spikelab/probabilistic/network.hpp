@@ -271,14 +271,20 @@ class ProbabilisticSnn {
   const Matrix<S>& feedback_kernels() const noexcept { return b_; }
 
   // ---- parameters ------------------------------------------------------------------------
+  /// The synaptic weights w (layout: the file comment).
   Matrix<S>& weight() noexcept { return w_; }
+  /// The synaptic weights w (layout: the file comment).
   const Matrix<S>& weight() const noexcept { return w_; }
   Matrix<S>& feedback_weight() noexcept { return wfb_; }
   const Matrix<S>& feedback_weight() const noexcept { return wfb_; }
+  /// The biases gamma.
   Matrix<S>& bias() noexcept { return bias_; }
+  /// The biases gamma.
   const Matrix<S>& bias() const noexcept { return bias_; }
+  /// The accumulated gradient of the weights.
   Matrix<S>& weight_grad() noexcept { return gw_; }
   Matrix<S>& feedback_grad() noexcept { return gfb_; }
+  /// The accumulated gradient of the biases.
   Matrix<S>& bias_grad() noexcept { return gb_; }
 
   /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
