@@ -111,15 +111,21 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     return s;
   }
 
+  /// The scale gamma, one per channel.
   Matrix<S>& gamma() noexcept { return gamma_; }
   /// The shift beta, one per channel.
   Matrix<S>& beta() noexcept { return beta_; }
+  /// The running mean used in evaluation, one per channel.
   Matrix<S>& running_mean() noexcept { return rmean_; }
+  /// The running (unbiased) variance used in evaluation, one per channel.
   Matrix<S>& running_var() noexcept { return rvar_; }
+  /// The scale gamma, one per channel.
   const Matrix<S>& gamma() const noexcept { return gamma_; }
   /// The shift beta, one per channel.
   const Matrix<S>& beta() const noexcept { return beta_; }
+  /// The running mean used in evaluation, one per channel.
   const Matrix<S>& running_mean() const noexcept { return rmean_; }
+  /// The running (unbiased) variance used in evaluation, one per channel.
   const Matrix<S>& running_var() const noexcept { return rvar_; }
   /// True once the inference transform was moved into the preceding layer (pass-through).
   bool folded() const noexcept { return folded_; }
