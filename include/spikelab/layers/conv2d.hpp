@@ -211,6 +211,7 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   ImageShape output_shape() const noexcept { return {out_, out_h_, out_w_}; }
   /// C_in k k: the length of one patch (columns of the weight matrix).
   Index patch_size() const noexcept { return in_.channels * cfg_.kernel * cfg_.kernel; }
+  /// Inputs per output value, C_in k k (the initialisation's fan-in).
   Index fan_in() const noexcept { return patch_size(); }
   /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {

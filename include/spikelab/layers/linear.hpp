@@ -344,6 +344,7 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     return "Linear(" + std::to_string(in_) + "," + std::to_string(out_) + (cfg_.bias ? ",bias" : "") + ")";
   }
   using Linear::WeightedLayer::config;
+  /// The run-time configuration.
   LinearConfig& config() noexcept { return cfg_; }
 
   /// True when the last forward pass used the sparse path.

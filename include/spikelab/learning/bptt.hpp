@@ -46,9 +46,13 @@ class Bptt {
   /// @param reg the penalty on the parameters
   explicit Bptt(LossT loss, Reg reg = {}) : loss_(std::move(loss)), reg_(std::move(reg)) {}
 
+  /// The loss.
   LossT& loss() noexcept { return loss_; }
+  /// The loss.
   const LossT& loss() const noexcept { return loss_; }
+  /// The regulariser.
   Reg& regularizer() noexcept { return reg_; }
+  /// The regulariser.
   const Reg& regularizer() const noexcept { return reg_; }
 
   /// The type's name, as signatures, reports and checkpoints spell it.

@@ -81,10 +81,12 @@ class Sequential {
   /// @param layers the layers, input first
   explicit Sequential(Ls... layers) : layers_(std::move(layers)...) { check_chain(); }
 
+  /// Layer I of the stack.
   template <std::size_t I>
   auto& layer() noexcept {
     return std::get<I>(layers_);
   }
+  /// Layer I of the stack.
   template <std::size_t I>
   const auto& layer() const noexcept {
     return std::get<I>(layers_);
@@ -113,6 +115,7 @@ class Sequential {
     [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(layers_), I), ...); }
     (std::make_index_sequence<size>{});
   }
+  /// Calls f(layer, index) for every layer in order.
   template <class F>
   void for_each_layer(F&& f) const {
     [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(layers_), I), ...); }

@@ -159,6 +159,7 @@ class LifType {
   const G& surrogate() const noexcept { return surrogate_; }
   /// The surrogate derivative (its parameters).
   G& surrogate() noexcept { return surrogate_; }
+  /// True if the layer has a synaptic current (alpha trained, or fixed and nonzero).
   bool synaptic() const noexcept { return O.alpha != Train::fixed || cfg_.alpha != 0.0; }
 
   /// The firing threshold theta.

@@ -79,13 +79,19 @@ class NeuronParameter {
 
   static constexpr std::uint32_t class_version = 3;
 
+  /// Fixed, trained per layer or trained per neuron.
   Train mode() const noexcept { return mode_; }
+  /// Whether the value or a time constant is stored and trained.
   Parameterization parameterization() const noexcept { return param_; }
   /// Time step of the time-constant parameterization (0 when direct).
   double dt() const noexcept { return dt_; }
+  /// True unless the mode is Train::fixed.
   bool trainable() const noexcept { return mode_ != Train::fixed; }
+  /// The number of neurons of the layer.
   Index neurons() const noexcept { return n_; }
+  /// The lower end of the projection range.
   double lower() const noexcept { return lower_; }
+  /// The upper end of the projection range.
   double upper() const noexcept { return upper_; }
 
   /// Per-neuron values the neuron model uses (a per-layer value broadcast; decays exp(-dt/tau)
@@ -138,8 +144,11 @@ class NeuronParameter {
     pass_.resize(0);
     refresh();
   }
+  /// True if the forward pass clips the value (set_forward_clip).
   bool has_forward_clip() const noexcept { return clip_; }
+  /// The lower end of the forward clip.
   double clip_lower() const noexcept { return clip_lo_; }
+  /// The upper end of the forward clip.
   double clip_upper() const noexcept { return clip_hi_; }
 
   /// Neurons held at a limit: with a forward clip, those whose unclipped value lies at or
@@ -219,8 +228,11 @@ class NeuronParameter {
     refresh();
   }
 
+  /// The stored quantity (the value, or tau), one entry per layer or per neuron.
   Matrix<S>& raw() noexcept { return value_; }
+  /// The stored quantity (the value, or tau), one entry per layer or per neuron.
   const Matrix<S>& raw() const noexcept { return value_; }
+  /// The accumulated gradient of the stored quantity.
   Matrix<S>& grad() noexcept { return grad_; }
   /// Sets every parameter gradient to zero.
   void zero_grad() { grad_.setZero(); }
@@ -261,6 +273,7 @@ class NeuronParameter {
     if (trainable()) f(ParamRef<S>{name, group, value_, grad_, S(lower_), S(upper_)});
   }
 
+  /// The mode's name as signatures spell it.
   static std::string mode_name(Train m) {
     switch (m) {
       case Train::fixed: return "fixed";

@@ -38,14 +38,18 @@ struct FastSigmoid {
   double slope = 25.0;
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "FastSigmoid"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     const S d = S(1) + S(slope) * std::abs(x);
     return S(1) / (d * d);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     return x / (S(1) + S(slope) * std::abs(x)) + S(1) / S(slope);
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(slope)); }
 };
 
@@ -58,14 +62,18 @@ struct Arctan {
   double alpha = 2.0;
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Arctan"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     const S a = S(alpha), z = std::numbers::pi_v<S> * a * x / S(2);
     return (a / S(2)) / (S(1) + z * z);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     return std::atan(std::numbers::pi_v<S> * S(alpha) * x / S(2)) / std::numbers::pi_v<S> + S(0.5);
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(alpha)); }
 };
 
@@ -76,12 +84,16 @@ struct Sigmoid {
   double slope = 5.0;
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Sigmoid"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     const S p = primitive(x);
     return S(slope) * p * (S(1) - p);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept { return S(1) / (S(1) + std::exp(-S(slope) * x)); }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(slope)); }
 };
 
@@ -94,11 +106,14 @@ struct Triangle {
   double width = 1.0;
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Triangle"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     const S r = S(1) - std::abs(x) / S(width);
     return r > S(0) ? S(height) * r : S(0);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     const S w = S(width), h = S(height);
     const S c = std::clamp(x, -w, w);
@@ -106,6 +121,7 @@ struct Triangle {
     const S half = h * w / S(2);
     return c < S(0) ? h * (c + w) * (c + w) / (S(2) * w) : half + h * (c - c * c / (S(2) * w));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(height), CEREAL_NVP(width)); }
 };
 
@@ -118,14 +134,18 @@ struct Boxcar {
   double half_width = 0.5;
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Boxcar"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     return std::abs(x) < S(half_width) ? S(height) : S(0);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     const S w = S(half_width);
     return S(height) * (std::clamp(x, -w, w) + w);
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(height), CEREAL_NVP(half_width)); }
 };
 
@@ -160,10 +180,13 @@ struct Exponential {
   double factor() const noexcept { return convention == ExponentialConvention::lava_dl ? 0.1 : 1.0; }
   /// The peak of the derivative, c s / tau.
   double peak() const noexcept { return factor() * scale / tau; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     return S(peak()) * std::exp(-std::abs(x) / S(tau));
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     const S e = std::exp(-std::abs(x) / S(tau));
     return S(factor() * scale) * (x < S(0) ? e : S(2) - e);
@@ -172,6 +195,7 @@ struct Exponential {
   static std::string convention_name(ExponentialConvention c) {
     return c == ExponentialConvention::lava_dl ? "lava_dl" : "paper";
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void save(Ar& ar, std::uint32_t) const {
     ar(CEREAL_NVP(scale), CEREAL_NVP(tau), cereal::make_nvp("convention", convention_name(convention)));
   }
@@ -201,9 +225,13 @@ struct SmoothTwin {
   G inner{};
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SmoothTwin<" + G::name() + ">"; }
+  /// The smooth spike: the inner surrogate's primitive.
   template <Scalar S> S forward(S x) const noexcept { return inner.primitive(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept { return inner.derivative(x); }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept { return inner.primitive(x); }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(inner)); }
 };
 

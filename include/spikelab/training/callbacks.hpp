@@ -97,13 +97,16 @@ class ProgressPrinter {
   /// True when the line is redrawn in place during an epoch.
   bool redraws() const noexcept { return cr_; }
 
+  /// Trainer hook (see Trainer).
   void on_epoch_begin(const TrainInfo&) { last_ = -1e9; }
+  /// Trainer hook (see Trainer).
   void on_batch_end(const TrainInfo& i) {
     if (i.epoch_seconds - last_ < refresh_ && i.batch != i.batches) return;
     last_ = i.epoch_seconds;
     if (!cr_) return;
     *os_ << '\r' << padded(line(i)) << std::flush;
   }
+  /// Trainer hook (see Trainer).
   void on_epoch_end(const TrainInfo& i) {
     std::string s = line(i);
     s += " | " + detail::format_seconds(i.epoch_seconds);
@@ -157,6 +160,7 @@ class EarlyStopping {
   /// @param monitor the figure watched
   explicit EarlyStopping(int patience = 5, double min_delta = 0.0, Monitor monitor = Monitor::val_accuracy)
       : patience_(patience), min_delta_(min_delta), monitor_(monitor) {}
+  /// Trainer hook (see Trainer).
   bool on_epoch_end(const TrainInfo& i) {
     double v = 0;
     bool higher_better = false;
@@ -201,6 +205,7 @@ class CsvLogger {
   /// A log written to `path`, one line per epoch.
   /// @param path the CSV file
   explicit CsvLogger(std::filesystem::path path) : path_(std::move(path)) {}
+  /// Trainer hook (see Trainer).
   void on_train_begin(const TrainInfo& i) {
     std::error_code ec;
     if (i.resumed && std::filesystem::file_size(path_, ec) > 0 && !ec) return;
@@ -208,6 +213,7 @@ class CsvLogger {
     if (!os) throw FileError(path_.string(), -1, "cannot open the metrics log for writing");
     os << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,epoch_seconds\n";
   }
+  /// Trainer hook (see Trainer).
   void on_epoch_end(const TrainInfo& i) {
     std::ofstream os(path_, std::ios::app);
     if (!os) throw FileError(path_.string(), -1, "cannot append to the metrics log");
@@ -227,6 +233,7 @@ class TimeLimit {
   /// Stops training after `seconds` of wall time.
   /// @param seconds the limit
   explicit TimeLimit(double seconds) : limit_(seconds) {}
+  /// Trainer hook (see Trainer).
   bool on_batch_end(const TrainInfo& i) {
     hit_ = limit_ > 0 && i.total_seconds >= limit_;
     return hit_;
