@@ -51,6 +51,8 @@
 
 namespace spikelab {
 
+/// Hyperparameters of a BatchNorm layer: epsilon, the running statistics' momentum, the affine
+/// parameters and the statistics used in evaluation.
 struct BatchNormConfig {
   double eps = 1e-5;
   double momentum = 0.1;  ///< weight of the new batch in the running statistics

@@ -38,6 +38,8 @@
 
 namespace spikelab {
 
+/// Hyperparameters of a Dropout layer: the drop probability, the features that share a mask
+/// entry, and one mask per sample or per step.
 struct DropoutConfig {
   double p = 0.5;    ///< drop probability, in [0, 1)
   Index block = 1;   ///< consecutive features sharing one mask entry (H*W: drop whole channels)

@@ -42,6 +42,7 @@ namespace spikelab {
 /// How the layer chooses between the dense product and the sparse accumulation.
 enum class SparseMode : std::uint8_t { automatic, always, never };
 
+/// Hyperparameters of a Linear layer: bias, initialisation, and when the sparse path is taken.
 struct LinearConfig {
   bool bias = true;
   Init init = Init::uniform_fan_in;
@@ -317,6 +318,11 @@ struct SparseKernels {
 
 }  // namespace detail
 
+/// The dense feed-forward synapse for all T steps at once, \f$ Y = W X + b\,\mathbf{1}^\top \f$,
+/// \f$ \partial L/\partial W = G X^\top \f$, \f$ \partial L/\partial X = W^\top G \f$: one matrix
+/// product over every step, or a sparse accumulation over the active inputs of spike input
+/// (gradient-based learning of SNNs: Neftci, Mostafa & Zenke, IEEE Signal Processing Magazine 2019).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
  public:

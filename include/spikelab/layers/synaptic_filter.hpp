@@ -50,6 +50,8 @@ namespace spikelab {
 /// Shape of the synaptic kernel.
 enum class SynapseKind : std::uint8_t { exponential = 0, alpha = 1 };
 
+/// Hyperparameters of a SynapticFilter: the kernel, its time constant, the step and the number
+/// of stages in cascade.
 struct SynapticFilterConfig {
   SynapseKind kind = SynapseKind::alpha;
   double tau = 0.005;  ///< time constant (s); 0 = no filtering

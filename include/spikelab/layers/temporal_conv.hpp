@@ -47,6 +47,8 @@
 
 namespace spikelab {
 
+/// Hyperparameters of a TemporalConv layer: taps, dilation, channel groups, bias and
+/// initialisation.
 struct TemporalConvConfig {
   Index kernel = 1;    ///< taps K
   Index dilation = 1;  ///< lag D between taps (steps)

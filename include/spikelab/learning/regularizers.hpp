@@ -59,6 +59,7 @@ struct NoRegularizer {
   double add_gradient(Net&) const noexcept { return 0.0; }
 };
 
+/// The weights and the bound of DecayRegularizer's penalties on trained decays.
 struct DecayRegularizerConfig {
   double upper_weight = 0.1;    ///< w_hi: weight of ||ReLU(alpha - upper_start)||
   double upper_start = 0.95;    ///< a_hi

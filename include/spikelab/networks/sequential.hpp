@@ -63,6 +63,10 @@ template <class L>
 using step_state_t = typename step_state<L>::type;
 }  // namespace detail
 
+/// A feed-forward stack of layers fixed at compile time (a std::tuple, no virtual calls): the
+/// forward pass runs layer by layer over all T steps and BPTT layer by layer in reverse;
+/// forward_step() streams one step at a time from an explicit StreamState.
+/// @tparam Ls the layers, input first (each a Layer)
 template <Layer... Ls>
   requires(sizeof...(Ls) > 0)
 class Sequential {
