@@ -23,10 +23,10 @@ namespace spikelab {
 
 /// Batching of an ImageSource: batch size, steps per sample, shuffling and its seed.
 struct ImageSourceConfig {
-  Index batch_size = 128;
-  Index steps = 10;
-  bool shuffle = true;
-  std::uint64_t seed = 1;
+  Index batch_size = 128;  ///< samples per batch
+  Index steps = 10;  ///< time steps T per sample
+  bool shuffle = true;  ///< a new order every epoch
+  std::uint64_t seed = 1;  ///< seeds the order (and a rate encoder's spikes)
   bool drop_last = false;  ///< skip a last, smaller batch
 };
 

@@ -75,9 +75,9 @@ struct SkippedSample {
 /// Batching of an EventLoader: batch size, shuffling, padding to a number of steps, caching,
 /// read-ahead and the subset of samples used.
 struct EventLoaderConfig {
-  Index batch_size = 32;
-  bool shuffle = true;
-  std::uint64_t seed = 1;
+  Index batch_size = 32;  ///< samples per batch
+  bool shuffle = true;  ///< a new order every epoch
+  std::uint64_t seed = 1;  ///< seeds the order and the random transforms
   bool drop_last = false;  ///< skip a last, smaller batch
   Index steps = 0;         ///< 0: T = longest sample of the batch; > 0: pad or cut every sample to this
   bool cache = false;      ///< keep decoded samples (before the transform) in memory after the first read

@@ -46,14 +46,14 @@ enum class MtsXorLabels : std::uint8_t { coding_steps, all_steps };
 /// The parameters of the Multi-Time-Scale XOR task: channels, steps, segment timing, firing
 /// rates, noise and which steps carry a label.
 struct MtsXorConfig {
-  Index channels_per_group = 20;
-  Index steps = 100;
+  Index channels_per_group = 20;  ///< channels of each of the two signals
+  Index steps = 100;  ///< time steps T per sample
   Index start_time = 10;   ///< length of signal A
   Index remain_time = 5;   ///< silent steps before each B
   Index coding_time = 10;  ///< steps of each B
-  double low_rate = 0.2, high_rate = 0.6;
-  double noise_rate = 0.01;
-  MtsXorLabels labels = MtsXorLabels::coding_steps;
+  double low_rate = 0.2, high_rate = 0.6;  ///< a signal's firing probability per step for bit 0 and for bit 1
+  double noise_rate = 0.01;  ///< background spike probability per channel and step
+  MtsXorLabels labels = MtsXorLabels::coding_steps;  ///< which steps carry a label
 };
 
 /// The Multi-Time-Scale XOR task: signal A, then segments whose target is XOR(A, B) of two

@@ -92,7 +92,7 @@ struct MpiOptions {
   /// A waiting collective is polled (MPI_Test drives its progress) without pause for this long,
   /// then with poll_interval sleeps between polls, so that a stalled peer costs little CPU.
   std::chrono::microseconds spin{2000};
-  std::chrono::microseconds poll_interval{100};
+  std::chrono::microseconds poll_interval{100};  ///< the sleep between two polls after `spin`
 };
 
 namespace detail {

@@ -54,7 +54,7 @@ namespace spikelab {
 /// Hyperparameters of a BatchNorm layer: epsilon, the running statistics' momentum, the affine
 /// parameters and the statistics used in evaluation.
 struct BatchNormConfig {
-  double eps = 1e-5;
+  double eps = 1e-5;  ///< epsilon, added to the variance
   double momentum = 0.1;  ///< weight of the new batch in the running statistics
   bool affine = true;     ///< trainable gamma (group "other") and beta (group "bias")
   double gamma = 1.0;     ///< initial gamma (e.g. a threshold-dependent scale, as tdBN uses)

@@ -63,10 +63,10 @@ struct Conv2dConfig {
   Index kernel = 3;   ///< kernel size k (k x k)
   Index stride = 1;   ///< stride s
   Index padding = 0;  ///< zero padding p on every side
-  bool bias = true;
+  bool bias = true;  ///< with a bias per output channel
   Init init = Init::uniform_fan_in;  ///< fan_in = C_in k k
-  double init_scale = 1.0;
-  SparseMode sparse = SparseMode::automatic;
+  double init_scale = 1.0;  ///< a factor on the initial weights
+  SparseMode sparse = SparseMode::automatic;  ///< dense product, sparse accumulation, or chosen from the input density
   /// Automatic mode uses the sparse path when the estimated input density is below this.
   double sparse_density = 0.1;
   /// cereal serialisation: what checkpoints store (not called directly).

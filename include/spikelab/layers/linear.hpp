@@ -44,10 +44,10 @@ enum class SparseMode : std::uint8_t { automatic, always, never };
 
 /// Hyperparameters of a Linear layer: bias, initialisation, and when the sparse path is taken.
 struct LinearConfig {
-  bool bias = true;
-  Init init = Init::uniform_fan_in;
-  double init_scale = 1.0;
-  SparseMode sparse = SparseMode::automatic;
+  bool bias = true;  ///< with a bias per output
+  Init init = Init::uniform_fan_in;  ///< the initialisation of the weights
+  double init_scale = 1.0;  ///< a factor on the initial weights
+  SparseMode sparse = SparseMode::automatic;  ///< dense product, sparse accumulation, or chosen from the input density
   /// Automatic mode uses the sparse path when the estimated input density is below this,
   /// scaled by min(1, outputs / 64) (the dense product is cheap for few outputs). Break-even
   /// densities measured while tuning (1 thread, forward + weight gradient, SparseMode::always vs never):

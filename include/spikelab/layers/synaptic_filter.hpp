@@ -53,7 +53,7 @@ enum class SynapseKind : std::uint8_t { exponential = 0, alpha = 1 };
 /// Hyperparameters of a SynapticFilter: the kernel, its time constant, the step and the number
 /// of stages in cascade.
 struct SynapticFilterConfig {
-  SynapseKind kind = SynapseKind::alpha;
+  SynapseKind kind = SynapseKind::alpha;  ///< exponential or alpha kernel
   double tau = 0.005;  ///< time constant (s); 0 = no filtering
   double dt = 0.001;   ///< simulation step (s)
   int stages = 1;      ///< the kernel applied this many times in cascade

@@ -53,9 +53,9 @@ struct TemporalConvConfig {
   Index kernel = 1;    ///< taps K
   Index dilation = 1;  ///< lag D between taps (steps)
   Index groups = 1;    ///< channel groups; in and out must be divisible by it
-  bool bias = true;
+  bool bias = true;  ///< with a bias per output channel
   Init init = Init::uniform_fan_in;  ///< fan_in = K * in / groups
-  double init_scale = 1.0;
+  double init_scale = 1.0;  ///< a factor on the initial weights
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {

@@ -99,9 +99,9 @@ struct NaConfig {
   double distance_power = 1.0;  ///< p: 1 in the poster, 3 in the official code
   double clip = 0.0;            ///< upper bound on d^-p; 0 = none (poster), 5 in the official code
   bool layer_rescale = false;   ///< the official code's per-layer gradient rescaling
-  NeighbourStart start = NeighbourStart::at_threshold;
+  NeighbourStart start = NeighbourStart::at_threshold;  ///< where the neighbouring spike trains start (NeighbourStart)
   double min_distance = 1e-6;   ///< floor on d (a potential exactly at ϑ would divide by zero)
-  NaLossChange loss_change = NaLossChange::first_order;
+  NaLossChange loss_change = NaLossChange::first_order;  ///< how the change of the loss is estimated (NaLossChange)
   bool round_norms = false;     ///< rescaling with the means rounded to 3 decimals (needs layer_rescale)
 
   /// The poster's form: δ = ΔL / (ϑ - u[k]), ΔL the exact first-order change.

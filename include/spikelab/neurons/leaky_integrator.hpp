@@ -29,9 +29,9 @@ namespace spikelab {
 /// Run-time hyperparameters of a LeakyIntegratorType: the membrane decay, its projection range
 /// when trained, and whether the input is scaled by (1 - beta).
 struct LeakyIntegratorConfig {
-  double beta = 0.9;
+  double beta = 0.9;  ///< membrane decay beta
   bool normalize = false;  ///< scale the input by (1 - beta)
-  double beta_min = 0.0, beta_max = 1.0;
+  double beta_min = 0.0, beta_max = 1.0;  ///< projection range of a trained beta
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {

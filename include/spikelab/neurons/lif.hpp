@@ -62,11 +62,11 @@ namespace spikelab {
 /// Compile-time options of a LIF layer: which neuron parameters are trained, and how; what
 /// BPTT does with the reset (ResetGradient, neurons/reset.hpp).
 struct LifOptions {
-  Train threshold = Train::fixed;
-  Train beta = Train::fixed;
-  Train alpha = Train::fixed;
-  bool recurrent = false;
-  ResetGradient reset_gradient = ResetGradient::kept;
+  Train threshold = Train::fixed;  ///< how the threshold is trained
+  Train beta = Train::fixed;  ///< how the membrane decay is trained
+  Train alpha = Train::fixed;  ///< how the synaptic decay is trained
+  bool recurrent = false;  ///< with trainable recurrent weights V
+  ResetGradient reset_gradient = ResetGradient::kept;  ///< what BPTT does with the reset (ResetGradient)
 };
 
 /// Run-time hyperparameters of a LIF layer.
@@ -76,7 +76,7 @@ struct LifConfig {
   double threshold = 1.0;   ///< firing threshold theta
   double beta_min = 0.0, beta_max = 1.0;    ///< projection range of a trained beta
   double alpha_min = 0.0, alpha_max = 1.0;  ///< projection range of a trained alpha
-  double threshold_min = 1e-3, threshold_max = 1e6;
+  double threshold_min = 1e-3, threshold_max = 1e6;  ///< projection range of a trained threshold
   /// Set only by loading a configuration of class version 1, where the reset's gradient was the
   /// run-time flag `detach_reset` (true = ResetGradient::detached, false = the then default
   /// `kept`); the layer's load rejects a stored `true` unless its type detaches the reset. Never

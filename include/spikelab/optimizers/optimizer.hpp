@@ -41,7 +41,7 @@ namespace spikelab {
 /// The Optimizer's hyperparameters: base learning rate, per-group learning-rate and gradient
 /// scales, and the gradient clips.
 struct OptimizerConfig {
-  double lr = 1e-3;
+  double lr = 1e-3;  ///< the base learning rate eta
   GroupScales lr_scale{};    ///< learning-rate multiplier per ParamGroup
   GroupScales grad_scale{};  ///< gradient multiplier per ParamGroup (hSNN scales alpha's by 0.1)
   double clip_norm = 0.0;    ///< global gradient-norm clip; 0 = off

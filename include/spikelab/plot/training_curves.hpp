@@ -110,10 +110,10 @@ inline TrainingLog read_training_log(const std::filesystem::path& path) {
 
 /// Options of training_curves.
 struct CurvesOptions {
-  std::string title = "Training curves";
-  std::string subtitle{};
-  int width = 960;
-  int height = 400;
+  std::string title = "Training curves";  ///< the title
+  std::string subtitle{};  ///< a second line under the title (empty: none)
+  int width = 960;  ///< the image width in pixels
+  int height = 400;  ///< the image height in pixels
 };
 
 /// Two panels: the mean training loss of each epoch with the validation loss, and the

@@ -60,7 +60,7 @@ constexpr const char* to_string(KernelType k) noexcept {
 
 /// A bank of K basis kernels of length L (memory in time steps).
 struct KernelConfig {
-  KernelType type = KernelType::raised_cosine;
+  KernelType type = KernelType::raised_cosine;  ///< the family of the basis kernels
   Index bases = 8;    ///< K
   Index length = 10;  ///< L = tau (steps of memory)
   double mu = 0.5;    ///< compression (raised cosines) or base time constant in steps (exponential)
