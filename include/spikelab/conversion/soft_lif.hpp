@@ -2,7 +2,7 @@
  * @file conversion/soft_lif.hpp
  * @brief SoftLif: the smoothed LIF rate response (Hunsberger & Eliasmith 2015) as an
  *        ActivationFunction policy, with its derivative and Gaussian training noise; the hard
- *        LIF rate lif_rate(); the layer alias SoftLifRate<S> = Activation<S, SoftLif>.
+ *        LIF rate lif_rate(); the layer alias `SoftLifRate<S>` = Activation<S, SoftLif>.
  *
  * A LIF neuron (membrane time constant tau_RC, refractory period tau_ref, threshold 1, reset 0)
  * driven by a constant normalised current j fires at

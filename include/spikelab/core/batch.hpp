@@ -1,6 +1,6 @@
 /**
  * @file core/batch.hpp
- * @brief Batch<S>: what a batch source hands the trainer. The input is a TimeSeries
+ * @brief `Batch<S>`: what a batch source hands the trainer. The input is a TimeSeries
  *        (features x batch*T); targets are per-sample labels and/or per-step labels, with
  *        per-sample lengths for ragged (padded) sequences. What produces them models BatchSource
  *        (core/concepts.hpp).

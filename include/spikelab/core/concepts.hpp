@@ -2,11 +2,11 @@
  * @file core/concepts.hpp
  * @brief The concepts of the core types, with their archetypes.
  *
- *  - Scalar<S>: the scalar types spikelab computes in (float and double; any standard
+ *  - `Scalar<S>`: the scalar types spikelab computes in (float and double; any standard
  *    floating-point type satisfies it).
  *  - BatchSource<Src, S>: what produces the batches a trainer consumes:
  *    `src.start_epoch(e)` (reshuffles with a seed derived from e, or does nothing),
- *    `src.next(batch)` (fills a Batch<S>; false at the end of the epoch) and
+ *    `src.next(batch)` (fills a `Batch<S>`; false at the end of the epoch) and
  *    `src.batches_per_epoch()`.
  * This header sits below core/types.hpp (which includes it), so it names Batch by a
  * declaration only (core/batch.hpp defines it) and Eigen's index type directly.

@@ -1,6 +1,6 @@
 /**
  * @file core/parameter.hpp
- * @brief ParamRef<S>: how a layer shows one trainable parameter block (value, gradient,
+ * @brief `ParamRef<S>`: how a layer shows one trainable parameter block (value, gradient,
  *        group, bounds) to optimizers, gradient checkers and checkpoints.
  *
  * Layers keep their parameters and gradients as Eigen matrices and visit them in a fixed

@@ -1,6 +1,6 @@
 /**
  * @file core/time_series.hpp
- * @brief TimeSeries<S>: T time steps of a (features x batch) block held in ONE contiguous
+ * @brief `TimeSeries<S>`: T time steps of a (features x batch) block held in ONE contiguous
  *        column-major matrix of shape features x (batch * T).
  *
  * Slot t (all samples at time t) is the block of columns [t*batch, (t+1)*batch), so

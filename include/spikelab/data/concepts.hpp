@@ -18,7 +18,7 @@
  *  - FrameTransform<T>: a transform whose application to an EventSample (apply_transform, in
  *    place or converting) gives Frames, what the loader batches.
  *  - StaticEncoder<E, S>: `e.encode(x, b, out, rng)` writes sample column b of every step of
- *    `out` (a TimeSeries<S>) from the F values x[0..F) of a static input (out.features() == F);
+ *    `out` (a `TimeSeries<S>`) from the F values x[0..F) of a static input (out.features() == F);
  *    `E::name()`.
  */
 #ifndef SPIKELAB_DATA_CONCEPTS_HPP

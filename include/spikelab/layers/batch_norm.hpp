@@ -145,7 +145,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
   /// Marks the layer as folded (pass-through); use fold_batch_norm() rather than this directly.
   void mark_folded() noexcept { folded_ = true; }
 
-  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     if (!cfg_.affine) return;

@@ -11,10 +11,10 @@
  *    (output_size x batch*T); with ctx.training the layer keeps what backward needs;
  *  - `l.backward(in, out, grad_out, grad_in)`: given the same in/out and dL/d(out), writes
  *    dL/d(in) to *grad_in when grad_in is not null, and ADDS parameter gradients.
- * Optional (detected): `for_each_parameter(f)` with f(ParamRef<S>), `zero_grad()`,
+ * Optional (detected): `for_each_parameter(f)` with f(`ParamRef<S>`), `zero_grad()`,
  * `reset_parameters(Rng&)`. A layer a checkpoint must hold is cereal-serializable.
  *
- * ParametricLayer<L>: a Layer whose `l.for_each_parameter(f)` calls f(ParamRef<S>) for every
+ * ParametricLayer<L>: a Layer whose `l.for_each_parameter(f)` calls f(`ParamRef<S>`) for every
  * trainable parameter block.
  *
  * ActivationFunction<F>: requirements on an element-wise rate activation F, for S = float
@@ -104,7 +104,7 @@ struct ParametricLayerArchetype : LayerArchetype {
     *grad_in = grad_out;
     grad_in->values() *= gain(0, 0);
   }
-  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     f(ParamRef<float>{"gain", ParamGroup::weight, gain, gain_grad});

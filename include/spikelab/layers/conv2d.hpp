@@ -281,7 +281,10 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   bool used_static() const noexcept { return static_.has_value(); }
 
  private:
+  // The base reaches the members below; doxygen cannot resolve this friend, so it skips it.
+  /// @cond
   friend typename Conv2d::WeightedLayer;
+  /// @endcond
   using Conv2d::WeightedLayer::in_, Conv2d::WeightedLayer::out_, Conv2d::WeightedLayer::cfg_;
   using Conv2d::WeightedLayer::w_, Conv2d::WeightedLayer::b_, Conv2d::WeightedLayer::gw_, Conv2d::WeightedLayer::gb_;
   // (out_ is the number of output channels)

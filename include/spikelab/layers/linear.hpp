@@ -405,7 +405,10 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
   bool used_static() const noexcept { return static_.has_value(); }
 
  private:
+  // The base reaches the members below; doxygen cannot resolve this friend, so it skips it.
+  /// @cond
   friend typename Linear::WeightedLayer;
+  /// @endcond
   using Linear::WeightedLayer::in_, Linear::WeightedLayer::out_, Linear::WeightedLayer::cfg_;
   using Linear::WeightedLayer::w_, Linear::WeightedLayer::b_, Linear::WeightedLayer::gw_, Linear::WeightedLayer::gb_;
 

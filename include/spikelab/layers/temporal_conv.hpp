@@ -174,7 +174,10 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
 
 
  private:
+  // The base reaches the members below; doxygen cannot resolve this friend, so it skips it.
+  /// @cond
   friend typename TemporalConv::WeightedLayer;
+  /// @endcond
   using TemporalConv::WeightedLayer::in_, TemporalConv::WeightedLayer::out_, TemporalConv::WeightedLayer::cfg_;
   using TemporalConv::WeightedLayer::w_, TemporalConv::WeightedLayer::b_, TemporalConv::WeightedLayer::gw_,
       TemporalConv::WeightedLayer::gb_;

@@ -1,7 +1,7 @@
 /**
  * @file na/aggregation.hpp
  * @brief NeighborhoodAggregation: the NA spike-derivative policy of Yang, Zhang & Li (ICML 2021)
- *        for NaLifType layers, and NaLif<S> = NaLifType<S, NeighborhoodAggregation>.
+ *        for NaLifType layers, and `NaLif<S>` = NaLifType<S, NeighborhoodAggregation>.
  *
  * BPTT cannot give dL/du of a spiking neuron (dH/du is a Dirac delta). NA estimates it from
  * neighbours of the present membrane waveform u (the ICML 2021 poster, boxes 1-4). The simple

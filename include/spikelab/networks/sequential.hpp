@@ -126,7 +126,7 @@ class Sequential {
     (std::make_index_sequence<size>{});
   }
 
-  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     for_each_layer([&](auto& l, std::size_t i) {

@@ -77,7 +77,7 @@ class LeakyIntegratorType {
   /// The membrane decay beta.
   const NeuronParameter<S>& beta() const noexcept { return beta_; }
 
-  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     beta_.visit(f, "beta", ParamGroup::time_constant);

@@ -1,6 +1,6 @@
 /**
  * @file neurons/neuron_parameter.hpp
- * @brief NeuronParameter<S>: a per-neuron quantity of a neuron layer (threshold, decay, ...)
+ * @brief `NeuronParameter<S>`: a per-neuron quantity of a neuron layer (threshold, decay, ...)
  *        that is fixed, trainable as one value per layer, or trainable per neuron (Train).
  *
  * Values are kept per neuron whatever the mode (so a fixed parameter may still be

@@ -9,7 +9,7 @@
  *     c = \min(1, \text{clip\_norm} / \lVert (s_k g)_k \rVert_2), \quad
  *     p \leftarrow \Pi_{[lo, hi]}\big(\mathrm{Update}(p, \tilde g, \eta \cdot f(e) \cdot r_k)\big) \f]
  * with s_k the group's gradient scale, r_k its learning-rate scale and f the schedule.
- * One State<S> per parameter block is created at the first step (in the network's fixed
+ * One `State<S>` per parameter block is created at the first step (in the network's fixed
  * parameter order) and reused; its shape is checked at every step.
  *
  * Serialisation (training checkpoints, io/training_checkpoint.hpp) stores the configuration,

@@ -1,7 +1,7 @@
 /**
  * @file optimizers/update.hpp
  * @brief Update policies (ensmallen's shape: hyperparameters plus a typed per-parameter
- *        State<S>): Sgd (momentum, Nesterov, L2), Adam (with AMSGrad and coupled L2) and
+ *        `State<S>`): Sgd (momentum, Nesterov, L2), Adam (with AMSGrad and coupled L2) and
  *        AdamW (decoupled weight decay); each models UpdatePolicy (optimizers/concepts.hpp).
  *
  * Sgd: \f$ d = g + \lambda p;\ m \leftarrow \mu m + d;\ p \leftarrow p - \eta (\text{nesterov} ? d + \mu m : m) \f$,

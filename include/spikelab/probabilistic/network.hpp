@@ -287,7 +287,7 @@ class ProbabilisticSnn {
   /// The accumulated gradient of the biases.
   Matrix<S>& bias_grad() noexcept { return gb_; }
 
-  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     f(ParamRef<S>{"weight", ParamGroup::weight, w_, gw_});

@@ -75,6 +75,7 @@ namespace spikelab {
 
 /// Learning signal of the single-sample maximum-likelihood rule (K = 1).
 struct SingleSampleSignal {
+  /// How the hidden circuits learn.
   enum class Hidden : std::uint8_t {
     em,        ///< hidden updates e^H (signal 1): EM with one sample; equal to GEM with K = 1
     reinforce  ///< hidden updates (v_t - b_t) e^H: hrjang train_ml_online (mb1)

@@ -52,7 +52,7 @@ inline std::string fixed(double v, int digits) {
 /// How ProgressPrinter shows the progress within an epoch.
 enum class Redraw : std::uint8_t {
   automatic,  ///< redraw in place when the stream is a terminal, plain lines otherwise
-  always,     ///< redraw one line in place ('\r') after every refresh
+  always,     ///< redraw one line in place (a carriage return) after every refresh
   never       ///< one plain line per epoch (files, pipes, CI logs)
 };
 
