@@ -106,7 +106,7 @@ struct LifConfig {
 };
 
 /// A layer of current-based leaky integrate-and-fire neurons trained by surrogate-gradient BPTT:
-/// \f$ I_t = \alpha I_{t-1} + x_t,\ v_t = R(\beta, v_{t-1}, s_{t-1}, \theta, I_t),\
+/// \f$ I_t = \alpha I_{t-1} + x_t,\ v_t = R(\beta, v_{t-1}, s_{t-1}, \theta, I_t),\;
 /// s_t = H(v_t - \theta) \f$, with the surrogate G in place of H' in the backward pass
 /// (Neftci, Mostafa & Zenke, IEEE Signal Processing Magazine 2019; details in the file comment).
 /// @tparam S the scalar type (float or double)

@@ -128,7 +128,7 @@ struct Sgd {
 /// What indexes Adam's bias corrections (see the file comment).
 enum class AdamBiasCorrection : std::uint8_t { per_step, per_epoch };
 
-/// Adam, \f$ m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
+/// Adam, \f$ m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\;
 /// p \leftarrow p - \eta\, \hat m/(\sqrt{\hat v} + \epsilon) \f$, optionally with AMSGrad
 /// (Kingma & Ba, ICLR 2015); with decoupled weight decay it is AdamW,
 /// \f$ p \leftarrow p - \eta \lambda p \f$ outside the moments (Loshchilov & Hutter, ICLR 2019).

@@ -32,7 +32,7 @@
 
 namespace spikelab {
 
-/// Scales coordinates and times, \f$ x' = \lfloor f x \rfloor,\ y' = \lfloor f y \rfloor,\
+/// Scales coordinates and times, \f$ x' = \lfloor f x \rfloor,\ y' = \lfloor f y \rfloor,\;
 /// t' = \lfloor f_t t \rfloor \f$, and the sensor with them.
 struct Downsample {
   double spatial_factor = 1.0;  ///< in (0, 1]

@@ -29,7 +29,7 @@
 
 namespace spikelab {
 
-/// Adds Gaussian noise to every time, \f$ t' = t + \mathrm{round}(\epsilon),\
+/// Adds Gaussian noise to every time, \f$ t' = t + \mathrm{round}(\epsilon),\;
 /// \epsilon \sim \mathcal{N}(0, \sigma^2) \f$; drops events pushed below 0 and re-sorts by time.
 struct TimeJitter {
   double std = 1.0;  ///< µs
