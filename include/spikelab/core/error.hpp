@@ -45,7 +45,9 @@ class FileError : public Error {
   /// @param what what is wrong
   FileError(std::string path, std::int64_t offset, const std::string& what)
       : Error(compose(path, offset, what)), path_(std::move(path)), offset_(offset) {}
+  /// The file.
   const std::string& path() const noexcept { return path_; }
+  /// The byte offset of the problem, -1 when none applies.
   std::int64_t offset() const noexcept { return offset_; }
 
  private:

@@ -68,14 +68,17 @@ static_assert(sizeof(Event) == 16, "Event is meant to stay 16 bytes");
 /// A recording (or a segment of one): its events, the sensor they live on, and the class
 /// label (-1 when unknown).
 struct EventSample {
-  std::vector<Event> events;
-  SensorSize sensor{};
-  int label = -1;
+  std::vector<Event> events;  ///< the events, in time order
+  SensorSize sensor{};  ///< the sensor the events live on
+  int label = -1;  ///< the class, -1 when unknown
 
+  /// The number of events.
   std::size_t size() const noexcept { return events.size(); }
+  /// True without events.
   bool empty() const noexcept { return events.empty(); }
   /// Time of the first and last event (0 when empty).
   std::int64_t first_time() const noexcept { return events.empty() ? 0 : events.front().t; }
+  /// Time of the last event (0 when empty).
   std::int64_t last_time() const noexcept { return events.empty() ? 0 : events.back().t; }
 };
 

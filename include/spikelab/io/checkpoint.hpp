@@ -45,12 +45,12 @@ enum class CheckpointFormat : std::uint8_t { binary, json };
 
 /// What a checkpoint starts with.
 struct CheckpointHeader {
-  static constexpr const char* magic_value = "spikelab-checkpoint";
-  static constexpr std::uint32_t current_format = 1;
-  std::string magic = magic_value;
-  std::uint32_t format_version = current_format;
-  std::string library_version = version::as_string();
-  std::string signature;
+  static constexpr const char* magic_value = "spikelab-checkpoint";  ///< what `magic` must hold
+  static constexpr std::uint32_t current_format = 1;  ///< the format version this build writes
+  std::string magic = magic_value;  ///< identifies a spikelab checkpoint
+  std::uint32_t format_version = current_format;  ///< the version of the file format
+  std::string library_version = version::as_string();  ///< the spikelab version that wrote it
+  std::string signature;  ///< the network's signature, checked on load
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {

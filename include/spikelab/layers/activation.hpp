@@ -51,20 +51,27 @@ namespace spikelab {
 struct Relu {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Relu"; }
+  /// The parameters for the layer signature: none.
   std::string describe() const { return {}; }
+  /// max(x, 0).
   template <Scalar S>
   S value(S x) const noexcept { return x > S(0) ? x : S(0); }
+  /// [x > 0].
   template <Scalar S>
   S derivative(S x) const noexcept { return x > S(0) ? S(1) : S(0); }
+  /// y_i = f(x_i) for n values.
   template <Scalar S>
   void values(const S* x, S* y, Index n) const noexcept {
     for (Index i = 0; i < n; ++i) y[i] = value(x[i]);
   }
+  /// d_i = f'(x_i) for n values.
   template <Scalar S>
   void derivatives(const S* x, S* d, Index n) const noexcept {
     for (Index i = 0; i < n; ++i) d[i] = derivative(x[i]);
   }
+  /// False: no training noise.
   bool noisy() const noexcept { return false; }
+  /// No noise: nothing to do.
   template <Scalar S>
   void add_noise(const S*, S*, Index, Rng&) const noexcept {}
   template <class Ar>

@@ -65,21 +65,24 @@ struct AdamState {
 /// \f$ d = g + \lambda p,\ m \leftarrow \mu m + d,\ p \leftarrow p - \eta m \f$ (or the
 /// cuda-convnet2 form with the rate inside the velocity).
 struct Sgd {
-  double momentum = 0.0;
-  bool nesterov = false;
+  double momentum = 0.0;  ///< mu; 0: plain gradient descent
+  bool nesterov = false;  ///< Nesterov momentum
   double weight_decay = 0.0;  ///< L2 penalty added to the gradient
   bool lr_inside = false;     ///< the velocity accumulates eta * d (cuda-convnet2's form), not d
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Sgd"; }
+  /// The per-block state: the velocity.
   template <Scalar S>
   using State = SgdState<S>;
+  /// The zero state of an r x c parameter block.
   template <Scalar S>
   State<S> make_state(Index r, Index c) const {
     State<S> s;
     if (momentum != 0.0) s.velocity.setZero(r, c);
     return s;
   }
+  /// One step on the block p with gradient g and learning rate lr.
   template <Scalar S>
   void update(State<S>& st, Matrix<S>& p, const Matrix<S>& g, double lr) const {
     const S wd = S(weight_decay), mu = S(momentum), eta = S(lr);
@@ -135,20 +138,22 @@ enum class AdamBiasCorrection : std::uint8_t { per_step, per_epoch };
 /// @tparam Decoupled true: AdamW's decoupled weight decay; false: Adam with an L2 penalty in the gradient
 template <bool Decoupled>
 struct AdamType {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double epsilon = 1e-8;
-  double weight_decay = Decoupled ? 1e-2 : 0.0;
-  bool amsgrad = false;
-  AdamBiasCorrection bias_correction = AdamBiasCorrection::per_step;
+  double beta1 = 0.9;  ///< decay of the first moment
+  double beta2 = 0.999;  ///< decay of the second moment
+  double epsilon = 1e-8;  ///< added to the root of the second moment
+  double weight_decay = Decoupled ? 1e-2 : 0.0;  ///< lambda: decoupled (AdamW) or added to the gradient (Adam)
+  bool amsgrad = false;  ///< AMSGrad: the maximum of the second moments so far
+  AdamBiasCorrection bias_correction = AdamBiasCorrection::per_step;  ///< per step (the paper's) or per epoch
   /// 0-based epoch of the coming steps (per_epoch bias correction); the Optimizer sets it before
   /// every step, so it is not stored.
   std::int64_t epoch = 0;
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return Decoupled ? "AdamW" : "Adam"; }
+  /// The per-block state: the moments and the step count.
   template <Scalar S>
   using State = AdamState<S>;
+  /// The zero state of an r x c parameter block.
   template <Scalar S>
   State<S> make_state(Index r, Index c) const {
     State<S> s;
@@ -157,6 +162,7 @@ struct AdamType {
     if (amsgrad) s.vmax.setZero(r, c);
     return s;
   }
+  /// One step on the block p with gradient g and learning rate lr.
   template <Scalar S>
   void update(State<S>& st, Matrix<S>& p, const Matrix<S>& g, double lr) const {
     ++st.t;

@@ -41,22 +41,24 @@ namespace spikelab {
 /// Result of `fit`. After a resumed fit, epochs_run and the best-validation figures count
 /// the epochs before the interruption too; seconds is the wall time of this call.
 struct FitResult {
-  int epochs_run = 0;
-  double train_loss = 0.0, train_accuracy = 0.0;
-  double val_loss = 0.0, val_accuracy = 0.0;
-  double best_val_accuracy = 0.0;
-  int best_epoch = 0;
-  double seconds = 0.0;
-  bool stopped_early = false;
+  int epochs_run = 0;  ///< epochs trained (with those before an interruption)
+  /// mean training loss of the last epoch
+  double train_loss = 0.0, train_accuracy = 0.0;  ///< training accuracy of the last epoch
+  /// validation loss after the last epoch (0 without validation)
+  double val_loss = 0.0, val_accuracy = 0.0;  ///< validation accuracy after the last epoch
+  double best_val_accuracy = 0.0;  ///< the best validation accuracy of any epoch
+  int best_epoch = 0;  ///< the epoch that reached it
+  double seconds = 0.0;  ///< wall time of this call
+  bool stopped_early = false;  ///< a callback stopped training before the last epoch
 };
 
 /// Result of `evaluate`.
 struct EvalResult {
-  double loss = 0.0;
-  double accuracy = 0.0;
-  Tally tally{};
-  Index batches = 0;
-  double seconds = 0.0;
+  double loss = 0.0;  ///< mean loss over the source
+  double accuracy = 0.0;  ///< correct / scored decisions
+  Tally tally{};  ///< the decision counts
+  Index batches = 0;  ///< batches evaluated
+  double seconds = 0.0;  ///< wall time
 };
 
 /// Stand-in optimizer for rules that update the network themselves.
