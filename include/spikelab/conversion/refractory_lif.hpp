@@ -85,12 +85,12 @@ struct RefractoryLifConfig {
 template <Scalar S>
 class RefractoryLif {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   /// Explicit state for step-by-step simulation: membrane v, refractory time left, last output.
   struct State {
-    Matrix<S> v, ref, s;
+    Matrix<S> v, ref, s;  ///< membrane v, refractory time left ref and output s of the last step
   };
 
   RefractoryLif() = default;

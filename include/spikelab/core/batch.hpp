@@ -24,7 +24,7 @@ namespace spikelab {
 /// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct Batch {
-  using scalar_type = S;
+  using scalar_type = S;  ///< the scalar type S
   /// features x (batch * steps), step-major (see TimeSeries).
   TimeSeries<S> input;
   /// One class label per sample (size batch), or empty.

@@ -41,17 +41,17 @@ constexpr std::string_view to_string(ParamGroup g) noexcept {
 template <Scalar S>
 struct ParamRef {
   std::string_view name;  ///< e.g. "weight", "bias", "threshold", "beta"
-  ParamGroup group;
-  Matrix<S>& value;
-  Matrix<S>& grad;
+  ParamGroup group;  ///< its group (learning-rate and gradient scales)
+  Matrix<S>& value;  ///< the parameter block
+  Matrix<S>& grad;  ///< its accumulated gradient
   S lower = -std::numeric_limits<S>::infinity();  ///< projection after each update
-  S upper = std::numeric_limits<S>::infinity();
+  S upper = std::numeric_limits<S>::infinity();  ///< projection after each update
   std::size_t layer = 0;  ///< index of the layer in its network (set by Sequential)
 };
 
 /// Per-group multipliers (learning rate or gradient scale), indexed by ParamGroup.
 struct GroupScales {
-  std::array<double, num_param_groups> value{1.0, 1.0, 1.0, 1.0, 1.0};
+  std::array<double, num_param_groups> value{1.0, 1.0, 1.0, 1.0, 1.0};  ///< one factor per ParamGroup
   double operator[](ParamGroup g) const noexcept { return value[static_cast<std::size_t>(g)]; }
   double& operator[](ParamGroup g) noexcept { return value[static_cast<std::size_t>(g)]; }
 };

@@ -26,9 +26,9 @@ namespace spikelab {
 /// of the polar method. Training checkpoints store it so that a resumed run draws the same
 /// numbers as an uninterrupted one.
 struct RngState {
-  std::array<std::uint64_t, 4> words{};
-  double spare = 0.0;
-  bool has_spare = false;
+  std::array<std::uint64_t, 4> words{};  ///< the four xoshiro256++ words
+  double spare = 0.0;  ///< the second normal of the last polar draw
+  bool has_spare = false;  ///< whether `spare` is still unused
   bool operator==(const RngState&) const = default;
 };
 
@@ -37,7 +37,7 @@ struct RngState {
 /// compiler and standard library; it models std::uniform_random_bit_generator.
 class Rng {
  public:
-  using result_type = std::uint64_t;
+  using result_type = std::uint64_t;  ///< 64 random bits (std::uniform_random_bit_generator)
 
   /// A generator seeded with `seed` (through splitmix64, so nearby seeds give unrelated streams).
   /// @param seed the seed

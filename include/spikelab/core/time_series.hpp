@@ -46,7 +46,7 @@ struct StaticSteps {
 template <Scalar S>
 class TimeSeries {
  public:
-  using scalar_type = S;
+  using scalar_type = S;  ///< the scalar type S
 
   TimeSeries() = default;
   /// A series of the given shape (values uninitialised).

@@ -28,7 +28,7 @@ namespace spikelab {
 
 /// Direct coding: the analog value as a constant current at every step, \f$ x_t = g\,x \f$.
 struct DirectEncoder {
-  double gain = 1.0;
+  double gain = 1.0;  ///< g
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "direct"; }
   template <Scalar S>
@@ -45,7 +45,7 @@ struct DirectEncoder {
 /// similar preprocessing).
 struct OffsetEncoder {
   std::vector<float> offset;  ///< c_f, one per feature (empty: none)
-  double gain = 1.0;
+  double gain = 1.0;  ///< g
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "offset"; }
   template <Scalar S>
@@ -64,7 +64,7 @@ struct OffsetEncoder {
 
 /// Rate coding: a Bernoulli spike at every step with \f$ P(s_t = 1) = \min(1, g\,x) \f$.
 struct RateEncoder {
-  double gain = 1.0;
+  double gain = 1.0;  ///< g
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "rate"; }
   template <Scalar S>
@@ -83,7 +83,7 @@ struct RateEncoder {
 /// Time-to-first-spike coding: one spike per feature with x > threshold, at step
 /// \f$ t = \mathrm{round}((1 - x)(T - 1)) \f$ (brighter is earlier).
 struct LatencyEncoder {
-  double threshold = 0.1;
+  double threshold = 0.1;  ///< features at or below it never spike
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "latency"; }
   template <Scalar S>

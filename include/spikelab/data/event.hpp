@@ -57,10 +57,10 @@ struct SensorSize {
 /// One event: time (µs), column x (or channel for 1-D sensors), row y, polarity (0 OFF, 1 ON).
 /// 16 bytes.
 struct Event {
-  std::int64_t t = 0;
-  std::uint16_t x = 0;
-  std::uint16_t y = 0;
-  std::uint8_t p = 0;
+  std::int64_t t = 0;  ///< time in µs
+  std::uint16_t x = 0;  ///< column
+  std::uint16_t y = 0;  ///< row
+  std::uint8_t p = 0;  ///< polarity (channel)
   friend bool operator==(const Event&, const Event&) = default;
 };
 static_assert(sizeof(Event) == 16, "Event is meant to stay 16 bytes");

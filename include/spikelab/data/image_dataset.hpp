@@ -24,7 +24,7 @@ struct ImageDataset {
   std::int64_t count = 0, height = 0, width = 0;
   std::vector<std::uint8_t> pixels;  ///< count x height x width, row-major
   std::vector<int> labels;           ///< count labels
-  int classes = 0;
+  int classes = 0;  ///< the number of classes
 
   std::int64_t features() const noexcept { return height * width; }
   const std::uint8_t* image(std::int64_t i) const noexcept { return pixels.data() + i * features(); }

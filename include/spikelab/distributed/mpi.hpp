@@ -289,7 +289,7 @@ enum class ShardWeight : std::uint8_t {
 /// How a DistributedRule weighs the ranks' shards and whether it broadcasts rank 0's initial
 /// parameters.
 struct DistributedConfig {
-  ShardWeight weight = ShardWeight::automatic;
+  ShardWeight weight = ShardWeight::automatic;  ///< how the ranks' shards are weighed
   bool broadcast_initial_parameters = true;  ///< copy rank 0's weights on the first step
 };
 

@@ -74,9 +74,9 @@ namespace spikelab {
 
 /// The header of a training checkpoint, after its magic and format version.
 struct TrainingCheckpointHeader {
-  static constexpr const char* magic_value = "spikelab-training-checkpoint";
-  static constexpr std::uint32_t current_format = 1;
-  std::string library_version = version::as_string();
+  static constexpr const char* magic_value = "spikelab-training-checkpoint";  ///< what `magic` must hold
+  static constexpr std::uint32_t current_format = 1;  ///< the format version this build writes
+  std::string library_version = version::as_string();  ///< the spikelab version that wrote it
   std::string network;    ///< the network's signature()
   std::string optimizer;  ///< the optimizer's name() ("Optimizer<float, Adam, CosineLr>", "NoOptimizer")
   std::string rule;       ///< the learning rule's name(), or empty when it has none

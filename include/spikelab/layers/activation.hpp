@@ -86,8 +86,8 @@ struct Relu {
 template <Scalar S, ActivationFunction F>
 class Activation : public detail::FeatureLayer<Activation<S, F>, S, F> {
  public:
-  using function_type = F;
-  static constexpr const char* config_key = "function";
+  using function_type = F;  ///< the activation policy F
+  static constexpr const char* config_key = "function";  ///< the name of the configuration in a checkpoint
 
   Activation() = default;
   /// An activation over `features` features.

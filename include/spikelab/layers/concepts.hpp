@@ -59,7 +59,7 @@ concept Layer = requires { typename L::scalar_type; } && Scalar<typename L::scal
 
 /// The smallest Layer: the identity on float.
 struct LayerArchetype {
-  using scalar_type = float;
+  using scalar_type = float;  ///< the scalar type S
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LayerArchetype"; }
   /// The name with the sizes and options; checkpoints store it and loading checks it.

@@ -183,7 +183,7 @@ inline void for_each_tap(Index y, Index x, Index k, Index stride, Index pad, Ind
 template <Scalar S>
 class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageShape> {
  public:
-  static constexpr const char* out_key = "out_channels";
+  static constexpr const char* out_key = "out_channels";  ///< the name of the output size in a checkpoint
 
   Conv2d() = default;
   /// A convolution from an `in` map to `out_channels` channels.

@@ -68,7 +68,7 @@ struct DropoutConfig {
 template <Scalar S>
 class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
  public:
-  static constexpr const char* config_key = "config";
+  static constexpr const char* config_key = "config";  ///< the name of the configuration in a checkpoint
 
   Dropout() = default;
   /// Dropout of single features.

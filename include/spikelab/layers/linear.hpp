@@ -326,7 +326,7 @@ struct SparseKernels {
 template <Scalar S>
 class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
  public:
-  static constexpr const char* out_key = "out";
+  static constexpr const char* out_key = "out";  ///< the name of the output size in a checkpoint
 
   Linear() = default;
   /// A dense layer from `in` to `out` features.

@@ -89,7 +89,7 @@ struct PoolConfig {
 template <Scalar S, PoolingMode Mode>
 class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
  public:
-  using mode_type = Mode;
+  using mode_type = Mode;  ///< the pooling mode
 
   Pool2d() = default;
   /// Pooling of an `in` map; throws ConfigError for a window that does not fit.

@@ -43,7 +43,7 @@ namespace spikelab {
 template <Scalar S>
 class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
  public:
-  static constexpr const char* config_key = "tau_s";
+  static constexpr const char* config_key = "tau_s";  ///< the name of the configuration in a checkpoint
 
   PspFilter() = default;
   /// A filter of `features` channels with time constant tau_s (>= 1 step).
@@ -80,7 +80,7 @@ class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
 
   /// Explicit state for streaming (Sequential::forward_step): the output y (n x batch).
   struct State {
-    Matrix<S> y;
+    Matrix<S> y;  ///< the filter output of the last step
   };
   /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const { return {Matrix<S>::Zero(n_, batch)}; }

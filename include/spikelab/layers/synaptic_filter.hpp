@@ -123,12 +123,12 @@ void low_pass_adjoint(const S* g, S* gx, S* uy, S* uz, Index n, Index B, Index T
 template <Scalar S>
 class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, SynapticFilterConfig> {
  public:
-  static constexpr const char* config_key = "config";
+  static constexpr const char* config_key = "config";  ///< the name of the configuration in a checkpoint
 
   /// Explicit state, per stage of the cascade: the first exponential stage z (alpha only) and
   /// the stage's output y (neurons x batch each).
   struct State {
-    std::vector<Matrix<S>> z, y;
+    std::vector<Matrix<S>> z, y;  ///< the intermediate (z) and output (y) stages of the last step
   };
 
   SynapticFilter() = default;

@@ -81,7 +81,7 @@ struct TemporalConvConfig {
 template <Scalar S>
 class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalConvConfig> {
  public:
-  static constexpr const char* out_key = "out";
+  static constexpr const char* out_key = "out";  ///< the name of the output size in a checkpoint
 
   TemporalConv() = default;
   /// A temporal convolution from `in` to `out` channels.
@@ -197,8 +197,8 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
 
 /// Kernel sizes and dilations of the hidden temporal-conv layers of an hSNN-style network.
 struct TemporalHierarchy {
-  std::vector<Index> kernels;
-  std::vector<Index> dilations;
+  std::vector<Index> kernels;  ///< kernel size K per layer
+  std::vector<Index> dilations;  ///< dilation D per layer
 };
 
 /**

@@ -26,8 +26,8 @@ class RateMse {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE
 
-  double on_rate = 0.8;
-  double off_rate = 0.2;
+  double on_rate = 0.8;  ///< the target rate of the labelled class
+  double off_rate = 0.2;  ///< the target rate of the other classes
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "RateMse"; }

@@ -168,9 +168,9 @@ template <Scalar S, class D>
   requires SpikeDerivative<D, S>
 class NaLifType {
  public:
-  using scalar_type = S;
-  using derivative_type = D;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  using derivative_type = D;  ///< the spike-derivative policy D
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   /// Explicit state for step-by-step simulation: the potential left after the last step
   /// (u (1 - s)) and the PSP (neurons x batch).

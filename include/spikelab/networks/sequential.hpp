@@ -71,11 +71,11 @@ template <Layer... Ls>
   requires(sizeof...(Ls) > 0)
 class Sequential {
  public:
-  using scalar_type = typename std::tuple_element_t<0, std::tuple<Ls...>>::scalar_type;
-  using S = scalar_type;
-  using layer_types = std::tuple<Ls...>;
-  static constexpr std::size_t size = sizeof...(Ls);
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = typename std::tuple_element_t<0, std::tuple<Ls...>>::scalar_type;  ///< the scalar type S
+  using S = scalar_type;  ///< the scalar type
+  using layer_types = std::tuple<Ls...>;  ///< the layers as a std::tuple
+  static constexpr std::size_t size = sizeof...(Ls);  ///< the number of layers
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
   static_assert((std::same_as<typename Ls::scalar_type, S> && ...),
                 "all layers of a Sequential must use the same scalar type");
 
@@ -188,9 +188,9 @@ class Sequential {
 
   /// The state of a stream: every neuron layer's State and the last step's outputs.
   struct StreamState {
-    std::tuple<detail::step_state_t<Ls>...> layers;
+    std::tuple<detail::step_state_t<Ls>...> layers;  ///< each neuron layer's state
     std::array<TimeSeries<S>, size> out;  // the output of each layer at the last step (one step)
-    Index batch = 0;
+    Index batch = 0;  ///< samples in the stream
   };
   /// The zero state of a stream of `batch` samples.
   StreamState make_stream_state(Index batch) const {

@@ -57,7 +57,7 @@ concept NeuronModel = Layer<N> && requires(N& n, const N& cn, typename N::State&
 struct NeuronModelArchetype : LayerArchetype {
   /// The archetype's state: the last input.
   struct State {
-    Matrix<float> v;
+    Matrix<float> v;  ///< the last input
   };
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NeuronModelArchetype"; }
@@ -101,7 +101,7 @@ concept HasMembraneDecay = requires(L& l) {
 
 /// The smallest HasMembraneDecay: a membrane decay and nothing else.
 struct HasMembraneDecayArchetype {
-  using scalar_type = float;
+  using scalar_type = float;  ///< the scalar type S
   NeuronParameter<float> membrane_decay;
   /// The membrane decay.
   NeuronParameter<float>& beta() { return membrane_decay; }
@@ -116,7 +116,7 @@ concept HasSynapticDecay = requires(L& l) {
 
 /// The smallest HasSynapticDecay: a synaptic decay and nothing else.
 struct HasSynapticDecayArchetype {
-  using scalar_type = float;
+  using scalar_type = float;  ///< the scalar type S
   NeuronParameter<float> synaptic_decay;
   /// The synaptic decay.
   NeuronParameter<float>& alpha() { return synaptic_decay; }

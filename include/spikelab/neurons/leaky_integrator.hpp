@@ -47,8 +47,8 @@ struct LeakyIntegratorConfig {
 template <Scalar S, Train BetaMode = Train::fixed>
 class LeakyIntegratorType {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   LeakyIntegratorType() = default;
   /// A readout of `neurons` neurons; throws ConfigError for neurons <= 0.
@@ -151,7 +151,7 @@ class LeakyIntegratorType {
 
   /// Explicit state for step-by-step simulation: the membrane (neurons x batch).
   struct State {
-    Matrix<S> v;
+    Matrix<S> v;  ///< the membrane potentials (neurons x batch)
   };
   /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const { return {Matrix<S>::Zero(n_, batch)}; }

@@ -116,15 +116,15 @@ struct LifConfig {
 template <Scalar S, SurrogateGradient G = FastSigmoid, ResetPolicy R = SubtractReset, LifOptions O = LifOptions{}>
 class LifType {
  public:
-  using scalar_type = S;
-  using surrogate_type = G;
-  using reset_type = R;
-  static constexpr LifOptions options = O;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  using surrogate_type = G;  ///< the surrogate G
+  using reset_type = R;  ///< the reset policy R
+  static constexpr LifOptions options = O;  ///< the compile-time options O
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   /// Explicit state for step-by-step simulation (one column per sample).
   struct State {
-    Matrix<S> v, i, s;
+    Matrix<S> v, i, s;  ///< v, I and s of the last step (neurons x batch; I empty without a synaptic current)
   };
 
   LifType() = default;

@@ -77,7 +77,7 @@ class NeuronParameter {
     refresh();
   }
 
-  static constexpr std::uint32_t class_version = 3;
+  static constexpr std::uint32_t class_version = 3;  ///< the class version checkpoints store (cereal)
 
   /// Fixed, trained per layer or trained per neuron.
   Train mode() const noexcept { return mode_; }

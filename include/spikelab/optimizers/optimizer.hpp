@@ -65,11 +65,11 @@ template <Scalar S, class Update = Adam, Schedule Sched = ConstantLr>
   requires UpdatePolicy<Update, S>
 class Optimizer {
  public:
-  using scalar_type = S;
-  using update_type = Update;
-  using state_type = typename Update::template State<S>;
-  using schedule_type = Sched;
-  static constexpr std::uint32_t class_version = 2;
+  using scalar_type = S;  ///< the scalar type S
+  using update_type = Update;  ///< the update policy
+  using state_type = typename Update::template State<S>;  ///< the per-block state of the update policy
+  using schedule_type = Sched;  ///< the learning-rate schedule
+  static constexpr std::uint32_t class_version = 2;  ///< the class version checkpoints store (cereal)
 
   /// "Optimizer<float, Adam, CosineLr>": what a training checkpoint compares before loading.
   static std::string name() {

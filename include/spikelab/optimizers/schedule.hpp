@@ -60,7 +60,7 @@ struct StepLr {
 
 /// Exponential decay per epoch, \f$ \gamma^{\lfloor e \rfloor} \f$.
 struct ExponentialLr {
-  double gamma = 0.985;
+  double gamma = 0.985;  ///< the factor per epoch
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ExponentialLr"; }
   double factor(double e, int) const noexcept { return std::pow(gamma, std::floor(e)); }
@@ -88,8 +88,8 @@ struct ExpDecayLr {
 /// Linear warm-up, then cosine annealing \f$ m + (1-m)\,\tfrac12 (1 + \cos(\pi e/E)) \f$
 /// (SGDR without restarts: Loshchilov & Hutter, ICLR 2017).
 struct CosineLr {
-  double min_factor = 0.0;
-  double warmup_epochs = 0.0;
+  double min_factor = 0.0;  ///< m: the factor at the end of training
+  double warmup_epochs = 0.0;  ///< epochs of linear warm-up
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "CosineLr"; }
   double factor(double e, int E) const noexcept {

@@ -45,7 +45,7 @@ namespace spikelab {
 /// Per-parameter state of Sgd: the momentum buffer.
 template <Scalar S>
 struct SgdState {
-  Matrix<S> velocity;
+  Matrix<S> velocity;  ///< the momentum buffer (empty without momentum)
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(velocity)); }
@@ -54,8 +54,8 @@ struct SgdState {
 /// Per-parameter state of Adam / AdamW: first and second moments, running max (AMSGrad), step.
 template <Scalar S>
 struct AdamState {
-  Matrix<S> m, v, vmax;
-  std::int64_t t = 0;
+  Matrix<S> m, v, vmax;  ///< first moment m, second moment v, the largest v so far vmax (AMSGrad)
+  std::int64_t t = 0;  ///< steps taken
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(m), CEREAL_NVP(v), CEREAL_NVP(vmax), CEREAL_NVP(t)); }

@@ -32,12 +32,12 @@ namespace spikelab::plot {
 
 /// One data series of a LinePlot. x and y have the same length; yerr is empty or of that length.
 struct Series {
-  std::string label{};
-  std::vector<double> x{}, y{}, yerr{};
+  std::string label{};  ///< the legend's entry
+  std::vector<double> x{}, y{}, yerr{};  ///< the points (x, y; NaN: a gap) and half-widths of symmetric error bars (or empty)
   bool line = true;     ///< join the points
   bool markers = true;  ///< a circle at each point
   std::string color{};    ///< CSS colour; empty: the palette's colour for the series' position
-  bool dashed = false;
+  bool dashed = false;  ///< a dashed line
 };
 
 /// Lines and markers of any number of Series, with optional error bars, axis ticks, a title,

@@ -164,7 +164,7 @@ concept ProbabilisticNetwork =
 /// The smallest ProbabilisticNetwork: no circuit and no parameter; every column's
 /// log-likelihood is 0.
 struct ProbabilisticNetworkArchetype {
-  using scalar_type = float;
+  using scalar_type = float;  ///< the scalar type S
   using neuron_type = StochasticNeuronArchetype;
 
   void begin(Index batch, Index compartments) { log_likelihood.assign(std::size_t(batch * compartments), 0.0); }

@@ -207,10 +207,10 @@ struct ProbabilisticSnnConfig {
 template <Scalar S, StochasticNeuron Neuron = GlmNeuron>
 class ProbabilisticSnn {
  public:
-  using scalar_type = S;
+  using scalar_type = S;  ///< the scalar type S
   using neuron_type = Neuron;
   static constexpr Index C = Neuron::symbols;
-  static constexpr std::uint32_t class_version = 1;
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   ProbabilisticSnn() = default;
   /// A network of the given topology with parameters drawn from `rng`.

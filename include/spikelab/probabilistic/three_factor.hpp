@@ -394,7 +394,7 @@ class ThreeFactor {
   detail::PerScalar<State<float>, State<double>> state_;
 
  public:
-  static constexpr std::uint32_t class_version = 1;
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   /// What a training checkpoint stores of the rule: its configuration, its signal (with the
   /// learning signal it carries) and the per-column traces, baselines and accumulators, which

@@ -111,7 +111,7 @@ template <class Net, class Rule, class Opt = NoOptimizer>
   requires LearningRule<Rule, Net>
 class Trainer {
  public:
-  using S = typename Net::scalar_type;
+  using S = typename Net::scalar_type;  ///< the scalar type
 
   /// A trainer of `net` (kept by reference: it must outlive the trainer).
   /// @param net the network

@@ -39,8 +39,8 @@ namespace spikelab {
 /// one sample per labelled gesture window, 11 classes (Amir et al., CVPR 2017).
 class DvsGesture {
  public:
-  static constexpr SensorSize sensor_size{128, 128, 2};
-  static constexpr int num_classes = 11;
+  static constexpr SensorSize sensor_size{128, 128, 2};  ///< 128 x 128, 2 polarities
+  static constexpr int num_classes = 11;  ///< 11 gestures (10 without "other")
 
   /// 4x downsampling to 32 x 32, 290 frames of 5 ms over [0, 1.45 s).
   static Compose<Downsample, ToFrame> standard_transform() {

@@ -23,8 +23,8 @@ namespace spikelab {
 
 /// A labelled file.
 struct LabelledFile {
-  std::filesystem::path path;
-  int label = -1;
+  std::filesystem::path path;  ///< the recording
+  int label = -1;  ///< its class
 };
 
 /// An EventDataset of labelled recordings, one file each, decoded on demand by an EventFormat

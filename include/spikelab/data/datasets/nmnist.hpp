@@ -36,8 +36,8 @@ using NMnistDataset = FileListDataset<NmnistBin>;
 /// about 300 ms, 10 classes), its file lists in either layout and its standard transform
 /// (Orchard et al., Frontiers in Neuroscience 2015).
 struct NMnist {
-  static constexpr SensorSize sensor{34, 34, 2};
-  static constexpr int classes = 10;
+  static constexpr SensorSize sensor{34, 34, 2};  ///< 34 x 34, 2 polarities
+  static constexpr int classes = 10;  ///< 10 digits
 
   /// 30 frames of 10 ms over [0, 300 ms), polarity as channels.
   static ToFrame standard_transform(std::int64_t bin_us = 10000, std::int64_t steps = 30) {

@@ -91,7 +91,7 @@ inline Aedat2Header parse_aedat2_header(ByteSpan bytes, const std::string& name)
 /// CIFAR10-DVS); throws FormatError naming the file and byte offset on bad input.
 class Aedat2 {
  public:
-  static constexpr SensorSize dvs128_sensor{128, 128, 2};
+  static constexpr SensorSize dvs128_sensor{128, 128, 2};  ///< 128 x 128, 2 polarities
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "AEDAT 2.0 (jAER, DVS128)"; }

@@ -38,9 +38,9 @@ namespace spikelab {
 
 /// A time window [start, end) on a recording's clock with the label of what happens in it.
 struct EventWindow {
-  std::int64_t start = 0;
-  std::int64_t end = 0;
-  int label = -1;
+  std::int64_t start = 0;  ///< the window's first time (µs)
+  std::int64_t end = 0;  ///< the time after its last event (µs, exclusive)
+  int label = -1;  ///< its class
 };
 
 /// The parsed text header of an AEDAT 3.x file.
@@ -256,7 +256,7 @@ void for_each_aedat31_event(In& in, const std::string& name, SensorSize sensor, 
 /// byte offset on bad input.
 class Aedat31 {
  public:
-  static constexpr SensorSize dvs128_sensor{128, 128, 2};
+  static constexpr SensorSize dvs128_sensor{128, 128, 2};  ///< 128 x 128, 2 polarities
 
   /// A reader for a sensor of the given size; throws ConfigError unless it has 2 polarities.
   /// @param sensor the sensor size (DVS128 by default)

@@ -22,8 +22,8 @@ namespace spikelab {
 
 /// One entry of a label list.
 struct LabelEntry {
-  std::int64_t id = 0;
-  int label = 0;
+  std::int64_t id = 0;  ///< the sample's id
+  int label = 0;  ///< its class
 };
 
 namespace detail {

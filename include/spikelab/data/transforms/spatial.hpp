@@ -56,7 +56,7 @@ struct Downsample {
 /// origin (negative x0, y0 pad); the sensor becomes width x height.
 struct Crop {
   std::int32_t x0 = 0, y0 = 0;  ///< top-left corner (negative values pad)
-  std::int32_t width = 0, height = 0;
+  std::int32_t width = 0, height = 0;  ///< the size of the crop
 
   void operator()(EventSample& s, Rng&) const {
     if (width <= 0 || height <= 0 || width > 65536 || height > 65536)
@@ -78,7 +78,7 @@ struct Crop {
 
 /// A Crop of width x height at the sensor's centre (floor division; larger sizes pad).
 struct CenterCrop {
-  std::int32_t width = 0, height = 0;
+  std::int32_t width = 0, height = 0;  ///< the size of the crop
 
   void operator()(EventSample& s, Rng& rng) const {
     auto floor_div2 = [](std::int32_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); };
@@ -88,8 +88,8 @@ struct CenterCrop {
 
 /// Mirrors x to W-1-x and/or y to H-1-y.
 struct Flip {
-  bool x = false;
-  bool y = false;
+  bool x = false;  ///< mirror x
+  bool y = false;  ///< mirror y
 
   void operator()(EventSample& s, Rng&) const {
     if ((x && s.sensor.width <= 0) || (y && s.sensor.height <= 0)) throw ShapeError("Flip: the sample has no sensor size");
@@ -117,8 +117,8 @@ struct Transpose {
 /// One random translation per sample, dx uniform in [-max_dx, max_dx] (same for y); events
 /// shifted outside the sensor are dropped (with max_dy = 0 on a 1-D sensor: SHD's channel shift).
 struct RandomShift {
-  std::int32_t max_dx = 0;
-  std::int32_t max_dy = 0;
+  std::int32_t max_dx = 0;  ///< the largest horizontal shift
+  std::int32_t max_dy = 0;  ///< the largest vertical shift
 
   void operator()(EventSample& s, Rng& rng) const {
     if (max_dx < 0 || max_dy < 0) throw ConfigError("RandomShift: the maximum shifts must be >= 0");

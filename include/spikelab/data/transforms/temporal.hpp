@@ -33,8 +33,8 @@ namespace spikelab {
 /// \epsilon \sim \mathcal{N}(0, \sigma^2) \f$; drops events pushed below 0 and re-sorts by time.
 struct TimeJitter {
   double std = 1.0;  ///< µs
-  bool clip_negative = true;
-  bool sort_timestamps = true;
+  bool clip_negative = true;  ///< drop events pushed below t = 0
+  bool sort_timestamps = true;  ///< re-sort the events by time
 
   void operator()(EventSample& s, Rng& rng) const {
     if (!(std >= 0)) throw ConfigError("TimeJitter: std must be >= 0");
@@ -52,8 +52,8 @@ struct TimeJitter {
 
 /// Keeps the events with min <= t < max.
 struct CropTime {
-  std::int64_t min = 0;
-  std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  std::int64_t min = 0;  ///< the first time kept (µs)
+  std::int64_t max = std::numeric_limits<std::int64_t>::max();  ///< the end of the kept range (µs, exclusive)
 
   void operator()(EventSample& s, Rng&) const {
     if (max < min) throw ConfigError("CropTime: max < min");
