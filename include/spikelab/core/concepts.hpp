@@ -42,6 +42,7 @@ concept BatchSource = requires(Src& src, Batch<S>& b, std::uint64_t epoch) {
 
 /// The smallest BatchSource: an empty epoch.
 struct BatchSourceArchetype {
+  /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t) {}
   template <Scalar S>
   bool next(Batch<S>&) { return false; }

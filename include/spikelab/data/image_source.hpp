@@ -55,6 +55,7 @@ class ImageSource {
   }
   Index size() const noexcept { return data_->count; }
 
+  /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t epoch) {
     pos_ = 0;
     rng_ = Rng(cfg_.seed).fork(epoch);
@@ -63,6 +64,7 @@ class ImageSource {
       for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.below(i)]);
   }
 
+  /// Fills the next batch; false at the end of the epoch (BatchSource).
   bool next(Batch<S>& b) {
     const Index n = data_->count;
     Index B = std::min<Index>(cfg_.batch_size, n - pos_);

@@ -174,6 +174,7 @@ class EventLoader {
     if (cfg_.prefetch > 0) worker_ = std::thread([this] { work(); });
   }
 
+  /// Fills the next batch; false at the end of the epoch (BatchSource).
   bool next(Batch<S>& b) {
     if (!started_) start_epoch(0);
     if (cfg_.prefetch == 0) {

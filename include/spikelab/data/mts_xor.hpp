@@ -139,6 +139,7 @@ class MtsXorSource {
   }
   const MtsXor& task() const noexcept { return task_; }
   Index batches_per_epoch() const noexcept { return (n_ + bs_ - 1) / bs_; }
+  /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t epoch) {
     pos_ = 0;
     std::iota(order_.begin(), order_.end(), Index(0));
@@ -147,6 +148,7 @@ class MtsXorSource {
       for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[r.below(i)]);
     }
   }
+  /// Fills the next batch; false at the end of the epoch (BatchSource).
   bool next(Batch<S>& b) {
     const Index B = std::min(bs_, n_ - pos_);
     if (B <= 0) return false;

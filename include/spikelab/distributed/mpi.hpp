@@ -332,6 +332,7 @@ class DistributedRule {
     ar(cereal::make_nvp("rule", rule_));
   }
 
+  /// Forward pass, loss and backward pass of one batch, adding to the gradients (GradientRule).
   template <class Net>
     requires GradientRule<Rule, Net>
   StepStats accumulate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
@@ -360,6 +361,7 @@ class DistributedRule {
     return st;
   }
 
+  /// Trains on one batch, updating the network step by step (OnlineRule).
   template <class Net>
     requires OnlineRule<Rule, Net>
   StepStats train_batch(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
@@ -388,6 +390,7 @@ class DistributedRule {
     return st;
   }
 
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
     requires GradientRule<Rule, Net>
   StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch) {
@@ -396,6 +399,7 @@ class DistributedRule {
     reduce_stats(st, batch, ShardWeight::tally, "evaluation");
     return st;
   }
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
     requires OnlineRule<Rule, Net>
   StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
@@ -469,9 +473,11 @@ class ShardedSource {
   /// @param comm the communicator whose rank and size are used
   ShardedSource(Src& src, const MpiCommunicator& comm) : ShardedSource(src, comm.rank(), comm.size()) {}
 
+  /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t epoch) { src_->start_epoch(epoch); }
   auto batches_per_epoch() const { return src_->batches_per_epoch(); }
 
+  /// Fills the next batch; false at the end of the epoch (BatchSource).
   template <class S>
   bool next(Batch<S>& out) {
     if (!src_->next(global_scratch<S>())) return false;

@@ -218,6 +218,7 @@ class CheckpointEvery {
   /// @param format binary or JSON
   CheckpointEvery(std::filesystem::path path, int every = 1, CheckpointFormat format = CheckpointFormat::binary)
       : path_(std::move(path)), every_(every), format_(format) {}
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_epoch_end(const TrainInfo& i, Net& net) {
     if (every_ > 0 && i.epoch % every_ == 0) {
@@ -225,6 +226,7 @@ class CheckpointEvery {
       saved_epoch_ = i.epoch;
     }
   }
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_train_end(const TrainInfo& i, Net& net) {
     if (saved_epoch_ != i.epoch) save_checkpoint(path_, net, format_);

@@ -274,19 +274,23 @@ class TrainingCheckpointEvery {
     if (epochs < 0 || batches < 0) throw ConfigError("TrainingCheckpointEvery: negative interval");
   }
 
+  /// Trainer hook (see Trainer).
   template <class Net, class Rule, class Opt>
   void on_train_begin(const TrainInfo&, Trainer<Net, Rule, Opt>&) {
     saved_epoch_ = -1;
     saved_batch_ = -1;
   }
+  /// Trainer hook (see Trainer).
   template <class Net, class Rule, class Opt>
   void on_batch_end(const TrainInfo& i, Trainer<Net, Rule, Opt>& t) {
     if (every_batches_ > 0 && i.batch % every_batches_ == 0 && i.batch < i.batches) save(t);
   }
+  /// Trainer hook (see Trainer).
   template <class Net, class Rule, class Opt>
   void on_epoch_end(const TrainInfo& i, Trainer<Net, Rule, Opt>& t) {
     if (every_ > 0 && i.epoch % every_ == 0) save(t);
   }
+  /// Trainer hook (see Trainer).
   template <class Net, class Rule, class Opt>
   void on_train_end(const TrainInfo&, Trainer<Net, Rule, Opt>& t) {
     if (t.progress().epoch != saved_epoch_ || t.progress().batch != saved_batch_) save(t);

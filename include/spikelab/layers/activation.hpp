@@ -74,6 +74,7 @@ struct Relu {
   /// No noise: nothing to do.
   template <Scalar S>
   void add_noise(const S*, S*, Index, Rng&) const noexcept {}
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 };

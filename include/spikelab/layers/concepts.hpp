@@ -73,6 +73,7 @@ struct LayerArchetype {
                 TimeSeries<float>* grad_in) {
     if (grad_in) *grad_in = grad_out;
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 };
@@ -143,6 +144,7 @@ struct ActivationFunctionArchetype {
   bool noisy() const { return false; }
   template <Scalar S>
   void add_noise(const S*, S*, Index, Rng&) const {}
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 };

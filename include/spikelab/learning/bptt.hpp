@@ -64,6 +64,7 @@ class Bptt {
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 
+  /// Forward pass, loss and backward pass of one batch, adding to the gradients (GradientRule).
   template <class Net>
     requires Loss<LossT, typename Net::scalar_type> && Regularizer<Reg, Net>
   StepStats accumulate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
@@ -79,6 +80,7 @@ class Bptt {
     return st;
   }
 
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
     requires Loss<LossT, typename Net::scalar_type>
   StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch) {

@@ -47,8 +47,10 @@ concept GradientRule = requires(R& r, Net& net, const Batch<typename Net::scalar
 
 /// The smallest GradientRule: adds no gradient and decides nothing.
 struct GradientRuleArchetype {
+  /// Forward pass, loss and backward pass of one batch, adding to the gradients (GradientRule).
   template <class Net>
   StepStats accumulate(Net&, const Batch<typename Net::scalar_type>&, Rng&) { return {}; }
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
   StepStats evaluate(Net&, const Batch<typename Net::scalar_type>&) { return {}; }
 };
@@ -62,8 +64,10 @@ concept OnlineRule = requires(R& r, Net& net, const Batch<typename Net::scalar_t
 
 /// The smallest OnlineRule: changes nothing and decides nothing.
 struct OnlineRuleArchetype {
+  /// Trains on one batch, updating the network step by step (OnlineRule).
   template <class Net>
   StepStats train_batch(Net&, const Batch<typename Net::scalar_type>&, Rng&) { return {}; }
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
   StepStats evaluate(Net&, const Batch<typename Net::scalar_type>&, Rng&) { return {}; }
 };

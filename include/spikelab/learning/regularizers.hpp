@@ -83,10 +83,12 @@ class DecayRegularizer {
   /// The run-time configuration.
   const DecayRegularizerConfig& config() const noexcept { return cfg_; }
 
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net& net) {
     return compute(net, false);
   }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net& net) {
     return compute(net, true);
@@ -168,10 +170,12 @@ class WeightDecay {
   static std::string name() { return "WeightDecay"; }
   const std::vector<double>& coefficients() const noexcept { return lambda_; }
 
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net& net) {
     return visit(net, false);
   }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net& net) {
     return visit(net, true);
@@ -215,10 +219,12 @@ class Regularizers {
     if (sizeof...(Rs) > 0) s.pop_back();
     return s + ">";
   }
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net& net) {
     return std::apply([&](auto&... r) { return (0.0 + ... + double(r.value(net))); }, rs_);
   }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net& net) {
     return std::apply([&](auto&... r) { return (0.0 + ... + double(r.add_gradient(net))); }, rs_);

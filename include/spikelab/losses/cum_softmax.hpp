@@ -39,6 +39,7 @@ class CumSoftmaxCrossEntropy {
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "CumSoftmaxCrossEntropy"; }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 

@@ -38,6 +38,7 @@ struct UpdatePolicyArchetype {
   /// The archetype's per-block state: none.
   template <Scalar S>
   struct State {
+    /// cereal serialisation: what checkpoints store (not called directly).
     template <class Ar>
     void serialize(Ar&, std::uint32_t) {}
   };

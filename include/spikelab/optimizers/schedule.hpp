@@ -36,6 +36,7 @@ struct ConstantLr {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ConstantLr"; }
   double factor(double, int) const noexcept { return 1.0; }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 };

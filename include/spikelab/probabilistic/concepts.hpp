@@ -79,6 +79,7 @@ struct StochasticNeuronArchetype {
   static constexpr Index symbols = 1;
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StochasticNeuronArchetype"; }
+  /// The spike probabilities of every symbol from the potentials u.
   template <Scalar S>
   static void probabilities(const S* u, S* p) { p[0] = S(1) / (S(1) + std::exp(-u[0])); }
   template <Scalar S>
@@ -167,6 +168,7 @@ struct ProbabilisticNetworkArchetype {
   using scalar_type = float;  ///< the scalar type S
   using neuron_type = StochasticNeuronArchetype;
 
+  /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(Index batch, Index compartments) { log_likelihood.assign(std::size_t(batch * compartments), 0.0); }
   void step(const TimeSeries<float>&, Index, const Teacher<float>&, OutputMode, Rng&) {}
   void accumulate_gradient(Index, float, float, SynapticBlocks<float>&, Index, Index) const {}
@@ -231,11 +233,13 @@ concept LearningSignal = requires(Sig& s, const Sig& cs, const ThreeFactorConfig
 struct LearningSignalArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LearningSignalArchetype"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
   Index compartments() const { return 1; }
   bool uses_baseline() const { return false; }
   bool accumulates_hidden() const { return false; }
   bool pools_hidden() const { return false; }
+  /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(const ThreeFactorConfig&, Index, Index, bool) {}
   template <ProbabilisticNetwork Net>
   void compute(const Net&, Index, const std::vector<char>& active, std::vector<double>& hidden,

@@ -73,11 +73,13 @@ class IwSignal : public detail::CompartmentSignal<K> {
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Iw") : "Iw<" + std::to_string(K) + ">"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
   bool uses_baseline() const noexcept { return true; }
   bool accumulates_hidden() const noexcept { return false; }
   bool pools_hidden() const noexcept { return true; }
 
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {
@@ -108,11 +110,13 @@ class IwbSignal : public detail::CompartmentSignal<K> {
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Iwb") : "Iwb<" + std::to_string(K) + ">"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
   bool uses_baseline() const noexcept { return false; }
   bool accumulates_hidden() const noexcept { return false; }
   bool pools_hidden() const noexcept { return false; }
 
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {
@@ -157,11 +161,13 @@ class MbSignal : public detail::CompartmentSignal<K> {
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Mb") : "Mb<" + std::to_string(K) + ">"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
   bool uses_baseline() const noexcept { return true; }
   bool accumulates_hidden() const noexcept { return false; }
   bool pools_hidden() const noexcept { return false; }
 
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {

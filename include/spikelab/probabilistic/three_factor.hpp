@@ -89,16 +89,19 @@ struct SingleSampleSignal {
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SingleSampleMl"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
   Index compartments() const noexcept { return 1; }
   bool uses_baseline() const noexcept { return hidden == Hidden::reinforce; }
   bool accumulates_hidden() const noexcept { return false; }
   bool pools_hidden() const noexcept { return false; }
 
+  /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(const ThreeFactorConfig& cfg, Index batch, Index K, bool reset) {
     kappa_ = cfg.kappa;
     if (reset || v_.size() != std::size_t(batch * K)) v_.assign(std::size_t(batch * K), 0.0);
   }
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {

@@ -80,6 +80,7 @@ struct VowelSignal {
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Vowel"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() {
     ThreeFactorConfig c;
     c.lr = 0.005;
@@ -94,6 +95,7 @@ struct VowelSignal {
   bool accumulates_hidden() const noexcept { return accumulate_hidden; }
   bool pools_hidden() const noexcept { return false; }
 
+  /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(const ThreeFactorConfig& cfg, Index batch, Index K, bool reset) {
     if (!(r > 0 && r < 1)) throw ConfigError("Vowel: the sparsity reference r must be in (0, 1)");
     if (!(gamma >= 0) || !std::isfinite(gamma)) throw ConfigError("Vowel: gamma must be finite and >= 0");
@@ -105,6 +107,7 @@ struct VowelSignal {
     const double q0 = reference == SparsityReference::no_spike ? r : 1.0 - r;
     return {std::log(q0), std::log((1.0 - q0) / double(C))};
   }
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {

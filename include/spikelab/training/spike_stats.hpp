@@ -76,14 +76,17 @@ class SpikeStatistics {
   /// @param layers the indices of the layers to watch
   explicit SpikeStatistics(std::vector<std::size_t> layers = {}) : wanted_(std::move(layers)) {}
 
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_epoch_begin(const TrainInfo&, Net& net) {
     reset(net);
   }
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_batch_end(const TrainInfo&, Net& net) {
     accumulate(net);
   }
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_epoch_end(const TrainInfo& info, Net&) {
     history_.push_back(finish(info.epoch));

@@ -67,6 +67,7 @@ struct NoOptimizer {
   static std::string name() { return "NoOptimizer"; }
   void set_progress(double, int) noexcept {}
   double current_lr() const noexcept { return 0.0; }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&) {}
 };
