@@ -241,6 +241,7 @@ struct BackToBackConfig {
   Index images_per_run = 100;       ///< consecutive images per run from the zero state
   Index runs_together = 10;         ///< runs simulated side by side (batch columns)
 
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     readout.validate();
     if (steps_per_image < 1 || window < 1 || window > steps_per_image || !(max_wrong_fraction >= 0) ||

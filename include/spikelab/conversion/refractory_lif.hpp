@@ -60,6 +60,7 @@ struct RefractoryLifConfig {
   double bias = 1.0;       ///< b in J = a x + b (1: the neuron fires for x > 0 when a > 0)
   double amplitude = 1.0;  ///< output value of a spike step
 
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     auto finite = [](double v) { return std::isfinite(v); };
     if (!(tau_rc > 0) || !(tau_ref >= 0) || !(dt > 0) || !finite(tau_rc) || !finite(tau_ref) || !finite(dt) ||

@@ -164,6 +164,7 @@ class SoftLif : public detail::ValidatedConfig<SoftLifConfig> {
     }
   }
 
+  /// True if training adds noise.
   bool noisy() const noexcept { return cfg_.noise > 0.0; }
 
   /// Training noise: y_i += m N(0, sigma^2), clipped at 0, where y = a x / gamma > 0.

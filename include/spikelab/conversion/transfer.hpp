@@ -72,6 +72,7 @@ struct TransferConfig {
   int synapse_stages = 1;  ///< kernels in cascade before each neuron layer (2: Nengo filtering input and current)
   int output_stages = -1;  ///< kernels in cascade on the output; < 0: synapse_stages
 
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     if (!(dt > 0) || !std::isfinite(dt) || !(tau_synapse >= 0) || !std::isfinite(tau_synapse) ||
         !std::isfinite(tau_output) || !(sparse_density >= 0) || !(sparse_density <= 1))

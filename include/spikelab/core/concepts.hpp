@@ -46,6 +46,7 @@ struct BatchSourceArchetype {
   void start_epoch(std::uint64_t) {}
   template <Scalar S>
   bool next(Batch<S>&) { return false; }
+  /// Batches in one epoch (BatchSource).
   Eigen::Index batches_per_epoch() const { return 0; }
 };
 static_assert(BatchSource<BatchSourceArchetype, float> && BatchSource<BatchSourceArchetype, double>);

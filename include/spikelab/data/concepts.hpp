@@ -55,6 +55,7 @@ concept EventFormat = requires(const F& f, ByteSpan bytes, const std::string& na
 struct EventFormatArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "EventFormatArchetype"; }
+  /// The sensor the samples live on.
   SensorSize sensor() const { return {}; }
   EventSample parse(ByteSpan, const std::string&) const { return {}; }
   EventSample read(const std::filesystem::path&) const { return {}; }
@@ -72,9 +73,12 @@ concept EventDataset = requires(const D& d, Index i) {
 
 /// The smallest EventDataset: no recording.
 struct EventDatasetArchetype {
+  /// The number of samples.
   Index size() const { return 0; }
   EventSample get(Index) const { return {}; }
+  /// The sensor the samples live on.
   SensorSize sensor() const { return {}; }
+  /// The number of classes.
   int classes() const { return 0; }
 };
 static_assert(EventDataset<EventDatasetArchetype>);
@@ -138,6 +142,7 @@ concept StaticEncoder = requires(const E& e, const float* x, Index b, TimeSeries
 struct StaticEncoderArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StaticEncoderArchetype"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float*, Index, TimeSeries<S>&, Rng&) const {}
 };

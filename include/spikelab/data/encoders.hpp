@@ -31,6 +31,7 @@ struct DirectEncoder {
   double gain = 1.0;  ///< g
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "direct"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
     const Index F = out.features();
@@ -48,6 +49,7 @@ struct OffsetEncoder {
   double gain = 1.0;  ///< g
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "offset"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
     const Index F = out.features();
@@ -67,6 +69,7 @@ struct RateEncoder {
   double gain = 1.0;  ///< g
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "rate"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng& rng) const {
     const Index F = out.features();
@@ -86,6 +89,7 @@ struct LatencyEncoder {
   double threshold = 0.1;  ///< features at or below it never spike
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "latency"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
     const Index F = out.features(), T = out.steps();

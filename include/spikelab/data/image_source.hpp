@@ -49,10 +49,12 @@ class ImageSource {
     pixel_.resize(std::size_t(data.features()));
   }
 
+  /// Batches in one epoch (BatchSource).
   Index batches_per_epoch() const noexcept {
     const Index n = data_->count, b = cfg_.batch_size;
     return cfg_.drop_last ? n / b : (n + b - 1) / b;
   }
+  /// The number of samples.
   Index size() const noexcept { return data_->count; }
 
   /// Starts an epoch: a new order when shuffling (BatchSource).

@@ -138,6 +138,7 @@ class MtsXorSource {
     std::iota(order_.begin(), order_.end(), Index(0));
   }
   const MtsXor& task() const noexcept { return task_; }
+  /// Batches in one epoch (BatchSource).
   Index batches_per_epoch() const noexcept { return (n_ + bs_ - 1) / bs_; }
   /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t epoch) {

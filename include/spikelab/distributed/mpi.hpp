@@ -136,6 +136,7 @@ class MpiCommunicator {
     check(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
   }
 
+  /// This process's rank.
   int rank() const noexcept { return rank_; }
   int size() const noexcept { return size_; }
   bool root() const noexcept { return rank_ == 0; }
@@ -251,7 +252,9 @@ class MpiSession {
       MPI_Finalize();
   }
 
+  /// The world communicator.
   MpiCommunicator& world() noexcept { return *world_; }
+  /// This process's rank.
   int rank() const noexcept { return world_->rank(); }
   int size() const noexcept { return world_->size(); }
   bool root() const noexcept { return world_->root(); }

@@ -231,6 +231,7 @@ class CheckpointEvery {
   void on_train_end(const TrainInfo& i, Net& net) {
     if (saved_epoch_ != i.epoch) save_checkpoint(path_, net, format_);
   }
+  /// The file.
   const std::filesystem::path& path() const noexcept { return path_; }
 
  private:

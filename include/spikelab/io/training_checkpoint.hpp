@@ -296,6 +296,7 @@ class TrainingCheckpointEvery {
     if (t.progress().epoch != saved_epoch_ || t.progress().batch != saved_batch_) save(t);
   }
 
+  /// The file.
   const std::filesystem::path& path() const noexcept { return path_; }
   /// Checkpoints written so far.
   int saves() const noexcept { return saves_; }

@@ -141,6 +141,7 @@ struct ActivationFunctionArchetype {
   void derivatives(const S*, S* d, Index n) const {
     for (Index i = 0; i < n; ++i) d[i] = S(1);
   }
+  /// True if training adds noise.
   bool noisy() const { return false; }
   template <Scalar S>
   void add_noise(const S*, S*, Index, Rng&) const {}

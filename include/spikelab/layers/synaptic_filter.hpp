@@ -57,6 +57,7 @@ struct SynapticFilterConfig {
   double tau = 0.005;  ///< time constant (s); 0 = no filtering
   double dt = 0.001;   ///< simulation step (s)
   int stages = 1;      ///< the kernel applied this many times in cascade
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     if (!(tau >= 0) || !(dt > 0) || !std::isfinite(tau) || !std::isfinite(dt) ||
         (kind != SynapseKind::exponential && kind != SynapseKind::alpha) || stages < 1 || stages > 16)

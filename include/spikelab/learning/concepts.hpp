@@ -92,8 +92,10 @@ concept Regularizer = requires(R& r, Net& net) {
 struct RegularizerArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "RegularizerArchetype"; }
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net&) const { return 0.0; }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net&) const { return 0.0; }
 };

@@ -53,8 +53,10 @@ namespace spikelab {
 struct NoRegularizer {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "none"; }
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net&) const noexcept { return 0.0; }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net&) const noexcept { return 0.0; }
 };

@@ -130,6 +130,7 @@ struct NaConfig {
     if (same(official_code())) return "official-code";
     return "custom";
   }
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     if (!(distance_power > 0.0) || !std::isfinite(distance_power) || !(clip >= 0.0) || !std::isfinite(clip) ||
         !(min_distance > 0.0) || !std::isfinite(min_distance))

@@ -85,11 +85,11 @@ concept ResetPolicy = requires(double x) {
 struct ResetPolicyArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ResetPolicyArchetype"; }
-  template <Scalar S> static S next(S beta, S v, S, S, S i) noexcept { return beta * v + i; }
-  template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }
-  template <Scalar S> static S d_sprev(S, S, S, S) noexcept { return S(0); }
-  template <Scalar S> static S d_theta(S, S, S, S) noexcept { return S(0); }
-  template <Scalar S> static S d_beta(S, S v, S, S) noexcept { return v; }
+  template <Scalar S> static S next(S beta, S v, S, S, S i) noexcept { return beta * v + i; }  ///< beta v + I
+  template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }  ///< dR/dv_{t-1}
+  template <Scalar S> static S d_sprev(S, S, S, S) noexcept { return S(0); }  ///< dR/ds_{t-1}
+  template <Scalar S> static S d_theta(S, S, S, S) noexcept { return S(0); }  ///< dR/dtheta
+  template <Scalar S> static S d_beta(S, S v, S, S) noexcept { return v; }  ///< dR/dbeta
 };
 static_assert(ResetPolicy<ResetPolicyArchetype>);
 

@@ -59,6 +59,7 @@ struct TimeConstantHierarchy {
   double tau_min = 1e-10, tau_max = 10.0;    ///< clip of the sampled time constants (s)
   double decay_min = 0.1, decay_max = 0.99;  ///< clip of the initial decays
 
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     if (!(dt > 0)) throw ConfigError("TimeConstantHierarchy: dt must be positive");
     if (!(tau_mem > 0)) throw ConfigError("TimeConstantHierarchy: tau_mem must be positive");

@@ -60,6 +60,7 @@ concept Schedule = requires(const L& l, double e, int E) {
 struct ScheduleArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ScheduleArchetype"; }
+  /// The factor on the base learning rate at progress e (epochs) of E epochs (Schedule).
   double factor(double, int) const { return 1.0; }
 };
 static_assert(Schedule<ScheduleArchetype>);

@@ -35,6 +35,7 @@ namespace spikelab {
 struct ConstantLr {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ConstantLr"; }
+  /// The factor on the base learning rate at progress e (epochs) of E epochs (Schedule).
   double factor(double, int) const noexcept { return 1.0; }
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
@@ -49,6 +50,7 @@ struct StepLr {
   int first = -1;      ///< epoch of the first decay (-1: = every, PyTorch's StepLR)
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StepLr"; }
+  /// The factor on the base learning rate at progress e (epochs) of E epochs (Schedule).
   double factor(double e, int) const noexcept {
     const int k = int(std::floor(e)), f = first >= 0 ? first : every;
     if (k < f || every <= 0) return 1.0;
@@ -64,6 +66,7 @@ struct ExponentialLr {
   double gamma = 0.985;  ///< the factor per epoch
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ExponentialLr"; }
+  /// The factor on the base learning rate at progress e (epochs) of E epochs (Schedule).
   double factor(double e, int) const noexcept { return std::pow(gamma, std::floor(e)); }
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
@@ -77,6 +80,7 @@ struct ExpDecayLr {
   int updates_per_epoch = 0;     ///< k: rate changes per epoch; 0 = continuous
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ExpDecayLr"; }
+  /// The factor on the base learning rate at progress e (epochs) of E epochs (Schedule).
   double factor(double e, int E) const noexcept {
     const double q = updates_per_epoch > 0 ? std::floor(e * updates_per_epoch + 1e-9) / updates_per_epoch : e;
     return std::pow(target_factor, -std::clamp(q / std::max(E, 1), 0.0, 1.0));
@@ -93,6 +97,7 @@ struct CosineLr {
   double warmup_epochs = 0.0;  ///< epochs of linear warm-up
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "CosineLr"; }
+  /// The factor on the base learning rate at progress e (epochs) of E epochs (Schedule).
   double factor(double e, int E) const noexcept {
     if (warmup_epochs > 0 && e < warmup_epochs) return std::max(e / warmup_epochs, 1e-3);
     const double span = std::max(double(E) - warmup_epochs, 1e-9);

@@ -235,12 +235,17 @@ struct LearningSignalArchetype {
   static std::string name() { return "LearningSignalArchetype"; }
   /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// The number of compartments K.
   Index compartments() const { return 1; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const { return false; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const { return false; }
   /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(const ThreeFactorConfig&, Index, Index, bool) {}
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net&, Index, const std::vector<char>& active, std::vector<double>& hidden,
                std::vector<double>& output) const {

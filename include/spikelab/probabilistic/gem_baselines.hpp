@@ -75,8 +75,11 @@ class IwSignal : public detail::CompartmentSignal<K> {
   static std::string name() { return K == 0 ? std::string("Iw") : "Iw<" + std::to_string(K) + ">"; }
   /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return true; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return true; }
 
   /// The learning signals of step t: one hidden and one output value per column.
@@ -112,8 +115,11 @@ class IwbSignal : public detail::CompartmentSignal<K> {
   static std::string name() { return K == 0 ? std::string("Iwb") : "Iwb<" + std::to_string(K) + ">"; }
   /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return false; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return false; }
 
   /// The learning signals of step t: one hidden and one output value per column.
@@ -163,8 +169,11 @@ class MbSignal : public detail::CompartmentSignal<K> {
   static std::string name() { return K == 0 ? std::string("Mb") : "Mb<" + std::to_string(K) + ">"; }
   /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return true; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return false; }
 
   /// The learning signals of step t: one hidden and one output value per column.

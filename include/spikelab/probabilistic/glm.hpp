@@ -58,6 +58,7 @@ struct GlmNeuron {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Glm"; }
 
+  /// The spike probabilities of every symbol from the potentials u.
   template <Scalar S>
   static void probabilities(const S* u, S* p) noexcept {
     const S x = u[0];

@@ -67,6 +67,7 @@ struct MultiSamplePrediction {
   Matrix<double> counts;         ///< classes x (batch * K): output spikes per class and compartment
   Matrix<double> majority;       ///< classes x batch: vote fractions
   Matrix<double> average;        ///< classes x batch: averaged spike-count distributions
+  /// The class probabilities under decision rule d (majority: vote fractions; average: mean distributions).
   const Matrix<double>& probabilities(Decision d) const noexcept { return d == Decision::majority ? majority : average; }
   /// Predicted class of sample b under decision d.
   int predicted(Decision d, Index b) const { return int(argmax_first(probabilities(d).col(b))); }

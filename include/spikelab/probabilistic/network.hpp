@@ -367,6 +367,7 @@ class ProbabilisticSnn {
     t_ = 0;
   }
   Index batch() const noexcept { return B_; }
+  /// The number of compartments K.
   Index compartments() const noexcept { return K_; }
   Index columns() const noexcept { return M_; }
   /// Steps simulated since begin().

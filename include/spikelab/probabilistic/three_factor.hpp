@@ -91,9 +91,13 @@ struct SingleSampleSignal {
   static std::string name() { return "SingleSampleMl"; }
   /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// The number of compartments K.
   Index compartments() const noexcept { return 1; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return hidden == Hidden::reinforce; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return false; }
 
   /// Prepares a batch: its configuration, size and compartments (and whether state is reset).

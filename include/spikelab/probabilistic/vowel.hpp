@@ -90,9 +90,13 @@ struct VowelSignal {
     c.reset_per_example = false;
     return c;
   }
+  /// The number of compartments K.
   Index compartments() const noexcept { return 1; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return true; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return accumulate_hidden; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return false; }
 
   /// Prepares a batch: its configuration, size and compartments (and whether state is reset).

@@ -41,6 +41,7 @@ struct WtaNeuron {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Wta" + std::to_string(C); }
 
+  /// The spike probabilities of every symbol from the potentials u.
   template <Scalar S>
   static void probabilities(const S* u, S* p) noexcept {
     S m = S(0);  // the "no spike" potential

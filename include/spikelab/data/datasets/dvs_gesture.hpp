@@ -88,12 +88,17 @@ class DvsGesture {
     return g;
   }
 
+  /// The number of samples.
   Index size() const noexcept { return Index(entries_.size()); }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return sensor_size; }
+  /// The number of classes.
   int classes() const noexcept { return drop_other_ ? 10 : 11; }
+  /// The class of sample i.
   int label(Index i) const { return entries_.at(std::size_t(i)).label; }
   const std::vector<std::filesystem::path>& trials() const noexcept { return trials_; }
 
+  /// Sample i, decoded (throws FormatError naming the file on bad input).
   EventSample get(Index i) const {
     if (i < 0 || i >= size())
       throw ConfigError("DvsGesture::get: index " + std::to_string(i) + " outside [0, " + std::to_string(size()) + ")");

@@ -41,14 +41,19 @@ class FileListDataset {
   FileListDataset(std::vector<LabelledFile> files, Format format, int classes)
       : files_(std::move(files)), format_(std::move(format)), classes_(classes) {}
 
+  /// The number of samples.
   Index size() const noexcept { return Index(files_.size()); }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return format_.sensor(); }
+  /// The number of classes.
   int classes() const noexcept { return classes_; }
   const Format& format() const noexcept { return format_; }
   const std::vector<LabelledFile>& files() const noexcept { return files_; }
   const LabelledFile& file(Index i) const { return files_.at(std::size_t(i)); }
+  /// The class of sample i.
   int label(Index i) const { return file(i).label; }
 
+  /// Sample i, decoded (throws FormatError naming the file on bad input).
   EventSample get(Index i) const {
     if (i < 0 || i >= size())
       throw ConfigError("FileListDataset::get: index " + std::to_string(i) + " outside [0, " + std::to_string(size()) + ")");

@@ -35,9 +35,13 @@ class ShdDataset {
       throw FormatError(path.string(), -1, "labels go up to " + std::to_string(file_.classes() - 1) + " but the data set has " +
                                                std::to_string(classes) + " classes");
   }
+  /// The number of samples.
   Index size() const noexcept { return file_.size(); }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return file_.sensor(); }
+  /// The number of classes.
   int classes() const noexcept { return classes_; }
+  /// Sample i, decoded (throws FormatError naming the file on bad input).
   EventSample get(Index i) const { return file_.read(i); }
   const ShdFile& file() const noexcept { return file_; }
 

@@ -95,6 +95,7 @@ class Aedat2 {
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "AEDAT 2.0 (jAER, DVS128)"; }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return dvs128_sensor; }
 
   EventSample parse(ByteSpan bytes, const std::string& name) const {

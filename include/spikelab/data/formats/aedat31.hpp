@@ -267,6 +267,7 @@ class Aedat31 {
   }
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "AEDAT 3.1 (cAER polarity packets)"; }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return sensor_; }
 
   EventSample parse(ByteSpan bytes, const std::string& name) const {

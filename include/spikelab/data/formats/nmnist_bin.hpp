@@ -46,6 +46,7 @@ class NmnistBin {
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "N-MNIST 40-bit .bin"; }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return sensor_; }
 
   /// Decodes the bytes of a whole file; `name` is used in error messages.

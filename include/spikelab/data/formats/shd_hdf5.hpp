@@ -97,8 +97,11 @@ class ShdFile {
     st.vlen_int = detail::H5Handle(H5Tvlen_create(H5T_NATIVE_INT), H5Tclose);
   }
 
+  /// The file.
   const std::string& path() const noexcept { return state_->path; }
+  /// The number of samples.
   Index size() const noexcept { return Index(state_->rows); }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return state_->sensor; }
   const std::vector<int>& labels() const noexcept { return state_->labels; }
   /// Class names from /extra/keys (empty if the file has none).
