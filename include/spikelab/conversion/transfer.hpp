@@ -81,6 +81,7 @@ struct TransferConfig {
     synapse_config().validate();
     output_config().validate();
   }
+  /// The synapse of the spiking network.
   SynapticFilterConfig synapse_config() const { return {synapse, tau_synapse, dt, synapse_stages}; }
   SynapticFilterConfig output_config() const {
     return {synapse, tau_output < 0 ? tau_synapse : tau_output, dt, output_stages < 0 ? synapse_stages : output_stages};

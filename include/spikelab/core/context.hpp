@@ -20,7 +20,9 @@ struct ForwardContext {
   /// when no layer needs one.
   Rng* rng = nullptr;
 
+  /// A training pass drawing from `r`.
   static ForwardContext train(Rng& r) { return {true, &r}; }
+  /// An inference pass (no randomness).
   static ForwardContext eval() { return {false, nullptr}; }
 };
 

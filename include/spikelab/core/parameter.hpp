@@ -52,7 +52,9 @@ struct ParamRef {
 /// Per-group multipliers (learning rate or gradient scale), indexed by ParamGroup.
 struct GroupScales {
   std::array<double, num_param_groups> value{1.0, 1.0, 1.0, 1.0, 1.0};  ///< one factor per ParamGroup
+  /// The factor of group g.
   double operator[](ParamGroup g) const noexcept { return value[static_cast<std::size_t>(g)]; }
+  /// The factor of group g.
   double& operator[](ParamGroup g) noexcept { return value[static_cast<std::size_t>(g)]; }
 };
 

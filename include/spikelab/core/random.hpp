@@ -29,6 +29,7 @@ struct RngState {
   std::array<std::uint64_t, 4> words{};  ///< the four xoshiro256++ words
   double spare = 0.0;  ///< the second normal of the last polar draw
   bool has_spare = false;  ///< whether `spare` is still unused
+  /// Equal states continue with equal streams.
   bool operator==(const RngState&) const = default;
 };
 

@@ -36,6 +36,7 @@ struct StaticSteps {
   const S* base = nullptr;    ///< features x batch, column-major
   const S* scale = nullptr;   ///< one factor per step, or null when every factor is 1
   bool unit = false;          ///< every factor is 1 (all steps equal)
+  /// a_t, the factor of step t.
   S factor(Index t) const noexcept { return scale ? scale[t] : S(1); }
 };
 

@@ -139,7 +139,9 @@ class EventLoader {
     const Index n = size(), b = cfg_.batch_size;
     return cfg_.drop_last ? n / b : (n + b - 1) / b;
   }
+  /// The data set.
   const D& dataset() const noexcept { return *data_; }
+  /// The transform pipeline.
   const T& transform() const noexcept { return transform_; }
   /// The run-time configuration.
   const EventLoaderConfig& config() const noexcept { return cfg_; }

@@ -51,6 +51,7 @@ struct MtsXorConfig {
   Index start_time = 10;   ///< length of signal A
   Index remain_time = 5;   ///< silent steps before each B
   Index coding_time = 10;  ///< steps of each B
+  /// Firing probability per step of a signal for bit 0 (low_rate) and bit 1 (high_rate).
   double low_rate = 0.2, high_rate = 0.6;  ///< a signal's firing probability per step for bit 0 and for bit 1
   double noise_rate = 0.01;  ///< background spike probability per channel and step
   MtsXorLabels labels = MtsXorLabels::coding_steps;  ///< which steps carry a label
@@ -68,7 +69,9 @@ class MtsXor {
   }
   /// The run-time configuration.
   const MtsXorConfig& config() const noexcept { return cfg_; }
+  /// Input channels (both groups).
   Index channels() const noexcept { return 2 * cfg_.channels_per_group; }
+  /// XOR segments per sample.
   Index segments() const noexcept { return (cfg_.steps - cfg_.start_time) / (cfg_.remain_time + cfg_.coding_time); }
   /// True if step t lies in a coding window.
   bool coding_step(Index t) const noexcept {

@@ -138,9 +138,13 @@ class MpiCommunicator {
 
   /// This process's rank.
   int rank() const noexcept { return rank_; }
+  /// The number of ranks.
   int size() const noexcept { return size_; }
+  /// True on rank 0.
   bool root() const noexcept { return rank_ == 0; }
+  /// The MPI communicator.
   MPI_Comm handle() const noexcept { return comm_; }
+  /// Deadlines and polling.
   const MpiOptions& options() const noexcept { return opt_; }
 
   /// In-place sum over all ranks. `what` names the operation in errors.

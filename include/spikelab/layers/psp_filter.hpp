@@ -58,6 +58,7 @@ class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
     if (!(tau_s >= 1.0) || !std::isfinite(tau_s))
       throw ConfigError("PspFilter: tau_s must be finite and >= 1 (got " + std::to_string(tau_s) + ")");
   }
+  /// The time constant tau_s in steps.
   double tau_s() const noexcept { return this->cfg_; }
   /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return name() + "(" + std::to_string(n_) + ",tau_s=" + std::to_string(tau_s()) + ")"; }

@@ -97,7 +97,9 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
   static std::string name() { return "TemporalConv"; }
   /// Inputs one output sums, the columns of the weight matrix: K * in/groups.
   Index fan_in() const noexcept { return cfg_.kernel * group_in(); }
+  /// Taps K.
   Index kernel() const noexcept { return cfg_.kernel; }
+  /// The lag D between taps, in steps.
   Index dilation() const noexcept { return cfg_.dilation; }
   /// Steps one output sees: (K-1) D + 1.
   Index receptive_field() const noexcept { return (cfg_.kernel - 1) * cfg_.dilation + 1; }

@@ -170,6 +170,7 @@ class WeightDecay {
   }
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "WeightDecay"; }
+  /// lambda, one per layer.
   const std::vector<double>& coefficients() const noexcept { return lambda_; }
 
   /// The penalty on the network's parameters.

@@ -41,6 +41,7 @@ class SpikingReadout {
     if (classify_from < 0) throw ConfigError("SpikingReadout: negative classification start");
   }
 
+  /// The first step of the window decision.
   Index classify_from() const noexcept { return start_; }
   /// Steps per presentation (0 before the first add()).
   Index steps() const noexcept { return steps_; }

@@ -89,8 +89,9 @@ struct NaLifDynamics {
   S decay_m = S(0.8);    ///< 1 - 1/tau_m
   S decay_s = S(0.5);    ///< 1 - 1/tau_s
   S gain_s = S(0.5);     ///< 1/tau_s
-  S threshold = S(1);
+  S threshold = S(1);  ///< the firing threshold
 
+  /// The constants of a configuration.
   static NaLifDynamics from(const NaLifConfig& c) {
     return {S(1.0 - 1.0 / c.tau_m), S(1.0 - 1.0 / c.tau_s), S(1.0 / c.tau_s), S(c.threshold)};
   }
@@ -111,10 +112,13 @@ struct NeuronTrace {
   const S* current = nullptr;    ///< input current c[t]
   const S* potential = nullptr;  ///< membrane potential u[t] (before the reset)
   const S* grad_spike = nullptr; ///< dL/ds[t] (after the PSP back-accumulation)
-  Index steps = 0;
-  Index stride = 1;
+  Index steps = 0;  ///< time steps T
+  Index stride = 1;  ///< the distance between two steps in the arrays
+  /// c[t].
   S c(Index t) const noexcept { return current[t * stride]; }
+  /// u[t].
   S u(Index t) const noexcept { return potential[t * stride]; }
+  /// dL/ds[t].
   S gs(Index t) const noexcept { return grad_spike[t * stride]; }
 };
 

@@ -31,6 +31,7 @@ namespace spikelab {
 struct LeakyIntegratorConfig {
   double beta = 0.9;  ///< membrane decay beta
   bool normalize = false;  ///< scale the input by (1 - beta)
+  /// Projection range [beta_min, beta_max] of a trained beta.
   double beta_min = 0.0, beta_max = 1.0;  ///< projection range of a trained beta
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>

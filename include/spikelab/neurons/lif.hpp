@@ -74,8 +74,11 @@ struct LifConfig {
   double beta = 0.9;        ///< membrane decay, v_t = beta v_{t-1} + ...
   double alpha = 0.0;       ///< synaptic-current decay; 0 and fixed: no synaptic current (I_t = x_t)
   double threshold = 1.0;   ///< firing threshold theta
+  /// Projection range [beta_min, beta_max] of a trained beta.
   double beta_min = 0.0, beta_max = 1.0;    ///< projection range of a trained beta
+  /// Projection range [alpha_min, alpha_max] of a trained alpha.
   double alpha_min = 0.0, alpha_max = 1.0;  ///< projection range of a trained alpha
+  /// Projection range [threshold_min, threshold_max] of a trained threshold.
   double threshold_min = 1e-3, threshold_max = 1e6;  ///< projection range of a trained threshold
   /// Set only by loading a configuration of class version 1, where the reset's gradient was the
   /// run-time flag `detach_reset` (true = ResetGradient::detached, false = the then default

@@ -47,8 +47,11 @@ class FileListDataset {
   SensorSize sensor() const noexcept { return format_.sensor(); }
   /// The number of classes.
   int classes() const noexcept { return classes_; }
+  /// The reader.
   const Format& format() const noexcept { return format_; }
+  /// The recordings with their labels.
   const std::vector<LabelledFile>& files() const noexcept { return files_; }
+  /// Recording i.
   const LabelledFile& file(Index i) const { return files_.at(std::size_t(i)); }
   /// The class of sample i.
   int label(Index i) const { return file(i).label; }

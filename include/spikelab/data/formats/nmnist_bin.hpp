@@ -41,7 +41,9 @@ class NmnistBin {
     if (sensor.width <= 0 || sensor.height <= 0 || sensor.polarities != 2)
       throw ConfigError("NmnistBin: the sensor needs a positive size and 2 polarities");
   }
+  /// A reader for N-MNIST (34 x 34).
   static NmnistBin nmnist() { return NmnistBin(nmnist_sensor); }
+  /// A reader for N-Caltech101 (304 x 240).
   static NmnistBin ncaltech101() { return NmnistBin(ncaltech101_sensor); }
 
   /// The type's name, as signatures, reports and checkpoints spell it.

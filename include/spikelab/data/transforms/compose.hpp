@@ -67,14 +67,17 @@ class Compose {
     return run<0>(std::move(s), rng);
   }
 
+  /// Stage I of the pipeline.
   template <std::size_t I>
   const auto& stage() const noexcept {
     return std::get<I>(stages_);
   }
+  /// Stage I of the pipeline.
   template <std::size_t I>
   auto& stage() noexcept {
     return std::get<I>(stages_);
   }
+  /// The number of stages.
   static constexpr std::size_t size() noexcept { return sizeof...(Ts); }
 
  private:

@@ -55,7 +55,9 @@ struct Downsample {
 /// Keeps the events with x0 <= x < x0 + width, y0 <= y < y0 + height and moves them to the
 /// origin (negative x0, y0 pad); the sensor becomes width x height.
 struct Crop {
+  /// The corner of the crop.
   std::int32_t x0 = 0, y0 = 0;  ///< top-left corner (negative values pad)
+  /// The size of the crop.
   std::int32_t width = 0, height = 0;  ///< the size of the crop
 
   void operator()(EventSample& s, Rng&) const {
@@ -78,6 +80,7 @@ struct Crop {
 
 /// A Crop of width x height at the sensor's centre (floor division; larger sizes pad).
 struct CenterCrop {
+  /// The size of the crop.
   std::int32_t width = 0, height = 0;  ///< the size of the crop
 
   void operator()(EventSample& s, Rng& rng) const {
