@@ -39,6 +39,7 @@ namespace spikelab {
 
 /// The identity.
 struct NoTransform {
+  /// Leaves the sample as it is (an InPlaceTransform).
   void operator()(EventSample&, Rng&) const noexcept {}
 };
 

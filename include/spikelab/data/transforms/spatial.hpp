@@ -38,6 +38,7 @@ struct Downsample {
   double spatial_factor = 1.0;  ///< in (0, 1]
   double time_factor = 1.0;     ///< in (0, 1]
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     if (!(spatial_factor > 0 && spatial_factor <= 1) || !(time_factor > 0 && time_factor <= 1))
       throw ConfigError("Downsample: the factors must lie in (0, 1]");
@@ -60,6 +61,7 @@ struct Crop {
   /// The size of the crop.
   std::int32_t width = 0, height = 0;  ///< the size of the crop
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     if (width <= 0 || height <= 0 || width > 65536 || height > 65536)
       throw ConfigError("Crop: width and height must lie in [1, 65536]");
@@ -83,6 +85,7 @@ struct CenterCrop {
   /// The size of the crop.
   std::int32_t width = 0, height = 0;  ///< the size of the crop
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng& rng) const {
     auto floor_div2 = [](std::int32_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); };
     Crop{floor_div2(s.sensor.width - width), floor_div2(s.sensor.height - height), width, height}(s, rng);
@@ -94,6 +97,7 @@ struct Flip {
   bool x = false;  ///< mirror x
   bool y = false;  ///< mirror y
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     if ((x && s.sensor.width <= 0) || (y && s.sensor.height <= 0)) throw ShapeError("Flip: the sample has no sensor size");
     for (Event& e : s.events) {
@@ -111,6 +115,7 @@ struct Flip {
 
 /// Swaps x and y (and the sensor's width and height), to match other axis conventions.
 struct Transpose {
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     for (Event& e : s.events) std::swap(e.x, e.y);
     std::swap(s.sensor.width, s.sensor.height);
@@ -123,6 +128,7 @@ struct RandomShift {
   std::int32_t max_dx = 0;  ///< the largest horizontal shift
   std::int32_t max_dy = 0;  ///< the largest vertical shift
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng& rng) const {
     if (max_dx < 0 || max_dy < 0) throw ConfigError("RandomShift: the maximum shifts must be >= 0");
     const std::int64_t dx = std::int64_t(rng.below(std::uint64_t(2 * max_dx + 1))) - max_dx;

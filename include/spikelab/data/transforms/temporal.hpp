@@ -36,6 +36,7 @@ struct TimeJitter {
   bool clip_negative = true;  ///< drop events pushed below t = 0
   bool sort_timestamps = true;  ///< re-sort the events by time
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng& rng) const {
     if (!(std >= 0)) throw ConfigError("TimeJitter: std must be >= 0");
     std::size_t w = 0;
@@ -55,6 +56,7 @@ struct CropTime {
   std::int64_t min = 0;  ///< the first time kept (µs)
   std::int64_t max = std::numeric_limits<std::int64_t>::max();  ///< the end of the kept range (µs, exclusive)
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     if (max < min) throw ConfigError("CropTime: max < min");
     std::size_t w = 0;
@@ -69,6 +71,7 @@ struct TimeShift {
   bool to_zero = true;      ///< subtract the first event's time
   std::int64_t offset = 0;  ///< otherwise subtract this
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     const std::int64_t d = to_zero ? s.first_time() : offset;
     for (Event& e : s.events) e.t -= d;

@@ -188,6 +188,7 @@ class ToFrame {
     return slice_by_event_bins(ev.size(), cfg_.n_event_bins, cfg_.overlap);
   }
 
+  /// The frames of sample `s` (a FrameTransform).
   Frames operator()(const EventSample& s, Rng&) const {
     Frames f;
     apply(s, f);
