@@ -76,14 +76,16 @@ concept StochasticNeuron = requires(const float* uf, float* pf, const double* ud
 /// The smallest StochasticNeuron: one symbol, p = sigmoid(u) (without the GLM neuron's
 /// overflow guards).
 struct StochasticNeuronArchetype {
-  static constexpr Index symbols = 1;
+  static constexpr Index symbols = 1;  ///< symbols per circuit
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StochasticNeuronArchetype"; }
   /// The spike probabilities of every symbol from the potentials u.
   template <Scalar S>
   static void probabilities(const S* u, S* p) { p[0] = S(1) / (S(1) + std::exp(-u[0])); }
+  /// log of the normaliser, log(1 + sum_c e^{u_c}).
   template <Scalar S>
   static S log_partition(const S* u) { return std::log1p(std::exp(u[0])); }
+  /// Draws the spikes s from the probabilities p.
   template <Scalar S>
   static void sample(const S* p, S* s, Rng& rng) { s[0] = rng.uniform() < double(p[0]) ? S(1) : S(0); }
 };
@@ -101,11 +103,12 @@ enum class OutputMode : std::uint8_t { clamp, sample };
 /// trajectory). Both use the units' layout: feature n*C + c for symbol c of circuit n.
 template <Scalar S>
 struct Teacher {
-  const std::vector<int>* labels = nullptr;
-  const std::vector<int>* step_labels = nullptr;
-  const TimeSeries<S>* outputs = nullptr;
-  const TimeSeries<S>* hidden = nullptr;
+  const std::vector<int>* labels = nullptr;  ///< one class per sample, or null
+  const std::vector<int>* step_labels = nullptr;  ///< one class per (sample, step), or null
+  const TimeSeries<S>* outputs = nullptr;  ///< the target output spikes, or null
+  const TimeSeries<S>* hidden = nullptr;  ///< given hidden spikes (complete trajectories), or null
 
+  /// The targets of a batch.
   static Teacher from(const Batch<S>& b) {
     Teacher t;
     if (!b.step_labels.empty())
@@ -120,16 +123,20 @@ struct Teacher {
 /// accumulated updates): w (units_l x features), fb (units_l x K_b), bias (units_l x 1).
 template <Scalar S>
 struct SynapticBlocks {
+  /// the block of W
   Matrix<S> w, fb, bias;
+  /// True if the blocks have the given shapes.
   bool same_shape(Index rows, Index features, Index fb_bases) const noexcept {
     return w.rows() == rows && w.cols() == features && fb.rows() == rows && fb.cols() == fb_bases &&
            bias.rows() == rows && bias.cols() == 1;
   }
+  /// Gives the blocks the given shapes, zeroed.
   void resize_zero(Index rows, Index features, Index fb_bases) {
     w.setZero(rows, features);
     fb.setZero(rows, fb_bases);
     bias.setZero(rows, 1);
   }
+  /// Zeroes every block.
   void set_zero() {
     w.setZero();
     fb.setZero();
@@ -166,22 +173,29 @@ concept ProbabilisticNetwork =
 /// log-likelihood is 0.
 struct ProbabilisticNetworkArchetype {
   using scalar_type = float;  ///< the scalar type S
-  using neuron_type = StochasticNeuronArchetype;
+  using neuron_type = StochasticNeuronArchetype;  ///< the circuit model
 
   /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(Index batch, Index compartments) { log_likelihood.assign(std::size_t(batch * compartments), 0.0); }
+  /// One step of the network (see ProbabilisticNetwork).
   void step(const TimeSeries<float>&, Index, const Teacher<float>&, OutputMode, Rng&) {}
+  /// Adds the local gradient of one step to `e` (see ProbabilisticNetwork).
   void accumulate_gradient(Index, float, float, SynapticBlocks<float>&, Index, Index) const {}
+  /// Shapes `e` like the parameters.
   void shape_like_parameters(SynapticBlocks<float>& e) const { e.resize_zero(0, 0, 0); }
+  /// The outputs' log-likelihood of the last step, per column.
   const std::vector<double>& output_log_likelihood() const { return log_likelihood; }
+  /// The hidden circuits' KL term of the last step.
   double hidden_kl(Index, double, double) const { return 0.0; }
+  /// The spikes of the last step.
   const Matrix<float>& spikes() const { return spike_matrix; }
+  /// Zeroes the switched-off connections.
   void enforce_topology() {}
   /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return "ProbabilisticNetworkArchetype"; }
 
-  std::vector<double> log_likelihood;
-  Matrix<float> spike_matrix;
+  std::vector<double> log_likelihood;  ///< what output_log_likelihood() returns
+  Matrix<float> spike_matrix;  ///< what spikes() returns
 };
 static_assert(ProbabilisticNetwork<ProbabilisticNetworkArchetype>);
 
@@ -208,6 +222,7 @@ struct ThreeFactorConfig {
        CEREAL_NVP(baseline_epsilon), CEREAL_NVP(eval_compartments), CEREAL_NVP(decision));
   }
 
+  /// Throws ConfigError naming `who` unless every value is in range.
   void validate(const std::string& who) const {
     if (!(lr >= 0) || !std::isfinite(lr)) throw ConfigError(who + ": lr must be finite and >= 0");
     if (!(kappa >= 0 && kappa < 1)) throw ConfigError(who + ": kappa must be in [0, 1)");

@@ -65,6 +65,7 @@ struct KernelConfig {
   Index length = 10;  ///< L = tau (steps of memory)
   double mu = 0.5;    ///< compression (raised cosines) or base time constant in steps (exponential)
 
+  /// Throws ConfigError naming `what` unless the kernel parameters are in range.
   void validate(const char* what) const {
     if (bases < 1 || length < 1)
       throw ConfigError(std::string(what) + ": a kernel bank needs at least one basis and one step of memory");

@@ -204,8 +204,9 @@ struct MultiSampleReport {
   double ll_iw = 0.0;                ///< mean over samples of the K-sample IW estimate
   std::vector<double> ll_bound{};    ///< per entry of options.bounds: mean over samples of its bound
   double single_accuracy = 0.0;      ///< accuracy of one compartment's decision (ties split), averaged
-  Index samples = 0;
-  double seconds = 0.0;
+  Index samples = 0;  ///< samples evaluated
+  double seconds = 0.0;  ///< wall time
+  /// The meter of decision rule d.
   const ClassificationMeter& meter(Decision d) const noexcept { return d == Decision::majority ? majority : average; }
 };
 
@@ -271,7 +272,7 @@ struct PatternReport {
   std::vector<double> ll_bound{};  ///< per entry of options.bounds: mean over samples of its bound
   double distance = 0.0;         ///< D: filtered squared distance, averaged over the N generated trains
   double distance_majority = 0.0;  ///< D_maj: the same for the per-step majority train
-  Index samples = 0;
+  Index samples = 0;  ///< samples evaluated
 };
 
 /// Measures how well the network reproduces the output spike trains `outputs` (output units x

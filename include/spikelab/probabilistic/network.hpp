@@ -108,24 +108,30 @@ struct ProbabilisticTopology {
   bool output_recurrence = true;   ///< output <- output connections (other circuits)
   bool output_feedback = true;     ///< outputs' own history through the feedback kernel (w_fb rows)
 
+  /// The GEM code's topology (the default; see the list above).
   static ProbabilisticTopology gem_code() { return {}; }
+  /// kclip's WTA network: the same as gem_code().
   static ProbabilisticTopology kclip_wta() { return gem_code(); }
+  /// kclip's binary baseline: gem_code() plus hidden <- output.
   static ProbabilisticTopology kclip_binary() {
     ProbabilisticTopology t;
     t.output_to_hidden = true;
     return t;
   }
+  /// kclip's feedforward type: no output <- input.
   static ProbabilisticTopology kclip_feedforward() {
     ProbabilisticTopology t;
     t.input_to_output = false;
     return t;
   }
+  /// Outputs see inputs and hidden circuits only.
   static ProbabilisticTopology direct_readout() {
     ProbabilisticTopology t;
     t.output_recurrence = false;
     t.output_feedback = false;
     return t;
   }
+  /// Outputs see the hidden circuits only.
   static ProbabilisticTopology hidden_readout() {
     ProbabilisticTopology t = direct_readout();
     t.input_to_output = false;
@@ -208,8 +214,8 @@ template <Scalar S, StochasticNeuron Neuron = GlmNeuron>
 class ProbabilisticSnn {
  public:
   using scalar_type = S;  ///< the scalar type S
-  using neuron_type = Neuron;
-  static constexpr Index C = Neuron::symbols;
+  using neuron_type = Neuron;  ///< the circuit model
+  static constexpr Index C = Neuron::symbols;  ///< symbols per circuit
   static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   ProbabilisticSnn() = default;
@@ -238,6 +244,7 @@ class ProbabilisticSnn {
   }
   /// The run-time configuration.
   const ProbabilisticSnnConfig& config() const noexcept { return cfg_; }
+  /// The connection groups.
   const ProbabilisticTopology& topology() const noexcept { return cfg_.topology; }
   /// A readable account of the network: sizes, kernels, topology (its preset name and its
   /// connections) and the number of trainable parameters.
@@ -248,9 +255,13 @@ class ProbabilisticSnn {
            cfg_.feedback.signature() + "; topology " + cfg_.topology.name() + " (" + cfg_.topology.describe() +
            "); " + std::to_string(parameter_count()) + " parameters";
   }
+  /// Input circuits.
   Index inputs() const noexcept { return cfg_.inputs; }
+  /// Hidden circuits.
   Index hidden() const noexcept { return cfg_.hidden; }
+  /// Output circuits.
   Index outputs() const noexcept { return cfg_.outputs; }
+  /// Symbols per circuit C.
   static constexpr Index symbols() noexcept { return C; }
   /// Features the data must have: inputs * C, laid out as config().input_layout says. Input
   /// circuits are clamped, so a circuit may show several symbols in one step (e.g. ON and OFF
@@ -258,16 +269,22 @@ class ProbabilisticSnn {
   Index input_size() const noexcept { return nu_in_; }
   /// Learnable units (hidden then output, (circuit, symbol) pairs): rows of W.
   Index learnable_units() const noexcept { return nu_l_; }
+  /// Hidden units (circuits x symbols).
   Index hidden_units() const noexcept { return nu_h_; }
+  /// Output units (circuits x symbols).
   Index output_units() const noexcept { return nu_y_; }
   /// Pre-synaptic features per column: all units * K_a (columns of W).
   Index feature_size() const noexcept { return nu_ * ka_; }
+  /// Feedback basis kernels K_b.
   Index feedback_bases() const noexcept { return kb_; }
+  /// Steps of history the kernels see, L.
   Index memory() const noexcept { return L_; }
   /// Unit index of (circuit n, symbol c) among learnable units (hidden circuits first).
   static Index unit(Index circuit, Index symbol) noexcept { return circuit * C + symbol; }
 
+  /// The feed-forward basis kernels a_k (one per column).
   const Matrix<S>& feedforward_kernels() const noexcept { return a_; }
+  /// The feedback basis kernels b_k (one per column).
   const Matrix<S>& feedback_kernels() const noexcept { return b_; }
 
   // ---- parameters ------------------------------------------------------------------------
@@ -275,7 +292,9 @@ class ProbabilisticSnn {
   Matrix<S>& weight() noexcept { return w_; }
   /// The synaptic weights w (layout: the file comment).
   const Matrix<S>& weight() const noexcept { return w_; }
+  /// The feedback weights w^fb (learnable units x K_b).
   Matrix<S>& feedback_weight() noexcept { return wfb_; }
+  /// The feedback weights w^fb (learnable units x K_b).
   const Matrix<S>& feedback_weight() const noexcept { return wfb_; }
   /// The biases gamma.
   Matrix<S>& bias() noexcept { return bias_; }
@@ -283,6 +302,7 @@ class ProbabilisticSnn {
   const Matrix<S>& bias() const noexcept { return bias_; }
   /// The accumulated gradient of the weights.
   Matrix<S>& weight_grad() noexcept { return gw_; }
+  /// The accumulated gradient of the feedback weights.
   Matrix<S>& feedback_grad() noexcept { return gfb_; }
   /// The accumulated gradient of the biases.
   Matrix<S>& bias_grad() noexcept { return gb_; }
@@ -333,9 +353,11 @@ class ProbabilisticSnn {
     const Index circuits = cfg_.hidden + cfg_.outputs;
     for (Index n = 0; n < circuits; ++n) m.block(n * C, (nu_in_ + n * C) * ka_, C, C * ka_).setZero();
   }
+  /// Zeroes the feedback rows the topology switches off.
   void apply_feedback_topology(Matrix<S>& fb) const {
     if (!cfg_.topology.output_feedback) fb.bottomRows(nu_y_).setZero();
   }
+  /// Zeroes every weight the topology switches off.
   void enforce_topology() {
     apply_topology(w_);
     apply_feedback_topology(wfb_);
@@ -366,9 +388,11 @@ class ProbabilisticSnn {
     lp_hid_.assign(std::size_t(M_), 0.0);
     t_ = 0;
   }
+  /// Samples of the current run.
   Index batch() const noexcept { return B_; }
   /// The number of compartments K.
   Index compartments() const noexcept { return K_; }
+  /// Columns of the current run, batch x compartments.
   Index columns() const noexcept { return M_; }
   /// Steps simulated since begin().
   Index time() const noexcept { return t_; }
@@ -534,6 +558,7 @@ class ProbabilisticSnn {
 
   /// Shapes a SynapticBlocks like this network's parameters (zeroed).
   void shape_like_parameters(SynapticBlocks<S>& e) const { e.resize_zero(nu_l_, nu_ * ka_, kb_); }
+  /// True if `e` has this network's parameter shapes.
   bool shaped_like_parameters(const SynapticBlocks<S>& e) const { return e.same_shape(nu_l_, nu_ * ka_, kb_); }
 
   /// log p(h, y || x) of complete trajectories (inputs x, hidden h, outputs y; one per sample),

@@ -80,7 +80,7 @@ struct SingleSampleSignal {
     em,        ///< hidden updates e^H (signal 1): EM with one sample; equal to GEM with K = 1
     reinforce  ///< hidden updates (v_t - b_t) e^H: hrjang train_ml_online (mb1)
   };
-  Hidden hidden = Hidden::em;
+  Hidden hidden = Hidden::em;  ///< how the hidden circuits learn
 
   SingleSampleSignal() = default;
   /// The signal with the given treatment of the hidden circuits.
@@ -139,7 +139,7 @@ struct SingleSampleSignal {
 template <LearningSignal Signal>
 class ThreeFactor {
  public:
-  using signal_type = Signal;
+  using signal_type = Signal;  ///< the learning signal
 
   /// The rule with the signal's default configuration.
   ThreeFactor() : ThreeFactor(Signal::default_config()) {}
@@ -152,10 +152,13 @@ class ThreeFactor {
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return Signal::name(); }
+  /// The hyperparameters.
   ThreeFactorConfig& config() noexcept { return cfg_; }
   /// The run-time configuration.
   const ThreeFactorConfig& config() const noexcept { return cfg_; }
+  /// The learning signal.
   Signal& signal() noexcept { return signal_; }
+  /// The learning signal.
   const Signal& signal() const noexcept { return signal_; }
   /// Compartments per sample during training.
   Index compartments() const { return signal_.compartments(); }

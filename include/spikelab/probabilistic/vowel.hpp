@@ -54,9 +54,9 @@ enum class SparsityReference : std::uint8_t {
 
 /// VOWEL's learning signal: output log-likelihood minus gamma times the hidden KL term.
 struct VowelSignal {
-  double gamma = 1.0;
-  double r = 0.8;
-  SparsityReference reference = SparsityReference::no_spike;
+  double gamma = 1.0;  ///< the KL weight of the hidden circuits' learning signal
+  double r = 0.8;  ///< the sparsity parameter of the reference distribution q (see `reference`)
+  SparsityReference reference = SparsityReference::no_spike;  ///< whether r is the probability of no spike or of a spike
   bool filter_signal = false;     ///< l_t = kappa l_{t-1} + (1 - kappa) l_inst (binary code)
   bool accumulate_hidden = true;  ///< U accumulator for the hidden update (WTA code)
 

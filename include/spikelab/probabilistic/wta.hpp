@@ -37,7 +37,7 @@ namespace spikelab {
 template <int C>
   requires(C >= 1 && C <= 64)
 struct WtaNeuron {
-  static constexpr Index symbols = C;
+  static constexpr Index symbols = C;  ///< C
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Wta" + std::to_string(C); }
 
@@ -53,6 +53,7 @@ struct WtaNeuron {
     }
     for (int c = 0; c < C; ++c) p[c] /= z;
   }
+  /// log(1 + sum_c e^{u_c}).
   template <Scalar S>
   static S log_partition(const S* u) noexcept {
     S m = S(0);
@@ -61,6 +62,7 @@ struct WtaNeuron {
     for (int c = 0; c < C; ++c) z += std::exp(u[c] - m);
     return m + std::log(z);
   }
+  /// Draws no spike or one symbol from the probabilities p.
   template <Scalar S>
   static void sample(const S* p, S* s, Rng& rng) noexcept {
     double x = rng.uniform(), acc = 0.0;
