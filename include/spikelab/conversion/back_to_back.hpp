@@ -166,8 +166,8 @@ class ContinuousRun<Sequential<Ls...>> {
                 "Activation, Dropout, BatchNorm) or continue a state (make_state, forward_continued)");
 
  public:
-  using Net = Sequential<Ls...>;
-  using S = typename Net::scalar_type;
+  using Net = Sequential<Ls...>;  ///< the network type
+  using S = typename Net::scalar_type;  ///< the scalar type
 
   /// A run of `batch` independent columns from the zero state.
   /// @param net the network to run (kept by reference: it must outlive the run)
@@ -182,6 +182,7 @@ class ContinuousRun<Sequential<Ls...>> {
       ((std::get<I>(states_) = make_state<I>()), ...);
     }(std::make_index_sequence<sizeof...(Ls)>{});
   }
+  /// Columns of the run.
   Index batch() const noexcept { return batch_; }
 
   /// The network's output over the steps of `in` (features x batch x steps), continuing the run.
@@ -226,6 +227,7 @@ class ContinuousRun<Sequential<Ls...>> {
   std::array<TimeSeries<S>, sizeof...(Ls)> out_;
 };
 
+/// ContinuousRun(net, batch) deduces the network type.
 template <Layer... Ls>
 ContinuousRun(Sequential<Ls...>&, Index) -> ContinuousRun<Sequential<Ls...>>;
 
@@ -260,7 +262,9 @@ struct BackToBackResult {
   Index images = 0;                ///< images decided
   Index errors = 0;                ///< images misclassified
   std::vector<Index> wrong_steps;  ///< per image, in the order given: wrong steps in its window
+  /// errors / images (0 when none was decided).
   double error() const noexcept { return images ? double(errors) / double(images) : 0.0; }
+  /// The decisions as a Tally.
   Tally tally() const noexcept { return {images - errors, images}; }
 };
 

@@ -6,7 +6,7 @@
  *        spiking counterpart of the soft-LIF rate neurons (see conversion/transfer.hpp).
  *
  * Input current \f$ J = a x + b \f$ (gain a, bias b; x = the layer input, e.g. filtered synaptic
- * current). Between spikes the membrane follows \f$ \tau_{RC}\, \dot v = J - v \f$; a spike is emitted when
+ * current). Between spikes the membrane follows \f$ \tau_{RC}\, \frac{dv}{dt} = J - v \f$; a spike is emitted when
  * v crosses the threshold 1, after which v is held at 0 for tau_ref. Over one step of length dt,
  * with r the refractory time left:
  * \f[ r \leftarrow r - dt,\quad \Delta = \mathrm{clip}(dt - r, 0, dt),\quad
@@ -91,7 +91,10 @@ class RefractoryLif {
 
   /// Explicit state for step-by-step simulation: membrane v, refractory time left, last output.
   struct State {
-    Matrix<S> v, ref, s;  ///< membrane v, refractory time left ref and output s of the last step
+    ///@{
+    /// Membrane v, refractory time left ref and output s (neurons x batch).
+    Matrix<S> v, ref, s;
+    ///@}
   };
 
   RefractoryLif() = default;

@@ -83,6 +83,7 @@ struct TransferConfig {
   }
   /// The synapse of the spiking network.
   SynapticFilterConfig synapse_config() const { return {synapse, tau_synapse, dt, synapse_stages}; }
+  /// The synapse in front of the readout (the network's own unless set).
   SynapticFilterConfig output_config() const {
     return {synapse, tau_output < 0 ? tau_synapse : tau_output, dt, output_stages < 0 ? synapse_stages : output_stages};
   }

@@ -44,6 +44,7 @@ concept BatchSource = requires(Src& src, Batch<S>& b, std::uint64_t epoch) {
 struct BatchSourceArchetype {
   /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t) {}
+  /// Fills no batch: the epoch is over at once.
   template <Scalar S>
   bool next(Batch<S>&) { return false; }
   /// Batches in one epoch (BatchSource).

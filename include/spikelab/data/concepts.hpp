@@ -57,7 +57,9 @@ struct EventFormatArchetype {
   static std::string name() { return "EventFormatArchetype"; }
   /// The sensor the samples live on.
   SensorSize sensor() const { return {}; }
+  /// An empty sample.
   EventSample parse(ByteSpan, const std::string&) const { return {}; }
+  /// An empty sample.
   EventSample read(const std::filesystem::path&) const { return {}; }
 };
 static_assert(EventFormat<EventFormatArchetype>);
@@ -75,6 +77,7 @@ concept EventDataset = requires(const D& d, Index i) {
 struct EventDatasetArchetype {
   /// The number of samples.
   Index size() const { return 0; }
+  /// An empty sample.
   EventSample get(Index) const { return {}; }
   /// The sensor the samples live on.
   SensorSize sensor() const { return {}; }
@@ -92,6 +95,7 @@ concept InPlaceTransform = requires(const T& t, X& x, Rng& rng) {
 /// The smallest InPlaceTransform of X: the identity.
 template <class X>
 struct InPlaceTransformArchetype {
+  /// Leaves the sample as it is.
   void operator()(X&, Rng&) const {}
 };
 static_assert(InPlaceTransform<InPlaceTransformArchetype<EventSample>, EventSample> &&
@@ -127,6 +131,7 @@ concept FrameTransform = std::same_as<transform_result_t<T, EventSample>, Frames
 
 /// The smallest FrameTransform: every sample becomes empty Frames.
 struct FrameTransformArchetype {
+  /// Empty frames.
   Frames operator()(const EventSample&, Rng&) const { return {}; }
 };
 static_assert(FrameTransform<FrameTransformArchetype>);

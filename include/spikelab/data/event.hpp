@@ -48,6 +48,7 @@ struct SensorSize {
   Index features() const noexcept { return Index(width) * Index(height) * Index(polarities); }
   /// Feature index of (channel c, row y, column x): (c*H + y)*W + x.
   Index feature(Index c, Index y, Index x) const noexcept { return (c * height + y) * width + x; }
+  /// "WxHxP", for messages.
   std::string to_string() const {
     return std::to_string(width) + "x" + std::to_string(height) + "x" + std::to_string(polarities);
   }

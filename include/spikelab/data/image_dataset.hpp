@@ -21,8 +21,10 @@ namespace spikelab {
 /// Labelled 8-bit images (MNIST, Fashion-MNIST) loaded from idx files: count x height x width
 /// pixels, row-major, and one label each.
 struct ImageDataset {
+  ///@{
   /// Images, rows and columns.
   std::int64_t count = 0, height = 0, width = 0;
+  ///@}
   std::vector<std::uint8_t> pixels;  ///< count x height x width, row-major
   std::vector<int> labels;           ///< count labels
   int classes = 0;  ///< the number of classes

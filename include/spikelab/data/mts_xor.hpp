@@ -140,6 +140,7 @@ class MtsXorSource {
     if (samples <= 0 || batch_size <= 0) throw ConfigError("MtsXorSource: sizes must be positive");
     std::iota(order_.begin(), order_.end(), Index(0));
   }
+  /// The task that generated the samples.
   const MtsXor& task() const noexcept { return task_; }
   /// Batches in one epoch (BatchSource).
   Index batches_per_epoch() const noexcept { return (n_ + bs_ - 1) / bs_; }

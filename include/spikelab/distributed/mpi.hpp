@@ -260,7 +260,9 @@ class MpiSession {
   MpiCommunicator& world() noexcept { return *world_; }
   /// This process's rank.
   int rank() const noexcept { return world_->rank(); }
+  /// The number of ranks.
   int size() const noexcept { return world_->size(); }
+  /// True on rank 0.
   bool root() const noexcept { return world_->root(); }
   /// Marks the run as failed: the destructor aborts the job instead of finalising.
   void mark_failed() noexcept { health_.failed = true; }
@@ -316,8 +318,11 @@ class DistributedRule {
   DistributedRule(Rule rule, MpiCommunicator& comm, DistributedConfig cfg = {})
       : rule_(std::move(rule)), comm_(&comm), cfg_(cfg) {}
 
+  /// The wrapped rule.
   Rule& inner() noexcept { return rule_; }
+  /// The wrapped rule.
   const Rule& inner() const noexcept { return rule_; }
+  /// The communicator.
   MpiCommunicator& communicator() noexcept { return *comm_; }
   /// Training steps (allreduces) done so far.
   std::uint64_t steps() const noexcept { return step_; }
@@ -482,6 +487,7 @@ class ShardedSource {
 
   /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t epoch) { src_->start_epoch(epoch); }
+  /// Global batches per epoch (BatchSource).
   auto batches_per_epoch() const { return src_->batches_per_epoch(); }
 
   /// Fills the next batch; false at the end of the epoch (BatchSource).
@@ -541,6 +547,7 @@ class RootOnly {
   /// @param callback the callback
   /// @param comm the communicator (kept by reference)
   RootOnly(C callback, MpiCommunicator& comm) : c_(std::move(callback)), comm_(&comm) {}
+  /// The wrapped callback.
   C& callback() noexcept { return c_; }
 
 #define SPIKELAB_DETAIL_ROOT_HOOK(NAME)                                                          \

@@ -80,7 +80,7 @@ struct TrainingCheckpointHeader {
   std::string network;    ///< the network's signature()
   std::string optimizer;  ///< the optimizer's name() ("Optimizer<float, Adam, CosineLr>", "NoOptimizer")
   std::string rule;       ///< the learning rule's name(), or empty when it has none
-  std::uint32_t parameter_groups = std::uint32_t(num_param_groups);
+  std::uint32_t parameter_groups = std::uint32_t(num_param_groups);  ///< the number of parameter groups, checked on load
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {

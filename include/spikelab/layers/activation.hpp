@@ -107,7 +107,9 @@ class Activation : public detail::FeatureLayer<Activation<S, F>, S, F> {
   static std::string name() { return F::name(); }
   /// The policy checks its own parameters: any policy fits any number of features.
   static void validate(Index, const F&) noexcept {}
+  /// The activation policy.
   const F& function() const noexcept { return cfg_; }
+  /// The activation policy.
   F& function() noexcept { return cfg_; }
   /// "SoftLifRate(12544)": the structure only (checkpoints restore the policy's parameters).
   std::string signature() const { return name() + "(" + std::to_string(n_) + ")"; }

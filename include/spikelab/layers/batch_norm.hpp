@@ -99,6 +99,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
   Index output_size() const noexcept { return c_ * p_; }
   /// Number of normalised groups (features, or channels of a map) and positions per group.
   Index channels() const noexcept { return c_; }
+  /// Positions per channel (H*W; 1 after a Linear layer).
   Index plane() const noexcept { return p_; }
   /// The run-time configuration.
   const BatchNormConfig& config() const noexcept { return cfg_; }

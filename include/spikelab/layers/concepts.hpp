@@ -68,7 +68,9 @@ struct LayerArchetype {
   Index input_size() const { return 1; }
   /// Features per output column.
   Index output_size() const { return 1; }
+  /// Copies `in` to `out`.
   void forward(const TimeSeries<float>& in, TimeSeries<float>& out, const ForwardContext&) { out = in; }
+  /// Copies grad_out to *grad_in.
   void backward(const TimeSeries<float>&, const TimeSeries<float>&, const TimeSeries<float>& grad_out,
                 TimeSeries<float>* grad_in) {
     if (grad_in) *grad_in = grad_out;
@@ -87,17 +89,21 @@ concept ParametricLayer = Layer<L> && requires(L& l) {
 
 /// The smallest ParametricLayer: y = w x with one trainable gain w (a 1 x 1 block).
 struct ParametricLayerArchetype : LayerArchetype {
+  /// the one parameter, a gain
   Matrix<float> gain = Matrix<float>::Ones(1, 1);
+  /// its gradient
   Matrix<float> gain_grad = Matrix<float>::Zero(1, 1);
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ParametricLayerArchetype"; }
   /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return name(); }
+  /// out = gain * in.
   void forward(const TimeSeries<float>& in, TimeSeries<float>& out, const ForwardContext&) {
     out = in;
     out.values() *= gain(0, 0);
   }
+  /// Gradients of out = gain * in.
   void backward(const TimeSeries<float>& in, const TimeSeries<float>&, const TimeSeries<float>& grad_out,
                 TimeSeries<float>* grad_in) {
     gain_grad(0, 0) += in.values().cwiseProduct(grad_out.values()).sum();
@@ -132,17 +138,21 @@ concept ActivationFunction =
 struct ActivationFunctionArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ActivationFunctionArchetype"; }
+  /// No parameters.
   std::string describe() const { return {}; }
+  /// The identity.
   template <Scalar S>
   void values(const S* x, S* y, Index n) const {
     for (Index i = 0; i < n; ++i) y[i] = x[i];
   }
+  /// 1.
   template <Scalar S>
   void derivatives(const S*, S* d, Index n) const {
     for (Index i = 0; i < n; ++i) d[i] = S(1);
   }
   /// True if training adds noise.
   bool noisy() const { return false; }
+  /// No noise.
   template <Scalar S>
   void add_noise(const S*, S*, Index, Rng&) const {}
   /// cereal serialisation: what checkpoints store (not called directly).

@@ -129,7 +129,10 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
   /// Explicit state, per stage of the cascade: the first exponential stage z (alpha only) and
   /// the stage's output y (neurons x batch each).
   struct State {
-    std::vector<Matrix<S>> z, y;  ///< the intermediate (z) and output (y) stages of the last step
+    ///@{
+    /// The intermediate (z) and output (y) stages of the last step.
+    std::vector<Matrix<S>> z, y;
+    ///@}
   };
 
   SynapticFilter() = default;

@@ -34,8 +34,8 @@ namespace spikelab {
 
 /// What one batch of training or evaluation produced.
 struct StepStats {
-  double loss = 0.0;
-  Tally tally{};
+  double loss = 0.0;  ///< the mean loss
+  Tally tally{};  ///< the decisions
 };
 
 /// A rule that accumulates gradients over a batch (see the file comment).

@@ -232,6 +232,7 @@ class Regularizers {
   double add_gradient(Net& net) {
     return std::apply([&](auto&... r) { return (0.0 + ... + double(r.add_gradient(net))); }, rs_);
   }
+  /// Regulariser I.
   template <std::size_t I>
   auto& get() noexcept {
     return std::get<I>(rs_);

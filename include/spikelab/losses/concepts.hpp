@@ -39,13 +39,16 @@ concept Loss = Scalar<S> && requires(L& l, const TimeSeries<S>& out, const Batch
 struct LossArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LossArchetype"; }
+  /// Loss 0 and a zero gradient.
   template <Scalar S>
   S value_and_gradient(const TimeSeries<S>& out, const Batch<S>&, TimeSeries<S>& g) {
     g.resize_zero(out.features(), out.batch(), out.steps());
     return S(0);
   }
+  /// 0.
   template <Scalar S>
   S value(const TimeSeries<S>&, const Batch<S>&) { return S(0); }
+  /// No decisions.
   template <Scalar S>
   Tally tally(const TimeSeries<S>&, const Batch<S>&) { return {}; }
 };

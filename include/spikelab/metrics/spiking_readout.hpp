@@ -87,6 +87,7 @@ class SpikingReadout {
 
   /// Decisions from the mean output over [t_c, T).
   const Tally& window() const noexcept { return window_; }
+  /// The error of the window decision.
   double window_error() const noexcept { return 1.0 - window_.accuracy(); }
   /// Error of the decision read at step t.
   double instant_error(Index t) const { return error_at(instant_, t); }

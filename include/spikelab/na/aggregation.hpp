@@ -161,8 +161,8 @@ struct NaConfig {
 /// (output) NA layer after its own rescaling (rounded to 3 decimals when round_norms), refreshed at every backward pass (the output
 /// layer's backward runs first). Connect with connect_gradient_norms().
 struct NaGradientNorms {
-  double reference_mean = 0.0;
-  bool reference_seen = false;
+  double reference_mean = 0.0;  ///< the reference layer's mean |delta|
+  bool reference_seen = false;  ///< whether reference_mean is set yet
 };
 
 /// The NA spike-derivative policy for NaLifType layers: the derivative of a neuron's PSP with

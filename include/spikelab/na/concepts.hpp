@@ -48,8 +48,10 @@ concept SpikeDerivative = Scalar<S> && std::copy_constructible<D> &&
 struct SpikeDerivativeArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SpikeDerivativeArchetype"; }
+  /// The spike H(x).
   template <Scalar S>
   S spike(S x) const { return heaviside(x); }
+  /// Straight through: dL/du[t] = dL/ds[t].
   template <Scalar S>
   void backward(const NaLifDynamics<S>&, const NeuronTrace<S>& tr, S* out) const {
     for (Index t = 0; t < tr.steps; ++t) out[t * tr.stride] = tr.gs(t);

@@ -133,15 +133,17 @@ struct NeuronTrace {
  */
 template <SurrogateGradient G = FastSigmoid>
 struct SurrogateSpikeDerivative {
-  G surrogate{};
-  bool detach_reset = false;
+  G surrogate{};  ///< the surrogate derivative
+  bool detach_reset = false;  ///< treat the reset's spike as a constant in BPTT
 
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Surrogate<" + G::name() + ">"; }
+  /// The spike H(x).
   template <Scalar S>
   S spike(S x) const noexcept {
     return surrogate.forward(x);
   }
+  /// dL/du of every step through the surrogate (BPTT of the NA-LIF dynamics).
   template <Scalar S>
   void backward(const NaLifDynamics<S>& dyn, const NeuronTrace<S>& tr, S* out) const noexcept {
     const Index T = tr.steps, st = tr.stride;
@@ -179,7 +181,10 @@ class NaLifType {
   /// Explicit state for step-by-step simulation: the potential left after the last step
   /// (u (1 - s)) and the PSP (neurons x batch).
   struct State {
+    ///@{
+    /// Membrane v and PSP a of the last step (neurons x batch).
     Matrix<S> v, a;
+    ///@}
   };
 
   NaLifType() = default;
@@ -201,6 +206,7 @@ class NaLifType {
   Index output_size() const noexcept { return n_; }
   /// The run-time configuration.
   const NaLifConfig& config() const noexcept { return cfg_; }
+  /// The constants of the neuron update.
   NaLifDynamics<S> dynamics() const { return NaLifDynamics<S>::from(cfg_); }
   /// The spike-derivative policy (e.g. to change NA's options between epochs).
   D& derivative() noexcept { return d_; }

@@ -189,6 +189,7 @@ class Sequential {
   /// The state of a stream: every neuron layer's State and the last step's outputs.
   struct StreamState {
     std::tuple<detail::step_state_t<Ls>...> layers;  ///< each neuron layer's state
+    /// each layer's output at the last step
     std::array<TimeSeries<S>, size> out;  // the output of each layer at the last step (one step)
     Index batch = 0;  ///< samples in the stream
   };

@@ -65,7 +65,9 @@ struct NeuronModelArchetype : LayerArchetype {
   std::string signature() const { return name(); }
   /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const { return {Matrix<float>::Zero(1, batch)}; }
+  /// Stores x as the state.
   void step(State& st, const ConstMatrixRef<float>& x) const { st.v = x; }
+  /// The state.
   const Matrix<float>& output(const State& st) const { return st.v; }
 };
 static_assert(NeuronModel<NeuronModelArchetype> && !NeuronModel<LayerArchetype>);
@@ -102,7 +104,7 @@ concept HasMembraneDecay = requires(L& l) {
 /// The smallest HasMembraneDecay: a membrane decay and nothing else.
 struct HasMembraneDecayArchetype {
   using scalar_type = float;  ///< the scalar type S
-  NeuronParameter<float> membrane_decay;
+  NeuronParameter<float> membrane_decay;  ///< the decay beta() returns
   /// The membrane decay.
   NeuronParameter<float>& beta() { return membrane_decay; }
 };
@@ -117,7 +119,7 @@ concept HasSynapticDecay = requires(L& l) {
 /// The smallest HasSynapticDecay: a synaptic decay and nothing else.
 struct HasSynapticDecayArchetype {
   using scalar_type = float;  ///< the scalar type S
-  NeuronParameter<float> synaptic_decay;
+  NeuronParameter<float> synaptic_decay;  ///< the decay alpha() returns
   /// The synaptic decay.
   NeuronParameter<float>& alpha() { return synaptic_decay; }
 };
@@ -131,7 +133,7 @@ concept SpikingNeuronLayer = HasMembraneDecay<L> && requires(L& l) {
 
 /// The smallest SpikingNeuronLayer: a membrane decay and a threshold.
 struct SpikingNeuronLayerArchetype : HasMembraneDecayArchetype {
-  NeuronParameter<float> firing_threshold;
+  NeuronParameter<float> firing_threshold;  ///< the threshold threshold() returns
   /// The firing threshold.
   NeuronParameter<float>& threshold() { return firing_threshold; }
 };

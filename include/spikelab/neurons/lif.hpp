@@ -127,7 +127,10 @@ class LifType {
 
   /// Explicit state for step-by-step simulation (one column per sample).
   struct State {
-    Matrix<S> v, i, s;  ///< v, I and s of the last step (neurons x batch; I empty without a synaptic current)
+    ///@{
+    /// Membrane v, synaptic current I (empty without one) and spikes s of the last step (neurons x batch).
+    Matrix<S> v, i, s;
+    ///@}
   };
 
   LifType() = default;

@@ -42,8 +42,10 @@ struct UpdatePolicyArchetype {
     template <class Ar>
     void serialize(Ar&, std::uint32_t) {}
   };
+  /// No state.
   template <Scalar S>
   State<S> make_state(Index, Index) const { return {}; }
+  /// p <- p - lr g.
   template <Scalar S>
   void update(State<S>&, Matrix<S>& p, const Matrix<S>& g, double lr) const { p -= S(lr) * g; }
 };

@@ -54,7 +54,10 @@ struct SgdState {
 /// Per-parameter state of Adam / AdamW: first and second moments, running max (AMSGrad), step.
 template <Scalar S>
 struct AdamState {
-  Matrix<S> m, v, vmax;  ///< first moment m, second moment v, the largest v so far vmax (AMSGrad)
+  ///@{
+  /// First moment m, second moment v, the largest v so far vmax (AMSGrad).
+  Matrix<S> m, v, vmax;
+  ///@}
   std::int64_t t = 0;  ///< steps taken
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>

@@ -33,7 +33,10 @@ namespace spikelab::plot {
 /// One data series of a LinePlot. x and y have the same length; yerr is empty or of that length.
 struct Series {
   std::string label{};  ///< the legend's entry
-  std::vector<double> x{}, y{}, yerr{};  ///< the points (x, y; NaN: a gap) and half-widths of symmetric error bars (or empty)
+  ///@{
+  /// The points (x, y; NaN: a gap) and half-widths of symmetric error bars (or empty).
+  std::vector<double> x{}, y{}, yerr{};
+  ///@}
   bool line = true;     ///< join the points
   bool markers = true;  ///< a circle at each point
   std::string color{};    ///< CSS colour; empty: the palette's colour for the series' position
@@ -95,7 +98,9 @@ class LinePlot {
     return *this;
   }
 
+  /// The series added.
   const std::vector<Series>& series() const noexcept { return series_; }
+  /// The title.
   const std::string& title() const noexcept { return title_; }
 
   /// The plot as an SVG image of `width` x `height` pixels.

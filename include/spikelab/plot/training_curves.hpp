@@ -34,7 +34,11 @@ namespace spikelab::plot {
 
 /// The columns of a CsvLogger log, one entry per epoch (NaN where a field was empty).
 struct TrainingLog {
+  ///@{
+  /// One vector per column of the log, one entry per epoch.
   std::vector<double> epoch{}, train_loss{}, train_accuracy{}, val_loss{}, val_accuracy{}, lr{}, epoch_seconds{};
+  ///@}
+  /// Epochs in the log.
   std::size_t size() const noexcept { return epoch.size(); }
   /// True when some epoch has a validation accuracy.
   bool has_validation() const {

@@ -123,8 +123,10 @@ struct Teacher {
 /// accumulated updates): w (units_l x features), fb (units_l x K_b), bias (units_l x 1).
 template <Scalar S>
 struct SynapticBlocks {
-  /// the block of W
+  ///@{
+  /// The blocks of W, of the feedback weights and of the biases.
   Matrix<S> w, fb, bias;
+  ///@}
   /// True if the blocks have the given shapes.
   bool same_shape(Index rows, Index features, Index fb_bases) const noexcept {
     return w.rows() == rows && w.cols() == features && fb.rows() == rows && fb.cols() == fb_bases &&

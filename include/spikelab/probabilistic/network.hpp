@@ -163,6 +163,7 @@ struct ProbabilisticTopology {
     if (output_recurrence) y += ", output";
     return h + "; " + y + (output_feedback ? "; output self-feedback" : "; no output self-feedback");
   }
+  /// Equal connection groups.
   bool operator==(const ProbabilisticTopology&) const = default;
 
   /// cereal serialisation: what checkpoints store (not called directly).

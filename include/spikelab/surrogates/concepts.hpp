@@ -46,10 +46,13 @@ constexpr S heaviside(S x) noexcept {
 struct SurrogateGradientArchetype {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SurrogateGradientArchetype"; }
+  /// The Heaviside spike.
   template <Scalar S>
   S forward(S x) const { return heaviside(x); }
+  /// 1 (straight through).
   template <Scalar S>
   S derivative(S) const { return S(1); }
+  /// x.
   template <Scalar S>
   S primitive(S x) const { return x; }
 };

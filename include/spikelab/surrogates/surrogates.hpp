@@ -35,7 +35,7 @@ namespace spikelab {
  * Default slope k = 25 (snnTorch's default).
  */
 struct FastSigmoid {
-  double slope = 25.0;
+  double slope = 25.0;  ///< k, the steepness
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "FastSigmoid"; }
   /// The spike H(x) of the forward pass.
@@ -59,7 +59,7 @@ struct FastSigmoid {
  *     P(x) = \arctan(\pi\alpha x/2)/\pi + 1/2. \f]
  */
 struct Arctan {
-  double alpha = 2.0;
+  double alpha = 2.0;  ///< alpha, the steepness
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Arctan"; }
   /// The spike H(x) of the forward pass.
@@ -81,7 +81,7 @@ struct Arctan {
  * Sigmoid surrogate: \f[ \partial s/\partial x = k\,\sigma(kx)(1-\sigma(kx)), \quad P(x) = \sigma(kx). \f]
  */
 struct Sigmoid {
-  double slope = 5.0;
+  double slope = 5.0;  ///< k, the steepness
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Sigmoid"; }
   /// The spike H(x) of the forward pass.
@@ -102,8 +102,8 @@ struct Sigmoid {
  * \f[ \partial s/\partial x = h \max(0, 1 - |x|/w). \f]
  */
 struct Triangle {
-  double height = 1.0;
-  double width = 1.0;
+  double height = 1.0;  ///< the peak, at x = 0
+  double width = 1.0;   ///< the half-width of the base
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Triangle"; }
   /// The spike H(x) of the forward pass.
@@ -130,8 +130,8 @@ struct Triangle {
  * \f[ \partial s/\partial x = h\,[|x| < w]. \f]
  */
 struct Boxcar {
-  double height = 1.0;
-  double half_width = 0.5;
+  double height = 1.0;      ///< the value inside the box
+  double half_width = 0.5;  ///< the box is |x| <= half_width
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Boxcar"; }
   /// The spike H(x) of the forward pass.
@@ -171,9 +171,9 @@ enum class ExponentialConvention : std::uint8_t {
  * Defaults: Table II (s = 1.5, tau = 3.75), the printed convention.
  */
 struct Exponential {
-  double scale = 1.5;
-  double tau = 3.75;
-  ExponentialConvention convention = ExponentialConvention::paper;
+  double scale = 1.5;  ///< s
+  double tau = 3.75;   ///< tau, the width
+  ExponentialConvention convention = ExponentialConvention::paper;  ///< how s and tau give the amplitude (see above)
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Exponential"; }
   /// The amplitude factor c of the convention: 1 or 0.1.
@@ -222,7 +222,7 @@ struct Exponential {
  */
 template <SurrogateGradient G>
 struct SmoothTwin {
-  G inner{};
+  G inner{};  ///< the surrogate whose primitive is the smooth spike
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SmoothTwin<" + G::name() + ">"; }
   /// The smooth spike: the inner surrogate's primitive.

@@ -153,6 +153,7 @@ class ProgressPrinter {
 /// `patience` epochs (validation accuracy by default; training loss if no validation).
 class EarlyStopping {
  public:
+  /// The figure watched: the validation accuracy (higher is better), or a loss (lower is better).
   enum class Monitor { val_accuracy, val_loss, train_loss };
   /// Stops after `patience` epochs without an improvement larger than `min_delta`.
   /// @param patience epochs without improvement
@@ -185,7 +186,9 @@ class EarlyStopping {
     }
     return ++wait_ >= patience_;
   }
+  /// The epoch with the best figure.
   int best_epoch() const noexcept { return best_epoch_; }
+  /// The best figure.
   double best() const noexcept { return best_; }
 
  private:
@@ -238,6 +241,7 @@ class TimeLimit {
     hit_ = limit_ > 0 && i.total_seconds >= limit_;
     return hit_;
   }
+  /// True once the limit stopped training.
   bool reached() const noexcept { return hit_; }
 
  private:

@@ -19,7 +19,7 @@ concept EmitsSpikes = SpikingNeuronLayer<L> || requires { requires L::emits_spik
 
 /// The smallest EmitsSpikes: a type that declares it.
 struct EmitsSpikesArchetype {
-  static constexpr bool emits_spikes = true;
+  static constexpr bool emits_spikes = true;  ///< the declaration
 };
 static_assert(EmitsSpikes<EmitsSpikesArchetype> && EmitsSpikes<SpikingNeuronLayerArchetype> &&
               !EmitsSpikes<LayerArchetype>);

@@ -65,7 +65,9 @@ struct EvalResult {
 struct NoOptimizer {
   /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NoOptimizer"; }
+  /// Ignored.
   void set_progress(double, int) noexcept {}
+  /// 0: no learning rate.
   double current_lr() const noexcept { return 0.0; }
   /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>

@@ -96,6 +96,7 @@ class DvsGesture {
   int classes() const noexcept { return drop_other_ ? 10 : 11; }
   /// The class of sample i.
   int label(Index i) const { return entries_.at(std::size_t(i)).label; }
+  /// The trial files of the split.
   const std::vector<std::filesystem::path>& trials() const noexcept { return trials_; }
 
   /// Sample i, decoded (throws FormatError naming the file on bad input).

@@ -98,6 +98,7 @@ class Aedat2 {
   /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return dvs128_sensor; }
 
+  /// The events of an AEDAT 2.0 file held in `bytes`; `name` names it in errors.
   EventSample parse(ByteSpan bytes, const std::string& name) const {
     EventSample s;
     s.sensor = dvs128_sensor;
@@ -158,6 +159,7 @@ class Aedat2 {
     return s;
   }
 
+  /// The events of the file at `path`.
   EventSample read(const std::filesystem::path& path) const {
     std::vector<std::uint8_t> buf;
     detail::read_file_into(path, buf);

@@ -270,10 +270,12 @@ class Aedat31 {
   /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return sensor_; }
 
+  /// The events of an AEDAT 3.1 file held in `bytes`; `name` names it in errors.
   EventSample parse(ByteSpan bytes, const std::string& name) const {
     detail::MemoryBytes in(bytes);
     return collect(in, name);
   }
+  /// The events of the file at `path`.
   EventSample read(const std::filesystem::path& path) const {
     detail::FileBytes in(path);
     return collect(in, path.string());
@@ -291,6 +293,7 @@ class Aedat31 {
     detail::FileBytes in(path);
     return windows(in, path.string(), w);
   }
+  /// One sample per window `w` of the file in `bytes` (a single pass over its packets).
   std::vector<EventSample> parse_windows(ByteSpan bytes, const std::string& name,
                                          const std::vector<EventWindow>& w) const {
     detail::MemoryBytes in(bytes);

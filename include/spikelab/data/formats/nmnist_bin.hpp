@@ -59,6 +59,7 @@ class NmnistBin {
     return s;
   }
 
+  /// The events of the file at `path`.
   EventSample read(const std::filesystem::path& path) const {
     std::vector<std::uint8_t> buf;
     detail::read_file_into(path, buf);

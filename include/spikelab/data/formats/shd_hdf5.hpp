@@ -103,6 +103,7 @@ class ShdFile {
   Index size() const noexcept { return Index(state_->rows); }
   /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return state_->sensor; }
+  /// The label of every recording.
   const std::vector<int>& labels() const noexcept { return state_->labels; }
   /// Class names from /extra/keys (empty if the file has none).
   const std::vector<std::string>& keys() const noexcept { return state_->keys; }

@@ -93,6 +93,7 @@ class Compose {
   std::tuple<Ts...> stages_;
 };
 
+/// Compose(a, b, ...) deduces the pipeline's stages from its arguments.
 template <class... Ts>
 Compose(Ts...) -> Compose<Ts...>;
 
