@@ -2,11 +2,11 @@
 """Doxygen input filter for the Markdown pages (FILTER_PATTERNS in docs/Doxyfile.in).
 
 GitHub gives every heading an anchor (lower case, spaces to dashes, punctuation dropped), and
-the pages link to them, e.g. [Quick start](#quick-start). Doxygen names headings itself, so this
-filter appends the GitHub anchor as an explicit id, {#quick-start}, to each heading (level 2 and
-below; the first-level heading is the page title) outside code
-blocks, and the same links work in both places. Lines are neither added nor removed, so
-doxygen's line numbers stay those of the file.
+the README links to them, e.g. [Quick start](#quick-start). Doxygen names headings itself, so
+this filter appends the GitHub anchor as an explicit id, {#quick-start}, to each heading of
+level 2 and below (the first-level heading is the page title) outside code blocks, and the same
+links work in both places. Lines are neither added nor removed, so doxygen's line numbers stay
+those of the file.
 """
 import re
 import sys
