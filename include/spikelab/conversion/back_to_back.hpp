@@ -159,6 +159,7 @@ class ContinuousRun;
  * whole sequence. The network is held by reference and must outlive the run; its layers'
  * own forward() buffers are not used for the stateful layers.
  */
+/// @tparam Ls the layers of the Sequential that runs
 template <Layer... Ls>
 class ContinuousRun<Sequential<Ls...>> {
   static_assert(((detail::memoryless_layer<Ls> || detail::continues_state<Ls>) && ...),

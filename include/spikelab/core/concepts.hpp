@@ -22,6 +22,7 @@
 namespace spikelab {
 
 /// The scalar types spikelab computes in.
+/// @tparam S the candidate scalar type
 template <class S>
 concept Scalar = std::floating_point<S>;
 
@@ -33,6 +34,8 @@ template <Scalar S>
 struct Batch;
 
 /// A source of batches (see the file comment).
+/// @tparam Src the source type
+/// @tparam S the scalar type of the batches
 template <class Src, class S>
 concept BatchSource = requires(Src& src, Batch<S>& b, std::uint64_t epoch) {
   src.start_epoch(epoch);

@@ -38,6 +38,7 @@ constexpr std::string_view to_string(ParamGroup g) noexcept {
 }
 
 /// A view of one parameter block of a layer.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct ParamRef {
   std::string_view name;  ///< e.g. "weight", "bias", "threshold", "beta"

@@ -31,6 +31,7 @@ namespace spikelab {
 
 /// A series whose every step is a multiple of one block: slot(t) = scale[t] * base (see the
 /// file comment). The pointers point into the series (valid while it lives, unchanged).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct StaticSteps {
   const S* base = nullptr;    ///< features x batch, column-major

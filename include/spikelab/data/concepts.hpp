@@ -43,6 +43,7 @@ namespace spikelab {
 using ByteSpan = std::span<const std::uint8_t>;
 
 /// A single-recording event reader (see the file comment).
+/// @tparam F the reader type
 template <class F>
 concept EventFormat = requires(const F& f, ByteSpan bytes, const std::string& name, const std::filesystem::path& p) {
   { F::name() } -> std::convertible_to<std::string>;
@@ -65,6 +66,7 @@ struct EventFormatArchetype {
 static_assert(EventFormat<EventFormatArchetype>);
 
 /// What the loader reads from (see the file comment).
+/// @tparam D the data set type
 template <class D>
 concept EventDataset = requires(const D& d, Index i) {
   { d.size() } -> std::convertible_to<Index>;
@@ -87,12 +89,15 @@ struct EventDatasetArchetype {
 static_assert(EventDataset<EventDatasetArchetype>);
 
 /// A stage that modifies a value of type X in place.
+/// @tparam T the transform type
+/// @tparam X the type it changes (EventSample)
 template <class T, class X>
 concept InPlaceTransform = requires(const T& t, X& x, Rng& rng) {
   { t(x, rng) } -> std::same_as<void>;
 };
 
 /// The smallest InPlaceTransform of X: the identity.
+/// @tparam X the type it changes
 template <class X>
 struct InPlaceTransformArchetype {
   /// Leaves the sample as it is.
@@ -102,6 +107,7 @@ static_assert(InPlaceTransform<InPlaceTransformArchetype<EventSample>, EventSamp
               InPlaceTransform<InPlaceTransformArchetype<Frames>, Frames>);
 
 /// An in-place transform of event samples.
+/// @tparam T the transform type
 template <class T>
 concept EventTransform = InPlaceTransform<T, EventSample>;
 
@@ -126,6 +132,7 @@ template <class T, class X>
 using transform_result_t = decltype(apply_transform(std::declval<const T&>(), std::declval<X>(), std::declval<Rng&>()));
 
 /// A transform that maps event samples to Frames (what the loader batches).
+/// @tparam T the transform type
 template <class T>
 concept FrameTransform = std::same_as<transform_result_t<T, EventSample>, Frames>;
 
@@ -137,6 +144,8 @@ struct FrameTransformArchetype {
 static_assert(FrameTransform<FrameTransformArchetype>);
 
 /// An encoder of static inputs into T steps of network input (see the file comment).
+/// @tparam E the encoder type
+/// @tparam S the scalar type of the series it writes
 template <class E, class S>
 concept StaticEncoder = requires(const E& e, const float* x, Index b, TimeSeries<S>& out, Rng& rng) {
   e.encode(x, b, out, rng);

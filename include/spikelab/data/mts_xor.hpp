@@ -126,6 +126,7 @@ class MtsXor {
 
 /// A fixed set of `samples` MTS-XOR samples (sample i drawn from Rng(seed).fork(i)),
 /// batched with seeded shuffling.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class MtsXorSource {
  public:

@@ -308,6 +308,7 @@ struct DistributedConfig {
  * communicator must outlive the rule. evaluate() reduces loss and tally as well, so all ranks
  * report the global figures.
  */
+/// @tparam Rule the wrapped rule (a GradientRule or an OnlineRule)
 template <class Rule>
 class DistributedRule {
  public:
@@ -469,6 +470,7 @@ class DistributedRule {
  * batch of `src` (B = that batch's size; integer division, so slices differ by at most one
  * sample and every rank sees the same number of batches, possibly empty slices).
  */
+/// @tparam Src the source of the global batches (a BatchSource)
 template <class Src>
 class ShardedSource {
  public:
@@ -540,6 +542,7 @@ class ShardedSource {
  * stop together. RootOnly's hooks take the trainer, so a callback whose hooks need it
  * (TrainingCheckpointEvery: the optimizer and rule state) gets it as without RootOnly.
  */
+/// @tparam C the wrapped callback
 template <class C>
 class RootOnly {
  public:

@@ -82,6 +82,7 @@ struct LayerArchetype {
 static_assert(Layer<LayerArchetype>);
 
 /// A layer that exposes trainable parameters.
+/// @tparam L the layer type
 template <class L>
 concept ParametricLayer = Layer<L> && requires(L& l) {
   l.for_each_parameter([](ParamRef<typename L::scalar_type>) {});
@@ -120,6 +121,7 @@ struct ParametricLayerArchetype : LayerArchetype {
 static_assert(ParametricLayer<ParametricLayerArchetype> && !ParametricLayer<LayerArchetype>);
 
 /// An element-wise rate activation policy (see the file comment).
+/// @tparam F the policy type
 template <class F>
 concept ActivationFunction =
     std::copyable<F> && requires(const F& f, const float* xf, float* yf, const double* xd, double* yd, Index n, Rng& rng) {
@@ -166,6 +168,7 @@ struct MaxPooling;
 struct SumPooling;
 
 /// The mode of a pooling layer: one of AvgPooling, MaxPooling, SumPooling (layers/pooling.hpp).
+/// @tparam M the mode type
 template <class M>
 concept PoolingMode = std::same_as<M, AvgPooling> || std::same_as<M, MaxPooling> || std::same_as<M, SumPooling>;
 

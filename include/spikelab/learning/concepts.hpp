@@ -39,6 +39,8 @@ struct StepStats {
 };
 
 /// A rule that accumulates gradients over a batch (see the file comment).
+/// @tparam R the rule type
+/// @tparam Net the network it trains
 template <class R, class Net>
 concept GradientRule = requires(R& r, Net& net, const Batch<typename Net::scalar_type>& b, Rng& rng) {
   { r.accumulate(net, b, rng) } -> std::same_as<StepStats>;
@@ -56,6 +58,8 @@ struct GradientRuleArchetype {
 };
 
 /// A rule that updates the network step by step (see the file comment).
+/// @tparam R the rule type
+/// @tparam Net the network it trains
 template <class R, class Net>
 concept OnlineRule = requires(R& r, Net& net, const Batch<typename Net::scalar_type>& b, Rng& rng) {
   { r.train_batch(net, b, rng) } -> std::same_as<StepStats>;
@@ -73,6 +77,8 @@ struct OnlineRuleArchetype {
 };
 
 /// What a Trainer accepts: a gradient rule or an online rule.
+/// @tparam R the rule type
+/// @tparam Net the network it trains
 template <class R, class Net>
 concept LearningRule = GradientRule<R, Net> || OnlineRule<R, Net>;
 
@@ -81,6 +87,8 @@ concept LearningRule = GradientRule<R, Net> || OnlineRule<R, Net>;
 using LearningRuleArchetype = OnlineRuleArchetype;
 
 /// A penalty on the network's parameters (see the file comment).
+/// @tparam R the regulariser type
+/// @tparam Net the network it penalises
 template <class R, class Net>
 concept Regularizer = requires(R& r, Net& net) {
   { R::name() } -> std::convertible_to<std::string>;

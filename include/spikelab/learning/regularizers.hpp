@@ -208,6 +208,7 @@ class WeightDecay {
 };
 
 /// The sum of several regularizers.
+/// @tparam Rs the regularisers summed
 template <class... Rs>
 class Regularizers {
  public:

@@ -35,6 +35,8 @@ template <Scalar S>
 struct NeuronTrace;
 
 /// A spike-derivative policy for NA-LIF layers (see the file comment).
+/// @tparam D the policy type
+/// @tparam S the scalar type
 template <class D, class S>
 concept SpikeDerivative = Scalar<S> && std::copy_constructible<D> &&
     requires(const D& d, const NaLifDynamics<S>& dyn, const NeuronTrace<S>& tr, S* out, S x) {

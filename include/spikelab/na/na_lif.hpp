@@ -84,6 +84,7 @@ struct NaLifConfig {
 
 /// The NA-LIF update in scalar form, shared by the layer, the NA re-simulation and the
 /// membrane-distance functions (so that all of them compute bit-identical potentials).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct NaLifDynamics {
   S decay_m = S(0.8);    ///< 1 - 1/tau_m
@@ -107,6 +108,7 @@ struct NaLifDynamics {
 
 /// One neuron of one sample over all T steps, as strided views into the layer's
 /// (neurons x batch*T) buffers: element t is at `p[t * stride]`.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct NeuronTrace {
   const S* current = nullptr;    ///< input current c[t]
@@ -131,6 +133,7 @@ struct NeuronTrace {
  *     \frac{\partial L}{\partial u[t+1]}, \qquad \frac{\partial L}{\partial c[t]} = \frac{\partial L}{\partial u[t]}. \f]
  * The forward spike is G::forward (Heaviside, or smooth for SmoothTwin<G>).
  */
+/// @tparam G the surrogate derivative (a SurrogateGradient)
 template <SurrogateGradient G = FastSigmoid>
 struct SurrogateSpikeDerivative {
   G surrogate{};  ///< the surrogate derivative

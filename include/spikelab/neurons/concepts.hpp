@@ -73,6 +73,7 @@ struct NeuronModelArchetype : LayerArchetype {
 static_assert(NeuronModel<NeuronModelArchetype> && !NeuronModel<LayerArchetype>);
 
 /// A reset policy of the LIF membrane update (see the file comment).
+/// @tparam R the policy type
 template <class R>
 concept ResetPolicy = requires(double x) {
   { R::next(x, x, x, x, x) } -> std::same_as<double>;  // (beta, v_prev, s_prev, theta, input)
@@ -96,6 +97,7 @@ struct ResetPolicyArchetype {
 static_assert(ResetPolicy<ResetPolicyArchetype>);
 
 /// A layer whose membrane decay is a NeuronParameter reachable as `beta()` (LIF, leaky integrator).
+/// @tparam L the layer type
 template <class L>
 concept HasMembraneDecay = requires(L& l) {
   { l.beta() } -> std::same_as<NeuronParameter<typename L::scalar_type>&>;
@@ -111,6 +113,7 @@ struct HasMembraneDecayArchetype {
 static_assert(HasMembraneDecay<HasMembraneDecayArchetype>);
 
 /// A layer with a synaptic-current decay `alpha()` (current-based LIF).
+/// @tparam L the layer type
 template <class L>
 concept HasSynapticDecay = requires(L& l) {
   { l.alpha() } -> std::same_as<NeuronParameter<typename L::scalar_type>&>;
@@ -126,6 +129,7 @@ struct HasSynapticDecayArchetype {
 static_assert(HasSynapticDecay<HasSynapticDecayArchetype> && !HasMembraneDecay<HasSynapticDecayArchetype>);
 
 /// A spiking neuron layer with a membrane decay and a threshold (see the file comment).
+/// @tparam L the layer type
 template <class L>
 concept SpikingNeuronLayer = HasMembraneDecay<L> && requires(L& l) {
   { l.threshold() } -> std::same_as<NeuronParameter<typename L::scalar_type>&>;

@@ -129,6 +129,8 @@ inline ResetGradient parse_reset_gradient(const std::string& name) {
  * each taking (beta, v_t, s_t, theta) like R's: `d_sprev` is 0 unless the reset path is kept;
  * `d_vprev`, `d_theta`, `d_beta` are R's, or NoReset's under `linear`.
  */
+/// @tparam R the reset policy
+/// @tparam P how BPTT treats the reset (ResetGradient)
 template <ResetPolicy R, ResetGradient P>
 struct ResetAdjoint {
   using Partials = std::conditional_t<P == ResetGradient::linear, NoReset, R>;  ///< R, or NoReset under `linear`

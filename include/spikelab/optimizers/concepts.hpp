@@ -23,6 +23,8 @@
 namespace spikelab {
 
 /// An update policy (see the file comment).
+/// @tparam U the policy type
+/// @tparam S the scalar type of the parameters
 template <class U, class S>
 concept UpdatePolicy = Scalar<S> && requires(const U& u, typename U::template State<S>& st, Matrix<S>& p,
                                              const Matrix<S>& g, double lr) {
@@ -52,6 +54,7 @@ struct UpdatePolicyArchetype {
 static_assert(UpdatePolicy<UpdatePolicyArchetype, float> && UpdatePolicy<UpdatePolicyArchetype, double>);
 
 /// A learning-rate schedule (see the file comment).
+/// @tparam L the schedule type
 template <class L>
 concept Schedule = requires(const L& l, double e, int E) {
   { l.factor(e, E) } -> std::convertible_to<double>;

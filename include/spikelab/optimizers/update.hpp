@@ -43,6 +43,7 @@
 namespace spikelab {
 
 /// Per-parameter state of Sgd: the momentum buffer.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct SgdState {
   Matrix<S> velocity;  ///< the momentum buffer (empty without momentum)
@@ -52,6 +53,7 @@ struct SgdState {
 };
 
 /// Per-parameter state of Adam / AdamW: first and second moments, running max (AMSGrad), step.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct AdamState {
   ///@{

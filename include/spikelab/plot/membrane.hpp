@@ -47,6 +47,7 @@
 namespace spikelab::plot {
 
 /// What record_membrane returns: the potential and the output of every step.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct NeuronRecording {
   TimeSeries<S> membrane;  ///< v after each step (neurons x batch*T)

@@ -61,6 +61,7 @@
 namespace spikelab {
 
 /// A stochastic neuron policy (see the file comment).
+/// @tparam N the neuron type
 template <class N>
 concept StochasticNeuron = requires(const float* uf, float* pf, const double* ud, double* pd, Rng& rng) {
   { N::symbols } -> std::convertible_to<Index>;
@@ -101,6 +102,7 @@ enum class OutputMode : std::uint8_t { clamp, sample };
 /// ICASSP 2021). With `outputs` (outputs*C features) the output spikes are given explicitly;
 /// with `hidden` (hidden*C features) the hidden circuits are clamped too (log p of a full
 /// trajectory). Both use the units' layout: feature n*C + c for symbol c of circuit n.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct Teacher {
   const std::vector<int>* labels = nullptr;  ///< one class per sample, or null
@@ -121,6 +123,7 @@ struct Teacher {
 
 /// Matrices shaped like the parameters of a ProbabilisticSnn (eligibility traces, baselines,
 /// accumulated updates): w (units_l x features), fb (units_l x K_b), bias (units_l x 1).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct SynapticBlocks {
   ///@{
@@ -154,6 +157,7 @@ struct SynapticBlocks {
 /// A network the online three-factor rules (probabilistic/three_factor.hpp) can train: K
 /// compartments per sample in one batched pass, clamp/sample modes, per-column log
 /// probabilities and the analytic gradient of log p (see the file comment).
+/// @tparam Net the network type
 template <class Net>
 concept ProbabilisticNetwork =
     StochasticNeuron<typename Net::neuron_type> &&
@@ -235,6 +239,7 @@ struct ThreeFactorConfig {
 };
 
 /// The learning-signal policy of a ThreeFactor rule (see the file comment).
+/// @tparam Sig the signal type
 template <class Sig>
 concept LearningSignal = requires(Sig& s, const Sig& cs, const ThreeFactorConfig& cfg, Index i, bool f) {
   { Sig::name() } -> std::convertible_to<std::string>;

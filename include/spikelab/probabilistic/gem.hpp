@@ -106,6 +106,7 @@ class CompartmentSignal {
 }  // namespace detail
 
 /// GEM's learning signal: the softmax over compartments of the decayed output log-likelihoods.
+/// @tparam K the number of compartments, or 0 to set it at run time
 template <Index K = 0>
   requires(K >= 0)
 class GemSignal : public detail::CompartmentSignal<K> {

@@ -58,6 +58,7 @@ namespace spikelab {
 
 /// IW's learning signal: L_t for the pooled hidden update (against one baseline per sample),
 /// w^k_t on the output traces.
+/// @tparam K the number of compartments, or 0 to set it at run time
 template <Index K = 0>
   requires(K >= 0)
 class IwSignal : public detail::CompartmentSignal<K> {
@@ -98,6 +99,7 @@ class IwSignal : public detail::CompartmentSignal<K> {
 
 /// IW-b's learning signal: VIMCO's per-compartment L^k_t for the hidden traces, w^k_t on the
 /// output traces.
+/// @tparam K the number of compartments, or 0 to set it at run time
 template <Index K = 0>
   requires(K == 0 || K >= 2)
 class IwbSignal : public detail::CompartmentSignal<K> {
@@ -152,6 +154,7 @@ class IwbSignal : public detail::CompartmentSignal<K> {
 
 /// MB's learning signal: each compartment's own v^k (scaled by 1/K) against its own baseline,
 /// 1/K on the output traces.
+/// @tparam K the number of compartments, or 0 to set it at run time
 template <Index K = 0>
   requires(K >= 0)
 class MbSignal : public detail::CompartmentSignal<K> {

@@ -220,6 +220,7 @@ struct Exponential {
  * surrogate G. A network built with SmoothTwin<G> is differentiable, and its BPTT gradient
  * (computed by the same code as the spiking network's) must equal finite differences.
  */
+/// @tparam G the surrogate whose primitive is the smooth spike
 template <SurrogateGradient G>
 struct SmoothTwin {
   G inner{};  ///< the surrogate whose primitive is the smooth spike

@@ -14,6 +14,7 @@
 namespace spikelab {
 
 /// A layer whose output is spikes (see the file comment).
+/// @tparam L the layer type
 template <class L>
 concept EmitsSpikes = SpikingNeuronLayer<L> || requires { requires L::emits_spikes; };
 
