@@ -8,7 +8,7 @@
  *     \frac{\partial \log p(s_t)}{\partial u_{c,t}} = s_{c,t} - p_{c,t}. \f]
  * Each symbol c has its own potential
  * \f$u_{i,c,t} = \sum_{j,c',k} w_{i,c,j,c',k}(a_k * s_{j,c'})_{t-1} + \sum_k w^{fb}_{i,c,k}(b_k * s_{i,c})_{t-1}
- *  + \gamma_{i,c}\f$, computed by the network (networks/probabilistic_snn.hpp).
+ *  + \gamma_{i,c}\f$, computed by the network (probabilistic/network.hpp).
  * WtaNeuron<1> is the binary GLM neuron (softmax([0,u]) = sigmoid(u)); GlmNeuron is its
  * specialised form.
  *
