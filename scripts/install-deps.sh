@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what spikelab needs from Debian 12's archive, only if it is missing.
-#   scripts/install-deps.sh            build + test (sanitizers included) dependencies and the Fashion-MNIST data
+#   scripts/install-deps.sh            build + test (sanitizers included) dependencies, doxygen for the API
+#                                      reference and the Fashion-MNIST data
 #   scripts/install-deps.sh --bench    also the PyTorch reference (python3-torch) and both OpenBLAS builds
 #                                      (OpenMP and pthread: benchmarks/run.sh measures both and runs
 #                                      PyTorch with the faster one), valgrind for the instruction budget
@@ -8,6 +9,8 @@ set -euo pipefail
 
 packages=(cmake make g++ pkg-config libeigen3-dev libcereal-dev catch2 zlib1g-dev libbenchmark-dev
           libcli11-dev libhdf5-dev dataset-fashion-mnist python3 python3-numpy libopenmpi-dev openmpi-bin python3-h5py
+          # the API reference (cmake target docs, built and checked by .ci/run); no graphviz: HAVE_DOT = NO
+          doxygen
           # the tsan preset (scripts/sanitize.sh): clang with its sanitizer runtimes and LLVM's OpenMP
           # runtime, whose archer tool makes OpenMP's synchronisation visible to ThreadSanitizer;
           # libclang-rt-dev also holds libFuzzer (fuzz/)

@@ -7,17 +7,17 @@
 
 #include <string>
 
-#define SPIKELAB_VERSION_MAJOR 0
-#define SPIKELAB_VERSION_MINOR 1
-#define SPIKELAB_VERSION_PATCH 0
+#define SPIKELAB_VERSION_MAJOR 0  ///< the major version (API changes after 1.0)
+#define SPIKELAB_VERSION_MINOR 1  ///< the minor version
+#define SPIKELAB_VERSION_PATCH 0  ///< the patch version
 
 namespace spikelab {
 
 /// Version of the headers in use.
 struct version {
-  static constexpr int major = SPIKELAB_VERSION_MAJOR;
-  static constexpr int minor = SPIKELAB_VERSION_MINOR;
-  static constexpr int patch = SPIKELAB_VERSION_PATCH;
+  static constexpr int major = SPIKELAB_VERSION_MAJOR;  ///< SPIKELAB_VERSION_MAJOR
+  static constexpr int minor = SPIKELAB_VERSION_MINOR;  ///< SPIKELAB_VERSION_MINOR
+  static constexpr int patch = SPIKELAB_VERSION_PATCH;  ///< SPIKELAB_VERSION_PATCH
   /// "major.minor.patch"
   static std::string as_string() {
     return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);

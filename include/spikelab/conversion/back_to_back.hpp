@@ -159,6 +159,7 @@ class ContinuousRun;
  * whole sequence. The network is held by reference and must outlive the run; its layers'
  * own forward() buffers are not used for the stateful layers.
  */
+/// @tparam Ls the layers of the Sequential that runs
 template <Layer... Ls>
 class ContinuousRun<Sequential<Ls...>> {
   static_assert(((detail::memoryless_layer<Ls> || detail::continues_state<Ls>) && ...),
@@ -166,10 +167,12 @@ class ContinuousRun<Sequential<Ls...>> {
                 "Activation, Dropout, BatchNorm) or continue a state (make_state, forward_continued)");
 
  public:
-  using Net = Sequential<Ls...>;
-  using S = typename Net::scalar_type;
+  using Net = Sequential<Ls...>;  ///< the network type
+  using S = typename Net::scalar_type;  ///< the scalar type
 
   /// A run of `batch` independent columns from the zero state.
+  /// @param net the network to run (kept by reference: it must outlive the run)
+  /// @param batch the number of independent columns
   ContinuousRun(Net& net, Index batch) : net_(&net) { reset(batch); }
 
   /// Back to the zero state, with `batch` columns.
@@ -180,6 +183,7 @@ class ContinuousRun<Sequential<Ls...>> {
       ((std::get<I>(states_) = make_state<I>()), ...);
     }(std::make_index_sequence<sizeof...(Ls)>{});
   }
+  /// Columns of the run.
   Index batch() const noexcept { return batch_; }
 
   /// The network's output over the steps of `in` (features x batch x steps), continuing the run.
@@ -224,6 +228,7 @@ class ContinuousRun<Sequential<Ls...>> {
   std::array<TimeSeries<S>, sizeof...(Ls)> out_;
 };
 
+/// ContinuousRun(net, batch) deduces the network type.
 template <Layer... Ls>
 ContinuousRun(Sequential<Ls...>&, Index) -> ContinuousRun<Sequential<Ls...>>;
 
@@ -239,6 +244,7 @@ struct BackToBackConfig {
   Index images_per_run = 100;       ///< consecutive images per run from the zero state
   Index runs_together = 10;         ///< runs simulated side by side (batch columns)
 
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     readout.validate();
     if (steps_per_image < 1 || window < 1 || window > steps_per_image || !(max_wrong_fraction >= 0) ||
@@ -257,7 +263,9 @@ struct BackToBackResult {
   Index images = 0;                ///< images decided
   Index errors = 0;                ///< images misclassified
   std::vector<Index> wrong_steps;  ///< per image, in the order given: wrong steps in its window
+  /// errors / images (0 when none was decided).
   double error() const noexcept { return images ? double(errors) / double(images) : 0.0; }
+  /// The decisions as a Tally.
   Tally tally() const noexcept { return {images - errors, images}; }
 };
 

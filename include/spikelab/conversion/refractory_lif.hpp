@@ -6,7 +6,7 @@
  *        spiking counterpart of the soft-LIF rate neurons (see conversion/transfer.hpp).
  *
  * Input current \f$ J = a x + b \f$ (gain a, bias b; x = the layer input, e.g. filtered synaptic
- * current). Between spikes the membrane follows \f$ \tau_{RC}\, \dot v = J - v \f$; a spike is emitted when
+ * current). Between spikes the membrane follows \f$ \tau_{RC}\, \frac{dv}{dt} = J - v \f$; a spike is emitted when
  * v crosses the threshold 1, after which v is held at 0 for tau_ref. Over one step of length dt,
  * with r the refractory time left:
  * \f[ r \leftarrow r - dt,\quad \Delta = \mathrm{clip}(dt - r, 0, dt),\quad
@@ -50,6 +50,8 @@
 
 namespace spikelab {
 
+/// Parameters of a RefractoryLif layer: time constants, simulation step and the input current
+/// J = gain x + bias.
 struct RefractoryLifConfig {
   double tau_rc = 0.02;    ///< membrane time constant (s)
   double tau_ref = 0.002;  ///< absolute refractory period (s)
@@ -58,6 +60,7 @@ struct RefractoryLifConfig {
   double bias = 1.0;       ///< b in J = a x + b (1: the neuron fires for x > 0 when a > 0)
   double amplitude = 1.0;  ///< output value of a spike step
 
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     auto finite = [](double v) { return std::isfinite(v); };
     if (!(tau_rc > 0) || !(tau_ref >= 0) || !(dt > 0) || !finite(tau_rc) || !finite(tau_ref) || !finite(dt) ||
@@ -66,6 +69,7 @@ struct RefractoryLifConfig {
                         std::to_string(tau_rc) + ", tau_ref=" + std::to_string(tau_ref) + ", dt=" + std::to_string(dt) +
                         ")");
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(tau_rc), CEREAL_NVP(tau_ref), CEREAL_NVP(dt), CEREAL_NVP(gain), CEREAL_NVP(bias),
@@ -73,26 +77,42 @@ struct RefractoryLifConfig {
   }
 };
 
+/// A layer of continuous-time LIF neurons with an absolute refractory period simulated with
+/// step dt, \f$ \tau_{rc}\, dv/dt = J - v \f$ with threshold 1 and reset to 0 (Nengo's update:
+/// Bekolay et al., Frontiers in Neuroinformatics 2014; Gerstner & Kistler, Spiking Neuron
+/// Models, 2002): the spiking counterpart of SoftLif (Hunsberger & Eliasmith,
+/// arXiv:1510.08829, 2015).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class RefractoryLif {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   /// Explicit state for step-by-step simulation: membrane v, refractory time left, last output.
   struct State {
+    ///@{
+    /// Membrane v, refractory time left ref and output s (neurons x batch).
     Matrix<S> v, ref, s;
+    ///@}
   };
 
   RefractoryLif() = default;
+  /// A layer of `neurons` neurons; throws ConfigError for neurons <= 0 or invalid parameters.
+  /// @param neurons the number of neurons
+  /// @param cfg the time constants, step and input current
   explicit RefractoryLif(Index neurons, RefractoryLifConfig cfg = {}) : n_(neurons), cfg_(cfg) {
     if (n_ <= 0) throw ConfigError("RefractoryLif: number of neurons must be positive");
     cfg_.validate();
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "RefractoryLif"; }
+  /// Features per input column.
   Index input_size() const noexcept { return n_; }
+  /// Features per output column.
   Index output_size() const noexcept { return n_; }
+  /// The run-time configuration.
   const RefractoryLifConfig& config() const noexcept { return cfg_; }
   /// "RefractoryLif(n)": the structure only (checkpoints restore the configuration).
   std::string signature() const { return name() + "(" + std::to_string(n_) + ")"; }
@@ -137,6 +157,7 @@ class RefractoryLif {
                       ": a spiking inference layer has no gradient; train the rate network (SoftLifRate) and transfer it");
   }
 
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const {
     State s;
     s.v.setZero(n_, batch);
@@ -151,12 +172,15 @@ class RefractoryLif {
     for (Index b = 0; b < x.cols(); ++b)
       for (Index r = 0; r < n_; ++r) st.s(r, b) = f(x(r, b), st.v(r, b), st.ref(r, b));
   }
+  /// The layer's output at the state's last step (see NeuronModel).
   const Matrix<S>& output(const State& st) const noexcept { return st.s; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "RefractoryLif");

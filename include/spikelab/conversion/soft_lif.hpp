@@ -2,7 +2,7 @@
  * @file conversion/soft_lif.hpp
  * @brief SoftLif: the smoothed LIF rate response (Hunsberger & Eliasmith 2015) as an
  *        ActivationFunction policy, with its derivative and Gaussian training noise; the hard
- *        LIF rate lif_rate(); the layer alias SoftLifRate<S> = Activation<S, SoftLif>.
+ *        LIF rate lif_rate(); the layer alias `SoftLifRate<S>` = Activation<S, SoftLif>.
  *
  * A LIF neuron (membrane time constant tau_RC, refractory period tau_ref, threshold 1, reset 0)
  * driven by a constant normalised current j fires at
@@ -83,6 +83,7 @@ struct SoftLifConfig {
                         ", tau_rc=" + std::to_string(tau_rc) + ", a=" + std::to_string(gain) + ", gamma=" +
                         std::to_string(gamma) + ", noise=" + std::to_string(noise) + ")");
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(amplitude), CEREAL_NVP(tau_ref), CEREAL_NVP(tau_rc), CEREAL_NVP(gain), CEREAL_NVP(gamma),
@@ -90,11 +91,18 @@ struct SoftLifConfig {
   }
 };
 
+/// The smoothed LIF rate response as an ActivationFunction, with its derivative and Gaussian
+/// training noise: \f$ r(j) = [\tau_{ref} + \tau_{rc} \log(1 + 1/\rho_\gamma(j - 1))]^{-1} \f$ with
+/// the smooth maximum \f$ \rho_\gamma(x) = \gamma \log(1 + e^{x/\gamma}) \f$ (Hunsberger & Eliasmith,
+/// arXiv:1510.08829, 2015).
 class SoftLif : public detail::ValidatedConfig<SoftLifConfig> {
  public:
   SoftLif() = default;
+  /// A soft-LIF response with the given parameters; throws ConfigError when one is out of range.
+  /// @param cfg the parameters (SoftLifConfig::mnist(), SoftLifConfig::cifar10(), or your own)
   explicit SoftLif(SoftLifConfig cfg) : ValidatedConfig(cfg) {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SoftLifRate"; }
   /// "m=0.063,ref=0.002,rc=0.022,a=1,g=0.02,n=10"
   std::string describe() const {
@@ -156,6 +164,7 @@ class SoftLif : public detail::ValidatedConfig<SoftLifConfig> {
     }
   }
 
+  /// True if training adds noise.
   bool noisy() const noexcept { return cfg_.noise > 0.0; }
 
   /// Training noise: y_i += m N(0, sigma^2), clipped at 0, where y = a x / gamma > 0.

@@ -72,6 +72,7 @@ struct TransferConfig {
   int synapse_stages = 1;  ///< kernels in cascade before each neuron layer (2: Nengo filtering input and current)
   int output_stages = -1;  ///< kernels in cascade on the output; < 0: synapse_stages
 
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     if (!(dt > 0) || !std::isfinite(dt) || !(tau_synapse >= 0) || !std::isfinite(tau_synapse) ||
         !std::isfinite(tau_output) || !(sparse_density >= 0) || !(sparse_density <= 1))
@@ -80,7 +81,9 @@ struct TransferConfig {
     synapse_config().validate();
     output_config().validate();
   }
+  /// The synapse of the spiking network.
   SynapticFilterConfig synapse_config() const { return {synapse, tau_synapse, dt, synapse_stages}; }
+  /// The synapse in front of the readout (the network's own unless set).
   SynapticFilterConfig output_config() const {
     return {synapse, tau_output < 0 ? tau_synapse : tau_output, dt, output_stages < 0 ? synapse_stages : output_stages};
   }

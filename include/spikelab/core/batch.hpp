@@ -1,6 +1,6 @@
 /**
  * @file core/batch.hpp
- * @brief Batch<S>: what a batch source hands the trainer. The input is a TimeSeries
+ * @brief `Batch<S>`: what a batch source hands the trainer. The input is a TimeSeries
  *        (features x batch*T); targets are per-sample labels and/or per-step labels, with
  *        per-sample lengths for ragged (padded) sequences. What produces them models BatchSource
  *        (core/concepts.hpp).
@@ -19,9 +19,12 @@
 
 namespace spikelab {
 
+/// One batch as a BatchSource hands it to the trainer: the input series and its targets
+/// (per-sample labels, per-step labels, per-sample lengths of padded sequences).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct Batch {
-  using scalar_type = S;
+  using scalar_type = S;  ///< the scalar type S
   /// features x (batch * steps), step-major (see TimeSeries).
   TimeSeries<S> input;
   /// One class label per sample (size batch), or empty.
@@ -31,8 +34,11 @@ struct Batch {
   /// Valid steps per sample (steps beyond are padding), or empty when all are valid.
   std::vector<Index> lengths;
 
+  /// Samples in the batch.
   Index batch() const noexcept { return input.batch(); }
+  /// Time steps T of the input.
   Index steps() const noexcept { return input.steps(); }
+  /// Valid steps of sample b (T when the batch is not ragged).
   Index length(Index b) const noexcept { return lengths.empty() ? input.steps() : lengths[static_cast<std::size_t>(b)]; }
 
   /// Throws ShapeError if the targets do not match the input.

@@ -10,6 +10,9 @@
 
 namespace spikelab {
 
+/// What a forward pass is run for (training or inference) and the Rng that stochastic layers
+/// (dropout, training noise, sampling) draw from; passed explicitly so that no layer holds
+/// hidden global state.
 struct ForwardContext {
   /// true: layers keep what backward() needs, dropout and noise are active.
   bool training = false;
@@ -17,7 +20,9 @@ struct ForwardContext {
   /// when no layer needs one.
   Rng* rng = nullptr;
 
+  /// A training pass drawing from `r`.
   static ForwardContext train(Rng& r) { return {true, &r}; }
+  /// An inference pass (no randomness).
   static ForwardContext eval() { return {false, nullptr}; }
 };
 

@@ -40,9 +40,14 @@ class NumericError : public Error {
 /// offset where the problem was found (-1 when the offset does not apply).
 class FileError : public Error {
  public:
+  /// @param path the file
+  /// @param offset the byte offset where the problem was found, -1 when none applies
+  /// @param what what is wrong
   FileError(std::string path, std::int64_t offset, const std::string& what)
       : Error(compose(path, offset, what)), path_(std::move(path)), offset_(offset) {}
+  /// The file.
   const std::string& path() const noexcept { return path_; }
+  /// The byte offset of the problem, -1 when none applies.
   std::int64_t offset() const noexcept { return offset_; }
 
  private:

@@ -1,6 +1,6 @@
 /**
  * @file core/parameter.hpp
- * @brief ParamRef<S>: how a layer shows one trainable parameter block (value, gradient,
+ * @brief `ParamRef<S>`: how a layer shows one trainable parameter block (value, gradient,
  *        group, bounds) to optimizers, gradient checkers and checkpoints.
  *
  * Layers keep their parameters and gradients as Eigen matrices and visit them in a fixed
@@ -22,8 +22,10 @@ namespace spikelab {
 
 /// Parameter groups; an optimizer may scale the learning rate of each group.
 enum class ParamGroup : std::uint8_t { weight = 0, bias, threshold, time_constant, other };
+/// The number of ParamGroup values (the size of a per-group table such as GroupScales).
 inline constexpr std::size_t num_param_groups = 5;
 
+/// The group's name as checkpoints and reports spell it ("weight", "bias", ...).
 constexpr std::string_view to_string(ParamGroup g) noexcept {
   switch (g) {
     case ParamGroup::weight: return "weight";
@@ -36,21 +38,24 @@ constexpr std::string_view to_string(ParamGroup g) noexcept {
 }
 
 /// A view of one parameter block of a layer.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct ParamRef {
   std::string_view name;  ///< e.g. "weight", "bias", "threshold", "beta"
-  ParamGroup group;
-  Matrix<S>& value;
-  Matrix<S>& grad;
+  ParamGroup group;  ///< its group (learning-rate and gradient scales)
+  Matrix<S>& value;  ///< the parameter block
+  Matrix<S>& grad;  ///< its accumulated gradient
   S lower = -std::numeric_limits<S>::infinity();  ///< projection after each update
-  S upper = std::numeric_limits<S>::infinity();
+  S upper = std::numeric_limits<S>::infinity();  ///< projection after each update
   std::size_t layer = 0;  ///< index of the layer in its network (set by Sequential)
 };
 
 /// Per-group multipliers (learning rate or gradient scale), indexed by ParamGroup.
 struct GroupScales {
-  std::array<double, num_param_groups> value{1.0, 1.0, 1.0, 1.0, 1.0};
+  std::array<double, num_param_groups> value{1.0, 1.0, 1.0, 1.0, 1.0};  ///< one factor per ParamGroup
+  /// The factor of group g.
   double operator[](ParamGroup g) const noexcept { return value[static_cast<std::size_t>(g)]; }
+  /// The factor of group g.
   double& operator[](ParamGroup g) noexcept { return value[static_cast<std::size_t>(g)]; }
 };
 

@@ -26,18 +26,25 @@ namespace spikelab {
 /// of the polar method. Training checkpoints store it so that a resumed run draws the same
 /// numbers as an uninterrupted one.
 struct RngState {
-  std::array<std::uint64_t, 4> words{};
-  double spare = 0.0;
-  bool has_spare = false;
+  std::array<std::uint64_t, 4> words{};  ///< the four xoshiro256++ words
+  double spare = 0.0;  ///< the second normal of the last polar draw
+  bool has_spare = false;  ///< whether `spare` is still unused
+  /// Equal states continue with equal streams.
   bool operator==(const RngState&) const = default;
 };
 
+/// The explicit, seedable random number generator (xoshiro256++, Blackman & Vigna, ACM TOMS
+/// 2021) with spikelab's own distributions, so that a seed gives the same numbers with every
+/// compiler and standard library; it models std::uniform_random_bit_generator.
 class Rng {
  public:
-  using result_type = std::uint64_t;
+  using result_type = std::uint64_t;  ///< 64 random bits (std::uniform_random_bit_generator)
 
+  /// A generator seeded with `seed` (through splitmix64, so nearby seeds give unrelated streams).
+  /// @param seed the seed
   explicit Rng(std::uint64_t seed = 0x5eed5eedULL) { reseed(seed); }
 
+  /// Restarts the generator from `seed`, as a new Rng(seed).
   void reseed(std::uint64_t seed) {
     std::uint64_t x = seed;
     for (auto& w : s_) w = splitmix(x);
@@ -46,15 +53,19 @@ class Rng {
 
   /// The generator's complete state; set_state(state()) continues the same stream.
   RngState state() const noexcept { return {{s_[0], s_[1], s_[2], s_[3]}, spare_, has_spare_}; }
+  /// Continues the stream saved by state().
   void set_state(const RngState& st) noexcept {
     for (std::size_t k = 0; k < 4; ++k) s_[k] = st.words[k];
     spare_ = st.spare;
     has_spare_ = st.has_spare;
   }
 
+  /// The smallest value operator() returns (std::uniform_random_bit_generator).
   static constexpr result_type min() { return 0; }
+  /// The largest value operator() returns (std::uniform_random_bit_generator).
   static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
 
+  /// The next 64 random bits (xoshiro256++).
   result_type operator()() noexcept {
     const std::uint64_t r = rotl(s_[0] + s_[3], 23) + s_[0];
     const std::uint64_t t = s_[1] << 17;
@@ -111,6 +122,7 @@ class Rng {
     has_spare_ = true;
     return u * f;
   }
+  /// Normal with the given mean and standard deviation.
   double normal(double mean, double sd) noexcept { return mean + sd * normal(); }
 
  private:

@@ -9,10 +9,13 @@
 
 namespace spikelab {
 
+/// Counts of correct and scored decisions; accuracy = correct / total (0 when nothing was scored).
 struct Tally {
-  Index correct = 0;
-  Index total = 0;
+  Index correct = 0;  ///< decisions that were right
+  Index total = 0;  ///< decisions scored
+  /// correct / total, 0 when nothing was scored.
   double accuracy() const noexcept { return total ? double(correct) / double(total) : 0.0; }
+  /// Adds the counts of `o`.
   Tally& operator+=(const Tally& o) noexcept {
     correct += o.correct;
     total += o.total;

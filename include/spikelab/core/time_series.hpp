@@ -1,6 +1,6 @@
 /**
  * @file core/time_series.hpp
- * @brief TimeSeries<S>: T time steps of a (features x batch) block held in ONE contiguous
+ * @brief `TimeSeries<S>`: T time steps of a (features x batch) block held in ONE contiguous
  *        column-major matrix of shape features x (batch * T).
  *
  * Slot t (all samples at time t) is the block of columns [t*batch, (t+1)*batch), so
@@ -31,20 +31,30 @@ namespace spikelab {
 
 /// A series whose every step is a multiple of one block: slot(t) = scale[t] * base (see the
 /// file comment). The pointers point into the series (valid while it lives, unchanged).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct StaticSteps {
   const S* base = nullptr;    ///< features x batch, column-major
   const S* scale = nullptr;   ///< one factor per step, or null when every factor is 1
   bool unit = false;          ///< every factor is 1 (all steps equal)
+  /// a_t, the factor of step t.
   S factor(Index t) const noexcept { return scale ? scale[t] : S(1); }
 };
 
+/// T time steps of a (features x batch) block in one contiguous column-major matrix of shape
+/// features x (batch * T): slot t is columns [t*batch, (t+1)*batch), so a projection of all
+/// steps is one matrix product (layout and static inputs: the file comment).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class TimeSeries {
  public:
-  using scalar_type = S;
+  using scalar_type = S;  ///< the scalar type S
 
   TimeSeries() = default;
+  /// A series of the given shape (values uninitialised).
+  /// @param features rows of every column
+  /// @param batch samples per step
+  /// @param steps time steps T
   TimeSeries(Index features, Index batch, Index steps) { resize(features, batch, steps); }
 
   /// Resizes without keeping values. Storage is reused when the element count is unchanged.
@@ -60,6 +70,7 @@ class TimeSeries {
     resize(features, batch, steps);
     values_.setZero();
   }
+  /// Sets every value to zero, keeping the shape.
   void set_zero() {
     values_.setZero();
     scale_.clear();
@@ -101,30 +112,42 @@ class TimeSeries {
     return StaticSteps<S>{v, nullptr, true};
   }
 
+  /// Rows of every column.
   Index features() const noexcept { return values_.rows(); }
+  /// Samples per step.
   Index batch() const noexcept { return batch_; }
+  /// Time steps T.
   Index steps() const noexcept { return steps_; }
+  /// batch * steps.
   Index columns() const noexcept { return values_.cols(); }
 
   /// All steps: features x (batch * steps).
   Matrix<S>& values() noexcept { return values_; }
+  /// All steps: features x (batch * steps).
   const Matrix<S>& values() const noexcept { return values_; }
 
   /// The (features x batch) block of step t.
   auto slot(Index t) { return values_.middleCols(t * batch_, batch_); }
+  /// The (features x batch) block of step t.
   auto slot(Index t) const { return values_.middleCols(t * batch_, batch_); }
 
   /// Column index of (sample b, step t).
   Index column(Index b, Index t) const noexcept { return t * batch_ + b; }
+  /// The value of `feature` for sample b at step t.
   S& operator()(Index feature, Index b, Index t) { return values_(feature, t * batch_ + b); }
+  /// The value of `feature` for sample b at step t.
   S operator()(Index feature, Index b, Index t) const { return values_(feature, t * batch_ + b); }
 
+  /// The first value; the layout is column-major, column t*batch + b for (sample b, step t).
   S* data() noexcept { return values_.data(); }
+  /// The first value; the layout is column-major, column t*batch + b for (sample b, step t).
   const S* data() const noexcept { return values_.data(); }
 
+  /// True if `o` has the same features, batch and steps.
   bool same_shape(const TimeSeries& o) const noexcept {
     return features() == o.features() && batch_ == o.batch_ && steps_ == o.steps_;
   }
+  /// The shape as "[F features x B batch x T steps]", for messages.
   std::string shape_string() const {
     std::string s(1, '[');
     s += std::to_string(features());

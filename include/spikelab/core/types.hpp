@@ -13,16 +13,22 @@
 
 namespace spikelab {
 
+/// Sizes and indices (Eigen's signed index type).
 using Index = Eigen::Index;
 
+/// A dynamic-size, column-major Eigen matrix of S.
 template <class S>
 using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+/// A dynamic-size Eigen column vector of S.
 template <class S>
 using Vector = Eigen::Matrix<S, Eigen::Dynamic, 1>;
+/// A dynamic-size Eigen row vector of S.
 template <class S>
 using RowVector = Eigen::Matrix<S, 1, Eigen::Dynamic>;
+/// A writable reference to a `Matrix<S>` or to a block of one, without a copy.
 template <class S>
 using MatrixRef = Eigen::Ref<Matrix<S>>;
+/// A read-only reference to a `Matrix<S>`, a block of one or an expression.
 template <class S>
 using ConstMatrixRef = Eigen::Ref<const Matrix<S>>;
 
@@ -32,7 +38,7 @@ enum class Train : std::uint8_t { fixed, per_layer, per_neuron };
 
 namespace detail {
 /// A buffer for float (F) and one for double (D), for a class whose member templates serve
-/// both scalar types: get<S>() is the one of S.
+/// both scalar types: `get<S>()` is the one of S.
 template <class F, class D>
 struct PerScalar {
   F f;

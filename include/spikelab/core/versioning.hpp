@@ -26,6 +26,8 @@
 
 #define SPIKELAB_DETAIL_UNPAREN(...) __VA_ARGS__
 
+/// Registers VERSION as the cereal class version of every instantiation of TYPE, a template
+/// with the parameters TPARAMS (both parenthesised; see the file comment).
 #define SPIKELAB_CLASS_VERSION(TPARAMS, TYPE, VERSION)                                                  \
   namespace cereal::detail {                                                                           \
   template <SPIKELAB_DETAIL_UNPAREN TPARAMS>                                                           \

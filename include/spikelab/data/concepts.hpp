@@ -18,7 +18,7 @@
  *  - FrameTransform<T>: a transform whose application to an EventSample (apply_transform, in
  *    place or converting) gives Frames, what the loader batches.
  *  - StaticEncoder<E, S>: `e.encode(x, b, out, rng)` writes sample column b of every step of
- *    `out` (a TimeSeries<S>) from the F values x[0..F) of a static input (out.features() == F);
+ *    `out` (a `TimeSeries<S>`) from the F values x[0..F) of a static input (out.features() == F);
  *    `E::name()`.
  */
 #ifndef SPIKELAB_DATA_CONCEPTS_HPP
@@ -43,6 +43,7 @@ namespace spikelab {
 using ByteSpan = std::span<const std::uint8_t>;
 
 /// A single-recording event reader (see the file comment).
+/// @tparam F the reader type
 template <class F>
 concept EventFormat = requires(const F& f, ByteSpan bytes, const std::string& name, const std::filesystem::path& p) {
   { F::name() } -> std::convertible_to<std::string>;
@@ -53,14 +54,19 @@ concept EventFormat = requires(const F& f, ByteSpan bytes, const std::string& na
 
 /// The smallest EventFormat: every file holds no event.
 struct EventFormatArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "EventFormatArchetype"; }
+  /// The sensor the samples live on.
   SensorSize sensor() const { return {}; }
+  /// An empty sample.
   EventSample parse(ByteSpan, const std::string&) const { return {}; }
+  /// An empty sample.
   EventSample read(const std::filesystem::path&) const { return {}; }
 };
 static_assert(EventFormat<EventFormatArchetype>);
 
 /// What the loader reads from (see the file comment).
+/// @tparam D the data set type
 template <class D>
 concept EventDataset = requires(const D& d, Index i) {
   { d.size() } -> std::convertible_to<Index>;
@@ -71,28 +77,37 @@ concept EventDataset = requires(const D& d, Index i) {
 
 /// The smallest EventDataset: no recording.
 struct EventDatasetArchetype {
+  /// The number of samples.
   Index size() const { return 0; }
+  /// An empty sample.
   EventSample get(Index) const { return {}; }
+  /// The sensor the samples live on.
   SensorSize sensor() const { return {}; }
+  /// The number of classes.
   int classes() const { return 0; }
 };
 static_assert(EventDataset<EventDatasetArchetype>);
 
 /// A stage that modifies a value of type X in place.
+/// @tparam T the transform type
+/// @tparam X the type it changes (EventSample)
 template <class T, class X>
 concept InPlaceTransform = requires(const T& t, X& x, Rng& rng) {
   { t(x, rng) } -> std::same_as<void>;
 };
 
 /// The smallest InPlaceTransform of X: the identity.
+/// @tparam X the type it changes
 template <class X>
 struct InPlaceTransformArchetype {
+  /// Leaves the sample as it is.
   void operator()(X&, Rng&) const {}
 };
 static_assert(InPlaceTransform<InPlaceTransformArchetype<EventSample>, EventSample> &&
               InPlaceTransform<InPlaceTransformArchetype<Frames>, Frames>);
 
 /// An in-place transform of event samples.
+/// @tparam T the transform type
 template <class T>
 concept EventTransform = InPlaceTransform<T, EventSample>;
 
@@ -117,16 +132,20 @@ template <class T, class X>
 using transform_result_t = decltype(apply_transform(std::declval<const T&>(), std::declval<X>(), std::declval<Rng&>()));
 
 /// A transform that maps event samples to Frames (what the loader batches).
+/// @tparam T the transform type
 template <class T>
 concept FrameTransform = std::same_as<transform_result_t<T, EventSample>, Frames>;
 
 /// The smallest FrameTransform: every sample becomes empty Frames.
 struct FrameTransformArchetype {
+  /// Empty frames.
   Frames operator()(const EventSample&, Rng&) const { return {}; }
 };
 static_assert(FrameTransform<FrameTransformArchetype>);
 
 /// An encoder of static inputs into T steps of network input (see the file comment).
+/// @tparam E the encoder type
+/// @tparam S the scalar type of the series it writes
 template <class E, class S>
 concept StaticEncoder = requires(const E& e, const float* x, Index b, TimeSeries<S>& out, Rng& rng) {
   e.encode(x, b, out, rng);
@@ -135,7 +154,9 @@ concept StaticEncoder = requires(const E& e, const float* x, Index b, TimeSeries
 
 /// The smallest StaticEncoder: leaves the input as it is.
 struct StaticEncoderArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StaticEncoderArchetype"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float*, Index, TimeSeries<S>&, Rng&) const {}
 };

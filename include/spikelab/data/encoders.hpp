@@ -26,9 +26,12 @@
 
 namespace spikelab {
 
+/// Direct coding: the analog value as a constant current at every step, \f$ x_t = g\,x \f$.
 struct DirectEncoder {
-  double gain = 1.0;
+  double gain = 1.0;  ///< g
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "direct"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
     const Index F = out.features();
@@ -39,10 +42,14 @@ struct DirectEncoder {
   }
 };
 
+/// Direct coding with a per-feature offset, \f$ x_{t,f} = g\,x_f + c_f \f$ (mean subtraction and
+/// similar preprocessing).
 struct OffsetEncoder {
   std::vector<float> offset;  ///< c_f, one per feature (empty: none)
-  double gain = 1.0;
+  double gain = 1.0;  ///< g
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "offset"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
     const Index F = out.features();
@@ -57,9 +64,12 @@ struct OffsetEncoder {
   }
 };
 
+/// Rate coding: a Bernoulli spike at every step with \f$ P(s_t = 1) = \min(1, g\,x) \f$.
 struct RateEncoder {
-  double gain = 1.0;
+  double gain = 1.0;  ///< g
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "rate"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng& rng) const {
     const Index F = out.features();
@@ -73,9 +83,13 @@ struct RateEncoder {
   }
 };
 
+/// Time-to-first-spike coding: one spike per feature with x > threshold, at step
+/// \f$ t = \mathrm{round}((1 - x)(T - 1)) \f$ (brighter is earlier).
 struct LatencyEncoder {
-  double threshold = 0.1;
+  double threshold = 0.1;  ///< features at or below it never spike
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "latency"; }
+  /// Writes the T steps of sample column b of `out` from the F values x (StaticEncoder).
   template <Scalar S>
   void encode(const float* x, Index b, TimeSeries<S>& out, Rng&) const {
     const Index F = out.features(), T = out.steps();

@@ -48,6 +48,7 @@ struct SensorSize {
   Index features() const noexcept { return Index(width) * Index(height) * Index(polarities); }
   /// Feature index of (channel c, row y, column x): (c*H + y)*W + x.
   Index feature(Index c, Index y, Index x) const noexcept { return (c * height + y) * width + x; }
+  /// "WxHxP", for messages.
   std::string to_string() const {
     return std::to_string(width) + "x" + std::to_string(height) + "x" + std::to_string(polarities);
   }
@@ -57,10 +58,10 @@ struct SensorSize {
 /// One event: time (µs), column x (or channel for 1-D sensors), row y, polarity (0 OFF, 1 ON).
 /// 16 bytes.
 struct Event {
-  std::int64_t t = 0;
-  std::uint16_t x = 0;
-  std::uint16_t y = 0;
-  std::uint8_t p = 0;
+  std::int64_t t = 0;  ///< time in µs
+  std::uint16_t x = 0;  ///< column
+  std::uint16_t y = 0;  ///< row
+  std::uint8_t p = 0;  ///< polarity (channel)
   friend bool operator==(const Event&, const Event&) = default;
 };
 static_assert(sizeof(Event) == 16, "Event is meant to stay 16 bytes");
@@ -68,14 +69,17 @@ static_assert(sizeof(Event) == 16, "Event is meant to stay 16 bytes");
 /// A recording (or a segment of one): its events, the sensor they live on, and the class
 /// label (-1 when unknown).
 struct EventSample {
-  std::vector<Event> events;
-  SensorSize sensor{};
-  int label = -1;
+  std::vector<Event> events;  ///< the events, in time order
+  SensorSize sensor{};  ///< the sensor the events live on
+  int label = -1;  ///< the class, -1 when unknown
 
+  /// The number of events.
   std::size_t size() const noexcept { return events.size(); }
+  /// True without events.
   bool empty() const noexcept { return events.empty(); }
   /// Time of the first and last event (0 when empty).
   std::int64_t first_time() const noexcept { return events.empty() ? 0 : events.front().t; }
+  /// Time of the last event (0 when empty).
   std::int64_t last_time() const noexcept { return events.empty() ? 0 : events.back().t; }
 };
 

@@ -17,12 +17,15 @@
 
 namespace spikelab {
 
+/// The dense result of binning an EventSample: T steps of event counts over (polarity channel,
+/// row, column), step-major, ready to be copied into a TimeSeries.
 struct Frames {
-  Index steps = 0;
+  Index steps = 0;  ///< time steps T
   SensorSize sensor{};       ///< channels = sensor.polarities
   std::vector<float> values;  ///< steps x features, step-major
-  int label = -1;
+  int label = -1;  ///< the class, -1 when unknown
 
+  /// Features per step (channels x height x width).
   Index features() const noexcept { return sensor.features(); }
   /// Sets the shape and zeroes every count.
   void reset(Index t, SensorSize s) {
@@ -30,11 +33,15 @@ struct Frames {
     sensor = s;
     values.assign(std::size_t(t * s.features()), 0.0f);
   }
+  /// The counts of step t.
   float* step(Index t) noexcept { return values.data() + t * features(); }
+  /// The counts of step t.
   const float* step(Index t) const noexcept { return values.data() + t * features(); }
+  /// The count at step t, channel c, row y, column x.
   float& operator()(Index t, Index c, Index y, Index x) noexcept {
     return values[std::size_t(t * features() + sensor.feature(c, y, x))];
   }
+  /// The count at step t, channel c, row y, column x.
   float operator()(Index t, Index c, Index y, Index x) const noexcept {
     return values[std::size_t(t * features() + sensor.feature(c, y, x))];
   }

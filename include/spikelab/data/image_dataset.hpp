@@ -18,13 +18,20 @@
 
 namespace spikelab {
 
+/// Labelled 8-bit images (MNIST, Fashion-MNIST) loaded from idx files: count x height x width
+/// pixels, row-major, and one label each.
 struct ImageDataset {
+  ///@{
+  /// Images, rows and columns.
   std::int64_t count = 0, height = 0, width = 0;
+  ///@}
   std::vector<std::uint8_t> pixels;  ///< count x height x width, row-major
   std::vector<int> labels;           ///< count labels
-  int classes = 0;
+  int classes = 0;  ///< the number of classes
 
+  /// Pixels per image.
   std::int64_t features() const noexcept { return height * width; }
+  /// The pixels of image i.
   const std::uint8_t* image(std::int64_t i) const noexcept { return pixels.data() + i * features(); }
 
   /// The first n samples (or all if n <= 0 or n >= count).

@@ -21,18 +21,27 @@
 
 namespace spikelab {
 
+/// Batching of an ImageSource: batch size, steps per sample, shuffling and its seed.
 struct ImageSourceConfig {
-  Index batch_size = 128;
-  Index steps = 10;
-  bool shuffle = true;
-  std::uint64_t seed = 1;
+  Index batch_size = 128;  ///< samples per batch
+  Index steps = 10;  ///< time steps T per sample
+  bool shuffle = true;  ///< a new order every epoch
+  std::uint64_t seed = 1;  ///< seeds the order (and a rate encoder's spikes)
   bool drop_last = false;  ///< skip a last, smaller batch
 };
 
+/// A BatchSource over an ImageDataset that encodes each image into T steps (direct, rate or
+/// latency coding), shuffled per epoch with a seed.
+/// @tparam S the scalar type (float or double)
+/// @tparam Encoder how an image becomes T steps (DirectEncoder, RateEncoder, ...)
 template <Scalar S, class Encoder = DirectEncoder>
   requires StaticEncoder<Encoder, S>
 class ImageSource {
  public:
+  /// A source over `data` (kept by reference: it must outlive the source).
+  /// @param data the images and labels
+  /// @param enc the encoder of an image into T steps
+  /// @param cfg batch size, steps and shuffling
   ImageSource(const ImageDataset& data, Encoder enc = {}, ImageSourceConfig cfg = {})
       : data_(&data), enc_(enc), cfg_(cfg), order_(std::size_t(data.count)) {
     if (cfg.batch_size <= 0 || cfg.steps <= 0) throw ConfigError("ImageSource: batch size and steps must be positive");
@@ -40,12 +49,15 @@ class ImageSource {
     pixel_.resize(std::size_t(data.features()));
   }
 
+  /// Batches in one epoch (BatchSource).
   Index batches_per_epoch() const noexcept {
     const Index n = data_->count, b = cfg_.batch_size;
     return cfg_.drop_last ? n / b : (n + b - 1) / b;
   }
+  /// The number of samples.
   Index size() const noexcept { return data_->count; }
 
+  /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t epoch) {
     pos_ = 0;
     rng_ = Rng(cfg_.seed).fork(epoch);
@@ -54,6 +66,7 @@ class ImageSource {
       for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.below(i)]);
   }
 
+  /// Fills the next batch; false at the end of the epoch (BatchSource).
   bool next(Batch<S>& b) {
     const Index n = data_->count;
     Index B = std::min<Index>(cfg_.batch_size, n - pos_);

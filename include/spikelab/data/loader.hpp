@@ -72,10 +72,12 @@ struct SkippedSample {
   std::string message;      ///< the error's full message
 };
 
+/// Batching of an EventLoader: batch size, shuffling, padding to a number of steps, caching,
+/// read-ahead and the subset of samples used.
 struct EventLoaderConfig {
-  Index batch_size = 32;
-  bool shuffle = true;
-  std::uint64_t seed = 1;
+  Index batch_size = 32;  ///< samples per batch
+  bool shuffle = true;  ///< a new order every epoch
+  std::uint64_t seed = 1;  ///< seeds the order and the random transforms
   bool drop_last = false;  ///< skip a last, smaller batch
   Index steps = 0;         ///< 0: T = longest sample of the batch; > 0: pad or cut every sample to this
   bool cache = false;      ///< keep decoded samples (before the transform) in memory after the first read
@@ -86,12 +88,26 @@ struct EventLoaderConfig {
   std::function<void(const SkippedSample&)> on_skip = {};
 };
 
+/// A BatchSource over an event data set: it reads samples (optionally caching the decoded
+/// events), applies a compile-time transform pipeline ending in Frames, packs batches into the
+/// TimeSeries layout, and prepares the next batches on a worker thread.
+/// @tparam S the scalar type (float or double)
+/// @tparam D the data set (an EventDataset)
+/// @tparam T the transform pipeline (a FrameTransform, e.g. Compose<..., ToFrame>)
 template <Scalar S, EventDataset D, FrameTransform T>
 class EventLoader {
  public:
+  /// A loader over every sample of `data` (kept by reference: it must outlive the loader).
+  /// @param data the event data set
+  /// @param transform the transform pipeline, ending in Frames
+  /// @param cfg batching, padding, caching and read-ahead
   EventLoader(const D& data, T transform = {}, EventLoaderConfig cfg = {}) : EventLoader(data, std::move(transform), cfg, {}) {}
 
   /// A loader over the samples `subset` of `data` (e.g. a train/validation split).
+  /// @param data the event data set (kept by reference)
+  /// @param transform the transform pipeline, ending in Frames
+  /// @param cfg batching, padding, caching and read-ahead
+  /// @param subset the indices of the samples to use
   EventLoader(const D& data, T transform, EventLoaderConfig cfg, std::vector<Index> subset)
       : data_(&data), transform_(std::move(transform)), cfg_(cfg), subset_(std::move(subset)) {
     if (cfg.batch_size <= 0) throw ConfigError("EventLoader: the batch size must be positive");
@@ -123,8 +139,11 @@ class EventLoader {
     const Index n = size(), b = cfg_.batch_size;
     return cfg_.drop_last ? n / b : (n + b - 1) / b;
   }
+  /// The data set.
   const D& dataset() const noexcept { return *data_; }
+  /// The transform pipeline.
   const T& transform() const noexcept { return transform_; }
+  /// The run-time configuration.
   const EventLoaderConfig& config() const noexcept { return cfg_; }
   /// Decoded samples held in the cache.
   Index cached() const {
@@ -157,6 +176,7 @@ class EventLoader {
     if (cfg_.prefetch > 0) worker_ = std::thread([this] { work(); });
   }
 
+  /// Fills the next batch; false at the end of the epoch (BatchSource).
   bool next(Batch<S>& b) {
     if (!started_) start_epoch(0);
     if (cfg_.prefetch == 0) {

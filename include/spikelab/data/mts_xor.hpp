@@ -43,24 +43,35 @@ namespace spikelab {
 /// Which steps of an MTS-XOR sample carry a label (see the file comment).
 enum class MtsXorLabels : std::uint8_t { coding_steps, all_steps };
 
+/// The parameters of the Multi-Time-Scale XOR task: channels, steps, segment timing, firing
+/// rates, noise and which steps carry a label.
 struct MtsXorConfig {
-  Index channels_per_group = 20;
-  Index steps = 100;
+  Index channels_per_group = 20;  ///< channels of each of the two signals
+  Index steps = 100;  ///< time steps T per sample
   Index start_time = 10;   ///< length of signal A
   Index remain_time = 5;   ///< silent steps before each B
   Index coding_time = 10;  ///< steps of each B
-  double low_rate = 0.2, high_rate = 0.6;
-  double noise_rate = 0.01;
-  MtsXorLabels labels = MtsXorLabels::coding_steps;
+  /// Firing probability per step of a signal for bit 0 (low_rate) and bit 1 (high_rate).
+  double low_rate = 0.2, high_rate = 0.6;  ///< a signal's firing probability per step for bit 0 and for bit 1
+  double noise_rate = 0.01;  ///< background spike probability per channel and step
+  MtsXorLabels labels = MtsXorLabels::coding_steps;  ///< which steps carry a label
 };
 
+/// The Multi-Time-Scale XOR task: signal A, then segments whose target is XOR(A, B) of two
+/// rate-coded signals (Zheng et al., Nature Communications 2024; as generated in Moro et al.,
+/// arXiv:2407.18838, 2024). Generates seeded samples.
 class MtsXor {
  public:
+  /// The task with the given parameters; throws ConfigError when signal A does not fit in `steps`.
+  /// @param cfg channels, timing and rates (the defaults are the hSNN setting)
   explicit MtsXor(MtsXorConfig cfg = {}) : cfg_(cfg) {
     if (cfg.steps < cfg.start_time) throw ConfigError("MtsXor: steps shorter than signal A");
   }
+  /// The run-time configuration.
   const MtsXorConfig& config() const noexcept { return cfg_; }
+  /// Input channels (both groups).
   Index channels() const noexcept { return 2 * cfg_.channels_per_group; }
+  /// XOR segments per sample.
   Index segments() const noexcept { return (cfg_.steps - cfg_.start_time) / (cfg_.remain_time + cfg_.coding_time); }
   /// True if step t lies in a coding window.
   bool coding_step(Index t) const noexcept {
@@ -115,16 +126,26 @@ class MtsXor {
 
 /// A fixed set of `samples` MTS-XOR samples (sample i drawn from Rng(seed).fork(i)),
 /// batched with seeded shuffling.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class MtsXorSource {
  public:
+  /// A fixed set of `samples` samples drawn with `seed`, served in batches.
+  /// @param samples the number of samples
+  /// @param batch_size samples per batch
+  /// @param seed the seed of the samples and of the shuffling
+  /// @param shuffle shuffle the order every epoch
+  /// @param cfg the task's parameters
   MtsXorSource(Index samples, Index batch_size, std::uint64_t seed, bool shuffle = true, MtsXorConfig cfg = {})
       : task_(cfg), n_(samples), bs_(batch_size), seed_(seed), shuffle_(shuffle), order_(std::size_t(samples)) {
     if (samples <= 0 || batch_size <= 0) throw ConfigError("MtsXorSource: sizes must be positive");
     std::iota(order_.begin(), order_.end(), Index(0));
   }
+  /// The task that generated the samples.
   const MtsXor& task() const noexcept { return task_; }
+  /// Batches in one epoch (BatchSource).
   Index batches_per_epoch() const noexcept { return (n_ + bs_ - 1) / bs_; }
+  /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t epoch) {
     pos_ = 0;
     std::iota(order_.begin(), order_.end(), Index(0));
@@ -133,6 +154,7 @@ class MtsXorSource {
       for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[r.below(i)]);
     }
   }
+  /// Fills the next batch; false at the end of the epoch (BatchSource).
   bool next(Batch<S>& b) {
     const Index B = std::min(bs_, n_ - pos_);
     if (B <= 0) return false;

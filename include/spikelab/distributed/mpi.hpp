@@ -85,13 +85,14 @@ class MpiError : public Error {
   using Error::Error;
 };
 
+/// Deadlines and polling of an MpiCommunicator's collectives.
 struct MpiOptions {
   /// Seconds a collective may take before MpiError (a peer died or stalled).
   double timeout_seconds = 300.0;
   /// A waiting collective is polled (MPI_Test drives its progress) without pause for this long,
   /// then with poll_interval sleeps between polls, so that a stalled peer costs little CPU.
   std::chrono::microseconds spin{2000};
-  std::chrono::microseconds poll_interval{100};
+  std::chrono::microseconds poll_interval{100};  ///< the sleep between two polls after `spin`
 };
 
 namespace detail {
@@ -124,6 +125,10 @@ MPI_Datatype mpi_type() {
  */
 class MpiCommunicator {
  public:
+  /// Collectives over `comm`, whose errors are returned to spikelab (and thrown as MpiError).
+  /// @param comm the communicator
+  /// @param opt deadlines and polling
+  /// @param health the shared health record of the MpiSession (null for a standalone communicator)
   MpiCommunicator(MPI_Comm comm, MpiOptions opt = {}, detail::MpiHealth* health = nullptr)
       : comm_(comm), opt_(opt), health_(health) {
     check(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
@@ -131,10 +136,15 @@ class MpiCommunicator {
     check(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
   }
 
+  /// This process's rank.
   int rank() const noexcept { return rank_; }
+  /// The number of ranks.
   int size() const noexcept { return size_; }
+  /// True on rank 0.
   bool root() const noexcept { return rank_ == 0; }
+  /// The MPI communicator.
   MPI_Comm handle() const noexcept { return comm_; }
+  /// Deadlines and polling.
   const MpiOptions& options() const noexcept { return opt_; }
 
   /// In-place sum over all ranks. `what` names the operation in errors.
@@ -214,6 +224,10 @@ class MpiCommunicator {
  */
 class MpiSession {
  public:
+  /// Initialises MPI unless it already is (the destructor finalises it, or aborts after a failure).
+  /// @param argc the program's argument count, as MPI_Init takes it
+  /// @param argv the program's arguments, as MPI_Init takes them
+  /// @param opt deadlines and polling of the world communicator
   MpiSession(int& argc, char**& argv, MpiOptions opt = {}) : opt_(opt) {
     int init = 0;
     MPI_Initialized(&init);
@@ -242,9 +256,13 @@ class MpiSession {
       MPI_Finalize();
   }
 
+  /// The world communicator.
   MpiCommunicator& world() noexcept { return *world_; }
+  /// This process's rank.
   int rank() const noexcept { return world_->rank(); }
+  /// The number of ranks.
   int size() const noexcept { return world_->size(); }
+  /// True on rank 0.
   bool root() const noexcept { return world_->root(); }
   /// Marks the run as failed: the destructor aborts the job instead of finalising.
   void mark_failed() noexcept { health_.failed = true; }
@@ -277,8 +295,10 @@ enum class ShardWeight : std::uint8_t {
   samples,    ///< samples in the rank's batch
 };
 
+/// How a DistributedRule weighs the ranks' shards and whether it broadcasts rank 0's initial
+/// parameters.
 struct DistributedConfig {
-  ShardWeight weight = ShardWeight::automatic;
+  ShardWeight weight = ShardWeight::automatic;  ///< how the ranks' shards are weighed
   bool broadcast_initial_parameters = true;  ///< copy rank 0's weights on the first step
 };
 
@@ -288,14 +308,22 @@ struct DistributedConfig {
  * communicator must outlive the rule. evaluate() reduces loss and tally as well, so all ranks
  * report the global figures.
  */
+/// @tparam Rule the wrapped rule (a GradientRule or an OnlineRule)
 template <class Rule>
 class DistributedRule {
  public:
+  /// Wraps `rule`; `comm` is kept by reference and must outlive the rule.
+  /// @param rule the learning rule run on every rank
+  /// @param comm the communicator of the ranks
+  /// @param cfg the shard weights and the initial broadcast
   DistributedRule(Rule rule, MpiCommunicator& comm, DistributedConfig cfg = {})
       : rule_(std::move(rule)), comm_(&comm), cfg_(cfg) {}
 
+  /// The wrapped rule.
   Rule& inner() noexcept { return rule_; }
+  /// The wrapped rule.
   const Rule& inner() const noexcept { return rule_; }
+  /// The communicator.
   MpiCommunicator& communicator() noexcept { return *comm_; }
   /// Training steps (allreduces) done so far.
   std::uint64_t steps() const noexcept { return step_; }
@@ -317,6 +345,7 @@ class DistributedRule {
     ar(cereal::make_nvp("rule", rule_));
   }
 
+  /// Forward pass, loss and backward pass of one batch, adding to the gradients (GradientRule).
   template <class Net>
     requires GradientRule<Rule, Net>
   StepStats accumulate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
@@ -345,6 +374,7 @@ class DistributedRule {
     return st;
   }
 
+  /// Trains on one batch, updating the network step by step (OnlineRule).
   template <class Net>
     requires OnlineRule<Rule, Net>
   StepStats train_batch(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
@@ -373,6 +403,7 @@ class DistributedRule {
     return st;
   }
 
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
     requires GradientRule<Rule, Net>
   StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch) {
@@ -381,6 +412,7 @@ class DistributedRule {
     reduce_stats(st, batch, ShardWeight::tally, "evaluation");
     return st;
   }
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
     requires OnlineRule<Rule, Net>
   StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
@@ -438,18 +470,29 @@ class DistributedRule {
  * batch of `src` (B = that batch's size; integer division, so slices differ by at most one
  * sample and every rank sees the same number of batches, possibly empty slices).
  */
+/// @tparam Src the source of the global batches (a BatchSource)
 template <class Src>
 class ShardedSource {
  public:
+  /// Rank `rank`'s slice of every batch of `src`; throws ConfigError unless 0 <= rank < size.
+  /// @param src the source of the global batches (kept by reference)
+  /// @param rank this process's rank
+  /// @param size the number of ranks
   ShardedSource(Src& src, int rank, int size) : src_(&src), rank_(rank), size_(size) {
     if (size < 1 || rank < 0 || rank >= size)
       throw ConfigError("ShardedSource: rank " + std::to_string(rank) + " outside a world of " + std::to_string(size));
   }
+  /// The slice of the calling rank of `comm`.
+  /// @param src the source of the global batches (kept by reference)
+  /// @param comm the communicator whose rank and size are used
   ShardedSource(Src& src, const MpiCommunicator& comm) : ShardedSource(src, comm.rank(), comm.size()) {}
 
+  /// Starts an epoch: a new order when shuffling (BatchSource).
   void start_epoch(std::uint64_t epoch) { src_->start_epoch(epoch); }
+  /// Global batches per epoch (BatchSource).
   auto batches_per_epoch() const { return src_->batches_per_epoch(); }
 
+  /// Fills the next batch; false at the end of the epoch (BatchSource).
   template <class S>
   bool next(Batch<S>& out) {
     if (!src_->next(global_scratch<S>())) return false;
@@ -499,10 +542,15 @@ class ShardedSource {
  * stop together. RootOnly's hooks take the trainer, so a callback whose hooks need it
  * (TrainingCheckpointEvery: the optimizer and rule state) gets it as without RootOnly.
  */
+/// @tparam C the wrapped callback
 template <class C>
 class RootOnly {
  public:
+  /// Runs `callback`'s hooks on rank 0 only (a hook's decision to stop is broadcast to every rank).
+  /// @param callback the callback
+  /// @param comm the communicator (kept by reference)
   RootOnly(C callback, MpiCommunicator& comm) : c_(std::move(callback)), comm_(&comm) {}
+  /// The wrapped callback.
   C& callback() noexcept { return c_; }
 
 #define SPIKELAB_DETAIL_ROOT_HOOK(NAME)                                                          \

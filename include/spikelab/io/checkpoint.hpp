@@ -40,16 +40,18 @@
 
 namespace spikelab {
 
+/// How a checkpoint is written: cereal's portable binary archive or JSON (readable, larger).
 enum class CheckpointFormat : std::uint8_t { binary, json };
 
 /// What a checkpoint starts with.
 struct CheckpointHeader {
-  static constexpr const char* magic_value = "spikelab-checkpoint";
-  static constexpr std::uint32_t current_format = 1;
-  std::string magic = magic_value;
-  std::uint32_t format_version = current_format;
-  std::string library_version = version::as_string();
-  std::string signature;
+  static constexpr const char* magic_value = "spikelab-checkpoint";  ///< what `magic` must hold
+  static constexpr std::uint32_t current_format = 1;  ///< the format version this build writes
+  std::string magic = magic_value;  ///< identifies a spikelab checkpoint
+  std::uint32_t format_version = current_format;  ///< the version of the file format
+  std::string library_version = version::as_string();  ///< the spikelab version that wrote it
+  std::string signature;  ///< the network's signature, checked on load
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(magic), CEREAL_NVP(format_version), CEREAL_NVP(library_version), CEREAL_NVP(signature));
@@ -211,8 +213,12 @@ void load_checkpoint(const std::filesystem::path& path, Net& net) {
 /// Saves a checkpoint every `every` epochs (and at the end of training) to `path`.
 class CheckpointEvery {
  public:
+  /// @param path the checkpoint file
+  /// @param every epochs between checkpoints
+  /// @param format binary or JSON
   CheckpointEvery(std::filesystem::path path, int every = 1, CheckpointFormat format = CheckpointFormat::binary)
       : path_(std::move(path)), every_(every), format_(format) {}
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_epoch_end(const TrainInfo& i, Net& net) {
     if (every_ > 0 && i.epoch % every_ == 0) {
@@ -220,10 +226,12 @@ class CheckpointEvery {
       saved_epoch_ = i.epoch;
     }
   }
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_train_end(const TrainInfo& i, Net& net) {
     if (saved_epoch_ != i.epoch) save_checkpoint(path_, net, format_);
   }
+  /// The file.
   const std::filesystem::path& path() const noexcept { return path_; }
 
  private:

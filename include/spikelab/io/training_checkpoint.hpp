@@ -74,13 +74,14 @@ namespace spikelab {
 
 /// The header of a training checkpoint, after its magic and format version.
 struct TrainingCheckpointHeader {
-  static constexpr const char* magic_value = "spikelab-training-checkpoint";
-  static constexpr std::uint32_t current_format = 1;
-  std::string library_version = version::as_string();
+  static constexpr const char* magic_value = "spikelab-training-checkpoint";  ///< what `magic` must hold
+  static constexpr std::uint32_t current_format = 1;  ///< the format version this build writes
+  std::string library_version = version::as_string();  ///< the spikelab version that wrote it
   std::string network;    ///< the network's signature()
   std::string optimizer;  ///< the optimizer's name() ("Optimizer<float, Adam, CosineLr>", "NoOptimizer")
   std::string rule;       ///< the learning rule's name(), or empty when it has none
-  std::uint32_t parameter_groups = std::uint32_t(num_param_groups);
+  std::uint32_t parameter_groups = std::uint32_t(num_param_groups);  ///< the number of parameter groups, checked on load
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(library_version), CEREAL_NVP(network), CEREAL_NVP(optimizer), CEREAL_NVP(rule),
@@ -263,30 +264,39 @@ void load_training_checkpoint(const std::filesystem::path& path, Trainer<Net, Ru
  */
 class TrainingCheckpointEvery {
  public:
+  /// @param path the training checkpoint file
+  /// @param epochs epochs between checkpoints (0: none at epoch ends)
+  /// @param batches batches between checkpoints within an epoch (0: none)
+  /// @param format binary or JSON
   explicit TrainingCheckpointEvery(std::filesystem::path path, int epochs = 1, Index batches = 0,
                                    CheckpointFormat format = CheckpointFormat::binary)
       : path_(std::move(path)), every_(epochs), every_batches_(batches), format_(format) {
     if (epochs < 0 || batches < 0) throw ConfigError("TrainingCheckpointEvery: negative interval");
   }
 
+  /// Trainer hook (see Trainer).
   template <class Net, class Rule, class Opt>
   void on_train_begin(const TrainInfo&, Trainer<Net, Rule, Opt>&) {
     saved_epoch_ = -1;
     saved_batch_ = -1;
   }
+  /// Trainer hook (see Trainer).
   template <class Net, class Rule, class Opt>
   void on_batch_end(const TrainInfo& i, Trainer<Net, Rule, Opt>& t) {
     if (every_batches_ > 0 && i.batch % every_batches_ == 0 && i.batch < i.batches) save(t);
   }
+  /// Trainer hook (see Trainer).
   template <class Net, class Rule, class Opt>
   void on_epoch_end(const TrainInfo& i, Trainer<Net, Rule, Opt>& t) {
     if (every_ > 0 && i.epoch % every_ == 0) save(t);
   }
+  /// Trainer hook (see Trainer).
   template <class Net, class Rule, class Opt>
   void on_train_end(const TrainInfo&, Trainer<Net, Rule, Opt>& t) {
     if (t.progress().epoch != saved_epoch_ || t.progress().batch != saved_batch_) save(t);
   }
 
+  /// The file.
   const std::filesystem::path& path() const noexcept { return path_; }
   /// Checkpoints written so far.
   int saves() const noexcept { return saves_; }

@@ -49,46 +49,67 @@ namespace spikelab {
 
 /// Rectified linear unit: f(x) = max(x, 0), f'(x) = [x > 0]. No noise.
 struct Relu {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Relu"; }
+  /// The parameters for the layer signature: none.
   std::string describe() const { return {}; }
+  /// max(x, 0).
   template <Scalar S>
   S value(S x) const noexcept { return x > S(0) ? x : S(0); }
+  /// [x > 0].
   template <Scalar S>
   S derivative(S x) const noexcept { return x > S(0) ? S(1) : S(0); }
+  /// y_i = f(x_i) for n values.
   template <Scalar S>
   void values(const S* x, S* y, Index n) const noexcept {
     for (Index i = 0; i < n; ++i) y[i] = value(x[i]);
   }
+  /// d_i = f'(x_i) for n values.
   template <Scalar S>
   void derivatives(const S* x, S* d, Index n) const noexcept {
     for (Index i = 0; i < n; ++i) d[i] = derivative(x[i]);
   }
+  /// False: no training noise.
   bool noisy() const noexcept { return false; }
+  /// No noise: nothing to do.
   template <Scalar S>
   void add_noise(const S*, S*, Index, Rng&) const noexcept {}
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 };
 
+/// An element-wise rate activation as a layer, \f$ y_{f,c} = f(x_{f,c}) \f$ (plus training
+/// noise), backpropagated with the noise-free derivative f' (Hunsberger & Eliasmith,
+/// arXiv:1510.08829, 2015; ReLU: Nair & Hinton, ICML 2010).
+/// @tparam S the scalar type (float or double)
+/// @tparam F the activation policy (an ActivationFunction: Relu, SoftLif, ...)
 template <Scalar S, ActivationFunction F>
 class Activation : public detail::FeatureLayer<Activation<S, F>, S, F> {
  public:
-  using function_type = F;
-  static constexpr const char* config_key = "function";
+  using function_type = F;  ///< the activation policy F
+  static constexpr const char* config_key = "function";  ///< the name of the configuration in a checkpoint
 
   Activation() = default;
   /// An activation over `features` features.
+  /// @param features the number of features
+  /// @param f the activation policy
   explicit Activation(Index features, F f = {}) : Activation::FeatureLayer(features, std::move(f)) {}
   /// An activation over every feature of a C x H x W map (for convolutional rate networks).
+  /// @param shape the feature map's shape
+  /// @param f the activation policy
   explicit Activation(ImageShape shape, F f = {}) : Activation((shape.validate(name()), shape.size()), std::move(f)) {}
 
   /// Each output column depends on the same input column only (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return F::name(); }
   /// The policy checks its own parameters: any policy fits any number of features.
   static void validate(Index, const F&) noexcept {}
+  /// The activation policy.
   const F& function() const noexcept { return cfg_; }
+  /// The activation policy.
   F& function() noexcept { return cfg_; }
   /// "SoftLifRate(12544)": the structure only (checkpoints restore the policy's parameters).
   std::string signature() const { return name() + "(" + std::to_string(n_) + ")"; }

@@ -51,12 +51,15 @@
 
 namespace spikelab {
 
+/// Hyperparameters of a BatchNorm layer: epsilon, the running statistics' momentum, the affine
+/// parameters and the statistics used in evaluation.
 struct BatchNormConfig {
-  double eps = 1e-5;
+  double eps = 1e-5;  ///< epsilon, added to the variance
   double momentum = 0.1;  ///< weight of the new batch in the running statistics
   bool affine = true;     ///< trainable gamma (group "other") and beta (group "bias")
   double gamma = 1.0;     ///< initial gamma (e.g. a threshold-dependent scale, as tdBN uses)
   bool batch_statistics_in_eval = false;  ///< evaluation normalises with the batch's own statistics
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(eps), CEREAL_NVP(momentum), CEREAL_NVP(affine), CEREAL_NVP(gamma));
@@ -64,13 +67,22 @@ struct BatchNormConfig {
   }
 };
 
+/// Batch normalisation of each channel over all samples, steps (and positions) of a batch,
+/// \f$ y = \gamma (x - \mu_c)/\sqrt{\sigma_c^2 + \epsilon} + \beta \f$, with running statistics
+/// for inference and fold_batch_norm() into the preceding Linear or Conv2d (Ioffe & Szegedy,
+/// ICML 2015; over time as tdBN, Zheng et al., AAAI 2021).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
  public:
   BatchNorm() = default;
   /// Normalises each of `features` features separately (after a Linear layer).
+  /// @param features the number of features
+  /// @param cfg epsilon, momentum, the affine parameters and the evaluation statistics
   explicit BatchNorm(Index features, BatchNormConfig cfg = {}) : c_(features), p_(1), cfg_(cfg) { init(); }
   /// Normalises each channel of a C x H x W map over all its positions (after a Conv2d).
+  /// @param shape the feature map's shape
+  /// @param cfg epsilon, momentum, the affine parameters and the evaluation statistics
   explicit BatchNorm(ImageShape shape, BatchNormConfig cfg = {}) : c_(shape.channels), p_(shape.plane()), cfg_(cfg) {
     shape.validate("BatchNorm");
     init();
@@ -79,13 +91,19 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
   /// Each output column depends on the same input column only in evaluation (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "BatchNorm"; }
+  /// Features per input column.
   Index input_size() const noexcept { return c_ * p_; }
+  /// Features per output column.
   Index output_size() const noexcept { return c_ * p_; }
   /// Number of normalised groups (features, or channels of a map) and positions per group.
   Index channels() const noexcept { return c_; }
+  /// Positions per channel (H*W; 1 after a Linear layer).
   Index plane() const noexcept { return p_; }
+  /// The run-time configuration.
   const BatchNormConfig& config() const noexcept { return cfg_; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     std::string s = "BatchNorm(";
     s += std::to_string(c_);
@@ -96,13 +114,21 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     return s;
   }
 
+  /// The scale gamma, one per channel.
   Matrix<S>& gamma() noexcept { return gamma_; }
+  /// The shift beta, one per channel.
   Matrix<S>& beta() noexcept { return beta_; }
+  /// The running mean used in evaluation, one per channel.
   Matrix<S>& running_mean() noexcept { return rmean_; }
+  /// The running (unbiased) variance used in evaluation, one per channel.
   Matrix<S>& running_var() noexcept { return rvar_; }
+  /// The scale gamma, one per channel.
   const Matrix<S>& gamma() const noexcept { return gamma_; }
+  /// The shift beta, one per channel.
   const Matrix<S>& beta() const noexcept { return beta_; }
+  /// The running mean used in evaluation, one per channel.
   const Matrix<S>& running_mean() const noexcept { return rmean_; }
+  /// The running (unbiased) variance used in evaluation, one per channel.
   const Matrix<S>& running_var() const noexcept { return rvar_; }
   /// True once the inference transform was moved into the preceding layer (pass-through).
   bool folded() const noexcept { return folded_; }
@@ -120,16 +146,19 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
   /// Marks the layer as folded (pass-through); use fold_batch_norm() rather than this directly.
   void mark_folded() noexcept { folded_ = true; }
 
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     if (!cfg_.affine) return;
     f(ParamRef<S>{"gamma", ParamGroup::other, gamma_, ggamma_});
     f(ParamRef<S>{"beta", ParamGroup::bias, beta_, gbeta_});
   }
+  /// Sets every parameter gradient to zero.
   void zero_grad() {
     ggamma_.setZero(c_, 1);
     gbeta_.setZero(c_, 1);
   }
+  /// Draws the parameters anew from their initialisation.
   void reset_parameters(Rng&) {
     gamma_.setConstant(c_, 1, S(cfg_.gamma));
     beta_.setZero(c_, 1);
@@ -139,6 +168,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     zero_grad();
   }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
     this->require_input(in);
     out.resize(in.features(), in.batch(), in.steps());
@@ -198,6 +228,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     apply(in, out);
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);
@@ -256,6 +287,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
     });
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("channels", std::int64_t(c_)), cereal::make_nvp("plane", std::int64_t(p_)),
@@ -263,6 +295,7 @@ class BatchNorm : public detail::LayerBase<BatchNorm<S>, S> {
        cereal::make_nvp("running_mean", rmean_), cereal::make_nvp("running_var", rvar_),
        cereal::make_nvp("folded", folded_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     this->require_version(version);

@@ -11,10 +11,10 @@
  *    (output_size x batch*T); with ctx.training the layer keeps what backward needs;
  *  - `l.backward(in, out, grad_out, grad_in)`: given the same in/out and dL/d(out), writes
  *    dL/d(in) to *grad_in when grad_in is not null, and ADDS parameter gradients.
- * Optional (detected): `for_each_parameter(f)` with f(ParamRef<S>), `zero_grad()`,
+ * Optional (detected): `for_each_parameter(f)` with f(`ParamRef<S>`), `zero_grad()`,
  * `reset_parameters(Rng&)`. A layer a checkpoint must hold is cereal-serializable.
  *
- * ParametricLayer<L>: a Layer whose `l.for_each_parameter(f)` calls f(ParamRef<S>) for every
+ * ParametricLayer<L>: a Layer whose `l.for_each_parameter(f)` calls f(`ParamRef<S>`) for every
  * trainable parameter block.
  *
  * ActivationFunction<F>: requirements on an element-wise rate activation F, for S = float
@@ -41,6 +41,10 @@
 
 namespace spikelab {
 
+/// What Sequential needs of a layer: `name()`, `signature()`, `input_size()`, `output_size()`,
+/// `forward(in, out, ctx)` over all T steps and `backward(in, out, grad_out, grad_in)`, which
+/// writes dL/d(in) and adds the parameter gradients (requirements in the file comment).
+/// @tparam L the layer type
 template <class L>
 concept Layer = requires { typename L::scalar_type; } && Scalar<typename L::scalar_type> && std::movable<L> &&
     requires(L& l, const L& cl, const TimeSeries<typename L::scalar_type>& in, TimeSeries<typename L::scalar_type>& out,
@@ -55,22 +59,30 @@ concept Layer = requires { typename L::scalar_type; } && Scalar<typename L::scal
 
 /// The smallest Layer: the identity on float.
 struct LayerArchetype {
-  using scalar_type = float;
+  using scalar_type = float;  ///< the scalar type S
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LayerArchetype"; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return name(); }
+  /// Features per input column.
   Index input_size() const { return 1; }
+  /// Features per output column.
   Index output_size() const { return 1; }
+  /// Copies `in` to `out`.
   void forward(const TimeSeries<float>& in, TimeSeries<float>& out, const ForwardContext&) { out = in; }
+  /// Copies grad_out to *grad_in.
   void backward(const TimeSeries<float>&, const TimeSeries<float>&, const TimeSeries<float>& grad_out,
                 TimeSeries<float>* grad_in) {
     if (grad_in) *grad_in = grad_out;
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 };
 static_assert(Layer<LayerArchetype>);
 
 /// A layer that exposes trainable parameters.
+/// @tparam L the layer type
 template <class L>
 concept ParametricLayer = Layer<L> && requires(L& l) {
   l.for_each_parameter([](ParamRef<typename L::scalar_type>) {});
@@ -78,15 +90,21 @@ concept ParametricLayer = Layer<L> && requires(L& l) {
 
 /// The smallest ParametricLayer: y = w x with one trainable gain w (a 1 x 1 block).
 struct ParametricLayerArchetype : LayerArchetype {
+  /// the one parameter, a gain
   Matrix<float> gain = Matrix<float>::Ones(1, 1);
+  /// its gradient
   Matrix<float> gain_grad = Matrix<float>::Zero(1, 1);
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ParametricLayerArchetype"; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return name(); }
+  /// out = gain * in.
   void forward(const TimeSeries<float>& in, TimeSeries<float>& out, const ForwardContext&) {
     out = in;
     out.values() *= gain(0, 0);
   }
+  /// Gradients of out = gain * in.
   void backward(const TimeSeries<float>& in, const TimeSeries<float>&, const TimeSeries<float>& grad_out,
                 TimeSeries<float>* grad_in) {
     gain_grad(0, 0) += in.values().cwiseProduct(grad_out.values()).sum();
@@ -94,6 +112,7 @@ struct ParametricLayerArchetype : LayerArchetype {
     *grad_in = grad_out;
     grad_in->values() *= gain(0, 0);
   }
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     f(ParamRef<float>{"gain", ParamGroup::weight, gain, gain_grad});
@@ -102,6 +121,7 @@ struct ParametricLayerArchetype : LayerArchetype {
 static_assert(ParametricLayer<ParametricLayerArchetype> && !ParametricLayer<LayerArchetype>);
 
 /// An element-wise rate activation policy (see the file comment).
+/// @tparam F the policy type
 template <class F>
 concept ActivationFunction =
     std::copyable<F> && requires(const F& f, const float* xf, float* yf, const double* xd, double* yd, Index n, Rng& rng) {
@@ -118,19 +138,26 @@ concept ActivationFunction =
 
 /// The smallest ActivationFunction: the identity f(x) = x, f'(x) = 1, without noise.
 struct ActivationFunctionArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ActivationFunctionArchetype"; }
+  /// No parameters.
   std::string describe() const { return {}; }
+  /// The identity.
   template <Scalar S>
   void values(const S* x, S* y, Index n) const {
     for (Index i = 0; i < n; ++i) y[i] = x[i];
   }
+  /// 1.
   template <Scalar S>
   void derivatives(const S*, S* d, Index n) const {
     for (Index i = 0; i < n; ++i) d[i] = S(1);
   }
+  /// True if training adds noise.
   bool noisy() const { return false; }
+  /// No noise.
   template <Scalar S>
   void add_noise(const S*, S*, Index, Rng&) const {}
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 };
@@ -141,6 +168,7 @@ struct MaxPooling;
 struct SumPooling;
 
 /// The mode of a pooling layer: one of AvgPooling, MaxPooling, SumPooling (layers/pooling.hpp).
+/// @tparam M the mode type
 template <class M>
 concept PoolingMode = std::same_as<M, AvgPooling> || std::same_as<M, MaxPooling> || std::same_as<M, SumPooling>;
 

@@ -63,18 +63,20 @@ struct Conv2dConfig {
   Index kernel = 3;   ///< kernel size k (k x k)
   Index stride = 1;   ///< stride s
   Index padding = 0;  ///< zero padding p on every side
-  bool bias = true;
+  bool bias = true;  ///< with a bias per output channel
   Init init = Init::uniform_fan_in;  ///< fan_in = C_in k k
-  double init_scale = 1.0;
-  SparseMode sparse = SparseMode::automatic;
+  double init_scale = 1.0;  ///< a factor on the initial weights
+  SparseMode sparse = SparseMode::automatic;  ///< dense product, sparse accumulation, or chosen from the input density
   /// Automatic mode uses the sparse path when the estimated input density is below this.
   double sparse_density = 0.1;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("kernel", std::int64_t(kernel)), cereal::make_nvp("stride", std::int64_t(stride)),
        cereal::make_nvp("padding", std::int64_t(padding)), CEREAL_NVP(bias), CEREAL_NVP(init), CEREAL_NVP(init_scale),
        CEREAL_NVP(sparse), CEREAL_NVP(sparse_density));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t) {
     std::int64_t k = 0, s = 0, p = 0;
@@ -173,13 +175,22 @@ inline void for_each_tap(Index y, Index x, Index k, Index stride, Index pad, Ind
 
 }  // namespace detail
 
+/// A 2-D convolution (cross-correlation) with stride, zero padding and bias applied to every
+/// (sample, step) column, \f$ y_o(u,v) = b_o + \sum_{c,i,j} W_{o,c,i,j}\, x_c(su+i-p, sv+j-p) \f$,
+/// all T steps in one batched product and a sparse path for spike input (LeCun et al.,
+/// Proceedings of the IEEE 1998; im2col: Chellapilla, Puri & Simard, IWFHR 2006).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageShape> {
  public:
-  static constexpr const char* out_key = "out_channels";
+  static constexpr const char* out_key = "out_channels";  ///< the name of the output size in a checkpoint
 
   Conv2d() = default;
   /// A convolution from an `in` map to `out_channels` channels.
+  /// @param in the input map's shape
+  /// @param out_channels the number of output channels
+  /// @param rng draws the initial weights
+  /// @param cfg kernel, stride, padding, bias and initialisation
   Conv2d(ImageShape in, Index out_channels, Rng& rng, Conv2dConfig cfg = {})
       : Conv2d::WeightedLayer(in, out_channels, cfg) {
     this->allocate(rng);
@@ -188,14 +199,21 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   /// Each output column depends on the same input column only (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Conv2d"; }
+  /// Features per input column.
   Index input_size() const noexcept { return in_.size(); }
+  /// Features per output column.
   Index output_size() const noexcept { return out_ * out_h_ * out_w_; }
+  /// The shape of the input map.
   ImageShape input_shape() const noexcept { return in_; }
+  /// The shape of the output map.
   ImageShape output_shape() const noexcept { return {out_, out_h_, out_w_}; }
   /// C_in k k: the length of one patch (columns of the weight matrix).
   Index patch_size() const noexcept { return in_.channels * cfg_.kernel * cfg_.kernel; }
+  /// Inputs per output value, C_in k k (the initialisation's fan-in).
   Index fan_in() const noexcept { return patch_size(); }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return "Conv2d(" + in_.to_string() + "->" + output_shape().to_string() + ",k" + std::to_string(cfg_.kernel) + ",s" +
            std::to_string(cfg_.stride) + ",p" + std::to_string(cfg_.padding) + (cfg_.bias ? ",bias" : "") + ")";
@@ -218,6 +236,7 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   /// mean fewer, larger products and more memory.
   void set_chunk_elements(Index n) { chunk_elements_ = std::max<Index>(n, 1); }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     out.resize(output_size(), in.batch(), in.steps());
@@ -237,6 +256,7 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
     dense_forward(in, out, true);
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);
@@ -261,7 +281,10 @@ class Conv2d : public detail::WeightedLayer<Conv2d<S>, S, Conv2dConfig, ImageSha
   bool used_static() const noexcept { return static_.has_value(); }
 
  private:
+  // The base reaches the members below; doxygen cannot resolve this friend, so it skips it.
+  /// @cond
   friend typename Conv2d::WeightedLayer;
+  /// @endcond
   using Conv2d::WeightedLayer::in_, Conv2d::WeightedLayer::out_, Conv2d::WeightedLayer::cfg_;
   using Conv2d::WeightedLayer::w_, Conv2d::WeightedLayer::b_, Conv2d::WeightedLayer::gw_, Conv2d::WeightedLayer::gb_;
   // (out_ is the number of output channels)

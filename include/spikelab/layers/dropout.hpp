@@ -38,14 +38,18 @@
 
 namespace spikelab {
 
+/// Hyperparameters of a Dropout layer: the drop probability, the features that share a mask
+/// entry, and one mask per sample or per step.
 struct DropoutConfig {
   double p = 0.5;    ///< drop probability, in [0, 1)
   Index block = 1;   ///< consecutive features sharing one mask entry (H*W: drop whole channels)
   bool per_step = false;  ///< a new mask at every step instead of one per sample
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(CEREAL_NVP(p), cereal::make_nvp("block", std::int64_t(block)), CEREAL_NVP(per_step));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     std::int64_t b = 0;
@@ -56,20 +60,31 @@ struct DropoutConfig {
   }
 };
 
+/// Inverted dropout with one mask per sample held over all steps (or one per step),
+/// \f$ y_{f,b,t} = m_{g(f),b}\, x_{f,b,t} / (1-p) \f$, \f$ m \sim \mathrm{Bernoulli}(1-p) \f$;
+/// inactive in evaluation (Srivastava et al., JMLR 2014; per sample for SNNs: Lee et al.,
+/// Frontiers in Neuroscience 2020).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
  public:
-  static constexpr const char* config_key = "config";
+  static constexpr const char* config_key = "config";  ///< the name of the configuration in a checkpoint
 
   Dropout() = default;
+  /// Dropout of single features.
+  /// @param features the number of features
+  /// @param cfg the drop probability, mask block and per-step masks
   explicit Dropout(Index features, DropoutConfig cfg = {}) : Dropout::FeatureLayer(features, cfg) {}
   /// Spatial dropout of a feature map: one mask entry per (channel, sample).
+  /// @param shape the feature map's shape
+  /// @param p the probability of dropping a channel
   Dropout(ImageShape shape, double p)
       : Dropout((shape.validate("Dropout"), shape.size()), DropoutConfig{p, shape.plane()}) {}
 
   /// Each output column depends on the same input column only in evaluation (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Dropout"; }
   /// Throws ConfigError unless p is in [0, 1) and the block divides the `features` features.
   static void validate(Index features, const DropoutConfig& cfg) {
@@ -78,12 +93,14 @@ class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
       throw ConfigError("Dropout: block " + std::to_string(cfg.block) + " does not divide the " +
                         std::to_string(features) + " features");
   }
+  /// The run-time configuration.
   const DropoutConfig& config() const noexcept { return cfg_; }
   /// Changes the drop probability (e.g. a schedule); p in [0, 1).
   void set_p(double p) {
     cfg_.p = p;
     validate(n_, cfg_);
   }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return "Dropout(" + std::to_string(n_) + ",p" + std::to_string(cfg_.p) +
            (cfg_.block != 1 ? ",block" + std::to_string(cfg_.block) : "") + (cfg_.per_step ? ",per_step" : "") + ")";
@@ -92,6 +109,7 @@ class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
   /// (batch*steps) step-major with per_step; entries 0 or 1/(1-p).
   const Matrix<S>& mask() const noexcept { return mask_; }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext& ctx) {
     this->require_input(in);
     out.resize(n_, in.batch(), in.steps());
@@ -111,6 +129,7 @@ class Dropout : public detail::FeatureLayer<Dropout<S>, S, DropoutConfig> {
     apply(in, out, B, T);
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);

@@ -24,15 +24,19 @@ namespace spikelab {
 
 /// Channels x height x width of a feature map (feature index f = (c*H + y)*W + x).
 struct ImageShape {
-  Index channels = 1;
-  Index height = 1;
-  Index width = 1;
+  Index channels = 1;  ///< C
+  Index height = 1;  ///< H
+  Index width = 1;  ///< W
 
+  /// C*H*W, the features of the map.
   constexpr Index size() const noexcept { return channels * height * width; }
+  /// H*W, the positions of one channel.
   constexpr Index plane() const noexcept { return height * width; }
   /// Feature index of (c, y, x).
   constexpr Index index(Index c, Index y, Index x) const noexcept { return (c * height + y) * width + x; }
+  /// Equal extents.
   constexpr bool operator==(const ImageShape&) const = default;
+  /// "CxHxW", for messages and signatures.
   std::string to_string() const {
     return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
   }
@@ -42,11 +46,13 @@ struct ImageShape {
       throw ConfigError(who + ": image shape " + to_string() + " must have positive extents");
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar) const {
     ar(cereal::make_nvp("channels", std::int64_t(channels)), cereal::make_nvp("height", std::int64_t(height)),
        cereal::make_nvp("width", std::int64_t(width)));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar) {
     std::int64_t c = 0, h = 0, w = 0;

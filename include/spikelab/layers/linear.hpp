@@ -42,16 +42,18 @@ namespace spikelab {
 /// How the layer chooses between the dense product and the sparse accumulation.
 enum class SparseMode : std::uint8_t { automatic, always, never };
 
+/// Hyperparameters of a Linear layer: bias, initialisation, and when the sparse path is taken.
 struct LinearConfig {
-  bool bias = true;
-  Init init = Init::uniform_fan_in;
-  double init_scale = 1.0;
-  SparseMode sparse = SparseMode::automatic;
+  bool bias = true;  ///< with a bias per output
+  Init init = Init::uniform_fan_in;  ///< the initialisation of the weights
+  double init_scale = 1.0;  ///< a factor on the initial weights
+  SparseMode sparse = SparseMode::automatic;  ///< dense product, sparse accumulation, or chosen from the input density
   /// Automatic mode uses the sparse path when the estimated input density is below this,
   /// scaled by min(1, outputs / 64) (the dense product is cheap for few outputs). Break-even
   /// densities measured while tuning (1 thread, forward + weight gradient, SparseMode::always vs never):
   /// 2312->512 0.32, 700->256 0.45, 256->256 0.5, 256->20 0.13.
   double sparse_density = 0.25;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(bias), CEREAL_NVP(init), CEREAL_NVP(init_scale), CEREAL_NVP(sparse), CEREAL_NVP(sparse_density));
@@ -316,12 +318,22 @@ struct SparseKernels {
 
 }  // namespace detail
 
+/// The dense feed-forward synapse for all T steps at once, \f$ Y = W X + b\,\mathbf{1}^\top \f$,
+/// \f$ \partial L/\partial W = G X^\top \f$, \f$ \partial L/\partial X = W^\top G \f$: one matrix
+/// product over every step, or a sparse accumulation over the active inputs of spike input
+/// (gradient-based learning of SNNs: Neftci, Mostafa & Zenke, IEEE Signal Processing Magazine 2019).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
  public:
-  static constexpr const char* out_key = "out";
+  static constexpr const char* out_key = "out";  ///< the name of the output size in a checkpoint
 
   Linear() = default;
+  /// A dense layer from `in` to `out` features.
+  /// @param in the number of input features
+  /// @param out the number of output features
+  /// @param rng draws the initial weights
+  /// @param cfg bias, initialisation and the sparse path
   Linear(Index in, Index out, Rng& rng, LinearConfig cfg = {}) : Linear::WeightedLayer(in, out, cfg) {
     this->allocate(rng);
   }
@@ -329,18 +341,22 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
   /// Each output column depends on the same input column only (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Linear"; }
   /// Inputs one output sums (the columns of the weight matrix).
   Index fan_in() const noexcept { return in_; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return "Linear(" + std::to_string(in_) + "," + std::to_string(out_) + (cfg_.bias ? ",bias" : "") + ")";
   }
   using Linear::WeightedLayer::config;
+  /// The run-time configuration.
   LinearConfig& config() noexcept { return cfg_; }
 
   /// True when the last forward pass used the sparse path.
   bool used_sparse() const noexcept { return sparse_; }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     out.resize(out_, in.batch(), in.steps());
@@ -363,6 +379,7 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
     }
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);
@@ -388,7 +405,10 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
   bool used_static() const noexcept { return static_.has_value(); }
 
  private:
+  // The base reaches the members below; doxygen cannot resolve this friend, so it skips it.
+  /// @cond
   friend typename Linear::WeightedLayer;
+  /// @endcond
   using Linear::WeightedLayer::in_, Linear::WeightedLayer::out_, Linear::WeightedLayer::cfg_;
   using Linear::WeightedLayer::w_, Linear::WeightedLayer::b_, Linear::WeightedLayer::gw_, Linear::WeightedLayer::gb_;
 

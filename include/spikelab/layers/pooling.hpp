@@ -43,14 +43,17 @@ namespace spikelab {
 
 /// Average pooling (divides by k^2, padding counts as zeros).
 struct AvgPooling {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static constexpr const char* name() { return "AvgPool2d"; }
 };
 /// Maximum over the window (padding ignored); gradient to the first maximum.
 struct MaxPooling {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static constexpr const char* name() { return "MaxPool2d"; }
 };
 /// Sum over the window: spike-count pooling on binary spikes.
 struct SumPooling {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static constexpr const char* name() { return "SumPool2d"; }
 };
 
@@ -60,11 +63,13 @@ struct PoolConfig {
   Index stride = 0;   ///< stride s; 0 means s = k (non-overlapping windows)
   Index padding = 0;  ///< padding p on every side, at most k/2
   double scale = 1.0; ///< a fixed factor on the output (avg and sum; e.g. NA's pooling weight 1.1)
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("kernel", std::int64_t(kernel)), cereal::make_nvp("stride", std::int64_t(stride)),
        cereal::make_nvp("padding", std::int64_t(padding)), CEREAL_NVP(scale));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t) {
     std::int64_t k = 0, s = 0, p = 0;
@@ -75,23 +80,39 @@ struct PoolConfig {
   }
 };
 
+/// 2-D pooling of every channel of every (sample, step) column over k x k windows: average,
+/// maximum or spike count (sum), times a fixed scale (NA's pooling: Yang, Zhang & Li,
+/// ICML 2021; average pooling in converted networks: Hunsberger & Eliasmith,
+/// arXiv:1510.08829, 2015).
+/// @tparam S the scalar type (float or double)
+/// @tparam Mode the pooling mode (a PoolingMode: AvgPooling, MaxPooling or SumPooling)
 template <Scalar S, PoolingMode Mode>
 class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
  public:
-  using mode_type = Mode;
+  using mode_type = Mode;  ///< the pooling mode
 
   Pool2d() = default;
+  /// Pooling of an `in` map; throws ConfigError for a window that does not fit.
+  /// @param in the input map's shape
+  /// @param cfg window, stride, padding and scale
   explicit Pool2d(ImageShape in, PoolConfig cfg = {}) : in_(in), cfg_(cfg) { validate(); }
 
   /// Each output column depends on the same input column only (Sequential::forward_step
   /// runs the layer one step at a time).
   static constexpr bool per_column = true;
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return Mode::name(); }
+  /// Features per input column.
   Index input_size() const noexcept { return in_.size(); }
+  /// Features per output column.
   Index output_size() const noexcept { return in_.channels * out_h_ * out_w_; }
+  /// The shape of the input map.
   ImageShape input_shape() const noexcept { return in_; }
+  /// The shape of the output map.
   ImageShape output_shape() const noexcept { return {in_.channels, out_h_, out_w_}; }
+  /// The run-time configuration.
   const PoolConfig& config() const noexcept { return cfg_; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     std::string s = name();
     s.append("(").append(in_.to_string()).append("->").append(output_shape().to_string());
@@ -102,6 +123,7 @@ class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
     return s;
   }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     const Index N = in.columns(), F = input_size(), Fo = output_size();
@@ -142,6 +164,7 @@ class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
     });
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);
@@ -228,10 +251,12 @@ class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
     });
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("in", in_), cereal::make_nvp("config", cfg_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     this->require_version(version);
@@ -308,8 +333,10 @@ class Pool2d : public detail::LayerBase<Pool2d<S, Mode>, S> {
   Index out_h_ = 0, out_w_ = 0;
 };
 
+/// Average pooling (AvgPooling).
 template <Scalar S>
 using AvgPool2d = Pool2d<S, AvgPooling>;
+/// Max pooling (MaxPooling).
 template <Scalar S>
 using MaxPool2d = Pool2d<S, MaxPooling>;
 /// Spike-count pooling: the sum of the window (use PoolConfig::scale for a fixed pooling weight).

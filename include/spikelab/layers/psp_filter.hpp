@@ -37,24 +37,33 @@
 
 namespace spikelab {
 
+/// The first-order post-synaptic-potential filter of NA / TSSL-BP on a network's input,
+/// \f$ y[t] = (1 - 1/\tau_s)\, y[t-1] + x[t]/\tau_s \f$ (Yang, Zhang & Li, ICML 2021).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
  public:
-  static constexpr const char* config_key = "tau_s";
+  static constexpr const char* config_key = "tau_s";  ///< the name of the configuration in a checkpoint
 
   PspFilter() = default;
   /// A filter of `features` channels with time constant tau_s (>= 1 step).
+  /// @param features the number of features
+  /// @param tau_s the time constant in steps
   explicit PspFilter(Index features, double tau_s = 2.0) : PspFilter::FeatureLayer(features, tau_s) {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "PspFilter"; }
   /// Throws ConfigError unless tau_s is finite and >= 1 (it fits any number of features).
   static void validate(Index, double tau_s) {
     if (!(tau_s >= 1.0) || !std::isfinite(tau_s))
       throw ConfigError("PspFilter: tau_s must be finite and >= 1 (got " + std::to_string(tau_s) + ")");
   }
+  /// The time constant tau_s in steps.
   double tau_s() const noexcept { return this->cfg_; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return name() + "(" + std::to_string(n_) + ",tau_s=" + std::to_string(tau_s()) + ")"; }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     out.resize(n_, in.batch(), in.steps());
@@ -72,16 +81,19 @@ class PspFilter : public detail::FeatureLayer<PspFilter<S>, S, double> {
 
   /// Explicit state for streaming (Sequential::forward_step): the output y (n x batch).
   struct State {
-    Matrix<S> y;
+    Matrix<S> y;  ///< the filter output of the last step
   };
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const { return {Matrix<S>::Zero(n_, batch)}; }
   /// Advances `st` by one step with input x (n x batch).
   void step(State& st, const ConstMatrixRef<S>& x) const {
     if (x.rows() != n_ || x.cols() != st.y.cols()) throw ShapeError(signature() + "::step: input does not match the state");
     st.y = decay() * st.y + gain() * x;
   }
+  /// The layer's output at the state's last step (see NeuronModel).
   const Matrix<S>& output(const State& st) const noexcept { return st.y; }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);

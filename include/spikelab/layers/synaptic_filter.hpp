@@ -50,11 +50,14 @@ namespace spikelab {
 /// Shape of the synaptic kernel.
 enum class SynapseKind : std::uint8_t { exponential = 0, alpha = 1 };
 
+/// Hyperparameters of a SynapticFilter: the kernel, its time constant, the step and the number
+/// of stages in cascade.
 struct SynapticFilterConfig {
-  SynapseKind kind = SynapseKind::alpha;
+  SynapseKind kind = SynapseKind::alpha;  ///< exponential or alpha kernel
   double tau = 0.005;  ///< time constant (s); 0 = no filtering
   double dt = 0.001;   ///< simulation step (s)
   int stages = 1;      ///< the kernel applied this many times in cascade
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     if (!(tau >= 0) || !(dt > 0) || !std::isfinite(tau) || !std::isfinite(dt) ||
         (kind != SynapseKind::exponential && kind != SynapseKind::alpha) || stages < 1 || stages > 16)
@@ -62,6 +65,7 @@ struct SynapticFilterConfig {
                         std::to_string(tau) + ", dt=" + std::to_string(dt) + ", stages=" + std::to_string(stages) +
                         ")");
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(kind), CEREAL_NVP(tau), CEREAL_NVP(dt));
@@ -112,24 +116,38 @@ void low_pass_adjoint(const S* g, S* gx, S* uy, S* uz, Index n, Index B, Index T
 
 }  // namespace detail
 
+/// A linear synapse that low-pass filters every feature with an exponential or alpha kernel of
+/// unit area, \f$ z_t = a z_{t-1} + (1-a) x_t \f$ per stage with \f$ a = e^{-dt/\tau} \f$
+/// (Dayan & Abbott, Theoretical Neuroscience, MIT Press 2001; Nengo's synapses as used by
+/// Hunsberger & Eliasmith, arXiv:1510.08829, 2015).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, SynapticFilterConfig> {
  public:
-  static constexpr const char* config_key = "config";
+  static constexpr const char* config_key = "config";  ///< the name of the configuration in a checkpoint
 
   /// Explicit state, per stage of the cascade: the first exponential stage z (alpha only) and
   /// the stage's output y (neurons x batch each).
   struct State {
+    ///@{
+    /// The intermediate (z) and output (y) stages of the last step.
     std::vector<Matrix<S>> z, y;
+    ///@}
   };
 
   SynapticFilter() = default;
+  /// A filter of `features` features.
+  /// @param features the number of features
+  /// @param cfg kernel, time constant, step and stages
   explicit SynapticFilter(Index features, SynapticFilterConfig cfg = {}) : SynapticFilter::FeatureLayer(features, cfg) {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SynapticFilter"; }
   /// Throws ConfigError unless `cfg` is valid (it fits any number of features).
   static void validate(Index, const SynapticFilterConfig& cfg) { cfg.validate(); }
+  /// The run-time configuration.
   const SynapticFilterConfig& config() const noexcept { return cfg_; }
+  /// True for the alpha kernel, false for the exponential one.
   bool alpha() const noexcept { return cfg_.kind == SynapseKind::alpha; }
   /// The per-step decay a = exp(-dt/tau) (0 for tau = 0).
   double decay() const noexcept { return cfg_.tau > 0 ? std::exp(-cfg_.dt / cfg_.tau) : 0.0; }
@@ -183,6 +201,7 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
     }
   }
 
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const {
     State s;
     s.y.assign(std::size_t(cfg_.stages), Matrix<S>::Zero(n_, batch));
@@ -205,6 +224,7 @@ class SynapticFilter : public detail::FeatureLayer<SynapticFilter<S>, S, Synapti
       }
     }
   }
+  /// The layer's output at the state's last step (see NeuronModel).
   const Matrix<S>& output(const State& st) const noexcept { return st.y.back(); }
 
  private:

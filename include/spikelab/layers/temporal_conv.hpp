@@ -47,18 +47,22 @@
 
 namespace spikelab {
 
+/// Hyperparameters of a TemporalConv layer: taps, dilation, channel groups, bias and
+/// initialisation.
 struct TemporalConvConfig {
   Index kernel = 1;    ///< taps K
   Index dilation = 1;  ///< lag D between taps (steps)
   Index groups = 1;    ///< channel groups; in and out must be divisible by it
-  bool bias = true;
+  bool bias = true;  ///< with a bias per output channel
   Init init = Init::uniform_fan_in;  ///< fan_in = K * in / groups
-  double init_scale = 1.0;
+  double init_scale = 1.0;  ///< a factor on the initial weights
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("kernel", std::int64_t(kernel)), cereal::make_nvp("dilation", std::int64_t(dilation)),
        cereal::make_nvp("groups", std::int64_t(groups)), CEREAL_NVP(bias), CEREAL_NVP(init), CEREAL_NVP(init_scale));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t) {
     std::int64_t k = 0, d = 0, g = 0;
@@ -70,23 +74,36 @@ struct TemporalConvConfig {
   }
 };
 
+/// A causal, dilated 1-D convolution over time (synaptic delays) with optional channel groups,
+/// \f$ y_t = b + \sum_{k=0}^{K-1} W_k\, x_{t-kD} \f$ (hSNN: Moro et al., arXiv:2407.18838, 2024;
+/// temporal convolutional networks: Bai, Kolter & Koltun, arXiv:1803.01271, 2018).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalConvConfig> {
  public:
-  static constexpr const char* out_key = "out";
+  static constexpr const char* out_key = "out";  ///< the name of the output size in a checkpoint
 
   TemporalConv() = default;
+  /// A temporal convolution from `in` to `out` channels.
+  /// @param in the number of input channels
+  /// @param out the number of output channels
+  /// @param rng draws the initial weights
+  /// @param cfg kernel size, dilation, groups, bias and initialisation
   TemporalConv(Index in, Index out, Rng& rng, TemporalConvConfig cfg = {}) : TemporalConv::WeightedLayer(in, out, cfg) {
     this->allocate(rng);
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "TemporalConv"; }
   /// Inputs one output sums, the columns of the weight matrix: K * in/groups.
   Index fan_in() const noexcept { return cfg_.kernel * group_in(); }
+  /// Taps K.
   Index kernel() const noexcept { return cfg_.kernel; }
+  /// The lag D between taps, in steps.
   Index dilation() const noexcept { return cfg_.dilation; }
   /// Steps one output sees: (K-1) D + 1.
   Index receptive_field() const noexcept { return (cfg_.kernel - 1) * cfg_.dilation + 1; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return "TemporalConv(" + std::to_string(in_) + "," + std::to_string(out_) + ",K" + std::to_string(cfg_.kernel) +
            ",D" + std::to_string(cfg_.dilation) + (cfg_.groups != 1 ? ",g" + std::to_string(cfg_.groups) : "") +
@@ -101,6 +118,7 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
     return w_(o, k * gi + i % gi);
   }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     const Index B = in.batch(), T = in.steps();
@@ -125,6 +143,7 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
     }
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);
@@ -157,7 +176,10 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
 
 
  private:
+  // The base reaches the members below; doxygen cannot resolve this friend, so it skips it.
+  /// @cond
   friend typename TemporalConv::WeightedLayer;
+  /// @endcond
   using TemporalConv::WeightedLayer::in_, TemporalConv::WeightedLayer::out_, TemporalConv::WeightedLayer::cfg_;
   using TemporalConv::WeightedLayer::w_, TemporalConv::WeightedLayer::b_, TemporalConv::WeightedLayer::gw_,
       TemporalConv::WeightedLayer::gb_;
@@ -177,8 +199,8 @@ class TemporalConv : public detail::WeightedLayer<TemporalConv<S>, S, TemporalCo
 
 /// Kernel sizes and dilations of the hidden temporal-conv layers of an hSNN-style network.
 struct TemporalHierarchy {
-  std::vector<Index> kernels;
-  std::vector<Index> dilations;
+  std::vector<Index> kernels;  ///< kernel size K per layer
+  std::vector<Index> dilations;  ///< dilation D per layer
 };
 
 /**

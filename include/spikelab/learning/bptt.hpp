@@ -32,17 +32,30 @@
 
 namespace spikelab {
 
+/// Surrogate-gradient backpropagation through time for any Sequential of spikelab layers: the
+/// forward pass over all T steps, the loss and its gradient, then the reverse sweep layer by
+/// layer, plus an optional penalty on the parameters (Werbos, Proceedings of the IEEE 1990).
+/// @tparam LossT the loss on the network output (a Loss)
+/// @tparam Reg the regulariser policy (NoRegularizer by default; learning/regularizers.hpp)
 template <class LossT, class Reg = NoRegularizer>
 class Bptt {
  public:
   Bptt() = default;
+  /// BPTT with the given loss and regulariser.
+  /// @param loss the loss on the network output
+  /// @param reg the penalty on the parameters
   explicit Bptt(LossT loss, Reg reg = {}) : loss_(std::move(loss)), reg_(std::move(reg)) {}
 
+  /// The loss.
   LossT& loss() noexcept { return loss_; }
+  /// The loss.
   const LossT& loss() const noexcept { return loss_; }
+  /// The regulariser.
   Reg& regularizer() noexcept { return reg_; }
+  /// The regulariser.
   const Reg& regularizer() const noexcept { return reg_; }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Bptt"; }
 
   /// What a training checkpoint stores of the rule: nothing, since Bptt carries nothing from
@@ -51,6 +64,7 @@ class Bptt {
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 
+  /// Forward pass, loss and backward pass of one batch, adding to the gradients (GradientRule).
   template <class Net>
     requires Loss<LossT, typename Net::scalar_type> && Regularizer<Reg, Net>
   StepStats accumulate(Net& net, const Batch<typename Net::scalar_type>& batch, Rng& rng) {
@@ -66,6 +80,7 @@ class Bptt {
     return st;
   }
 
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
     requires Loss<LossT, typename Net::scalar_type>
   StepStats evaluate(Net& net, const Batch<typename Net::scalar_type>& batch) {

@@ -34,11 +34,13 @@ namespace spikelab {
 
 /// What one batch of training or evaluation produced.
 struct StepStats {
-  double loss = 0.0;
-  Tally tally{};
+  double loss = 0.0;  ///< the mean loss
+  Tally tally{};  ///< the decisions
 };
 
 /// A rule that accumulates gradients over a batch (see the file comment).
+/// @tparam R the rule type
+/// @tparam Net the network it trains
 template <class R, class Net>
 concept GradientRule = requires(R& r, Net& net, const Batch<typename Net::scalar_type>& b, Rng& rng) {
   { r.accumulate(net, b, rng) } -> std::same_as<StepStats>;
@@ -47,13 +49,17 @@ concept GradientRule = requires(R& r, Net& net, const Batch<typename Net::scalar
 
 /// The smallest GradientRule: adds no gradient and decides nothing.
 struct GradientRuleArchetype {
+  /// Forward pass, loss and backward pass of one batch, adding to the gradients (GradientRule).
   template <class Net>
   StepStats accumulate(Net&, const Batch<typename Net::scalar_type>&, Rng&) { return {}; }
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
   StepStats evaluate(Net&, const Batch<typename Net::scalar_type>&) { return {}; }
 };
 
 /// A rule that updates the network step by step (see the file comment).
+/// @tparam R the rule type
+/// @tparam Net the network it trains
 template <class R, class Net>
 concept OnlineRule = requires(R& r, Net& net, const Batch<typename Net::scalar_type>& b, Rng& rng) {
   { r.train_batch(net, b, rng) } -> std::same_as<StepStats>;
@@ -62,13 +68,17 @@ concept OnlineRule = requires(R& r, Net& net, const Batch<typename Net::scalar_t
 
 /// The smallest OnlineRule: changes nothing and decides nothing.
 struct OnlineRuleArchetype {
+  /// Trains on one batch, updating the network step by step (OnlineRule).
   template <class Net>
   StepStats train_batch(Net&, const Batch<typename Net::scalar_type>&, Rng&) { return {}; }
+  /// Measures loss and decisions on a batch without learning.
   template <class Net>
   StepStats evaluate(Net&, const Batch<typename Net::scalar_type>&, Rng&) { return {}; }
 };
 
 /// What a Trainer accepts: a gradient rule or an online rule.
+/// @tparam R the rule type
+/// @tparam Net the network it trains
 template <class R, class Net>
 concept LearningRule = GradientRule<R, Net> || OnlineRule<R, Net>;
 
@@ -77,6 +87,8 @@ concept LearningRule = GradientRule<R, Net> || OnlineRule<R, Net>;
 using LearningRuleArchetype = OnlineRuleArchetype;
 
 /// A penalty on the network's parameters (see the file comment).
+/// @tparam R the regulariser type
+/// @tparam Net the network it penalises
 template <class R, class Net>
 concept Regularizer = requires(R& r, Net& net) {
   { R::name() } -> std::convertible_to<std::string>;
@@ -86,9 +98,12 @@ concept Regularizer = requires(R& r, Net& net) {
 
 /// The smallest Regularizer: no penalty.
 struct RegularizerArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "RegularizerArchetype"; }
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net&) const { return 0.0; }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net&) const { return 0.0; }
 };

@@ -51,13 +51,17 @@ namespace spikelab {
 
 /// No penalty (the default of Bptt).
 struct NoRegularizer {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "none"; }
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net&) const noexcept { return 0.0; }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net&) const noexcept { return 0.0; }
 };
 
+/// The weights and the bound of DecayRegularizer's penalties on trained decays.
 struct DecayRegularizerConfig {
   double upper_weight = 0.1;    ///< w_hi: weight of ||ReLU(alpha - upper_start)||
   double upper_start = 0.95;    ///< a_hi
@@ -70,17 +74,23 @@ struct DecayRegularizerConfig {
 class DecayRegularizer {
  public:
   DecayRegularizer() = default;
+  /// A penalty with the given weights and bounds; throws ConfigError for a negative weight.
+  /// @param cfg the weights and bounds of the penalty
   explicit DecayRegularizer(DecayRegularizerConfig cfg) : cfg_(cfg) {
     if (!(cfg.upper_weight >= 0) || !(cfg.spread_weight >= 0))
       throw ConfigError("DecayRegularizer: weights must be >= 0");
   }
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "DecayRegularizer"; }
+  /// The run-time configuration.
   const DecayRegularizerConfig& config() const noexcept { return cfg_; }
 
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net& net) {
     return compute(net, false);
   }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net& net) {
     return compute(net, true);
@@ -152,18 +162,23 @@ class WeightDecay {
   WeightDecay() = default;
   /// lambda[l] is the coefficient of layer l (by its index in the network); layers past the
   /// end of `lambda` are not decayed. Throws ConfigError for a negative or non-finite value.
+  /// @param lambda one coefficient per layer
   explicit WeightDecay(std::vector<double> lambda) : lambda_(std::move(lambda)) {
     for (std::size_t l = 0; l < lambda_.size(); ++l)
       if (!(lambda_[l] >= 0) || !std::isfinite(lambda_[l]))
         throw ConfigError("WeightDecay: the coefficient of layer " + std::to_string(l) + " must be finite and >= 0");
   }
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "WeightDecay"; }
+  /// lambda, one per layer.
   const std::vector<double>& coefficients() const noexcept { return lambda_; }
 
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net& net) {
     return visit(net, false);
   }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net& net) {
     return visit(net, true);
@@ -193,25 +208,32 @@ class WeightDecay {
 };
 
 /// The sum of several regularizers.
+/// @tparam Rs the regularisers summed
 template <class... Rs>
 class Regularizers {
  public:
   Regularizers() = default;
+  /// The sum of the given penalties.
+  /// @param rs the regularisers
   explicit Regularizers(Rs... rs) : rs_(std::move(rs)...) {}
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() {
     std::string s = "Regularizers<";
     ((s += Rs::name() + ","), ...);
     if (sizeof...(Rs) > 0) s.pop_back();
     return s + ">";
   }
+  /// The penalty on the network's parameters.
   template <class Net>
   double value(Net& net) {
     return std::apply([&](auto&... r) { return (0.0 + ... + double(r.value(net))); }, rs_);
   }
+  /// Adds the penalty's gradient to the parameter gradients; returns the penalty.
   template <class Net>
   double add_gradient(Net& net) {
     return std::apply([&](auto&... r) { return (0.0 + ... + double(r.add_gradient(net))); }, rs_);
   }
+  /// Regulariser I.
   template <std::size_t I>
   auto& get() noexcept {
     return std::get<I>(rs_);

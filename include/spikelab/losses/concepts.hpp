@@ -23,6 +23,10 @@
 
 namespace spikelab {
 
+/// A loss on a network's output: its value, its gradient with respect to the output, and the
+/// tally of correct decisions on a batch (requirements in the file comment).
+/// @tparam L the loss type
+/// @tparam S the scalar type of the network output
 template <class L, class S>
 concept Loss = Scalar<S> && requires(L& l, const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>& g) {
   { L::name() } -> std::convertible_to<std::string>;
@@ -33,14 +37,18 @@ concept Loss = Scalar<S> && requires(L& l, const TimeSeries<S>& out, const Batch
 
 /// The smallest Loss: zero loss, zero gradient, no decisions.
 struct LossArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LossArchetype"; }
+  /// Loss 0 and a zero gradient.
   template <Scalar S>
   S value_and_gradient(const TimeSeries<S>& out, const Batch<S>&, TimeSeries<S>& g) {
     g.resize_zero(out.features(), out.batch(), out.steps());
     return S(0);
   }
+  /// 0.
   template <Scalar S>
   S value(const TimeSeries<S>&, const Batch<S>&) { return S(0); }
+  /// No decisions.
   template <Scalar S>
   Tally tally(const TimeSeries<S>&, const Batch<S>&) { return {}; }
 };

@@ -32,8 +32,13 @@
 
 namespace spikelab {
 
+/// How TimeReduceCrossEntropy reduces the output over time: sum, mean over valid steps, or max.
 enum class TimeReduce : std::uint8_t { sum, mean, max };
 
+/// Softmax cross-entropy on the output reduced over time (sum, mean or max) per sample,
+/// \f$ L = \frac{1}{B}\sum_b (\log\sum_c e^{z_{c,b}} - z_{y_b,b}) \f$ with
+/// \f$ z_{c,b} = \mathrm{Reduce}_{t} \mathrm{out}(c,b,t) \f$.
+/// @tparam Reduce the reduction over time (TimeReduce)
 template <TimeReduce Reduce>
 class TimeReduceCrossEntropy {
  public:
@@ -42,6 +47,7 @@ class TimeReduceCrossEntropy {
   /// Multiplies the logits (a temperature); 1 by default.
   double scale = 1.0;
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() {
     switch (Reduce) {
       case TimeReduce::sum: return "SumCrossEntropy";
@@ -73,6 +79,7 @@ class TimeReduceCrossEntropy {
     }
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(scale)); }
 
@@ -102,8 +109,11 @@ class TimeReduceCrossEntropy {
   detail::PerScalar<Matrix<float>, Matrix<double>> z_;
 };
 
+/// Cross-entropy of the output summed over time (spike counts, or the summed readout membrane).
 using SumCrossEntropy = TimeReduceCrossEntropy<TimeReduce::sum>;
+/// Cross-entropy of the output's mean over valid steps (rate cross-entropy).
 using MeanCrossEntropy = TimeReduceCrossEntropy<TimeReduce::mean>;
+/// Cross-entropy of the output's maximum over time (of a readout membrane).
 using MaxCrossEntropy = TimeReduceCrossEntropy<TimeReduce::max>;
 
 /// Cross-entropy of softmax(out[:, b, t]) at every scored (b, t); see the file comment.
@@ -115,7 +125,9 @@ class StepCrossEntropy {
   /// the output has steps); empty: every scored step. The loss is not affected.
   std::vector<std::uint8_t> decision_steps;
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StepCrossEntropy"; }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     if (version >= 1) ar(CEREAL_NVP(decision_steps));

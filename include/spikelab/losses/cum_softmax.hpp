@@ -30,11 +30,16 @@
 
 namespace spikelab {
 
+/// hSNN's cumulative-softmax decoder with cross-entropy: \f$ q_t = \mathrm{softmax}(V_t) \f$,
+/// \f$ z = \sum_t q_t \f$, \f$ L = -\frac1B \sum_b \log \mathrm{softmax}(z)_{y_b} \f$ (Moro et al.,
+/// arXiv:2407.18838, 2024).
 class CumSoftmaxCrossEntropy {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "CumSoftmaxCrossEntropy"; }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&, std::uint32_t) {}
 

@@ -66,6 +66,9 @@ S psp_loss_pass(const TimeSeries<S>& out, const Batch<S>& b, TimeSeries<S>* g, T
 }
 }  // namespace detail
 
+/// NA / TSSL-BP's "kernel" loss: the squared error between the output PSP and the PSP of a
+/// desired spike train, \f$ L = \frac1B \sum \tfrac12 ((\sigma * d)[t] - y[t])^2 \f$ (Yang, Zhang
+/// & Li, ICML 2021; Zhang & Li, NeurIPS 2020).
 class PspKernelMse {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE
@@ -73,11 +76,13 @@ class PspKernelMse {
   double tau_s = 2.0;            ///< time constant of the target's PSP filter (the network's tau_s)
   bool sum_over_batch = false;   ///< sum over samples instead of the mean (the official code)
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "PspKernelMse"; }
 
   /// The target PSP of the labelled class at step t: 1 - (1 - 1/tau_s)^(t+1).
   double target(Index t) const { return 1.0 - std::pow(1.0 - 1.0 / tau_s, double(t + 1)); }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(tau_s), CEREAL_NVP(sum_over_batch));
@@ -101,6 +106,8 @@ class PspKernelMse {
   }
 };
 
+/// NA / TSSL-BP's "count" loss: the squared error of the output spike counts, counted only on
+/// the wrong side of a target band (Zhang & Li, NeurIPS 2020; Yang, Zhang & Li, ICML 2021).
 class PspCountMse {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE
@@ -109,8 +116,10 @@ class PspCountMse {
   double undesired = 0.0;        ///< target count of the other classes (N-MNIST config: 3)
   bool sum_over_batch = false;   ///< sum over samples instead of the mean (the official code)
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "PspCountMse"; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(desired), CEREAL_NVP(undesired), CEREAL_NVP(sum_over_batch));

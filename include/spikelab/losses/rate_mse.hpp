@@ -19,15 +19,20 @@
 
 namespace spikelab {
 
+/// Mean-squared error between output firing rates and target rates,
+/// \f$ L = \frac1B \sum_b \sum_c \tfrac12 (r_{c,b} - \hat r_{c,b})^2 \f$ (the spike-rate loss of
+/// Mahmoodi Takaghaj & Sampson, arXiv:2407.19566, 2024).
 class RateMse {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE
 
-  double on_rate = 0.8;
-  double off_rate = 0.2;
+  double on_rate = 0.8;  ///< the target rate of the labelled class
+  double off_rate = 0.2;  ///< the target rate of the other classes
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "RateMse"; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(on_rate), CEREAL_NVP(off_rate)); }
 

@@ -32,6 +32,9 @@
 
 namespace spikelab {
 
+/// Softmax cross-entropy of the output averaged over a time window of each sample, the
+/// readout of a spiking network shown a static input after a settling time (Hunsberger &
+/// Eliasmith, arXiv:1510.08829, 2015).
 class WindowCrossEntropy {
  public:
   SPIKELAB_LOSS_FROM_COMPUTE
@@ -41,10 +44,13 @@ class WindowCrossEntropy {
 
   WindowCrossEntropy() = default;
   /// Classifies from the mean output over steps [start, length).
+  /// @param start_step the first step of the window
+  /// @param logit_scale multiplies the logits
   explicit WindowCrossEntropy(Index start_step, double logit_scale = 1.0) : start(start_step), scale(logit_scale) {
     if (start_step < 0) throw ConfigError(name() + ": negative window start " + std::to_string(start_step));
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "WindowCrossEntropy"; }
 
   /// Logits (classes x batch): the mean output over each sample's window, times scale.
@@ -60,10 +66,12 @@ class WindowCrossEntropy {
     }
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("start", std::int64_t(start)), CEREAL_NVP(scale));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t) {
     std::int64_t s = 0;

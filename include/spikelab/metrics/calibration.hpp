@@ -32,20 +32,29 @@
 
 namespace spikelab {
 
+/// Confidence-binned accuracy of a classifier's predictions and the calibration errors,
+/// \f$ \mathrm{ECE} = \sum_b \frac{n_b}{N} |\mathrm{acc}_b - \mathrm{conf}_b| \f$ and
+/// \f$ \mathrm{MCE} = \max_b |\mathrm{acc}_b - \mathrm{conf}_b| \f$ (Guo et al., ICML 2017;
+/// Naeini, Cooper & Hauskrecht, AAAI 2015).
 class ReliabilityDiagram {
  public:
   /// One confidence bin [lower, upper).
   struct Bin {
-    double lower = 0, upper = 0;
-    Index count = 0;
-    double confidence_sum = 0;
-    double correct = 0;
+    /// the lower edge of the bin
+    double lower = 0, upper = 0;  ///< the upper edge of the bin
+    Index count = 0;  ///< predictions in the bin
+    double confidence_sum = 0;  ///< the sum of their confidences
+    double correct = 0;  ///< how many of them were correct
+    /// conf_b: the mean confidence in the bin (0 when empty).
     double mean_confidence() const noexcept { return count ? confidence_sum / double(count) : 0.0; }
+    /// acc_b: the fraction correct in the bin (0 when empty).
     double accuracy() const noexcept { return count ? correct / double(count) : 0.0; }
     /// |accuracy - mean confidence| (0 for an empty bin).
     double gap() const noexcept { return count ? std::abs(accuracy() - mean_confidence()) : 0.0; }
   };
 
+  /// A diagram of `bins` equal-width confidence bins; throws ConfigError for bins < 1.
+  /// @param bins the number of bins
   explicit ReliabilityDiagram(Index bins = 10) {
     if (bins < 1) throw ConfigError("ReliabilityDiagram: need at least one bin");
     bins_.resize(std::size_t(bins));
@@ -75,23 +84,29 @@ class ReliabilityDiagram {
       bins_[b].correct += o.bins_[b].correct;
     }
   }
+  /// Empties every bin.
   void clear() {
     for (auto& b : bins_) b.count = 0, b.confidence_sum = 0, b.correct = 0;
   }
 
+  /// The number of bins.
   Index bins() const noexcept { return Index(bins_.size()); }
+  /// Bin b (0 = the lowest confidences).
   const Bin& bin(Index b) const { return bins_.at(std::size_t(b)); }
+  /// Predictions counted.
   Index count() const noexcept {
     Index n = 0;
     for (const auto& b : bins_) n += b.count;
     return n;
   }
+  /// The fraction of predictions that were correct.
   double accuracy() const noexcept {
     double c = 0;
     for (const auto& b : bins_) c += b.correct;
     const Index n = count();
     return n ? c / double(n) : 0.0;
   }
+  /// The mean confidence of all predictions.
   double mean_confidence() const noexcept {
     double c = 0;
     for (const auto& b : bins_) c += b.confidence_sum;

@@ -37,8 +37,13 @@ Index argmax_first(const Eigen::DenseBase<Derived>& v) {
   return best;
 }
 
+/// Accumulates a probabilistic classifier's class probabilities and true labels and reports
+/// accuracy, the log-likelihood of the true class, the Brier score and the calibration.
 class ClassificationMeter {
  public:
+  /// An empty meter.
+  /// @param bins the number of bins of the reliability diagram
+  /// @param epsilon the floor of a probability inside a logarithm
   explicit ClassificationMeter(Index bins = 10, double epsilon = 1e-6) : diagram_(bins), eps_(epsilon) {}
 
   /// One sample: class probabilities (length = classes) and its true label.
@@ -82,6 +87,7 @@ class ClassificationMeter {
     ll_sum_ += ll;
     ++ll_count_;
   }
+  /// Adds the counts of `o` (e.g. another thread's or rank's meter).
   void merge(const ClassificationMeter& o) {
     diagram_.merge(o.diagram_);
     tally_ += o.tally_;
@@ -91,15 +97,23 @@ class ClassificationMeter {
     ll_count_ += o.ll_count_;
   }
 
+  /// Samples counted.
   Index count() const noexcept { return tally_.total; }
+  /// Correct and counted decisions.
   const Tally& tally() const noexcept { return tally_; }
+  /// The fraction of samples whose most probable class is the true one.
   double accuracy() const noexcept { return tally_.accuracy(); }
   /// Mean log p(true class); -log of it is the cross-entropy.
   double mean_log_probability() const noexcept { return count() ? log_p_sum_ / double(count()) : 0.0; }
+  /// The mean Brier score, the squared distance of p to the one-hot true class.
   double brier() const noexcept { return count() ? brier_sum_ / double(count()) : 0.0; }
+  /// The expected calibration error of the reliability diagram.
   double ece() const noexcept { return diagram_.expected_calibration_error(); }
+  /// The reliability diagram.
   const ReliabilityDiagram& diagram() const noexcept { return diagram_; }
+  /// The mean log-likelihood of the target output sequences added.
   double mean_log_likelihood() const noexcept { return ll_count_ ? ll_sum_ / double(ll_count_) : 0.0; }
+  /// The number of sequence log-likelihoods added.
   Index log_likelihood_count() const noexcept { return ll_count_; }
 
  private:

@@ -24,19 +24,25 @@
 
 namespace spikelab {
 
+/// Counts of (true class, predicted class) pairs, with the accuracy, per-class recall and
+/// precision they give.
 class ConfusionMatrix {
  public:
+  /// A matrix of counts.
   using Counts = Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic>;
 
   /// An empty matrix of `classes` x `classes` counts; throws ConfigError for classes < 1.
+  /// @param classes the number of classes
   explicit ConfusionMatrix(Index classes) {
     if (classes < 1) throw ConfigError("ConfusionMatrix: " + std::to_string(classes) + " classes (need at least 1)");
     n_ = Counts::Zero(classes, classes);
   }
 
+  /// The number of classes.
   Index classes() const noexcept { return n_.rows(); }
   /// Counts: rows are true classes, columns predicted classes.
   const Counts& counts() const noexcept { return n_; }
+  /// Samples of true class `label` predicted as `predicted`.
   Index count(Index label, Index predicted) const { return n_(label, predicted); }
 
   /// One sample of true class `label` predicted as `predicted`; throws ShapeError for a class
@@ -70,7 +76,9 @@ class ConfusionMatrix {
     n_ += o.n_;
   }
 
+  /// Samples counted.
   Index total() const { return n_.sum(); }
+  /// Samples predicted correctly (the trace).
   Index correct() const { return n_.trace(); }
   /// Fraction of samples predicted correctly (0 when empty).
   double accuracy() const {

@@ -30,14 +30,18 @@
 
 namespace spikelab {
 
+/// The classification error of a spiking network's (filtered) output as a function of
+/// presentation time, accumulated over batches (Hunsberger & Eliasmith, arXiv:1510.08829, 2015).
 class SpikingReadout {
  public:
   SpikingReadout() = default;
   /// A readout whose window decision starts at step `classify_from` (t_c / dt).
+  /// @param classify_from the first step of the window decision
   explicit SpikingReadout(Index classify_from) : start_(classify_from) {
     if (classify_from < 0) throw ConfigError("SpikingReadout: negative classification start");
   }
 
+  /// The first step of the window decision.
   Index classify_from() const noexcept { return start_; }
   /// Steps per presentation (0 before the first add()).
   Index steps() const noexcept { return steps_; }
@@ -83,6 +87,7 @@ class SpikingReadout {
 
   /// Decisions from the mean output over [t_c, T).
   const Tally& window() const noexcept { return window_; }
+  /// The error of the window decision.
   double window_error() const noexcept { return 1.0 - window_.accuracy(); }
   /// Error of the decision read at step t.
   double instant_error(Index t) const { return error_at(instant_, t); }

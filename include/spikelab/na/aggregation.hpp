@@ -1,7 +1,7 @@
 /**
  * @file na/aggregation.hpp
  * @brief NeighborhoodAggregation: the NA spike-derivative policy of Yang, Zhang & Li (ICML 2021)
- *        for NaLifType layers, and NaLif<S> = NaLifType<S, NeighborhoodAggregation>.
+ *        for NaLifType layers, and `NaLif<S>` = NaLifType<S, NeighborhoodAggregation>.
  *
  * BPTT cannot give dL/du of a spiking neuron (dH/du is a Dirac delta). NA estimates it from
  * neighbours of the present membrane waveform u (the ICML 2021 poster, boxes 1-4). The simple
@@ -99,9 +99,9 @@ struct NaConfig {
   double distance_power = 1.0;  ///< p: 1 in the poster, 3 in the official code
   double clip = 0.0;            ///< upper bound on d^-p; 0 = none (poster), 5 in the official code
   bool layer_rescale = false;   ///< the official code's per-layer gradient rescaling
-  NeighbourStart start = NeighbourStart::at_threshold;
+  NeighbourStart start = NeighbourStart::at_threshold;  ///< where the neighbouring spike trains start (NeighbourStart)
   double min_distance = 1e-6;   ///< floor on d (a potential exactly at ϑ would divide by zero)
-  NaLossChange loss_change = NaLossChange::first_order;
+  NaLossChange loss_change = NaLossChange::first_order;  ///< how the change of the loss is estimated (NaLossChange)
   bool round_norms = false;     ///< rescaling with the means rounded to 3 decimals (needs layer_rescale)
 
   /// The poster's form: δ = ΔL / (ϑ - u[k]), ΔL the exact first-order change.
@@ -130,6 +130,7 @@ struct NaConfig {
     if (same(official_code())) return "official-code";
     return "custom";
   }
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     if (!(distance_power > 0.0) || !std::isfinite(distance_power) || !(clip >= 0.0) || !std::isfinite(clip) ||
         !(min_distance > 0.0) || !std::isfinite(min_distance))
@@ -141,6 +142,7 @@ struct NaConfig {
     if (loss_change != NaLossChange::first_order && loss_change != NaLossChange::filtered_twice)
       throw ConfigError("NaConfig: unknown loss_change " + std::to_string(int(loss_change)));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     detail::check_version(version, 2, "NaConfig");
@@ -159,15 +161,21 @@ struct NaConfig {
 /// (output) NA layer after its own rescaling (rounded to 3 decimals when round_norms), refreshed at every backward pass (the output
 /// layer's backward runs first). Connect with connect_gradient_norms().
 struct NaGradientNorms {
-  double reference_mean = 0.0;
-  bool reference_seen = false;
+  double reference_mean = 0.0;  ///< the reference layer's mean |delta|
+  bool reference_seen = false;  ///< whether reference_mean is set yet
 };
 
+/// The NA spike-derivative policy for NaLifType layers: the derivative of a neuron's PSP with
+/// respect to its membrane, estimated from the membrane distances to the neighbouring spike
+/// trains (Yang, Zhang & Li, ICML 2021; equations in the file comment).
 class NeighborhoodAggregation : public detail::ValidatedConfig<NaConfig> {
  public:
   NeighborhoodAggregation() = default;
+  /// The policy with the given configuration; throws ConfigError when it is out of range.
+  /// @param cfg the aggregation's parameters
   explicit NeighborhoodAggregation(NaConfig cfg) : ValidatedConfig(cfg) {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NA"; }
 
   /// Links this layer to the shared rescaling state; `reference` marks the output NA layer.

@@ -35,6 +35,8 @@ template <Scalar S>
 struct NeuronTrace;
 
 /// A spike-derivative policy for NA-LIF layers (see the file comment).
+/// @tparam D the policy type
+/// @tparam S the scalar type
 template <class D, class S>
 concept SpikeDerivative = Scalar<S> && std::copy_constructible<D> &&
     requires(const D& d, const NaLifDynamics<S>& dyn, const NeuronTrace<S>& tr, S* out, S x) {
@@ -46,9 +48,12 @@ concept SpikeDerivative = Scalar<S> && std::copy_constructible<D> &&
 /// The smallest SpikeDerivative: the Heaviside spike with the straight-through derivative,
 /// dL/dc[t] = dL/ds[t].
 struct SpikeDerivativeArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SpikeDerivativeArchetype"; }
+  /// The spike H(x).
   template <Scalar S>
   S spike(S x) const { return heaviside(x); }
+  /// Straight through: dL/du[t] = dL/ds[t].
   template <Scalar S>
   void backward(const NaLifDynamics<S>&, const NeuronTrace<S>& tr, S* out) const {
     for (Index t = 0; t < tr.steps; ++t) out[t * tr.stride] = tr.gs(t);

@@ -75,6 +75,7 @@ struct NaLifConfig {
                         std::to_string(tau_m) + ", tau_s " + std::to_string(tau_s) + ", threshold " +
                         std::to_string(threshold) + ")");
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(tau_m), CEREAL_NVP(tau_s), CEREAL_NVP(threshold));
@@ -83,13 +84,15 @@ struct NaLifConfig {
 
 /// The NA-LIF update in scalar form, shared by the layer, the NA re-simulation and the
 /// membrane-distance functions (so that all of them compute bit-identical potentials).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct NaLifDynamics {
   S decay_m = S(0.8);    ///< 1 - 1/tau_m
   S decay_s = S(0.5);    ///< 1 - 1/tau_s
   S gain_s = S(0.5);     ///< 1/tau_s
-  S threshold = S(1);
+  S threshold = S(1);  ///< the firing threshold
 
+  /// The constants of a configuration.
   static NaLifDynamics from(const NaLifConfig& c) {
     return {S(1.0 - 1.0 / c.tau_m), S(1.0 - 1.0 / c.tau_s), S(1.0 / c.tau_s), S(c.threshold)};
   }
@@ -105,15 +108,19 @@ struct NaLifDynamics {
 
 /// One neuron of one sample over all T steps, as strided views into the layer's
 /// (neurons x batch*T) buffers: element t is at `p[t * stride]`.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct NeuronTrace {
   const S* current = nullptr;    ///< input current c[t]
   const S* potential = nullptr;  ///< membrane potential u[t] (before the reset)
   const S* grad_spike = nullptr; ///< dL/ds[t] (after the PSP back-accumulation)
-  Index steps = 0;
-  Index stride = 1;
+  Index steps = 0;  ///< time steps T
+  Index stride = 1;  ///< the distance between two steps in the arrays
+  /// c[t].
   S c(Index t) const noexcept { return current[t * stride]; }
+  /// u[t].
   S u(Index t) const noexcept { return potential[t * stride]; }
+  /// dL/ds[t].
   S gs(Index t) const noexcept { return grad_spike[t * stride]; }
 };
 
@@ -126,16 +133,20 @@ struct NeuronTrace {
  *     \frac{\partial L}{\partial u[t+1]}, \qquad \frac{\partial L}{\partial c[t]} = \frac{\partial L}{\partial u[t]}. \f]
  * The forward spike is G::forward (Heaviside, or smooth for SmoothTwin<G>).
  */
+/// @tparam G the surrogate derivative (a SurrogateGradient)
 template <SurrogateGradient G = FastSigmoid>
 struct SurrogateSpikeDerivative {
-  G surrogate{};
-  bool detach_reset = false;
+  G surrogate{};  ///< the surrogate derivative
+  bool detach_reset = false;  ///< treat the reset's spike as a constant in BPTT
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Surrogate<" + G::name() + ">"; }
+  /// The spike H(x).
   template <Scalar S>
   S spike(S x) const noexcept {
     return surrogate.forward(x);
   }
+  /// dL/du of every step through the surrogate (BPTT of the NA-LIF dynamics).
   template <Scalar S>
   void backward(const NaLifDynamics<S>& dyn, const NeuronTrace<S>& tr, S* out) const noexcept {
     const Index T = tr.steps, st = tr.stride;
@@ -150,42 +161,62 @@ struct SurrogateSpikeDerivative {
       gu_next = gu;
     }
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(surrogate), CEREAL_NVP(detach_reset));
   }
 };
 
+/// The NA-LIF neuron: a discrete LIF with reset to zero whose output is its post-synaptic
+/// potential, with the spike's derivative given by a policy (Yang, Zhang & Li, ICML 2021;
+/// Zhang & Li, NeurIPS 2020; equations in the file comment).
+/// @tparam S the scalar type (float or double)
+/// @tparam D the derivative of the spike (a SpikeDerivative: NeighborhoodAggregation or a surrogate)
 template <Scalar S, class D>
   requires SpikeDerivative<D, S>
 class NaLifType {
  public:
-  using scalar_type = S;
-  using derivative_type = D;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  using derivative_type = D;  ///< the spike-derivative policy D
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   /// Explicit state for step-by-step simulation: the potential left after the last step
   /// (u (1 - s)) and the PSP (neurons x batch).
   struct State {
+    ///@{
+    /// Membrane v and PSP a of the last step (neurons x batch).
     Matrix<S> v, a;
+    ///@}
   };
 
   NaLifType() = default;
+  /// A layer of `neurons` neurons; throws ConfigError for neurons <= 0.
+  /// @param neurons the number of neurons
+  /// @param cfg the membrane and PSP time constants and the threshold
+  /// @param derivative the spike-derivative policy
   explicit NaLifType(Index neurons, NaLifConfig cfg = {}, D derivative = {})
       : n_(neurons), cfg_(cfg), d_(std::move(derivative)) {
     if (n_ <= 0) throw ConfigError("NaLif: number of neurons must be positive");
     cfg_.validate("NaLif(" + std::to_string(n_) + ")");
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NaLif"; }
+  /// Features per input column.
   Index input_size() const noexcept { return n_; }
+  /// Features per output column.
   Index output_size() const noexcept { return n_; }
+  /// The run-time configuration.
   const NaLifConfig& config() const noexcept { return cfg_; }
+  /// The constants of the neuron update.
   NaLifDynamics<S> dynamics() const { return NaLifDynamics<S>::from(cfg_); }
   /// The spike-derivative policy (e.g. to change NA's options between epochs).
   D& derivative() noexcept { return d_; }
+  /// The spike-derivative policy (its parameters).
   const D& derivative() const noexcept { return d_; }
 
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     std::string s = name();
     s.append("<").append(D::name()).append(">(").append(std::to_string(n_));
@@ -269,6 +300,7 @@ class NaLifType {
     if constexpr (requires(D& dd, Matrix<S>& g) { dd.finish(g); }) d_.finish(grad_in->values());
   }
 
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const {
     State st;
     st.v.setZero(n_, batch);
@@ -293,11 +325,13 @@ class NaLifType {
   /// Membrane potentials u (before reset) of the last training forward pass (n x batch*T).
   const TimeSeries<S>& membrane() const noexcept { return u_; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_),
        cereal::make_nvp("derivative", d_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "NaLif");

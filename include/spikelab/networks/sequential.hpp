@@ -63,31 +63,42 @@ template <class L>
 using step_state_t = typename step_state<L>::type;
 }  // namespace detail
 
+/// A feed-forward stack of layers fixed at compile time (a std::tuple, no virtual calls): the
+/// forward pass runs layer by layer over all T steps and BPTT layer by layer in reverse;
+/// forward_step() streams one step at a time from an explicit StreamState.
+/// @tparam Ls the layers, input first (each a Layer)
 template <Layer... Ls>
   requires(sizeof...(Ls) > 0)
 class Sequential {
  public:
-  using scalar_type = typename std::tuple_element_t<0, std::tuple<Ls...>>::scalar_type;
-  using S = scalar_type;
-  using layer_types = std::tuple<Ls...>;
-  static constexpr std::size_t size = sizeof...(Ls);
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = typename std::tuple_element_t<0, std::tuple<Ls...>>::scalar_type;  ///< the scalar type S
+  using S = scalar_type;  ///< the scalar type
+  using layer_types = std::tuple<Ls...>;  ///< the layers as a std::tuple
+  static constexpr std::size_t size = sizeof...(Ls);  ///< the number of layers
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
   static_assert((std::same_as<typename Ls::scalar_type, S> && ...),
                 "all layers of a Sequential must use the same scalar type");
 
   Sequential() = default;
+  /// A stack of the given layers; throws ShapeError naming the first pair whose output and input
+  /// sizes differ.
+  /// @param layers the layers, input first
   explicit Sequential(Ls... layers) : layers_(std::move(layers)...) { check_chain(); }
 
+  /// Layer I of the stack.
   template <std::size_t I>
   auto& layer() noexcept {
     return std::get<I>(layers_);
   }
+  /// Layer I of the stack.
   template <std::size_t I>
   const auto& layer() const noexcept {
     return std::get<I>(layers_);
   }
 
+  /// Features per input column.
   Index input_size() const { return std::get<0>(layers_).input_size(); }
+  /// Features per output column.
   Index output_size() const { return std::get<size - 1>(layers_).output_size(); }
 
   /// "Sequential<f32>[Linear(784,256,bias);Lif<...>(256);...]"
@@ -108,13 +119,14 @@ class Sequential {
     [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(layers_), I), ...); }
     (std::make_index_sequence<size>{});
   }
+  /// Calls f(layer, index) for every layer in order.
   template <class F>
   void for_each_layer(F&& f) const {
     [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(layers_), I), ...); }
     (std::make_index_sequence<size>{});
   }
 
-  /// Calls f(ParamRef<S>) for every trainable parameter block, in a fixed order.
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     for_each_layer([&](auto& l, std::size_t i) {
@@ -132,11 +144,13 @@ class Sequential {
     return n;
   }
 
+  /// Sets every parameter gradient to zero.
   void zero_grad() {
     for_each_layer([](auto& l, std::size_t) {
       if constexpr (requires { l.zero_grad(); }) l.zero_grad();
     });
   }
+  /// Draws the parameters anew from their initialisation.
   void reset_parameters(Rng& rng) {
     for_each_layer([&](auto& l, std::size_t) {
       if constexpr (requires { l.reset_parameters(rng); }) l.reset_parameters(rng);
@@ -174,9 +188,10 @@ class Sequential {
 
   /// The state of a stream: every neuron layer's State and the last step's outputs.
   struct StreamState {
-    std::tuple<detail::step_state_t<Ls>...> layers;
+    std::tuple<detail::step_state_t<Ls>...> layers;  ///< each neuron layer's state
+    /// each layer's output at the last step
     std::array<TimeSeries<S>, size> out;  // the output of each layer at the last step (one step)
-    Index batch = 0;
+    Index batch = 0;  ///< samples in the stream
   };
   /// The zero state of a stream of `batch` samples.
   StreamState make_stream_state(Index batch) const {
@@ -216,6 +231,7 @@ class Sequential {
     return r;
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     std::array<std::string, size> names;
@@ -223,6 +239,7 @@ class Sequential {
     [&]<std::size_t... I>(std::index_sequence<I...>) { (ar(cereal::make_nvp(names[I], std::get<I>(layers_))), ...); }
     (std::make_index_sequence<size>{});
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "Sequential");

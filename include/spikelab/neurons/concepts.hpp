@@ -40,6 +40,10 @@
 
 namespace spikelab {
 
+/// A Layer of neurons with explicit state that can also be advanced one step at a time
+/// (streaming inference, online rules): a nested `State`, `make_state(batch)`, `step(state, x)`
+/// and `output(state)` (requirements in the file comment); run_stepwise() equals forward().
+/// @tparam N the neuron layer type
 template <class N>
 concept NeuronModel = Layer<N> && requires(N& n, const N& cn, typename N::State& st,
                                            const ConstMatrixRef<typename N::scalar_type>& x) {
@@ -51,18 +55,25 @@ concept NeuronModel = Layer<N> && requires(N& n, const N& cn, typename N::State&
 
 /// The smallest NeuronModel: the identity layer, whose state is its last input.
 struct NeuronModelArchetype : LayerArchetype {
+  /// The archetype's state: the last input.
   struct State {
-    Matrix<float> v;
+    Matrix<float> v;  ///< the last input
   };
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NeuronModelArchetype"; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return name(); }
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const { return {Matrix<float>::Zero(1, batch)}; }
+  /// Stores x as the state.
   void step(State& st, const ConstMatrixRef<float>& x) const { st.v = x; }
+  /// The state.
   const Matrix<float>& output(const State& st) const { return st.v; }
 };
 static_assert(NeuronModel<NeuronModelArchetype> && !NeuronModel<LayerArchetype>);
 
 /// A reset policy of the LIF membrane update (see the file comment).
+/// @tparam R the policy type
 template <class R>
 concept ResetPolicy = requires(double x) {
   { R::next(x, x, x, x, x) } -> std::same_as<double>;  // (beta, v_prev, s_prev, theta, input)
@@ -75,16 +86,18 @@ concept ResetPolicy = requires(double x) {
 
 /// The smallest ResetPolicy: no reset, v_t = beta v_{t-1} + I_t.
 struct ResetPolicyArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ResetPolicyArchetype"; }
-  template <Scalar S> static S next(S beta, S v, S, S, S i) noexcept { return beta * v + i; }
-  template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }
-  template <Scalar S> static S d_sprev(S, S, S, S) noexcept { return S(0); }
-  template <Scalar S> static S d_theta(S, S, S, S) noexcept { return S(0); }
-  template <Scalar S> static S d_beta(S, S v, S, S) noexcept { return v; }
+  template <Scalar S> static S next(S beta, S v, S, S, S i) noexcept { return beta * v + i; }  ///< beta v + I
+  template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }  ///< dR/dv_{t-1}
+  template <Scalar S> static S d_sprev(S, S, S, S) noexcept { return S(0); }  ///< dR/ds_{t-1}
+  template <Scalar S> static S d_theta(S, S, S, S) noexcept { return S(0); }  ///< dR/dtheta
+  template <Scalar S> static S d_beta(S, S v, S, S) noexcept { return v; }  ///< dR/dbeta
 };
 static_assert(ResetPolicy<ResetPolicyArchetype>);
 
 /// A layer whose membrane decay is a NeuronParameter reachable as `beta()` (LIF, leaky integrator).
+/// @tparam L the layer type
 template <class L>
 concept HasMembraneDecay = requires(L& l) {
   { l.beta() } -> std::same_as<NeuronParameter<typename L::scalar_type>&>;
@@ -92,13 +105,15 @@ concept HasMembraneDecay = requires(L& l) {
 
 /// The smallest HasMembraneDecay: a membrane decay and nothing else.
 struct HasMembraneDecayArchetype {
-  using scalar_type = float;
-  NeuronParameter<float> membrane_decay;
+  using scalar_type = float;  ///< the scalar type S
+  NeuronParameter<float> membrane_decay;  ///< the decay beta() returns
+  /// The membrane decay.
   NeuronParameter<float>& beta() { return membrane_decay; }
 };
 static_assert(HasMembraneDecay<HasMembraneDecayArchetype>);
 
 /// A layer with a synaptic-current decay `alpha()` (current-based LIF).
+/// @tparam L the layer type
 template <class L>
 concept HasSynapticDecay = requires(L& l) {
   { l.alpha() } -> std::same_as<NeuronParameter<typename L::scalar_type>&>;
@@ -106,13 +121,15 @@ concept HasSynapticDecay = requires(L& l) {
 
 /// The smallest HasSynapticDecay: a synaptic decay and nothing else.
 struct HasSynapticDecayArchetype {
-  using scalar_type = float;
-  NeuronParameter<float> synaptic_decay;
+  using scalar_type = float;  ///< the scalar type S
+  NeuronParameter<float> synaptic_decay;  ///< the decay alpha() returns
+  /// The synaptic decay.
   NeuronParameter<float>& alpha() { return synaptic_decay; }
 };
 static_assert(HasSynapticDecay<HasSynapticDecayArchetype> && !HasMembraneDecay<HasSynapticDecayArchetype>);
 
 /// A spiking neuron layer with a membrane decay and a threshold (see the file comment).
+/// @tparam L the layer type
 template <class L>
 concept SpikingNeuronLayer = HasMembraneDecay<L> && requires(L& l) {
   { l.threshold() } -> std::same_as<NeuronParameter<typename L::scalar_type>&>;
@@ -120,7 +137,8 @@ concept SpikingNeuronLayer = HasMembraneDecay<L> && requires(L& l) {
 
 /// The smallest SpikingNeuronLayer: a membrane decay and a threshold.
 struct SpikingNeuronLayerArchetype : HasMembraneDecayArchetype {
-  NeuronParameter<float> firing_threshold;
+  NeuronParameter<float> firing_threshold;  ///< the threshold threshold() returns
+  /// The firing threshold.
   NeuronParameter<float>& threshold() { return firing_threshold; }
 };
 static_assert(SpikingNeuronLayer<SpikingNeuronLayerArchetype> && !SpikingNeuronLayer<HasMembraneDecayArchetype>);

@@ -26,45 +26,67 @@
 
 namespace spikelab {
 
+/// Run-time hyperparameters of a LeakyIntegratorType: the membrane decay, its projection range
+/// when trained, and whether the input is scaled by (1 - beta).
 struct LeakyIntegratorConfig {
-  double beta = 0.9;
+  double beta = 0.9;  ///< membrane decay beta
   bool normalize = false;  ///< scale the input by (1 - beta)
-  double beta_min = 0.0, beta_max = 1.0;
+  /// Projection range [beta_min, beta_max] of a trained beta.
+  double beta_min = 0.0, beta_max = 1.0;  ///< projection range of a trained beta
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(beta), CEREAL_NVP(normalize), CEREAL_NVP(beta_min), CEREAL_NVP(beta_max));
   }
 };
 
+/// A non-spiking readout layer whose output is its membrane potential,
+/// \f$ v_t = \beta v_{t-1} + c\, x_t \f$ with \f$ c = 1 - \beta \f$ when normalised and 1
+/// otherwise (hSNN's form); the readout of Zenke & Vogels, Neural Computation 2021.
+/// @tparam S the scalar type (float or double)
+/// @tparam BetaMode whether beta is fixed, trained per layer or trained per neuron (Train)
 template <Scalar S, Train BetaMode = Train::fixed>
 class LeakyIntegratorType {
  public:
-  using scalar_type = S;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   LeakyIntegratorType() = default;
+  /// A readout of `neurons` neurons; throws ConfigError for neurons <= 0.
+  /// @param neurons the number of neurons
+  /// @param cfg the decay and its range
   explicit LeakyIntegratorType(Index neurons, LeakyIntegratorConfig cfg = {}) : n_(neurons), cfg_(cfg) {
     if (neurons <= 0) throw ConfigError("LeakyIntegrator: number of neurons must be positive");
     beta_ = NeuronParameter<S>(BetaMode, n_, cfg.beta, cfg.beta_min, cfg.beta_max);
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LeakyIntegrator"; }
+  /// Features per input column.
   Index input_size() const noexcept { return n_; }
+  /// Features per output column.
   Index output_size() const noexcept { return n_; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return name() + "<beta:" + NeuronParameter<S>::mode_name(BetaMode) + (cfg_.normalize ? ",normalized" : "") + ">(" +
            std::to_string(n_) + ")";
   }
+  /// The run-time configuration.
   const LeakyIntegratorConfig& config() const noexcept { return cfg_; }
+  /// The membrane decay beta.
   NeuronParameter<S>& beta() noexcept { return beta_; }
+  /// The membrane decay beta.
   const NeuronParameter<S>& beta() const noexcept { return beta_; }
 
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     beta_.visit(f, "beta", ParamGroup::time_constant);
   }
+  /// Sets every parameter gradient to zero.
   void zero_grad() { beta_.zero_grad(); }
 
+  /// All T steps of `in` to `out` (see Layer); with ctx.training the layer keeps what backward() needs.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     if (in.features() != n_)
       throw ShapeError(signature() + ": input has " + std::to_string(in.features()) + " features " + in.shape_string());
@@ -90,6 +112,7 @@ class LeakyIntegratorType {
   /// backward() may run in place (grad_in == &grad_out); Sequential uses it to share buffers.
   static constexpr bool backward_in_place = true;
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the parameter gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     if (!grad_out.same_shape(out) || !in.same_shape(out))
@@ -129,8 +152,9 @@ class LeakyIntegratorType {
 
   /// Explicit state for step-by-step simulation: the membrane (neurons x batch).
   struct State {
-    Matrix<S> v;
+    Matrix<S> v;  ///< the membrane potentials (neurons x batch)
   };
+  /// The zero state of `batch` samples (see NeuronModel).
   State make_state(Index batch) const { return {Matrix<S>::Zero(n_, batch)}; }
   /// The readout's output at the last step of `st`: its membrane.
   const Matrix<S>& output(const State& st) const noexcept { return st.v; }
@@ -145,10 +169,12 @@ class LeakyIntegratorType {
       }
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_), cereal::make_nvp("beta", beta_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "LeakyIntegrator");
@@ -168,6 +194,7 @@ class LeakyIntegratorType {
   Vector<S> acc_;
 };
 
+/// A leaky-integrator readout with a fixed decay.
 template <Scalar S>
 using LeakyIntegrator = LeakyIntegratorType<S, Train::fixed>;
 

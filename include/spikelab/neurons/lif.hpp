@@ -62,11 +62,11 @@ namespace spikelab {
 /// Compile-time options of a LIF layer: which neuron parameters are trained, and how; what
 /// BPTT does with the reset (ResetGradient, neurons/reset.hpp).
 struct LifOptions {
-  Train threshold = Train::fixed;
-  Train beta = Train::fixed;
-  Train alpha = Train::fixed;
-  bool recurrent = false;
-  ResetGradient reset_gradient = ResetGradient::kept;
+  Train threshold = Train::fixed;  ///< how the threshold is trained
+  Train beta = Train::fixed;  ///< how the membrane decay is trained
+  Train alpha = Train::fixed;  ///< how the synaptic decay is trained
+  bool recurrent = false;  ///< with trainable recurrent weights V
+  ResetGradient reset_gradient = ResetGradient::kept;  ///< what BPTT does with the reset (ResetGradient)
 };
 
 /// Run-time hyperparameters of a LIF layer.
@@ -74,20 +74,25 @@ struct LifConfig {
   double beta = 0.9;        ///< membrane decay, v_t = beta v_{t-1} + ...
   double alpha = 0.0;       ///< synaptic-current decay; 0 and fixed: no synaptic current (I_t = x_t)
   double threshold = 1.0;   ///< firing threshold theta
+  /// Projection range [beta_min, beta_max] of a trained beta.
   double beta_min = 0.0, beta_max = 1.0;    ///< projection range of a trained beta
+  /// Projection range [alpha_min, alpha_max] of a trained alpha.
   double alpha_min = 0.0, alpha_max = 1.0;  ///< projection range of a trained alpha
-  double threshold_min = 1e-3, threshold_max = 1e6;
+  /// Projection range [threshold_min, threshold_max] of a trained threshold.
+  double threshold_min = 1e-3, threshold_max = 1e6;  ///< projection range of a trained threshold
   /// Set only by loading a configuration of class version 1, where the reset's gradient was the
   /// run-time flag `detach_reset` (true = ResetGradient::detached, false = the then default
   /// `kept`); the layer's load rejects a stored `true` unless its type detaches the reset. Never
   /// saved: the reset's gradient is now part of the layer type (LifOptions::reset_gradient).
   std::optional<bool> stored_detach_reset{};
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(CEREAL_NVP(beta), CEREAL_NVP(alpha), CEREAL_NVP(threshold), CEREAL_NVP(beta_min), CEREAL_NVP(beta_max),
        CEREAL_NVP(alpha_min), CEREAL_NVP(alpha_max), CEREAL_NVP(threshold_min), CEREAL_NVP(threshold_max));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, 2, "LifConfig");
@@ -103,50 +108,84 @@ struct LifConfig {
   }
 };
 
+/// A layer of current-based leaky integrate-and-fire neurons trained by surrogate-gradient BPTT:
+/// \f$ I_t = \alpha I_{t-1} + x_t,\ v_t = R(\beta, v_{t-1}, s_{t-1}, \theta, I_t),\;
+/// s_t = H(v_t - \theta) \f$, with the surrogate G in place of H' in the backward pass
+/// (Neftci, Mostafa & Zenke, IEEE Signal Processing Magazine 2019; details in the file comment).
+/// @tparam S the scalar type (float or double)
+/// @tparam G the surrogate derivative of the spike (a SurrogateGradient)
+/// @tparam R the reset of the membrane after a spike (a ResetPolicy)
+/// @tparam O which parameters are trained, recurrence, and the reset's gradient (LifOptions)
 template <Scalar S, SurrogateGradient G = FastSigmoid, ResetPolicy R = SubtractReset, LifOptions O = LifOptions{}>
 class LifType {
  public:
-  using scalar_type = S;
-  using surrogate_type = G;
-  using reset_type = R;
-  static constexpr LifOptions options = O;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  using surrogate_type = G;  ///< the surrogate G
+  using reset_type = R;  ///< the reset policy R
+  static constexpr LifOptions options = O;  ///< the compile-time options O
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   /// Explicit state for step-by-step simulation (one column per sample).
   struct State {
+    ///@{
+    /// Membrane v, synaptic current I (empty without one) and spikes s of the last step (neurons x batch).
     Matrix<S> v, i, s;
+    ///@}
   };
 
   LifType() = default;
   /// A feed-forward LIF layer of `neurons` neurons.
+  /// @param neurons the number of neurons
+  /// @param cfg decays, threshold and their ranges
+  /// @param surrogate the surrogate derivative (its parameters)
   explicit LifType(Index neurons, LifConfig cfg = {}, G surrogate = {}) requires(!O.recurrent)
       : n_(neurons), cfg_(cfg), surrogate_(surrogate) {
     init_params();
   }
   /// A recurrent LIF layer; the recurrent weights are drawn uniform in +-1/sqrt(neurons).
+  /// @param neurons the number of neurons
+  /// @param rng draws the recurrent weights
+  /// @param cfg decays, threshold and their ranges
+  /// @param surrogate the surrogate derivative (its parameters)
   LifType(Index neurons, Rng& rng, LifConfig cfg = {}, G surrogate = {}) requires(O.recurrent)
       : n_(neurons), cfg_(cfg), surrogate_(surrogate) {
     init_params();
     reset_parameters(rng);
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return O.recurrent ? "RecurrentLif" : "Lif"; }
+  /// Features per input column.
   Index input_size() const noexcept { return n_; }
+  /// Features per output column.
   Index output_size() const noexcept { return n_; }
+  /// The run-time configuration.
   const LifConfig& config() const noexcept { return cfg_; }
+  /// The surrogate derivative (its parameters).
   const G& surrogate() const noexcept { return surrogate_; }
+  /// The surrogate derivative (its parameters).
   G& surrogate() noexcept { return surrogate_; }
+  /// True if the layer has a synaptic current (alpha trained, or fixed and nonzero).
   bool synaptic() const noexcept { return O.alpha != Train::fixed || cfg_.alpha != 0.0; }
 
+  /// The firing threshold theta.
   NeuronParameter<S>& threshold() noexcept { return theta_; }
+  /// The membrane decay beta.
   NeuronParameter<S>& beta() noexcept { return beta_; }
+  /// The synaptic-current decay alpha.
   NeuronParameter<S>& alpha() noexcept { return alpha_; }
+  /// The firing threshold theta.
   const NeuronParameter<S>& threshold() const noexcept { return theta_; }
+  /// The membrane decay beta.
   const NeuronParameter<S>& beta() const noexcept { return beta_; }
+  /// The synaptic-current decay alpha.
   const NeuronParameter<S>& alpha() const noexcept { return alpha_; }
+  /// The recurrent weights V (neurons x neurons; empty unless the layer is recurrent).
   Matrix<S>& recurrent_weight() noexcept { return rec_w_; }
+  /// The recurrent weights V (neurons x neurons; empty unless the layer is recurrent).
   const Matrix<S>& recurrent_weight() const noexcept { return rec_w_; }
 
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     std::string s = name() + "<" + G::name() + "," + R::name() + ",theta:" + NeuronParameter<S>::mode_name(O.threshold) +
                     ",beta:" + NeuronParameter<S>::mode_name(O.beta) + ",alpha:" + NeuronParameter<S>::mode_name(O.alpha) +
@@ -154,6 +193,7 @@ class LifType {
     return s;
   }
 
+  /// Draws the parameters anew from their initialisation.
   void reset_parameters(Rng& rng) {
     if constexpr (O.recurrent) {
       const double bound = 1.0 / std::sqrt(double(std::max<Index>(n_, 1)));
@@ -165,6 +205,7 @@ class LifType {
     }
   }
 
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     if constexpr (O.recurrent) f(ParamRef<S>{"recurrent_weight", ParamGroup::weight, rec_w_, rec_g_});
@@ -172,6 +213,7 @@ class LifType {
     beta_.visit(f, "beta", ParamGroup::time_constant);
     alpha_.visit(f, "alpha", ParamGroup::time_constant);
   }
+  /// Sets every parameter gradient to zero.
   void zero_grad() {
     theta_.zero_grad();
     beta_.zero_grad();
@@ -280,6 +322,7 @@ class LifType {
     return v_;
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_),
@@ -287,6 +330,7 @@ class LifType {
        cereal::make_nvp("alpha", alpha_));
     if constexpr (O.recurrent) ar(cereal::make_nvp("recurrent_weight", rec_w_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "Lif");

@@ -1,6 +1,6 @@
 /**
  * @file neurons/neuron_parameter.hpp
- * @brief NeuronParameter<S>: a per-neuron quantity of a neuron layer (threshold, decay, ...)
+ * @brief `NeuronParameter<S>`: a per-neuron quantity of a neuron layer (threshold, decay, ...)
  *        that is fixed, trainable as one value per layer, or trainable per neuron (Train).
  *
  * Values are kept per neuron whatever the mode (so a fixed parameter may still be
@@ -18,8 +18,8 @@
  * quantity (so tau >= tau_min > 0 is kept by the optimizer's projection).
  *
  * Forward clip (set_forward_clip(lo, hi), off by default): the neuron model sees
- * [ \hat v = \mathrm{clip}(u, lo, hi), \qquad
- *     rac{\partial \hat v}{\partial u} = egin{cases} 1 & lo \le u \le hi \ 0 & 	ext{otherwise} \end{cases} ]
+ * \f[ \hat v = \mathrm{clip}(u, lo, hi), \qquad
+ *     \frac{\partial \hat v}{\partial u} = \begin{cases} 1 & lo \le u \le hi \\ 0 & \text{otherwise} \end{cases} \f]
  * where u is the unclipped value (the stored decay, or exp(-dt/tau)). The stored parameter is
  * NOT held inside [lo, hi]: only its use is clipped, and a gradient from the neuron model
  * (add_grad) stops beyond the clip. This is how Moro et al. 2024's code bounds a trained decay
@@ -52,10 +52,21 @@ namespace spikelab {
 /// value is the decay exp(-dt/tau).
 enum class Parameterization : std::uint8_t { direct = 0, time_constant = 1 };
 
+/// A per-neuron quantity of a neuron layer (threshold, decay, ...) that is fixed, trainable as
+/// one value per layer or trainable per neuron, stored directly or as a time constant
+/// \f$ \tau \f$ with value \f$ e^{-\Delta t/\tau} \f$, projected onto [lower, upper] after each
+/// update (forward clip: the file comment).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 class NeuronParameter {
  public:
   NeuronParameter() = default;
+  /// A parameter of `neurons` neurons, every value `init`.
+  /// @param mode fixed, trained per layer or trained per neuron
+  /// @param neurons the number of neurons
+  /// @param init the initial value
+  /// @param lower the lower end of the projection range
+  /// @param upper the upper end of the projection range
   NeuronParameter(Train mode, Index neurons, double init, double lower, double upper)
       : mode_(mode), n_(neurons), lower_(lower), upper_(upper) {
     if (!(lower <= init && init <= upper))
@@ -66,15 +77,21 @@ class NeuronParameter {
     refresh();
   }
 
-  static constexpr std::uint32_t class_version = 3;
+  static constexpr std::uint32_t class_version = 3;  ///< the class version checkpoints store (cereal)
 
+  /// Fixed, trained per layer or trained per neuron.
   Train mode() const noexcept { return mode_; }
+  /// Whether the value or a time constant is stored and trained.
   Parameterization parameterization() const noexcept { return param_; }
   /// Time step of the time-constant parameterization (0 when direct).
   double dt() const noexcept { return dt_; }
+  /// True unless the mode is Train::fixed.
   bool trainable() const noexcept { return mode_ != Train::fixed; }
+  /// The number of neurons of the layer.
   Index neurons() const noexcept { return n_; }
+  /// The lower end of the projection range.
   double lower() const noexcept { return lower_; }
+  /// The upper end of the projection range.
   double upper() const noexcept { return upper_; }
 
   /// Per-neuron values the neuron model uses (a per-layer value broadcast; decays exp(-dt/tau)
@@ -127,8 +144,11 @@ class NeuronParameter {
     pass_.resize(0);
     refresh();
   }
+  /// True if the forward pass clips the value (set_forward_clip).
   bool has_forward_clip() const noexcept { return clip_; }
+  /// The lower end of the forward clip.
   double clip_lower() const noexcept { return clip_lo_; }
+  /// The upper end of the forward clip.
   double clip_upper() const noexcept { return clip_hi_; }
 
   /// Neurons held at a limit: with a forward clip, those whose unclipped value lies at or
@@ -208,9 +228,13 @@ class NeuronParameter {
     refresh();
   }
 
+  /// The stored quantity (the value, or tau), one entry per layer or per neuron.
   Matrix<S>& raw() noexcept { return value_; }
+  /// The stored quantity (the value, or tau), one entry per layer or per neuron.
   const Matrix<S>& raw() const noexcept { return value_; }
+  /// The accumulated gradient of the stored quantity.
   Matrix<S>& grad() noexcept { return grad_; }
+  /// Sets every parameter gradient to zero.
   void zero_grad() { grad_.setZero(); }
 
   /// Adds a per-neuron gradient dL/d(value) of the values the neuron model used (summed over
@@ -249,6 +273,7 @@ class NeuronParameter {
     if (trainable()) f(ParamRef<S>{name, group, value_, grad_, S(lower_), S(upper_)});
   }
 
+  /// The mode's name as signatures spell it.
   static std::string mode_name(Train m) {
     switch (m) {
       case Train::fixed: return "fixed";
@@ -258,6 +283,7 @@ class NeuronParameter {
     return "?";
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("mode", static_cast<std::uint8_t>(mode_)), cereal::make_nvp("neurons", std::int64_t(n_)),
@@ -267,6 +293,7 @@ class NeuronParameter {
     ar(cereal::make_nvp("forward_clip", clip_), cereal::make_nvp("clip_lower", clip_lo_),
        cereal::make_nvp("clip_upper", clip_hi_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "NeuronParameter");

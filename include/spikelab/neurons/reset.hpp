@@ -26,26 +26,33 @@
 
 namespace spikelab {
 
+/// Reset by subtraction: \f$ v_{t+1} = \beta v_t + I_{t+1} - \theta s_t \f$ (the membrane keeps
+/// what exceeded the threshold), with its partial derivatives for BPTT.
 struct SubtractReset {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SubtractReset"; }
-  template <Scalar S> static S next(S beta, S v, S s, S theta, S i) noexcept { return beta * v + i - theta * s; }
-  template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }
-  template <Scalar S> static S d_sprev(S, S, S, S theta) noexcept { return -theta; }
-  template <Scalar S> static S d_theta(S, S, S s, S) noexcept { return -s; }
-  template <Scalar S> static S d_beta(S, S v, S, S) noexcept { return v; }
+  template <Scalar S> static S next(S beta, S v, S s, S theta, S i) noexcept { return beta * v + i - theta * s; }  ///< the update R(beta, v_{t-1}, s_{t-1}, theta, I_t)
+  template <Scalar S> static S d_vprev(S beta, S, S, S) noexcept { return beta; }  ///< dR/dv_{t-1}
+  template <Scalar S> static S d_sprev(S, S, S, S theta) noexcept { return -theta; }  ///< dR/ds_{t-1} (as BPTT uses it)
+  template <Scalar S> static S d_theta(S, S, S s, S) noexcept { return -s; }  ///< dR/dtheta
+  template <Scalar S> static S d_beta(S, S v, S, S) noexcept { return v; }  ///< dR/dbeta
 };
 
+/// Reset to zero: \f$ v_{t+1} = \beta v_t (1 - s_t) + I_{t+1} \f$, with its partial derivatives
+/// for BPTT.
 struct ZeroReset {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ZeroReset"; }
-  template <Scalar S> static S next(S beta, S v, S s, S, S i) noexcept { return beta * v * (S(1) - s) + i; }
-  template <Scalar S> static S d_vprev(S beta, S, S s, S) noexcept { return beta * (S(1) - s); }
-  template <Scalar S> static S d_sprev(S beta, S v, S, S) noexcept { return -beta * v; }
-  template <Scalar S> static S d_theta(S, S, S, S) noexcept { return S(0); }
-  template <Scalar S> static S d_beta(S, S v, S s, S) noexcept { return v * (S(1) - s); }
+  template <Scalar S> static S next(S beta, S v, S s, S, S i) noexcept { return beta * v * (S(1) - s) + i; }  ///< the update R(beta, v_{t-1}, s_{t-1}, theta, I_t)
+  template <Scalar S> static S d_vprev(S beta, S, S s, S) noexcept { return beta * (S(1) - s); }  ///< dR/dv_{t-1}
+  template <Scalar S> static S d_sprev(S beta, S v, S, S) noexcept { return -beta * v; }  ///< dR/ds_{t-1} (as BPTT uses it)
+  template <Scalar S> static S d_theta(S, S, S, S) noexcept { return S(0); }  ///< dR/dtheta
+  template <Scalar S> static S d_beta(S, S v, S s, S) noexcept { return v * (S(1) - s); }  ///< dR/dbeta
 };
 
 /// No reset is the smallest reset policy, its archetype.
 struct NoReset : ResetPolicyArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NoReset"; }
 };
 
@@ -122,18 +129,21 @@ inline ResetGradient parse_reset_gradient(const std::string& name) {
  * each taking (beta, v_t, s_t, theta) like R's: `d_sprev` is 0 unless the reset path is kept;
  * `d_vprev`, `d_theta`, `d_beta` are R's, or NoReset's under `linear`.
  */
+/// @tparam R the reset policy
+/// @tparam P how BPTT treats the reset (ResetGradient)
 template <ResetPolicy R, ResetGradient P>
 struct ResetAdjoint {
-  using Partials = std::conditional_t<P == ResetGradient::linear, NoReset, R>;
+  using Partials = std::conditional_t<P == ResetGradient::linear, NoReset, R>;  ///< R, or NoReset under `linear`
+  /// dR/ds_{t-1} as BPTT uses it: R's under `kept`, 0 otherwise.
   template <Scalar S> static S d_sprev(S beta, S v, S s, S theta) noexcept {
     if constexpr (P == ResetGradient::kept)
       return R::d_sprev(beta, v, s, theta);
     else
       return S(0);
   }
-  template <Scalar S> static S d_vprev(S beta, S v, S s, S theta) noexcept { return Partials::d_vprev(beta, v, s, theta); }
-  template <Scalar S> static S d_theta(S beta, S v, S s, S theta) noexcept { return Partials::d_theta(beta, v, s, theta); }
-  template <Scalar S> static S d_beta(S beta, S v, S s, S theta) noexcept { return Partials::d_beta(beta, v, s, theta); }
+  template <Scalar S> static S d_vprev(S beta, S v, S s, S theta) noexcept { return Partials::d_vprev(beta, v, s, theta); }  ///< dR/dv_{t-1}
+  template <Scalar S> static S d_theta(S beta, S v, S s, S theta) noexcept { return Partials::d_theta(beta, v, s, theta); }  ///< dR/dtheta
+  template <Scalar S> static S d_beta(S beta, S v, S s, S theta) noexcept { return Partials::d_beta(beta, v, s, theta); }  ///< dR/dbeta
 };
 
 }  // namespace spikelab

@@ -52,6 +52,7 @@ namespace spikelab {
 /// hSNN's clip of a trained decay in the forward pass, [1e-5, 0.98] (models.py::lif_step);
 /// see the file comment for the two ways to apply it.
 inline constexpr double hsnn_decay_min = 1e-5;
+/// The upper end of hSNN's forward clip of a trained decay (see hsnn_decay_min).
 inline constexpr double hsnn_decay_max = 0.98;
 
 /// Decay exp(-dt/tau) of time constant tau (tau > 0, dt > 0).

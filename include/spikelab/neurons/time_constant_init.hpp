@@ -51,14 +51,17 @@ struct TimeConstantHierarchy {
   double dt = 0.01;          ///< simulation step (s)
   double tau_mem = 0.1;      ///< centre time constant (s)
   double delta_tau = 0.0;    ///< spread across layers (s); > 0: slow near the output
-  TauProfile profile = TauProfile::tanh;
+  TauProfile profile = TauProfile::tanh;  ///< how the centre time constant changes across layers
   double tanh_center = 0.5;  ///< c of the tanh profile
   double tanh_coef = 0.5;    ///< a of the tanh profile (steepness)
-  TauHeterogeneity heterogeneity = TauHeterogeneity::uniform;
+  TauHeterogeneity heterogeneity = TauHeterogeneity::uniform;  ///< how neuron time constants spread within a layer
   double heterogeneity_sd = 0.2;             ///< relative spread sd of the neuron time constants
+  /// Clip [tau_min, tau_max] of the sampled time constants (s).
   double tau_min = 1e-10, tau_max = 10.0;    ///< clip of the sampled time constants (s)
+  /// Clip [decay_min, decay_max] of the initial decays.
   double decay_min = 0.1, decay_max = 0.99;  ///< clip of the initial decays
 
+  /// Throws ConfigError unless every value is in range.
   void validate() const {
     if (!(dt > 0)) throw ConfigError("TimeConstantHierarchy: dt must be positive");
     if (!(tau_mem > 0)) throw ConfigError("TimeConstantHierarchy: tau_mem must be positive");

@@ -23,6 +23,8 @@
 namespace spikelab {
 
 /// An update policy (see the file comment).
+/// @tparam U the policy type
+/// @tparam S the scalar type of the parameters
 template <class U, class S>
 concept UpdatePolicy = Scalar<S> && requires(const U& u, typename U::template State<S>& st, Matrix<S>& p,
                                              const Matrix<S>& g, double lr) {
@@ -33,20 +35,26 @@ concept UpdatePolicy = Scalar<S> && requires(const U& u, typename U::template St
 
 /// The smallest UpdatePolicy: plain gradient descent p <- p - lr g, without state.
 struct UpdatePolicyArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "UpdatePolicyArchetype"; }
+  /// The archetype's per-block state: none.
   template <Scalar S>
   struct State {
+    /// cereal serialisation: what checkpoints store (not called directly).
     template <class Ar>
     void serialize(Ar&, std::uint32_t) {}
   };
+  /// No state.
   template <Scalar S>
   State<S> make_state(Index, Index) const { return {}; }
+  /// p <- p - lr g.
   template <Scalar S>
   void update(State<S>&, Matrix<S>& p, const Matrix<S>& g, double lr) const { p -= S(lr) * g; }
 };
 static_assert(UpdatePolicy<UpdatePolicyArchetype, float> && UpdatePolicy<UpdatePolicyArchetype, double>);
 
 /// A learning-rate schedule (see the file comment).
+/// @tparam L the schedule type
 template <class L>
 concept Schedule = requires(const L& l, double e, int E) {
   { l.factor(e, E) } -> std::convertible_to<double>;
@@ -55,7 +63,9 @@ concept Schedule = requires(const L& l, double e, int E) {
 
 /// The smallest Schedule: the constant factor 1.
 struct ScheduleArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ScheduleArchetype"; }
+  /// The factor on the base learning rate at progress e (epochs) of E epochs (Schedule).
   double factor(double, int) const { return 1.0; }
 };
 static_assert(Schedule<ScheduleArchetype>);

@@ -9,7 +9,7 @@
  *     c = \min(1, \text{clip\_norm} / \lVert (s_k g)_k \rVert_2), \quad
  *     p \leftarrow \Pi_{[lo, hi]}\big(\mathrm{Update}(p, \tilde g, \eta \cdot f(e) \cdot r_k)\big) \f]
  * with s_k the group's gradient scale, r_k its learning-rate scale and f the schedule.
- * One State<S> per parameter block is created at the first step (in the network's fixed
+ * One `State<S>` per parameter block is created at the first step (in the network's fixed
  * parameter order) and reused; its shape is checked at every step.
  *
  * Serialisation (training checkpoints, io/training_checkpoint.hpp) stores the configuration,
@@ -38,12 +38,15 @@
 
 namespace spikelab {
 
+/// The Optimizer's hyperparameters: base learning rate, per-group learning-rate and gradient
+/// scales, and the gradient clips.
 struct OptimizerConfig {
-  double lr = 1e-3;
+  double lr = 1e-3;  ///< the base learning rate eta
   GroupScales lr_scale{};    ///< learning-rate multiplier per ParamGroup
   GroupScales grad_scale{};  ///< gradient multiplier per ParamGroup (hSNN scales alpha's by 0.1)
   double clip_norm = 0.0;    ///< global gradient-norm clip; 0 = off
   double clip_value = 0.0;   ///< element-wise gradient clip; 0 = off
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(lr), cereal::make_nvp("lr_scale", lr_scale.value), cereal::make_nvp("grad_scale", grad_scale.value),
@@ -51,15 +54,22 @@ struct OptimizerConfig {
   }
 };
 
+/// Applies an update policy to every parameter block of a network: per-group scales, value and
+/// global-norm clipping, a learning-rate schedule and projection onto each parameter's bounds,
+/// \f$ p \leftarrow \Pi_{[lo,hi]}(\mathrm{Update}(p, \tilde g, \eta f(e) r_k)) \f$ (the file comment
+/// has the clipped gradient \f$ \tilde g \f$).
+/// @tparam S the scalar type of the network
+/// @tparam Update the update policy (an UpdatePolicy: Sgd, Adam, AdamW)
+/// @tparam Sched the learning-rate schedule (a Schedule)
 template <Scalar S, class Update = Adam, Schedule Sched = ConstantLr>
   requires UpdatePolicy<Update, S>
 class Optimizer {
  public:
-  using scalar_type = S;
-  using update_type = Update;
-  using state_type = typename Update::template State<S>;
-  using schedule_type = Sched;
-  static constexpr std::uint32_t class_version = 2;
+  using scalar_type = S;  ///< the scalar type S
+  using update_type = Update;  ///< the update policy
+  using state_type = typename Update::template State<S>;  ///< the per-block state of the update policy
+  using schedule_type = Sched;  ///< the learning-rate schedule
+  static constexpr std::uint32_t class_version = 2;  ///< the class version checkpoints store (cereal)
 
   /// "Optimizer<float, Adam, CosineLr>": what a training checkpoint compares before loading.
   static std::string name() {
@@ -68,12 +78,20 @@ class Optimizer {
   }
 
   Optimizer() = default;
+  /// An optimizer with the given settings.
+  /// @param cfg learning rate, group scales and clipping
+  /// @param update the update policy's hyperparameters
+  /// @param schedule the learning-rate schedule
   explicit Optimizer(OptimizerConfig cfg, Update update = {}, Sched schedule = {})
       : cfg_(cfg), update_(update), schedule_(schedule) {}
 
+  /// The run-time configuration (learning rate, scales, clips), changeable between steps.
   OptimizerConfig& config() noexcept { return cfg_; }
+  /// The run-time configuration.
   const OptimizerConfig& config() const noexcept { return cfg_; }
+  /// The update policy's hyperparameters.
   Update& update_policy() noexcept { return update_; }
+  /// The learning-rate schedule.
   Sched& schedule() noexcept { return schedule_; }
 
   /// Tells the schedule where training is (epochs, fractional) and how long it runs.
@@ -83,6 +101,7 @@ class Optimizer {
   }
   /// Base learning rate times the schedule's factor now.
   double current_lr() const { return cfg_.lr * schedule_.factor(progress_, total_epochs_); }
+  /// Steps taken so far.
   std::int64_t steps() const noexcept { return steps_; }
   /// Global gradient norm (after group scales, before clipping) of the last step.
   double last_grad_norm() const noexcept { return last_norm_; }
@@ -177,12 +196,14 @@ class Optimizer {
     return why;
   }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("config", cfg_), cereal::make_nvp("update", update_), cereal::make_nvp("schedule", schedule_),
        cereal::make_nvp("states", states_), cereal::make_nvp("steps", steps_), cereal::make_nvp("progress", progress_),
        cereal::make_nvp("total_epochs", total_epochs_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "Optimizer");

@@ -1,7 +1,7 @@
 /**
  * @file optimizers/update.hpp
  * @brief Update policies (ensmallen's shape: hyperparameters plus a typed per-parameter
- *        State<S>): Sgd (momentum, Nesterov, L2), Adam (with AMSGrad and coupled L2) and
+ *        `State<S>`): Sgd (momentum, Nesterov, L2), Adam (with AMSGrad and coupled L2) and
  *        AdamW (decoupled weight decay); each models UpdatePolicy (optimizers/concepts.hpp).
  *
  * Sgd: \f$ d = g + \lambda p;\ m \leftarrow \mu m + d;\ p \leftarrow p - \eta (\text{nesterov} ? d + \mu m : m) \f$,
@@ -43,37 +43,51 @@
 namespace spikelab {
 
 /// Per-parameter state of Sgd: the momentum buffer.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct SgdState {
-  Matrix<S> velocity;
+  Matrix<S> velocity;  ///< the momentum buffer (empty without momentum)
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(velocity)); }
 };
 
 /// Per-parameter state of Adam / AdamW: first and second moments, running max (AMSGrad), step.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct AdamState {
+  ///@{
+  /// First moment m, second moment v, the largest v so far vmax (AMSGrad).
   Matrix<S> m, v, vmax;
-  std::int64_t t = 0;
+  ///@}
+  std::int64_t t = 0;  ///< steps taken
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(m), CEREAL_NVP(v), CEREAL_NVP(vmax), CEREAL_NVP(t)); }
 };
 
+/// Stochastic gradient descent with momentum, Nesterov momentum and L2 penalty,
+/// \f$ d = g + \lambda p,\ m \leftarrow \mu m + d,\ p \leftarrow p - \eta m \f$ (or the
+/// cuda-convnet2 form with the rate inside the velocity).
 struct Sgd {
-  double momentum = 0.0;
-  bool nesterov = false;
+  double momentum = 0.0;  ///< mu; 0: plain gradient descent
+  bool nesterov = false;  ///< Nesterov momentum
   double weight_decay = 0.0;  ///< L2 penalty added to the gradient
   bool lr_inside = false;     ///< the velocity accumulates eta * d (cuda-convnet2's form), not d
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Sgd"; }
+  /// The per-block state: the velocity.
   template <Scalar S>
   using State = SgdState<S>;
+  /// The zero state of an r x c parameter block.
   template <Scalar S>
   State<S> make_state(Index r, Index c) const {
     State<S> s;
     if (momentum != 0.0) s.velocity.setZero(r, c);
     return s;
   }
+  /// One step on the block p with gradient g and learning rate lr.
   template <Scalar S>
   void update(State<S>& st, Matrix<S>& p, const Matrix<S>& g, double lr) const {
     const S wd = S(weight_decay), mu = S(momentum), eta = S(lr);
@@ -110,6 +124,7 @@ struct Sgd {
         p.array() -= eta * m.array();
     }
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(momentum), CEREAL_NVP(nesterov), CEREAL_NVP(weight_decay));
@@ -121,21 +136,29 @@ struct Sgd {
 /// What indexes Adam's bias corrections (see the file comment).
 enum class AdamBiasCorrection : std::uint8_t { per_step, per_epoch };
 
+/// Adam, \f$ m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\;
+/// p \leftarrow p - \eta\, \hat m/(\sqrt{\hat v} + \epsilon) \f$, optionally with AMSGrad
+/// (Kingma & Ba, ICLR 2015); with decoupled weight decay it is AdamW,
+/// \f$ p \leftarrow p - \eta \lambda p \f$ outside the moments (Loshchilov & Hutter, ICLR 2019).
+/// @tparam Decoupled true: AdamW's decoupled weight decay; false: Adam with an L2 penalty in the gradient
 template <bool Decoupled>
 struct AdamType {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double epsilon = 1e-8;
-  double weight_decay = Decoupled ? 1e-2 : 0.0;
-  bool amsgrad = false;
-  AdamBiasCorrection bias_correction = AdamBiasCorrection::per_step;
+  double beta1 = 0.9;  ///< decay of the first moment
+  double beta2 = 0.999;  ///< decay of the second moment
+  double epsilon = 1e-8;  ///< added to the root of the second moment
+  double weight_decay = Decoupled ? 1e-2 : 0.0;  ///< lambda: decoupled (AdamW) or added to the gradient (Adam)
+  bool amsgrad = false;  ///< AMSGrad: the maximum of the second moments so far
+  AdamBiasCorrection bias_correction = AdamBiasCorrection::per_step;  ///< per step (the paper's) or per epoch
   /// 0-based epoch of the coming steps (per_epoch bias correction); the Optimizer sets it before
   /// every step, so it is not stored.
   std::int64_t epoch = 0;
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return Decoupled ? "AdamW" : "Adam"; }
+  /// The per-block state: the moments and the step count.
   template <Scalar S>
   using State = AdamState<S>;
+  /// The zero state of an r x c parameter block.
   template <Scalar S>
   State<S> make_state(Index r, Index c) const {
     State<S> s;
@@ -144,6 +167,7 @@ struct AdamType {
     if (amsgrad) s.vmax.setZero(r, c);
     return s;
   }
+  /// One step on the block p with gradient g and learning rate lr.
   template <Scalar S>
   void update(State<S>& st, Matrix<S>& p, const Matrix<S>& g, double lr) const {
     ++st.t;
@@ -171,11 +195,13 @@ struct AdamType {
       p.array() -= step * st.m.array() / (st.v.array().sqrt() * inv_sqrt_bc2 + eps);
     }
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(CEREAL_NVP(beta1), CEREAL_NVP(beta2), CEREAL_NVP(epsilon), CEREAL_NVP(weight_decay), CEREAL_NVP(amsgrad));
     ar(cereal::make_nvp("bias_correction", static_cast<std::uint8_t>(bias_correction)));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     ar(CEREAL_NVP(beta1), CEREAL_NVP(beta2), CEREAL_NVP(epsilon), CEREAL_NVP(weight_decay), CEREAL_NVP(amsgrad));
@@ -186,7 +212,9 @@ struct AdamType {
   }
 };
 
+/// Adam with an optional L2 penalty in the gradient (Kingma & Ba, ICLR 2015).
 using Adam = AdamType<false>;
+/// Adam with decoupled weight decay (Loshchilov & Hutter, ICLR 2019).
 using AdamW = AdamType<true>;
 
 static_assert(UpdatePolicy<Sgd, float> && UpdatePolicy<Adam, double> && UpdatePolicy<AdamW, float>);

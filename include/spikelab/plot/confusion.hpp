@@ -29,7 +29,7 @@ namespace spikelab::plot {
 
 /// Options of confusion_matrix.
 struct ConfusionOptions {
-  std::string title = "Confusion matrix";
+  std::string title = "Confusion matrix";  ///< the title
   std::string subtitle{};                  ///< empty: the number of samples and the accuracy
   std::vector<std::string> class_names{};  ///< empty: 0, 1, ...; else one per class
   int cell = 0;                          ///< pixels per cell; 0: the matrix fits about 440 x 440

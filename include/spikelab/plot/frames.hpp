@@ -37,7 +37,7 @@ namespace spikelab::plot {
 
 /// Options of event_frame and frame_image.
 struct FrameOptions {
-  std::string title = "Events";
+  std::string title = "Events";  ///< the title
   std::string subtitle{};  ///< empty: the sensor, the totals and the largest count
   int pixel = 0;         ///< pixels per sensor pixel; 0: the image fits about 400 x 400
 };

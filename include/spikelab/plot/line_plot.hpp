@@ -32,16 +32,25 @@ namespace spikelab::plot {
 
 /// One data series of a LinePlot. x and y have the same length; yerr is empty or of that length.
 struct Series {
-  std::string label{};
+  std::string label{};  ///< the legend's entry
+  ///@{
+  /// The points (x, y; NaN: a gap) and half-widths of symmetric error bars (or empty).
   std::vector<double> x{}, y{}, yerr{};
+  ///@}
   bool line = true;     ///< join the points
   bool markers = true;  ///< a circle at each point
   std::string color{};    ///< CSS colour; empty: the palette's colour for the series' position
-  bool dashed = false;
+  bool dashed = false;  ///< a dashed line
 };
 
+/// Lines and markers of any number of Series, with optional error bars, axis ticks, a title,
+/// a subtitle and a legend, returned as an Svg image (nothing is written anywhere).
 class LinePlot {
  public:
+  /// An empty plot.
+  /// @param title the title
+  /// @param xlabel the label of the x axis
+  /// @param ylabel the label of the y axis
   LinePlot(std::string title, std::string xlabel, std::string ylabel)
       : title_(std::move(title)), xlabel_(std::move(xlabel)), ylabel_(std::move(ylabel)) {}
 
@@ -89,7 +98,9 @@ class LinePlot {
     return *this;
   }
 
+  /// The series added.
   const std::vector<Series>& series() const noexcept { return series_; }
+  /// The title.
   const std::string& title() const noexcept { return title_; }
 
   /// The plot as an SVG image of `width` x `height` pixels.

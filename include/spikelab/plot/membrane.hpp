@@ -47,6 +47,7 @@
 namespace spikelab::plot {
 
 /// What record_membrane returns: the potential and the output of every step.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct NeuronRecording {
   TimeSeries<S> membrane;  ///< v after each step (neurons x batch*T)
@@ -79,12 +80,12 @@ NeuronRecording<typename N::scalar_type> record_membrane(N& neuron, const TimeSe
 struct TraceOptions {
   Index sample = 0;                   ///< the sample of the batch to show
   std::vector<double> thresholds{};   ///< one per neuron of the layer, or one for all; empty: none drawn
-  std::string title = "Membrane potential";
+  std::string title = "Membrane potential";  ///< the title
   std::string subtitle{};             ///< empty: the sample and the neurons
-  std::string time_label = "time step";
+  std::string time_label = "time step";  ///< the label of the time axis
   double dt = 1.0;                    ///< length of a step in the unit of the time axis
   bool overlay = false;               ///< all neurons in one panel, to compare them (a readout's potentials)
-  int width = 720;
+  int width = 720;  ///< the image width in pixels
   int height = 0;                     ///< 0: 110 pixels per panel (overlay: 300) and the margins
 };
 

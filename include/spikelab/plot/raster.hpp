@@ -32,12 +32,12 @@ namespace spikelab::plot {
 struct RasterOptions {
   Index sample = 0;                   ///< the sample of the batch to show
   std::vector<Index> neurons{};         ///< the rows, bottom to top; empty: every neuron in order
-  std::string title = "Spike raster";
+  std::string title = "Spike raster";  ///< the title
   std::string subtitle{};               ///< empty: the sample, sizes and spike count
-  std::string time_label = "time step";
+  std::string time_label = "time step";  ///< the label of the time axis
   double dt = 1.0;                    ///< length of a step in the unit of the time axis
-  int width = 720;
-  int height = 460;
+  int width = 720;  ///< the image width in pixels
+  int height = 460;  ///< the image height in pixels
 };
 
 namespace detail {

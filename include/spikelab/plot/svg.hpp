@@ -41,6 +41,8 @@ namespace spikelab::plot {
 class Svg {
  public:
   Svg() = default;
+  /// An image of the given SVG document.
+  /// @param text the document
   explicit Svg(std::string text) : text_(std::move(text)) {}
 
   /// The SVG document.

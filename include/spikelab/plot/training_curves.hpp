@@ -34,7 +34,11 @@ namespace spikelab::plot {
 
 /// The columns of a CsvLogger log, one entry per epoch (NaN where a field was empty).
 struct TrainingLog {
+  ///@{
+  /// One vector per column of the log, one entry per epoch.
   std::vector<double> epoch{}, train_loss{}, train_accuracy{}, val_loss{}, val_accuracy{}, lr{}, epoch_seconds{};
+  ///@}
+  /// Epochs in the log.
   std::size_t size() const noexcept { return epoch.size(); }
   /// True when some epoch has a validation accuracy.
   bool has_validation() const {
@@ -110,10 +114,10 @@ inline TrainingLog read_training_log(const std::filesystem::path& path) {
 
 /// Options of training_curves.
 struct CurvesOptions {
-  std::string title = "Training curves";
-  std::string subtitle{};
-  int width = 960;
-  int height = 400;
+  std::string title = "Training curves";  ///< the title
+  std::string subtitle{};  ///< a second line under the title (empty: none)
+  int width = 960;  ///< the image width in pixels
+  int height = 400;  ///< the image height in pixels
 };
 
 /// Two panels: the mean training loss of each epoch with the validation loss, and the

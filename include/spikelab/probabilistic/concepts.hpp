@@ -61,6 +61,7 @@
 namespace spikelab {
 
 /// A stochastic neuron policy (see the file comment).
+/// @tparam N the neuron type
 template <class N>
 concept StochasticNeuron = requires(const float* uf, float* pf, const double* ud, double* pd, Rng& rng) {
   { N::symbols } -> std::convertible_to<Index>;
@@ -76,12 +77,16 @@ concept StochasticNeuron = requires(const float* uf, float* pf, const double* ud
 /// The smallest StochasticNeuron: one symbol, p = sigmoid(u) (without the GLM neuron's
 /// overflow guards).
 struct StochasticNeuronArchetype {
-  static constexpr Index symbols = 1;
+  static constexpr Index symbols = 1;  ///< symbols per circuit
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "StochasticNeuronArchetype"; }
+  /// The spike probabilities of every symbol from the potentials u.
   template <Scalar S>
   static void probabilities(const S* u, S* p) { p[0] = S(1) / (S(1) + std::exp(-u[0])); }
+  /// log of the normaliser, log(1 + sum_c e^{u_c}).
   template <Scalar S>
   static S log_partition(const S* u) { return std::log1p(std::exp(u[0])); }
+  /// Draws the spikes s from the probabilities p.
   template <Scalar S>
   static void sample(const S* p, S* s, Rng& rng) { s[0] = rng.uniform() < double(p[0]) ? S(1) : S(0); }
 };
@@ -97,13 +102,15 @@ enum class OutputMode : std::uint8_t { clamp, sample };
 /// ICASSP 2021). With `outputs` (outputs*C features) the output spikes are given explicitly;
 /// with `hidden` (hidden*C features) the hidden circuits are clamped too (log p of a full
 /// trajectory). Both use the units' layout: feature n*C + c for symbol c of circuit n.
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct Teacher {
-  const std::vector<int>* labels = nullptr;
-  const std::vector<int>* step_labels = nullptr;
-  const TimeSeries<S>* outputs = nullptr;
-  const TimeSeries<S>* hidden = nullptr;
+  const std::vector<int>* labels = nullptr;  ///< one class per sample, or null
+  const std::vector<int>* step_labels = nullptr;  ///< one class per (sample, step), or null
+  const TimeSeries<S>* outputs = nullptr;  ///< the target output spikes, or null
+  const TimeSeries<S>* hidden = nullptr;  ///< given hidden spikes (complete trajectories), or null
 
+  /// The targets of a batch.
   static Teacher from(const Batch<S>& b) {
     Teacher t;
     if (!b.step_labels.empty())
@@ -116,23 +123,31 @@ struct Teacher {
 
 /// Matrices shaped like the parameters of a ProbabilisticSnn (eligibility traces, baselines,
 /// accumulated updates): w (units_l x features), fb (units_l x K_b), bias (units_l x 1).
+/// @tparam S the scalar type (float or double)
 template <Scalar S>
 struct SynapticBlocks {
+  ///@{
+  /// The blocks of W, of the feedback weights and of the biases.
   Matrix<S> w, fb, bias;
+  ///@}
+  /// True if the blocks have the given shapes.
   bool same_shape(Index rows, Index features, Index fb_bases) const noexcept {
     return w.rows() == rows && w.cols() == features && fb.rows() == rows && fb.cols() == fb_bases &&
            bias.rows() == rows && bias.cols() == 1;
   }
+  /// Gives the blocks the given shapes, zeroed.
   void resize_zero(Index rows, Index features, Index fb_bases) {
     w.setZero(rows, features);
     fb.setZero(rows, fb_bases);
     bias.setZero(rows, 1);
   }
+  /// Zeroes every block.
   void set_zero() {
     w.setZero();
     fb.setZero();
     bias.setZero();
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(w), CEREAL_NVP(fb), CEREAL_NVP(bias));
@@ -142,6 +157,7 @@ struct SynapticBlocks {
 /// A network the online three-factor rules (probabilistic/three_factor.hpp) can train: K
 /// compartments per sample in one batched pass, clamp/sample modes, per-column log
 /// probabilities and the analytic gradient of log p (see the file comment).
+/// @tparam Net the network type
 template <class Net>
 concept ProbabilisticNetwork =
     StochasticNeuron<typename Net::neuron_type> &&
@@ -162,21 +178,30 @@ concept ProbabilisticNetwork =
 /// The smallest ProbabilisticNetwork: no circuit and no parameter; every column's
 /// log-likelihood is 0.
 struct ProbabilisticNetworkArchetype {
-  using scalar_type = float;
-  using neuron_type = StochasticNeuronArchetype;
+  using scalar_type = float;  ///< the scalar type S
+  using neuron_type = StochasticNeuronArchetype;  ///< the circuit model
 
+  /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(Index batch, Index compartments) { log_likelihood.assign(std::size_t(batch * compartments), 0.0); }
+  /// One step of the network (see ProbabilisticNetwork).
   void step(const TimeSeries<float>&, Index, const Teacher<float>&, OutputMode, Rng&) {}
+  /// Adds the local gradient of one step to `e` (see ProbabilisticNetwork).
   void accumulate_gradient(Index, float, float, SynapticBlocks<float>&, Index, Index) const {}
+  /// Shapes `e` like the parameters.
   void shape_like_parameters(SynapticBlocks<float>& e) const { e.resize_zero(0, 0, 0); }
+  /// The outputs' log-likelihood of the last step, per column.
   const std::vector<double>& output_log_likelihood() const { return log_likelihood; }
+  /// The hidden circuits' KL term of the last step.
   double hidden_kl(Index, double, double) const { return 0.0; }
+  /// The spikes of the last step.
   const Matrix<float>& spikes() const { return spike_matrix; }
+  /// Zeroes the switched-off connections.
   void enforce_topology() {}
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const { return "ProbabilisticNetworkArchetype"; }
 
-  std::vector<double> log_likelihood;
-  Matrix<float> spike_matrix;
+  std::vector<double> log_likelihood;  ///< what output_log_likelihood() returns
+  Matrix<float> spike_matrix;  ///< what spikes() returns
 };
 static_assert(ProbabilisticNetwork<ProbabilisticNetworkArchetype>);
 
@@ -196,12 +221,14 @@ struct ThreeFactorConfig {
   Index eval_compartments = 0;     ///< K used by evaluate(); 0 = the rule's training K
   Decision decision = Decision::majority;  ///< decision rule of evaluate()
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(lr), CEREAL_NVP(kappa), CEREAL_NVP(beta), CEREAL_NVP(filtered_traces), CEREAL_NVP(reset_per_example),
        CEREAL_NVP(baseline_epsilon), CEREAL_NVP(eval_compartments), CEREAL_NVP(decision));
   }
 
+  /// Throws ConfigError naming `who` unless every value is in range.
   void validate(const std::string& who) const {
     if (!(lr >= 0) || !std::isfinite(lr)) throw ConfigError(who + ": lr must be finite and >= 0");
     if (!(kappa >= 0 && kappa < 1)) throw ConfigError(who + ": kappa must be in [0, 1)");
@@ -212,6 +239,7 @@ struct ThreeFactorConfig {
 };
 
 /// The learning-signal policy of a ThreeFactor rule (see the file comment).
+/// @tparam Sig the signal type
 template <class Sig>
 concept LearningSignal = requires(Sig& s, const Sig& cs, const ThreeFactorConfig& cfg, Index i, bool f) {
   { Sig::name() } -> std::convertible_to<std::string>;
@@ -225,13 +253,21 @@ concept LearningSignal = requires(Sig& s, const Sig& cs, const ThreeFactorConfig
 
 /// The smallest LearningSignal: one compartment and a zero signal, so the rule learns nothing.
 struct LearningSignalArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LearningSignalArchetype"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// The number of compartments K.
   Index compartments() const { return 1; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const { return false; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const { return false; }
+  /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(const ThreeFactorConfig&, Index, Index, bool) {}
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net&, Index, const std::vector<char>& active, std::vector<double>& hidden,
                std::vector<double>& output) const {

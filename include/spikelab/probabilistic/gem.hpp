@@ -106,6 +106,7 @@ class CompartmentSignal {
 }  // namespace detail
 
 /// GEM's learning signal: the softmax over compartments of the decayed output log-likelihoods.
+/// @tparam K the number of compartments, or 0 to set it at run time
 template <Index K = 0>
   requires(K >= 0)
 class GemSignal : public detail::CompartmentSignal<K> {
@@ -114,16 +115,23 @@ class GemSignal : public detail::CompartmentSignal<K> {
  public:
   GemSignal() = default;
   /// Run-time number of compartments (only for GemSignal<0>).
+  /// @param compartments the number of compartments K
   explicit GemSignal(Index compartments)
     requires(K == 0)
       : Base(compartments, 1, "GemSignal") {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Gem") : "Gem<" + std::to_string(K) + ">"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return false; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return false; }
 
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {

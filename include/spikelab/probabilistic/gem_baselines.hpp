@@ -58,6 +58,7 @@ namespace spikelab {
 
 /// IW's learning signal: L_t for the pooled hidden update (against one baseline per sample),
 /// w^k_t on the output traces.
+/// @tparam K the number of compartments, or 0 to set it at run time
 template <Index K = 0>
   requires(K >= 0)
 class IwSignal : public detail::CompartmentSignal<K> {
@@ -65,16 +66,24 @@ class IwSignal : public detail::CompartmentSignal<K> {
 
  public:
   IwSignal() = default;
+  /// The signal of K compartments (run-time K).
+  /// @param compartments the number of compartments K
   explicit IwSignal(Index compartments)
     requires(K == 0)
       : Base(compartments, 1, "IwSignal") {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Iw") : "Iw<" + std::to_string(K) + ">"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return true; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return true; }
 
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {
@@ -90,6 +99,7 @@ class IwSignal : public detail::CompartmentSignal<K> {
 
 /// IW-b's learning signal: VIMCO's per-compartment L^k_t for the hidden traces, w^k_t on the
 /// output traces.
+/// @tparam K the number of compartments, or 0 to set it at run time
 template <Index K = 0>
   requires(K == 0 || K >= 2)
 class IwbSignal : public detail::CompartmentSignal<K> {
@@ -97,16 +107,24 @@ class IwbSignal : public detail::CompartmentSignal<K> {
 
  public:
   IwbSignal() = default;
+  /// The signal of K compartments (run-time K).
+  /// @param compartments the number of compartments K
   explicit IwbSignal(Index compartments)
     requires(K == 0)
       : Base(compartments, 2, "IwbSignal") {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Iwb") : "Iwb<" + std::to_string(K) + ">"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return false; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return false; }
 
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {
@@ -136,6 +154,7 @@ class IwbSignal : public detail::CompartmentSignal<K> {
 
 /// MB's learning signal: each compartment's own v^k (scaled by 1/K) against its own baseline,
 /// 1/K on the output traces.
+/// @tparam K the number of compartments, or 0 to set it at run time
 template <Index K = 0>
   requires(K >= 0)
 class MbSignal : public detail::CompartmentSignal<K> {
@@ -143,16 +162,24 @@ class MbSignal : public detail::CompartmentSignal<K> {
 
  public:
   MbSignal() = default;
+  /// The signal of K compartments (run-time K).
+  /// @param compartments the number of compartments K
   explicit MbSignal(Index compartments)
     requires(K == 0)
       : Base(compartments, 1, "MbSignal") {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return K == 0 ? std::string("Mb") : "Mb<" + std::to_string(K) + ">"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return true; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return false; }
 
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {

@@ -54,9 +54,11 @@ inline S softplus(S x) noexcept {
 
 /// The binary GLM neuron: Bernoulli(sigmoid(u)) spiking (C = 1).
 struct GlmNeuron {
-  static constexpr Index symbols = 1;
+  static constexpr Index symbols = 1;  ///< one symbol: a Bernoulli spike
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Glm"; }
 
+  /// The spike probabilities of every symbol from the potentials u.
   template <Scalar S>
   static void probabilities(const S* u, S* p) noexcept {
     const S x = u[0];
@@ -67,10 +69,12 @@ struct GlmNeuron {
       p[0] = e / (S(1) + e);
     }
   }
+  /// log(1 + e^u).
   template <Scalar S>
   static S log_partition(const S* u) noexcept {
     return detail::softplus(u[0]);
   }
+  /// Draws s ~ Bernoulli(p).
   template <Scalar S>
   static void sample(const S* p, S* s, Rng& rng) noexcept {
     s[0] = rng.uniform() < double(p[0]) ? S(1) : S(0);

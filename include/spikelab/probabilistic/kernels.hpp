@@ -44,8 +44,11 @@
 
 namespace spikelab {
 
+/// The family of basis kernels a_k: kclip's raised cosines (default), hrjang's raised cosines,
+/// or exponentials (equations in the file comment).
 enum class KernelType : std::uint8_t { raised_cosine = 0, raised_cosine_hrjang = 1, exponential = 2 };
 
+/// The kind's name as configurations and reports spell it.
 constexpr const char* to_string(KernelType k) noexcept {
   switch (k) {
     case KernelType::raised_cosine: return "raised_cosine";
@@ -57,11 +60,12 @@ constexpr const char* to_string(KernelType k) noexcept {
 
 /// A bank of K basis kernels of length L (memory in time steps).
 struct KernelConfig {
-  KernelType type = KernelType::raised_cosine;
+  KernelType type = KernelType::raised_cosine;  ///< the family of the basis kernels
   Index bases = 8;    ///< K
   Index length = 10;  ///< L = tau (steps of memory)
   double mu = 0.5;    ///< compression (raised cosines) or base time constant in steps (exponential)
 
+  /// Throws ConfigError naming `what` unless the kernel parameters are in range.
   void validate(const char* what) const {
     if (bases < 1 || length < 1)
       throw ConfigError(std::string(what) + ": a kernel bank needs at least one basis and one step of memory");
@@ -70,11 +74,13 @@ struct KernelConfig {
         type != KernelType::exponential)
       throw ConfigError(std::string(what) + ": unknown kernel type");
   }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     std::ostringstream os;
     os << to_string(type) << '(' << bases << 'x' << length << ",mu=" << mu << ')';
     return os.str();
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t) {
     ar(CEREAL_NVP(type), CEREAL_NVP(bases), CEREAL_NVP(length), CEREAL_NVP(mu));

@@ -59,6 +59,7 @@
 
 namespace spikelab {
 
+/// The decision rule's name ("majority" or "average").
 constexpr const char* to_string(Decision d) noexcept { return d == Decision::majority ? "majority" : "average"; }
 
 /// What predict() produces for a batch.
@@ -66,6 +67,7 @@ struct MultiSamplePrediction {
   Matrix<double> counts;         ///< classes x (batch * K): output spikes per class and compartment
   Matrix<double> majority;       ///< classes x batch: vote fractions
   Matrix<double> average;        ///< classes x batch: averaged spike-count distributions
+  /// The class probabilities under decision rule d (majority: vote fractions; average: mean distributions).
   const Matrix<double>& probabilities(Decision d) const noexcept { return d == Decision::majority ? majority : average; }
   /// Predicted class of sample b under decision d.
   int predicted(Decision d, Index b) const { return int(argmax_first(probabilities(d).col(b))); }
@@ -202,8 +204,9 @@ struct MultiSampleReport {
   double ll_iw = 0.0;                ///< mean over samples of the K-sample IW estimate
   std::vector<double> ll_bound{};    ///< per entry of options.bounds: mean over samples of its bound
   double single_accuracy = 0.0;      ///< accuracy of one compartment's decision (ties split), averaged
-  Index samples = 0;
-  double seconds = 0.0;
+  Index samples = 0;  ///< samples evaluated
+  double seconds = 0.0;  ///< wall time
+  /// The meter of decision rule d.
   const ClassificationMeter& meter(Decision d) const noexcept { return d == Decision::majority ? majority : average; }
 };
 
@@ -269,7 +272,7 @@ struct PatternReport {
   std::vector<double> ll_bound{};  ///< per entry of options.bounds: mean over samples of its bound
   double distance = 0.0;         ///< D: filtered squared distance, averaged over the N generated trains
   double distance_majority = 0.0;  ///< D_maj: the same for the per-step majority train
-  Index samples = 0;
+  Index samples = 0;  ///< samples evaluated
 };
 
 /// Measures how well the network reproduces the output spike trains `outputs` (output units x

@@ -108,24 +108,30 @@ struct ProbabilisticTopology {
   bool output_recurrence = true;   ///< output <- output connections (other circuits)
   bool output_feedback = true;     ///< outputs' own history through the feedback kernel (w_fb rows)
 
+  /// The GEM code's topology (the default; see the list above).
   static ProbabilisticTopology gem_code() { return {}; }
+  /// kclip's WTA network: the same as gem_code().
   static ProbabilisticTopology kclip_wta() { return gem_code(); }
+  /// kclip's binary baseline: gem_code() plus hidden <- output.
   static ProbabilisticTopology kclip_binary() {
     ProbabilisticTopology t;
     t.output_to_hidden = true;
     return t;
   }
+  /// kclip's feedforward type: no output <- input.
   static ProbabilisticTopology kclip_feedforward() {
     ProbabilisticTopology t;
     t.input_to_output = false;
     return t;
   }
+  /// Outputs see inputs and hidden circuits only.
   static ProbabilisticTopology direct_readout() {
     ProbabilisticTopology t;
     t.output_recurrence = false;
     t.output_feedback = false;
     return t;
   }
+  /// Outputs see the hidden circuits only.
   static ProbabilisticTopology hidden_readout() {
     ProbabilisticTopology t = direct_readout();
     t.input_to_output = false;
@@ -157,8 +163,10 @@ struct ProbabilisticTopology {
     if (output_recurrence) y += ", output";
     return h + "; " + y + (output_feedback ? "; output self-feedback" : "; no output self-feedback");
   }
+  /// Equal connection groups.
   bool operator==(const ProbabilisticTopology&) const = default;
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar) {
     ar(CEREAL_NVP(input_to_output), CEREAL_NVP(output_to_hidden), CEREAL_NVP(hidden_recurrence),
@@ -197,21 +205,31 @@ struct ProbabilisticSnnConfig {
   }
 };
 
+/// A recurrent network of probabilistic GLM neurons or WTA circuits with basis-kernel synaptic
+/// traces, \f$ u_{i,c,t} = \sum w\,(a_k * s_j)_{t-1} + \sum w^{fb} (b_k * s_i)_{t-1} + \gamma_{i,c} \f$,
+/// the GEM / VOWEL papers' topology, K weight-sharing compartments and the analytic gradient
+/// of log p (Jang & Simeone, ICASSP 2021; Jang, Skatchkovsky & Simeone, ICPR 2021).
+/// @tparam S the scalar type (float or double)
+/// @tparam Neuron the circuit model (a StochasticNeuron: GlmNeuron or WtaNeuron<C>)
 template <Scalar S, StochasticNeuron Neuron = GlmNeuron>
 class ProbabilisticSnn {
  public:
-  using scalar_type = S;
-  using neuron_type = Neuron;
-  static constexpr Index C = Neuron::symbols;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  using neuron_type = Neuron;  ///< the circuit model
+  static constexpr Index C = Neuron::symbols;  ///< symbols per circuit
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   ProbabilisticSnn() = default;
+  /// A network of the given topology with parameters drawn from `rng`.
+  /// @param cfg sizes, topology, kernels and modes
+  /// @param rng draws the initial parameters
   ProbabilisticSnn(const ProbabilisticSnnConfig& cfg, Rng& rng) : cfg_(cfg) {
     configure();
     reset_parameters(rng);
   }
 
   // ---- structure -------------------------------------------------------------------------
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "ProbabilisticSnn<" + Neuron::name() + ">"; }
   /// "ProbabilisticSnn<Glm,f32>(in=578,hidden=16,out=10,ff=raised_cosine(8x10,mu=0.5),...)"; the
   /// topology as tokens: ",no-xy" (no output <- input), ",yh" (hidden <- output), ",hh", ",yy",
@@ -225,7 +243,9 @@ class ProbabilisticSnn {
            (cfg_.topology.output_recurrence ? ",yy" : "") + (cfg_.topology.output_feedback ? ",yfb" : "") +
            (C > 1 ? (cfg_.input_layout == InputLayout::planar ? ",planar" : ",interleaved") : "") + ")";
   }
+  /// The run-time configuration.
   const ProbabilisticSnnConfig& config() const noexcept { return cfg_; }
+  /// The connection groups.
   const ProbabilisticTopology& topology() const noexcept { return cfg_.topology; }
   /// A readable account of the network: sizes, kernels, topology (its preset name and its
   /// connections) and the number of trainable parameters.
@@ -236,9 +256,13 @@ class ProbabilisticSnn {
            cfg_.feedback.signature() + "; topology " + cfg_.topology.name() + " (" + cfg_.topology.describe() +
            "); " + std::to_string(parameter_count()) + " parameters";
   }
+  /// Input circuits.
   Index inputs() const noexcept { return cfg_.inputs; }
+  /// Hidden circuits.
   Index hidden() const noexcept { return cfg_.hidden; }
+  /// Output circuits.
   Index outputs() const noexcept { return cfg_.outputs; }
+  /// Symbols per circuit C.
   static constexpr Index symbols() noexcept { return C; }
   /// Features the data must have: inputs * C, laid out as config().input_layout says. Input
   /// circuits are clamped, so a circuit may show several symbols in one step (e.g. ON and OFF
@@ -246,29 +270,45 @@ class ProbabilisticSnn {
   Index input_size() const noexcept { return nu_in_; }
   /// Learnable units (hidden then output, (circuit, symbol) pairs): rows of W.
   Index learnable_units() const noexcept { return nu_l_; }
+  /// Hidden units (circuits x symbols).
   Index hidden_units() const noexcept { return nu_h_; }
+  /// Output units (circuits x symbols).
   Index output_units() const noexcept { return nu_y_; }
   /// Pre-synaptic features per column: all units * K_a (columns of W).
   Index feature_size() const noexcept { return nu_ * ka_; }
+  /// Feedback basis kernels K_b.
   Index feedback_bases() const noexcept { return kb_; }
+  /// Steps of history the kernels see, L.
   Index memory() const noexcept { return L_; }
   /// Unit index of (circuit n, symbol c) among learnable units (hidden circuits first).
   static Index unit(Index circuit, Index symbol) noexcept { return circuit * C + symbol; }
 
+  /// The feed-forward basis kernels a_k (one per column).
   const Matrix<S>& feedforward_kernels() const noexcept { return a_; }
+  /// The feedback basis kernels b_k (one per column).
   const Matrix<S>& feedback_kernels() const noexcept { return b_; }
 
   // ---- parameters ------------------------------------------------------------------------
+  /// The synaptic weights w (layout: the file comment).
   Matrix<S>& weight() noexcept { return w_; }
+  /// The synaptic weights w (layout: the file comment).
   const Matrix<S>& weight() const noexcept { return w_; }
+  /// The feedback weights w^fb (learnable units x K_b).
   Matrix<S>& feedback_weight() noexcept { return wfb_; }
+  /// The feedback weights w^fb (learnable units x K_b).
   const Matrix<S>& feedback_weight() const noexcept { return wfb_; }
+  /// The biases gamma.
   Matrix<S>& bias() noexcept { return bias_; }
+  /// The biases gamma.
   const Matrix<S>& bias() const noexcept { return bias_; }
+  /// The accumulated gradient of the weights.
   Matrix<S>& weight_grad() noexcept { return gw_; }
+  /// The accumulated gradient of the feedback weights.
   Matrix<S>& feedback_grad() noexcept { return gfb_; }
+  /// The accumulated gradient of the biases.
   Matrix<S>& bias_grad() noexcept { return gb_; }
 
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     f(ParamRef<S>{"weight", ParamGroup::weight, w_, gw_});
@@ -279,11 +319,13 @@ class ProbabilisticSnn {
   Index parameter_count() const noexcept {
     return connections_ * ka_ + (cfg_.topology.output_feedback ? nu_l_ : nu_h_) * kb_ + bias_.size();
   }
+  /// Sets every parameter gradient to zero.
   void zero_grad() {
     gw_.setZero(w_.rows(), w_.cols());
     gfb_.setZero(wfb_.rows(), wfb_.cols());
     gb_.setZero(bias_.rows(), 1);
   }
+  /// Draws the parameters anew from their initialisation.
   void reset_parameters(Rng& rng) {
     const double m = cfg_.init_magnitude;
     auto fill = [&](Matrix<S>& x) {
@@ -312,9 +354,11 @@ class ProbabilisticSnn {
     const Index circuits = cfg_.hidden + cfg_.outputs;
     for (Index n = 0; n < circuits; ++n) m.block(n * C, (nu_in_ + n * C) * ka_, C, C * ka_).setZero();
   }
+  /// Zeroes the feedback rows the topology switches off.
   void apply_feedback_topology(Matrix<S>& fb) const {
     if (!cfg_.topology.output_feedback) fb.bottomRows(nu_y_).setZero();
   }
+  /// Zeroes every weight the topology switches off.
   void enforce_topology() {
     apply_topology(w_);
     apply_feedback_topology(wfb_);
@@ -345,8 +389,11 @@ class ProbabilisticSnn {
     lp_hid_.assign(std::size_t(M_), 0.0);
     t_ = 0;
   }
+  /// Samples of the current run.
   Index batch() const noexcept { return B_; }
+  /// The number of compartments K.
   Index compartments() const noexcept { return K_; }
+  /// Columns of the current run, batch x compartments.
   Index columns() const noexcept { return M_; }
   /// Steps simulated since begin().
   Index time() const noexcept { return t_; }
@@ -512,6 +559,7 @@ class ProbabilisticSnn {
 
   /// Shapes a SynapticBlocks like this network's parameters (zeroed).
   void shape_like_parameters(SynapticBlocks<S>& e) const { e.resize_zero(nu_l_, nu_ * ka_, kb_); }
+  /// True if `e` has this network's parameter shapes.
   bool shaped_like_parameters(const SynapticBlocks<S>& e) const { return e.same_shape(nu_l_, nu_ * ka_, kb_); }
 
   /// log p(h, y || x) of complete trajectories (inputs x, hidden h, outputs y; one per sample),
@@ -549,12 +597,14 @@ class ProbabilisticSnn {
   }
 
   // ---- checkpoints -----------------------------------------------------------------------
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     const std::string neuron = Neuron::name();
     ar(cereal::make_nvp("neuron", neuron), cereal::make_nvp("config", cfg_), cereal::make_nvp("weight", w_),
        cereal::make_nvp("feedback", wfb_), cereal::make_nvp("bias", bias_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "ProbabilisticSnn");

@@ -75,26 +75,37 @@ namespace spikelab {
 
 /// Learning signal of the single-sample maximum-likelihood rule (K = 1).
 struct SingleSampleSignal {
+  /// How the hidden circuits learn.
   enum class Hidden : std::uint8_t {
     em,        ///< hidden updates e^H (signal 1): EM with one sample; equal to GEM with K = 1
     reinforce  ///< hidden updates (v_t - b_t) e^H: hrjang train_ml_online (mb1)
   };
-  Hidden hidden = Hidden::em;
+  Hidden hidden = Hidden::em;  ///< how the hidden circuits learn
 
   SingleSampleSignal() = default;
+  /// The signal with the given treatment of the hidden circuits.
+  /// @param h how the hidden circuits learn
   explicit SingleSampleSignal(Hidden h) : hidden(h) {}
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SingleSampleMl"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() { return {}; }
+  /// The number of compartments K.
   Index compartments() const noexcept { return 1; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return hidden == Hidden::reinforce; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return false; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return false; }
 
+  /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(const ThreeFactorConfig& cfg, Index batch, Index K, bool reset) {
     kappa_ = cfg.kappa;
     if (reset || v_.size() != std::size_t(batch * K)) v_.assign(std::size_t(batch * K), 0.0);
   }
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {
@@ -120,20 +131,34 @@ struct SingleSampleSignal {
   std::vector<double> v_;
 };
 
+/// The family of online three-factor learning rules of probabilistic SNNs: eligibility traces
+/// \f$ e_t = \kappa e_{t-1} + c \nabla_\theta \log p(s_t \mid u_t) \f$, a global learning signal
+/// and, optionally, a reward baseline, applied after every step (Jang et al., IEEE Signal
+/// Processing Magazine 2019).
+/// @tparam Signal the learning signal of the rule (a LearningSignal: SingleSampleSignal, GemSignal, ...)
 template <LearningSignal Signal>
 class ThreeFactor {
  public:
-  using signal_type = Signal;
+  using signal_type = Signal;  ///< the learning signal
 
+  /// The rule with the signal's default configuration.
   ThreeFactor() : ThreeFactor(Signal::default_config()) {}
+  /// The rule with the given configuration; throws ConfigError when it is out of range.
+  /// @param cfg learning rate, trace and baseline decays
+  /// @param signal the learning signal
   explicit ThreeFactor(ThreeFactorConfig cfg, Signal signal = {}) : cfg_(cfg), signal_(std::move(signal)) {
     cfg_.validate(name());
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return Signal::name(); }
+  /// The hyperparameters.
   ThreeFactorConfig& config() noexcept { return cfg_; }
+  /// The run-time configuration.
   const ThreeFactorConfig& config() const noexcept { return cfg_; }
+  /// The learning signal.
   Signal& signal() noexcept { return signal_; }
+  /// The learning signal.
   const Signal& signal() const noexcept { return signal_; }
   /// Compartments per sample during training.
   Index compartments() const { return signal_.compartments(); }
@@ -260,6 +285,7 @@ class ThreeFactor {
     std::vector<char> active;
 
     // the buffers prepare() does not rebuild at every batch
+    /// cereal serialisation: what checkpoints store (not called directly).
     template <class Ar>
     void serialize(Ar& ar) {
       ar(CEREAL_NVP(e), CEREAL_NVP(num), CEREAL_NVP(den), CEREAL_NVP(acc));
@@ -378,7 +404,7 @@ class ThreeFactor {
   detail::PerScalar<State<float>, State<double>> state_;
 
  public:
-  static constexpr std::uint32_t class_version = 1;
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   /// What a training checkpoint stores of the rule: its configuration, its signal (with the
   /// learning signal it carries) and the per-column traces, baselines and accumulators, which
@@ -390,6 +416,7 @@ class ThreeFactor {
     ar(cereal::make_nvp("config", cfg_), cereal::make_nvp("signal", signal_), cereal::make_nvp("state_float", state_.f),
        cereal::make_nvp("state_double", state_.d));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, "ThreeFactor");

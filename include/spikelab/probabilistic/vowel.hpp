@@ -54,9 +54,9 @@ enum class SparsityReference : std::uint8_t {
 
 /// VOWEL's learning signal: output log-likelihood minus gamma times the hidden KL term.
 struct VowelSignal {
-  double gamma = 1.0;
-  double r = 0.8;
-  SparsityReference reference = SparsityReference::no_spike;
+  double gamma = 1.0;  ///< the KL weight of the hidden circuits' learning signal
+  double r = 0.8;  ///< the sparsity parameter of the reference distribution q (see `reference`)
+  SparsityReference reference = SparsityReference::no_spike;  ///< whether r is the probability of no spike or of a spike
   bool filter_signal = false;     ///< l_t = kappa l_{t-1} + (1 - kappa) l_inst (binary code)
   bool accumulate_hidden = true;  ///< U accumulator for the hidden update (WTA code)
 
@@ -78,7 +78,9 @@ struct VowelSignal {
     return v;
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Vowel"; }
+  /// The rule's default hyperparameters.
   static ThreeFactorConfig default_config() {
     ThreeFactorConfig c;
     c.lr = 0.005;
@@ -88,11 +90,16 @@ struct VowelSignal {
     c.reset_per_example = false;
     return c;
   }
+  /// The number of compartments K.
   Index compartments() const noexcept { return 1; }
+  /// True if the rule subtracts the per-parameter baseline from the learning signal.
   bool uses_baseline() const noexcept { return true; }
+  /// True if the hidden updates are accumulated, U_t = kappa U_{t-1} + (1 - kappa) dtheta.
   bool accumulates_hidden() const noexcept { return accumulate_hidden; }
+  /// True if the hidden rows learn once per sample from the sum of its compartments' traces.
   bool pools_hidden() const noexcept { return false; }
 
+  /// Prepares a batch: its configuration, size and compartments (and whether state is reset).
   void begin(const ThreeFactorConfig& cfg, Index batch, Index K, bool reset) {
     if (!(r > 0 && r < 1)) throw ConfigError("Vowel: the sparsity reference r must be in (0, 1)");
     if (!(gamma >= 0) || !std::isfinite(gamma)) throw ConfigError("Vowel: gamma must be finite and >= 0");
@@ -104,6 +111,7 @@ struct VowelSignal {
     const double q0 = reference == SparsityReference::no_spike ? r : 1.0 - r;
     return {std::log(q0), std::log((1.0 - q0) / double(C))};
   }
+  /// The learning signals of step t: one hidden and one output value per column.
   template <ProbabilisticNetwork Net>
   void compute(const Net& net, Index, const std::vector<char>& active, std::vector<double>& h,
                std::vector<double>& y) {

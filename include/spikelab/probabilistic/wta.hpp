@@ -8,7 +8,7 @@
  *     \frac{\partial \log p(s_t)}{\partial u_{c,t}} = s_{c,t} - p_{c,t}. \f]
  * Each symbol c has its own potential
  * \f$u_{i,c,t} = \sum_{j,c',k} w_{i,c,j,c',k}(a_k * s_{j,c'})_{t-1} + \sum_k w^{fb}_{i,c,k}(b_k * s_{i,c})_{t-1}
- *  + \gamma_{i,c}\f$, computed by the network (networks/probabilistic_snn.hpp).
+ *  + \gamma_{i,c}\f$, computed by the network (probabilistic/network.hpp).
  * WtaNeuron<1> is the binary GLM neuron (softmax([0,u]) = sigmoid(u)); GlmNeuron is its
  * specialised form.
  *
@@ -30,12 +30,18 @@
 
 namespace spikelab {
 
+/// A probabilistic winner-take-all circuit with a C-symbol alphabet: at each step no spike or
+/// one symbol, drawn from \f$ \mathrm{softmax}([0, u_1, \dots, u_C]) \f$ (Jang, Skatchkovsky &
+/// Simeone, ICPR 2021).
+/// @tparam C the number of symbols, 1 to 64 (WtaNeuron<1> is the binary GLM neuron)
 template <int C>
   requires(C >= 1 && C <= 64)
 struct WtaNeuron {
-  static constexpr Index symbols = C;
+  static constexpr Index symbols = C;  ///< C
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Wta" + std::to_string(C); }
 
+  /// The spike probabilities of every symbol from the potentials u.
   template <Scalar S>
   static void probabilities(const S* u, S* p) noexcept {
     S m = S(0);  // the "no spike" potential
@@ -47,6 +53,7 @@ struct WtaNeuron {
     }
     for (int c = 0; c < C; ++c) p[c] /= z;
   }
+  /// log(1 + sum_c e^{u_c}).
   template <Scalar S>
   static S log_partition(const S* u) noexcept {
     S m = S(0);
@@ -55,6 +62,7 @@ struct WtaNeuron {
     for (int c = 0; c < C; ++c) z += std::exp(u[c] - m);
     return m + std::log(z);
   }
+  /// Draws no spike or one symbol from the probabilities p.
   template <Scalar S>
   static void sample(const S* p, S* s, Rng& rng) noexcept {
     double x = rng.uniform(), acc = 0.0;

@@ -21,6 +21,10 @@
 
 namespace spikelab {
 
+/// A surrogate derivative of the spike function: `forward` (the Heaviside spike), `derivative`
+/// (what BPTT uses in place of H'), `primitive` (a smooth function whose derivative it is, for
+/// the exact gradient checks of SmoothTwin) and `name()`.
+/// @tparam G the surrogate type
 template <class G>
 concept SurrogateGradient = std::copy_constructible<G> && requires(const G& g, float f, double d) {
   { g.forward(f) } -> std::same_as<float>;
@@ -40,11 +44,15 @@ constexpr S heaviside(S x) noexcept {
 /// The smallest SurrogateGradient: the Heaviside spike with the straight-through derivative 1
 /// (whose primitive is x).
 struct SurrogateGradientArchetype {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SurrogateGradientArchetype"; }
+  /// The Heaviside spike.
   template <Scalar S>
   S forward(S x) const { return heaviside(x); }
+  /// 1 (straight through).
   template <Scalar S>
   S derivative(S) const { return S(1); }
+  /// x.
   template <Scalar S>
   S primitive(S x) const { return x; }
 };

@@ -35,16 +35,21 @@ namespace spikelab {
  * Default slope k = 25 (snnTorch's default).
  */
 struct FastSigmoid {
-  double slope = 25.0;
+  double slope = 25.0;  ///< k, the steepness
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "FastSigmoid"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     const S d = S(1) + S(slope) * std::abs(x);
     return S(1) / (d * d);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     return x / (S(1) + S(slope) * std::abs(x)) + S(1) / S(slope);
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(slope)); }
 };
 
@@ -54,16 +59,21 @@ struct FastSigmoid {
  *     P(x) = \arctan(\pi\alpha x/2)/\pi + 1/2. \f]
  */
 struct Arctan {
-  double alpha = 2.0;
+  double alpha = 2.0;  ///< alpha, the steepness
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Arctan"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     const S a = S(alpha), z = std::numbers::pi_v<S> * a * x / S(2);
     return (a / S(2)) / (S(1) + z * z);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     return std::atan(std::numbers::pi_v<S> * S(alpha) * x / S(2)) / std::numbers::pi_v<S> + S(0.5);
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(alpha)); }
 };
 
@@ -71,14 +81,19 @@ struct Arctan {
  * Sigmoid surrogate: \f[ \partial s/\partial x = k\,\sigma(kx)(1-\sigma(kx)), \quad P(x) = \sigma(kx). \f]
  */
 struct Sigmoid {
-  double slope = 5.0;
+  double slope = 5.0;  ///< k, the steepness
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Sigmoid"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     const S p = primitive(x);
     return S(slope) * p * (S(1) - p);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept { return S(1) / (S(1) + std::exp(-S(slope) * x)); }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(slope)); }
 };
 
@@ -87,14 +102,18 @@ struct Sigmoid {
  * \f[ \partial s/\partial x = h \max(0, 1 - |x|/w). \f]
  */
 struct Triangle {
-  double height = 1.0;
-  double width = 1.0;
+  double height = 1.0;  ///< the peak, at x = 0
+  double width = 1.0;   ///< the half-width of the base
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Triangle"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     const S r = S(1) - std::abs(x) / S(width);
     return r > S(0) ? S(height) * r : S(0);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     const S w = S(width), h = S(height);
     const S c = std::clamp(x, -w, w);
@@ -102,6 +121,7 @@ struct Triangle {
     const S half = h * w / S(2);
     return c < S(0) ? h * (c + w) * (c + w) / (S(2) * w) : half + h * (c - c * c / (S(2) * w));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(height), CEREAL_NVP(width)); }
 };
 
@@ -110,17 +130,22 @@ struct Triangle {
  * \f[ \partial s/\partial x = h\,[|x| < w]. \f]
  */
 struct Boxcar {
-  double height = 1.0;
-  double half_width = 0.5;
+  double height = 1.0;      ///< the value inside the box
+  double half_width = 0.5;  ///< the box is |x| <= half_width
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Boxcar"; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     return std::abs(x) < S(half_width) ? S(height) : S(0);
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     const S w = S(half_width);
     return S(height) * (std::clamp(x, -w, w) + w);
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(height), CEREAL_NVP(half_width)); }
 };
 
@@ -146,18 +171,22 @@ enum class ExponentialConvention : std::uint8_t {
  * Defaults: Table II (s = 1.5, tau = 3.75), the printed convention.
  */
 struct Exponential {
-  double scale = 1.5;
-  double tau = 3.75;
-  ExponentialConvention convention = ExponentialConvention::paper;
+  double scale = 1.5;  ///< s
+  double tau = 3.75;   ///< tau, the width
+  ExponentialConvention convention = ExponentialConvention::paper;  ///< how s and tau give the amplitude (see above)
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "Exponential"; }
   /// The amplitude factor c of the convention: 1 or 0.1.
   double factor() const noexcept { return convention == ExponentialConvention::lava_dl ? 0.1 : 1.0; }
   /// The peak of the derivative, c s / tau.
   double peak() const noexcept { return factor() * scale / tau; }
+  /// The spike H(x) of the forward pass.
   template <Scalar S> S forward(S x) const noexcept { return heaviside(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept {
     return S(peak()) * std::exp(-std::abs(x) / S(tau));
   }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept {
     const S e = std::exp(-std::abs(x) / S(tau));
     return S(factor() * scale) * (x < S(0) ? e : S(2) - e);
@@ -166,6 +195,7 @@ struct Exponential {
   static std::string convention_name(ExponentialConvention c) {
     return c == ExponentialConvention::lava_dl ? "lava_dl" : "paper";
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void save(Ar& ar, std::uint32_t) const {
     ar(CEREAL_NVP(scale), CEREAL_NVP(tau), cereal::make_nvp("convention", convention_name(convention)));
   }
@@ -190,13 +220,19 @@ struct Exponential {
  * surrogate G. A network built with SmoothTwin<G> is differentiable, and its BPTT gradient
  * (computed by the same code as the spiking network's) must equal finite differences.
  */
+/// @tparam G the surrogate whose primitive is the smooth spike
 template <SurrogateGradient G>
 struct SmoothTwin {
-  G inner{};
+  G inner{};  ///< the surrogate whose primitive is the smooth spike
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "SmoothTwin<" + G::name() + ">"; }
+  /// The smooth spike: the inner surrogate's primitive.
   template <Scalar S> S forward(S x) const noexcept { return inner.primitive(x); }
+  /// The surrogate derivative at x, used by BPTT in place of H'(x).
   template <Scalar S> S derivative(S x) const noexcept { return inner.derivative(x); }
+  /// A primitive of derivative() (the smooth spike of SmoothTwin).
   template <Scalar S> S primitive(S x) const noexcept { return inner.primitive(x); }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar> void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(inner)); }
 };
 

@@ -26,6 +26,8 @@
 
 namespace spikelab::testing {
 
+/// How check_gradients compares: the finite-difference step, the elements checked per block,
+/// whether the input gradient is checked, and the seed.
 struct GradientCheckOptions {
   double step = 1e-6;               ///< finite-difference step h
   Index max_per_block = 64;         ///< elements checked per block (chosen at random if larger)
@@ -33,18 +35,26 @@ struct GradientCheckOptions {
   std::uint64_t seed = 12345;       ///< for element choice and stochastic layers
 };
 
+/// The comparison of one parameter block (or the input): its size, the elements compared and
+/// the norm-relative error between the analytic and the finite-difference gradient.
 struct GradientCheckBlock {
   std::string name;      ///< "layer 2 weight", "input"
   Index size = 0;        ///< elements in the block
   Index checked = 0;     ///< elements compared
   double rel_error = 0;  ///< norm-relative error over the checked elements
+  ///@{
+  /// Norms of the analytic and of the finite-difference gradient over the checked elements.
   double analytic_norm = 0, numeric_norm = 0;
+  ///@}
 };
 
+/// What check_gradients found: one GradientCheckBlock per block, the largest relative error and
+/// the block that has it.
 struct GradientCheckResult {
-  std::vector<GradientCheckBlock> blocks;
-  double max_rel_error = 0;
-  std::string worst;
+  std::vector<GradientCheckBlock> blocks;  ///< one per parameter block (and the input)
+  double max_rel_error = 0;                ///< the largest rel_error
+  std::string worst;                       ///< the block that has it
+  /// One line per block: its name, the elements checked of its size, the relative error and |g|.
   std::string report() const {
     std::string r;
     for (const auto& b : blocks)

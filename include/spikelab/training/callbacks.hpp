@@ -52,7 +52,7 @@ inline std::string fixed(double v, int digits) {
 /// How ProgressPrinter shows the progress within an epoch.
 enum class Redraw : std::uint8_t {
   automatic,  ///< redraw in place when the stream is a terminal, plain lines otherwise
-  always,     ///< redraw one line in place ('\r') after every refresh
+  always,     ///< redraw one line in place (a carriage return) after every refresh
   never       ///< one plain line per epoch (files, pipes, CI logs)
 };
 
@@ -80,23 +80,33 @@ inline bool is_terminal(const std::ostream& os) {
 /// carriage returns glue lines together; Redraw::always / Redraw::never choose explicitly.
 class ProgressPrinter {
  public:
+  /// A progress line written to `os`.
+  /// @param os the stream (kept by reference)
+  /// @param refresh_seconds the least time between two redraws
+  /// @param redraw whether the line is redrawn in place
   explicit ProgressPrinter(std::ostream& os, double refresh_seconds = 0.25, Redraw redraw = Redraw::automatic)
       : os_(&os), refresh_(refresh_seconds),
         cr_(redraw == Redraw::always || (redraw == Redraw::automatic && detail::is_terminal(os))) {}
   /// `carriage_return`: Redraw::always when true, Redraw::never when false.
+  /// @param os the stream (kept by reference)
+  /// @param refresh_seconds the least time between two redraws
+  /// @param carriage_return redraw the line in place
   ProgressPrinter(std::ostream& os, double refresh_seconds, bool carriage_return)
       : ProgressPrinter(os, refresh_seconds, carriage_return ? Redraw::always : Redraw::never) {}
 
   /// True when the line is redrawn in place during an epoch.
   bool redraws() const noexcept { return cr_; }
 
+  /// Trainer hook (see Trainer).
   void on_epoch_begin(const TrainInfo&) { last_ = -1e9; }
+  /// Trainer hook (see Trainer).
   void on_batch_end(const TrainInfo& i) {
     if (i.epoch_seconds - last_ < refresh_ && i.batch != i.batches) return;
     last_ = i.epoch_seconds;
     if (!cr_) return;
     *os_ << '\r' << padded(line(i)) << std::flush;
   }
+  /// Trainer hook (see Trainer).
   void on_epoch_end(const TrainInfo& i) {
     std::string s = line(i);
     s += " | " + detail::format_seconds(i.epoch_seconds);
@@ -143,9 +153,15 @@ class ProgressPrinter {
 /// `patience` epochs (validation accuracy by default; training loss if no validation).
 class EarlyStopping {
  public:
+  /// The figure watched: the validation accuracy (higher is better), or a loss (lower is better).
   enum class Monitor { val_accuracy, val_loss, train_loss };
+  /// Stops after `patience` epochs without an improvement larger than `min_delta`.
+  /// @param patience epochs without improvement
+  /// @param min_delta the smallest change that counts as an improvement
+  /// @param monitor the figure watched
   explicit EarlyStopping(int patience = 5, double min_delta = 0.0, Monitor monitor = Monitor::val_accuracy)
       : patience_(patience), min_delta_(min_delta), monitor_(monitor) {}
+  /// Trainer hook (see Trainer).
   bool on_epoch_end(const TrainInfo& i) {
     double v = 0;
     bool higher_better = false;
@@ -170,7 +186,9 @@ class EarlyStopping {
     }
     return ++wait_ >= patience_;
   }
+  /// The epoch with the best figure.
   int best_epoch() const noexcept { return best_epoch_; }
+  /// The best figure.
   double best() const noexcept { return best_; }
 
  private:
@@ -187,7 +205,10 @@ class EarlyStopping {
 /// (TrainInfo::resumed), which appends to an existing file.
 class CsvLogger {
  public:
+  /// A log written to `path`, one line per epoch.
+  /// @param path the CSV file
   explicit CsvLogger(std::filesystem::path path) : path_(std::move(path)) {}
+  /// Trainer hook (see Trainer).
   void on_train_begin(const TrainInfo& i) {
     std::error_code ec;
     if (i.resumed && std::filesystem::file_size(path_, ec) > 0 && !ec) return;
@@ -195,6 +216,7 @@ class CsvLogger {
     if (!os) throw FileError(path_.string(), -1, "cannot open the metrics log for writing");
     os << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,epoch_seconds\n";
   }
+  /// Trainer hook (see Trainer).
   void on_epoch_end(const TrainInfo& i) {
     std::ofstream os(path_, std::ios::app);
     if (!os) throw FileError(path_.string(), -1, "cannot append to the metrics log");
@@ -211,11 +233,15 @@ class CsvLogger {
 /// Stops training once `seconds` of wall time have passed (checked after every batch).
 class TimeLimit {
  public:
+  /// Stops training after `seconds` of wall time.
+  /// @param seconds the limit
   explicit TimeLimit(double seconds) : limit_(seconds) {}
+  /// Trainer hook (see Trainer).
   bool on_batch_end(const TrainInfo& i) {
     hit_ = limit_ > 0 && i.total_seconds >= limit_;
     return hit_;
   }
+  /// True once the limit stopped training.
   bool reached() const noexcept { return hit_; }
 
  private:

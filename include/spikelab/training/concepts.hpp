@@ -14,12 +14,13 @@
 namespace spikelab {
 
 /// A layer whose output is spikes (see the file comment).
+/// @tparam L the layer type
 template <class L>
 concept EmitsSpikes = SpikingNeuronLayer<L> || requires { requires L::emits_spikes; };
 
 /// The smallest EmitsSpikes: a type that declares it.
 struct EmitsSpikesArchetype {
-  static constexpr bool emits_spikes = true;
+  static constexpr bool emits_spikes = true;  ///< the declaration
 };
 static_assert(EmitsSpikes<EmitsSpikesArchetype> && EmitsSpikes<SpikingNeuronLayerArchetype> &&
               !EmitsSpikes<LayerArchetype>);

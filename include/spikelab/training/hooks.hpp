@@ -31,11 +31,11 @@ struct TrainInfo {
   double loss = 0.0;       ///< running mean training loss of this epoch
   double accuracy = 0.0;   ///< running training accuracy of this epoch
   double lr = 0.0;         ///< learning rate in use
-  double epoch_seconds = 0.0;
-  double total_seconds = 0.0;
-  bool has_validation = false;
-  double val_loss = 0.0;
-  double val_accuracy = 0.0;
+  double epoch_seconds = 0.0;  ///< wall time of this epoch so far
+  double total_seconds = 0.0;  ///< wall time of the fit so far
+  bool has_validation = false;  ///< val_loss and val_accuracy hold this epoch's validation
+  double val_loss = 0.0;  ///< validation loss (at epoch end, when has_validation)
+  double val_accuracy = 0.0;  ///< validation accuracy (at epoch end, when has_validation)
   bool resumed = false;    ///< this fit continues an interrupted one (Trainer::continue_from)
 };
 

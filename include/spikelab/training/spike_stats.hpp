@@ -39,12 +39,13 @@ namespace spikelab {
 struct LayerSpikeStats {
   std::size_t layer = 0;  ///< index of the layer in the network
   std::string name;       ///< the layer's signature
-  Index neurons = 0;
+  Index neurons = 0;        ///< neurons of the layer
   double samples = 0;       ///< samples seen
   double sample_steps = 0;  ///< sample-steps seen (samples x steps)
   Vector<double> counts;    ///< spikes per neuron
   Index dead = 0;           ///< neurons that never fired
 
+  /// dead / neurons.
   double dead_fraction() const noexcept { return neurons ? double(dead) / double(neurons) : 0.0; }
   /// Mean spikes per neuron per step.
   double mean_rate() const noexcept {
@@ -58,8 +59,8 @@ struct LayerSpikeStats {
 
 /// The statistics of all spiking layers for one epoch.
 struct SpikeStatsEpoch {
-  int epoch = 0;
-  std::vector<LayerSpikeStats> layers;
+  int epoch = 0;                        ///< the epoch, 1-based
+  std::vector<LayerSpikeStats> layers;  ///< one per watched layer
   /// Dead neurons over all listed layers / their neurons.
   double dead_fraction() const noexcept {
     Index d = 0, n = 0;
@@ -73,16 +74,20 @@ struct SpikeStatsEpoch {
 class SpikeStatistics {
  public:
   /// `layers`: indices of the layers to watch; empty = every spiking layer (EmitsSpikes).
+  /// @param layers the indices of the layers to watch
   explicit SpikeStatistics(std::vector<std::size_t> layers = {}) : wanted_(std::move(layers)) {}
 
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_epoch_begin(const TrainInfo&, Net& net) {
     reset(net);
   }
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_batch_end(const TrainInfo&, Net& net) {
     accumulate(net);
   }
+  /// Trainer hook (see Trainer).
   template <class Net>
   void on_epoch_end(const TrainInfo& info, Net&) {
     history_.push_back(finish(info.epoch));

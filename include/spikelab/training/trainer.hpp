@@ -41,29 +41,35 @@ namespace spikelab {
 /// Result of `fit`. After a resumed fit, epochs_run and the best-validation figures count
 /// the epochs before the interruption too; seconds is the wall time of this call.
 struct FitResult {
-  int epochs_run = 0;
-  double train_loss = 0.0, train_accuracy = 0.0;
-  double val_loss = 0.0, val_accuracy = 0.0;
-  double best_val_accuracy = 0.0;
-  int best_epoch = 0;
-  double seconds = 0.0;
-  bool stopped_early = false;
+  int epochs_run = 0;  ///< epochs trained (with those before an interruption)
+  /// mean training loss of the last epoch
+  double train_loss = 0.0, train_accuracy = 0.0;  ///< training accuracy of the last epoch
+  /// validation loss after the last epoch (0 without validation)
+  double val_loss = 0.0, val_accuracy = 0.0;  ///< validation accuracy after the last epoch
+  double best_val_accuracy = 0.0;  ///< the best validation accuracy of any epoch
+  int best_epoch = 0;  ///< the epoch that reached it
+  double seconds = 0.0;  ///< wall time of this call
+  bool stopped_early = false;  ///< a callback stopped training before the last epoch
 };
 
 /// Result of `evaluate`.
 struct EvalResult {
-  double loss = 0.0;
-  double accuracy = 0.0;
-  Tally tally{};
-  Index batches = 0;
-  double seconds = 0.0;
+  double loss = 0.0;  ///< mean loss over the source
+  double accuracy = 0.0;  ///< correct / scored decisions
+  Tally tally{};  ///< the decision counts
+  Index batches = 0;  ///< batches evaluated
+  double seconds = 0.0;  ///< wall time
 };
 
 /// Stand-in optimizer for rules that update the network themselves.
 struct NoOptimizer {
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "NoOptimizer"; }
+  /// Ignored.
   void set_progress(double, int) noexcept {}
+  /// 0: no learning rate.
   double current_lr() const noexcept { return 0.0; }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar&) {}
 };
@@ -93,16 +99,28 @@ struct TrainingProgress {
   FitResult result{};     ///< FitResult as of epoch `epoch` (seconds: of the call that got there)
 };
 
+/// The Trainer's settings: the seed of its Rng.
 struct TrainerConfig {
   std::uint64_t seed = 1;  ///< seeds the trainer's Rng (forward noise, dropout, sampling)
 };
 
+/// The epoch loop: `fit` trains a network over a batch source with a learning rule (a
+/// GradientRule with an optimizer, or an OnlineRule) and callbacks, `evaluate` measures a source,
+/// and `continue_from` resumes a fit exactly where a training checkpoint left it.
+/// @tparam Net the network (e.g. a Sequential)
+/// @tparam Rule the learning rule (a LearningRule for Net)
+/// @tparam Opt the optimizer (NoOptimizer for an online rule)
 template <class Net, class Rule, class Opt = NoOptimizer>
   requires LearningRule<Rule, Net>
 class Trainer {
  public:
-  using S = typename Net::scalar_type;
+  using S = typename Net::scalar_type;  ///< the scalar type
 
+  /// A trainer of `net` (kept by reference: it must outlive the trainer).
+  /// @param net the network
+  /// @param rule the learning rule
+  /// @param opt the optimizer
+  /// @param cfg the seed
   Trainer(Net& net, Rule rule = {}, Opt opt = {}, TrainerConfig cfg = {})
       : net_(net), rule_(std::move(rule)), opt_(std::move(opt)), cfg_(cfg), rng_(cfg.seed) {
     if constexpr (GradientRule<Rule, Net>)
@@ -110,9 +128,13 @@ class Trainer {
     progress_.rng = rng_.state();
   }
 
+  /// The network being trained.
   Net& net() noexcept { return net_; }
+  /// The learning rule.
   Rule& rule() noexcept { return rule_; }
+  /// The optimizer.
   Opt& optimizer() noexcept { return opt_; }
+  /// The trainer's generator (forward noise, dropout, sampling).
   Rng& rng() noexcept { return rng_; }
 
   /// The last point from which a fit can be continued exactly: updated after every batch and

@@ -35,10 +35,12 @@
 
 namespace spikelab {
 
+/// The IBM DVS128 Gesture data set: AEDAT 3.1 trials of 29 users under 5 lighting conditions,
+/// one sample per labelled gesture window, 11 classes (Amir et al., CVPR 2017).
 class DvsGesture {
  public:
-  static constexpr SensorSize sensor_size{128, 128, 2};
-  static constexpr int num_classes = 11;
+  static constexpr SensorSize sensor_size{128, 128, 2};  ///< 128 x 128, 2 polarities
+  static constexpr int num_classes = 11;  ///< 11 gestures (10 without "other")
 
   /// 4x downsampling to 32 x 32, 290 frames of 5 ms over [0, 1.45 s).
   static Compose<Downsample, ToFrame> standard_transform() {
@@ -48,6 +50,9 @@ class DvsGesture {
   DvsGesture() = default;
 
   /// The trials of `root/trials_to_<split>.txt` ("train" or "test").
+  /// @param root the folder that holds the trials and `trials_to_train.txt` / `trials_to_test.txt`
+  /// @param split "train" or "test"
+  /// @param drop_other true: leave out class 11 ("other gestures")
   DvsGesture(const std::filesystem::path& root, const std::string& split, bool drop_other = false) {
     if (split != "train" && split != "test") throw ConfigError("DVS Gesture: split must be 'train' or 'test'");
     const std::filesystem::path list = root / ("trials_to_" + split + ".txt");
@@ -83,12 +88,18 @@ class DvsGesture {
     return g;
   }
 
+  /// The number of samples.
   Index size() const noexcept { return Index(entries_.size()); }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return sensor_size; }
+  /// The number of classes.
   int classes() const noexcept { return drop_other_ ? 10 : 11; }
+  /// The class of sample i.
   int label(Index i) const { return entries_.at(std::size_t(i)).label; }
+  /// The trial files of the split.
   const std::vector<std::filesystem::path>& trials() const noexcept { return trials_; }
 
+  /// Sample i, decoded (throws FormatError naming the file on bad input).
   EventSample get(Index i) const {
     if (i < 0 || i >= size())
       throw ConfigError("DvsGesture::get: index " + std::to_string(i) + " outside [0, " + std::to_string(size()) + ")");

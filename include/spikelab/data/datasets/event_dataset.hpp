@@ -23,25 +23,40 @@ namespace spikelab {
 
 /// A labelled file.
 struct LabelledFile {
-  std::filesystem::path path;
-  int label = -1;
+  std::filesystem::path path;  ///< the recording
+  int label = -1;  ///< its class
 };
 
+/// An EventDataset of labelled recordings, one file each, decoded on demand by an EventFormat
+/// reader (the files are read when a sample is asked for, so a data set costs no memory).
+/// @tparam Format the reader of one file (an EventFormat)
 template <EventFormat Format>
 class FileListDataset {
  public:
   FileListDataset() = default;
+  /// A data set of the given recordings.
+  /// @param files the recordings with their labels
+  /// @param format the reader that decodes one file
+  /// @param classes the number of classes
   FileListDataset(std::vector<LabelledFile> files, Format format, int classes)
       : files_(std::move(files)), format_(std::move(format)), classes_(classes) {}
 
+  /// The number of samples.
   Index size() const noexcept { return Index(files_.size()); }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return format_.sensor(); }
+  /// The number of classes.
   int classes() const noexcept { return classes_; }
+  /// The reader.
   const Format& format() const noexcept { return format_; }
+  /// The recordings with their labels.
   const std::vector<LabelledFile>& files() const noexcept { return files_; }
+  /// Recording i.
   const LabelledFile& file(Index i) const { return files_.at(std::size_t(i)); }
+  /// The class of sample i.
   int label(Index i) const { return file(i).label; }
 
+  /// Sample i, decoded (throws FormatError naming the file on bad input).
   EventSample get(Index i) const {
     if (i < 0 || i >= size())
       throw ConfigError("FileListDataset::get: index " + std::to_string(i) + " outside [0, " + std::to_string(size()) + ")");

@@ -30,11 +30,14 @@
 
 namespace spikelab {
 
+/// The MNIST-DVS recordings as an EventDataset (MnistDvs lists the files).
 using MnistDvsDataset = FileListDataset<Aedat2>;
 
+/// The MNIST-DVS data set's description: DVS128 recordings of moving MNIST digits at 3 scales
+/// (AEDAT 2.0), its sensor, classes, file lists and standard transform.
 struct MnistDvs {
-  static constexpr SensorSize sensor{128, 128, 2};
-  static constexpr int classes = 10;
+  static constexpr SensorSize sensor{128, 128, 2};  ///< 128 x 128, 2 polarities
+  static constexpr int classes = 10;  ///< 10 digits
 
   /// Crop to x, y in [48, 73], 80 binary frames of 25 ms.
   static Compose<Crop, ToFrame> standard_transform() {

@@ -29,11 +29,15 @@
 
 namespace spikelab {
 
+/// The N-MNIST recordings as an EventDataset (NMnist lists the files).
 using NMnistDataset = FileListDataset<NmnistBin>;
 
+/// The N-MNIST data set's description: 34 x 34 ATIS recordings of MNIST digits (3 saccades,
+/// about 300 ms, 10 classes), its file lists in either layout and its standard transform
+/// (Orchard et al., Frontiers in Neuroscience 2015).
 struct NMnist {
-  static constexpr SensorSize sensor{34, 34, 2};
-  static constexpr int classes = 10;
+  static constexpr SensorSize sensor{34, 34, 2};  ///< 34 x 34, 2 polarities
+  static constexpr int classes = 10;  ///< 10 digits
 
   /// 30 frames of 10 ms over [0, 300 ms), polarity as channels.
   static ToFrame standard_transform(std::int64_t bin_us = 10000, std::int64_t steps = 30) {

@@ -23,17 +23,27 @@
 
 namespace spikelab {
 
+/// An EventDataset over one ShdFile (Spiking Heidelberg Digits or Spiking Speech Commands):
+/// sample i is recording i of the file (Cramer et al., IEEE TNNLS 2022).
 class ShdDataset {
  public:
+  /// Opens an SHD or SSC file; throws FormatError when its labels exceed `classes`.
+  /// @param path the HDF5 file
+  /// @param classes the number of classes of the data set (20 for SHD, 35 for SSC)
   ShdDataset(const std::filesystem::path& path, int classes) : file_(path), classes_(classes) {
     if (file_.classes() > classes)
       throw FormatError(path.string(), -1, "labels go up to " + std::to_string(file_.classes() - 1) + " but the data set has " +
                                                std::to_string(classes) + " classes");
   }
+  /// The number of samples.
   Index size() const noexcept { return file_.size(); }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return file_.sensor(); }
+  /// The number of classes.
   int classes() const noexcept { return classes_; }
+  /// Sample i, decoded (throws FormatError naming the file on bad input).
   EventSample get(Index i) const { return file_.read(i); }
+  /// The open file.
   const ShdFile& file() const noexcept { return file_; }
 
  private:
@@ -43,8 +53,9 @@ class ShdDataset {
 
 /// Spiking Heidelberg Digits.
 struct Shd {
-  static constexpr SensorSize sensor{700, 1, 1};
-  static constexpr int classes = 20;
+  static constexpr SensorSize sensor{700, 1, 1};  ///< 700 cochlea channels
+  static constexpr int classes = 20;  ///< spoken digits 0-9 in English and German
+  /// Opens the SHD file `h5` (train or test).
   static ShdDataset load(const std::filesystem::path& h5) { return ShdDataset(h5, classes); }
   /// `steps` binary bins over [0, 1.4 s).
   static ToFrame standard_transform(std::int64_t steps = 100, std::int64_t duration_us = 1400000) {
@@ -55,9 +66,11 @@ struct Shd {
 
 /// Spiking Speech Commands.
 struct Ssc {
-  static constexpr SensorSize sensor{700, 1, 1};
-  static constexpr int classes = 35;
+  static constexpr SensorSize sensor{700, 1, 1};  ///< 700 cochlea channels
+  static constexpr int classes = 35;  ///< spoken command words
+  /// Opens the SSC file `h5` (train, valid or test).
   static ShdDataset load(const std::filesystem::path& h5) { return ShdDataset(h5, classes); }
+  /// `steps` binary bins over [0, 1.4 s), as for SHD.
   static ToFrame standard_transform(std::int64_t steps = 100, std::int64_t duration_us = 1400000) {
     return Shd::standard_transform(steps, duration_us);
   }

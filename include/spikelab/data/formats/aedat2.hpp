@@ -87,13 +87,18 @@ inline Aedat2Header parse_aedat2_header(ByteSpan bytes, const std::string& name)
   return h;
 }
 
+/// The EventFormat reader of jAER AEDAT 1.0 / 2.0 files from a DVS128 (MNIST-DVS, the original
+/// CIFAR10-DVS); throws FormatError naming the file and byte offset on bad input.
 class Aedat2 {
  public:
-  static constexpr SensorSize dvs128_sensor{128, 128, 2};
+  static constexpr SensorSize dvs128_sensor{128, 128, 2};  ///< 128 x 128, 2 polarities
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "AEDAT 2.0 (jAER, DVS128)"; }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return dvs128_sensor; }
 
+  /// The events of an AEDAT 2.0 file held in `bytes`; `name` names it in errors.
   EventSample parse(ByteSpan bytes, const std::string& name) const {
     EventSample s;
     s.sensor = dvs128_sensor;
@@ -154,6 +159,7 @@ class Aedat2 {
     return s;
   }
 
+  /// The events of the file at `path`.
   EventSample read(const std::filesystem::path& path) const {
     std::vector<std::uint8_t> buf;
     detail::read_file_into(path, buf);

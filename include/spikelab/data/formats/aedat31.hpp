@@ -38,9 +38,9 @@ namespace spikelab {
 
 /// A time window [start, end) on a recording's clock with the label of what happens in it.
 struct EventWindow {
-  std::int64_t start = 0;
-  std::int64_t end = 0;
-  int label = -1;
+  std::int64_t start = 0;  ///< the window's first time (µs)
+  std::int64_t end = 0;  ///< the time after its last event (µs, exclusive)
+  int label = -1;  ///< its class
 };
 
 /// The parsed text header of an AEDAT 3.x file.
@@ -251,22 +251,31 @@ void for_each_aedat31_event(In& in, const std::string& name, SensorSize sensor, 
 
 }  // namespace detail
 
+/// The reader of cAER AEDAT 3.1 files (DVS128 Gesture): polarity packets only, streamed packet
+/// by packet so that a trial file is never held whole; throws FormatError naming the file and
+/// byte offset on bad input.
 class Aedat31 {
  public:
-  static constexpr SensorSize dvs128_sensor{128, 128, 2};
+  static constexpr SensorSize dvs128_sensor{128, 128, 2};  ///< 128 x 128, 2 polarities
 
+  /// A reader for a sensor of the given size; throws ConfigError unless it has 2 polarities.
+  /// @param sensor the sensor size (DVS128 by default)
   explicit Aedat31(SensorSize sensor = dvs128_sensor) : sensor_(sensor) {
     if (sensor.width <= 0 || sensor.height <= 0 || sensor.polarities != 2 || sensor.width > 32768 ||
         sensor.height > 32768)
       throw ConfigError("Aedat31: the sensor needs a size in [1, 32768] and 2 polarities");
   }
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "AEDAT 3.1 (cAER polarity packets)"; }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return sensor_; }
 
+  /// The events of an AEDAT 3.1 file held in `bytes`; `name` names it in errors.
   EventSample parse(ByteSpan bytes, const std::string& name) const {
     detail::MemoryBytes in(bytes);
     return collect(in, name);
   }
+  /// The events of the file at `path`.
   EventSample read(const std::filesystem::path& path) const {
     detail::FileBytes in(path);
     return collect(in, path.string());
@@ -284,6 +293,7 @@ class Aedat31 {
     detail::FileBytes in(path);
     return windows(in, path.string(), w);
   }
+  /// One sample per window `w` of the file in `bytes` (a single pass over its packets).
   std::vector<EventSample> parse_windows(ByteSpan bytes, const std::string& name,
                                          const std::vector<EventWindow>& w) const {
     detail::MemoryBytes in(bytes);

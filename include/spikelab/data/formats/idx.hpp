@@ -34,15 +34,17 @@ namespace spikelab {
 
 /// An idx array: element type code, dimensions and the raw elements converted to host order.
 struct IdxArray {
-  std::uint8_t type = 0;
-  std::vector<std::int64_t> dims;
+  std::uint8_t type = 0;  ///< the idx element type code (0x08: unsigned byte, ...)
+  std::vector<std::int64_t> dims;  ///< the extents, outermost first
   std::vector<std::uint8_t> data;  ///< elements, host byte order, element_size() bytes each
 
+  /// The number of elements.
   std::int64_t count() const {
     std::int64_t n = 1;
     for (auto d : dims) n *= d;
     return dims.empty() ? 0 : n;
   }
+  /// Bytes per element of an idx type code.
   static int element_size(std::uint8_t type) {
     switch (type) {
       case 0x08: case 0x09: return 1;

@@ -22,8 +22,8 @@ namespace spikelab {
 
 /// One entry of a label list.
 struct LabelEntry {
-  std::int64_t id = 0;
-  int label = 0;
+  std::int64_t id = 0;  ///< the sample's id
+  int label = 0;  ///< its class
 };
 
 namespace detail {
@@ -86,6 +86,7 @@ inline std::vector<LabelEntry> parse_label_list(std::string_view text, const std
   return out;
 }
 
+/// The entries of the label list at `path` (see parse_label_list).
 inline std::vector<LabelEntry> read_label_list(const std::filesystem::path& path) {
   return parse_label_list(detail::read_text(path), path.string());
 }
@@ -130,6 +131,7 @@ inline std::vector<EventWindow> parse_gesture_labels(std::string_view text, cons
   return out;
 }
 
+/// The labelled windows of the DVS Gesture `_labels.csv` file at `path` (see parse_gesture_labels).
 inline std::vector<EventWindow> read_gesture_labels(const std::filesystem::path& path) {
   return parse_gesture_labels(detail::read_text(path), path.string());
 }

@@ -26,6 +26,8 @@
 
 namespace spikelab {
 
+/// The EventFormat reader of the ATIS 40-bit event files of N-MNIST and N-Caltech101 (`.bin`,
+/// also shipped as `.bs2`); throws FormatError naming the file and byte offset on bad input.
 class NmnistBin {
  public:
   /// N-MNIST: 34 x 34, two polarities.
@@ -33,14 +35,20 @@ class NmnistBin {
   /// N-Caltech101: the ATIS sensor, 304 x 240 (x is 8 bits, so in practice x < 256).
   static constexpr SensorSize ncaltech101_sensor{304, 240, 2};
 
+  /// A reader for a sensor of the given size; throws ConfigError unless it has 2 polarities.
+  /// @param sensor the sensor size (N-MNIST's 34 x 34 by default)
   explicit NmnistBin(SensorSize sensor = nmnist_sensor) : sensor_(sensor) {
     if (sensor.width <= 0 || sensor.height <= 0 || sensor.polarities != 2)
       throw ConfigError("NmnistBin: the sensor needs a positive size and 2 polarities");
   }
+  /// A reader for N-MNIST (34 x 34).
   static NmnistBin nmnist() { return NmnistBin(nmnist_sensor); }
+  /// A reader for N-Caltech101 (304 x 240).
   static NmnistBin ncaltech101() { return NmnistBin(ncaltech101_sensor); }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "N-MNIST 40-bit .bin"; }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return sensor_; }
 
   /// Decodes the bytes of a whole file; `name` is used in error messages.
@@ -51,6 +59,7 @@ class NmnistBin {
     return s;
   }
 
+  /// The events of the file at `path`.
   EventSample read(const std::filesystem::path& path) const {
     std::vector<std::uint8_t> buf;
     detail::read_file_into(path, buf);

@@ -49,12 +49,16 @@
 
 namespace spikelab {
 
+/// The reader of a Spiking Heidelberg Digits / Spiking Speech Commands HDF5 file through
+/// libhdf5's C API (needs SPIKELAB_HAS_HDF5: link spikelab::hdf5); copies share the open file.
 class ShdFile {
  public:
   /// SHD and SSC: 700 cochlea channels.
   static constexpr SensorSize shd_sensor{700, 1, 1};
 
   /// Opens `path`, checks the layout and reads labels, keys and speakers.
+  /// @param path the HDF5 file
+  /// @param sensor the sensor size (700 channels by default)
   explicit ShdFile(const std::filesystem::path& path, SensorSize sensor = shd_sensor)
       : state_(std::make_shared<State>()) {
     State& st = *state_;
@@ -93,9 +97,13 @@ class ShdFile {
     st.vlen_int = detail::H5Handle(H5Tvlen_create(H5T_NATIVE_INT), H5Tclose);
   }
 
+  /// The file.
   const std::string& path() const noexcept { return state_->path; }
+  /// The number of samples.
   Index size() const noexcept { return Index(state_->rows); }
+  /// The sensor the samples live on.
   SensorSize sensor() const noexcept { return state_->sensor; }
+  /// The label of every recording.
   const std::vector<int>& labels() const noexcept { return state_->labels; }
   /// Class names from /extra/keys (empty if the file has none).
   const std::vector<std::string>& keys() const noexcept { return state_->keys; }

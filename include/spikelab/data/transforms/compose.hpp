@@ -39,13 +39,19 @@ namespace spikelab {
 
 /// The identity.
 struct NoTransform {
+  /// Leaves the sample as it is (an InPlaceTransform).
   void operator()(EventSample&, Rng&) const noexcept {}
 };
 
+/// A whole preprocessing / augmentation pipeline as one type, applied stage by stage with no
+/// run-time dispatch (tonic's Compose: Lenz et al., 2021).
+/// @tparam Ts the stages, in order (in-place transforms, then possibly a FrameTransform)
 template <class... Ts>
 class Compose {
  public:
   Compose() = default;
+  /// A pipeline of the given stages, applied in order.
+  /// @param ts the stages
   explicit Compose(Ts... ts) : stages_(std::move(ts)...) {}
 
   /// In place, when every stage is in place.
@@ -62,14 +68,17 @@ class Compose {
     return run<0>(std::move(s), rng);
   }
 
+  /// Stage I of the pipeline.
   template <std::size_t I>
   const auto& stage() const noexcept {
     return std::get<I>(stages_);
   }
+  /// Stage I of the pipeline.
   template <std::size_t I>
   auto& stage() noexcept {
     return std::get<I>(stages_);
   }
+  /// The number of stages.
   static constexpr std::size_t size() noexcept { return sizeof...(Ts); }
 
  private:
@@ -84,6 +93,7 @@ class Compose {
   std::tuple<Ts...> stages_;
 };
 
+/// Compose(a, b, ...) deduces the pipeline's stages from its arguments.
 template <class... Ts>
 Compose(Ts...) -> Compose<Ts...>;
 

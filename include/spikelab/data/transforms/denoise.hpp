@@ -23,9 +23,12 @@
 
 namespace spikelab {
 
+/// Drops isolated events: an event is kept if one of its 4 neighbours had an event less than
+/// `filter_time` µs before (tonic's neighbour filter; Delbruck 2008).
 struct Denoise {
   std::int64_t filter_time = 10000;  ///< µs
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     if (filter_time <= 0) throw ConfigError("Denoise: filter_time must be positive");
     const std::int64_t W = s.sensor.width, H = s.sensor.height;

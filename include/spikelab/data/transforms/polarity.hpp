@@ -18,7 +18,10 @@
 
 namespace spikelab {
 
+/// Gives every event polarity 0 and the sensor one channel, \f$ p' = 0,\ P' = 1 \f$, so frames
+/// count ON and OFF events together.
 struct MergePolarities {
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const noexcept {
     for (Event& e : s.events) e.p = 0;
     s.sensor.polarities = 1;

@@ -32,10 +32,13 @@
 
 namespace spikelab {
 
+/// Scales coordinates and times, \f$ x' = \lfloor f x \rfloor,\ y' = \lfloor f y \rfloor,\;
+/// t' = \lfloor f_t t \rfloor \f$, and the sensor with them.
 struct Downsample {
   double spatial_factor = 1.0;  ///< in (0, 1]
   double time_factor = 1.0;     ///< in (0, 1]
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     if (!(spatial_factor > 0 && spatial_factor <= 1) || !(time_factor > 0 && time_factor <= 1))
       throw ConfigError("Downsample: the factors must lie in (0, 1]");
@@ -50,10 +53,15 @@ struct Downsample {
   }
 };
 
+/// Keeps the events with x0 <= x < x0 + width, y0 <= y < y0 + height and moves them to the
+/// origin (negative x0, y0 pad); the sensor becomes width x height.
 struct Crop {
+  /// The corner of the crop.
   std::int32_t x0 = 0, y0 = 0;  ///< top-left corner (negative values pad)
-  std::int32_t width = 0, height = 0;
+  /// The size of the crop.
+  std::int32_t width = 0, height = 0;  ///< the size of the crop
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     if (width <= 0 || height <= 0 || width > 65536 || height > 65536)
       throw ConfigError("Crop: width and height must lie in [1, 65536]");
@@ -72,19 +80,24 @@ struct Crop {
   }
 };
 
+/// A Crop of width x height at the sensor's centre (floor division; larger sizes pad).
 struct CenterCrop {
-  std::int32_t width = 0, height = 0;
+  /// The size of the crop.
+  std::int32_t width = 0, height = 0;  ///< the size of the crop
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng& rng) const {
     auto floor_div2 = [](std::int32_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); };
     Crop{floor_div2(s.sensor.width - width), floor_div2(s.sensor.height - height), width, height}(s, rng);
   }
 };
 
+/// Mirrors x to W-1-x and/or y to H-1-y.
 struct Flip {
-  bool x = false;
-  bool y = false;
+  bool x = false;  ///< mirror x
+  bool y = false;  ///< mirror y
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     if ((x && s.sensor.width <= 0) || (y && s.sensor.height <= 0)) throw ShapeError("Flip: the sample has no sensor size");
     for (Event& e : s.events) {
@@ -100,17 +113,22 @@ struct Flip {
   }
 };
 
+/// Swaps x and y (and the sensor's width and height), to match other axis conventions.
 struct Transpose {
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     for (Event& e : s.events) std::swap(e.x, e.y);
     std::swap(s.sensor.width, s.sensor.height);
   }
 };
 
+/// One random translation per sample, dx uniform in [-max_dx, max_dx] (same for y); events
+/// shifted outside the sensor are dropped (with max_dy = 0 on a 1-D sensor: SHD's channel shift).
 struct RandomShift {
-  std::int32_t max_dx = 0;
-  std::int32_t max_dy = 0;
+  std::int32_t max_dx = 0;  ///< the largest horizontal shift
+  std::int32_t max_dy = 0;  ///< the largest vertical shift
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng& rng) const {
     if (max_dx < 0 || max_dy < 0) throw ConfigError("RandomShift: the maximum shifts must be >= 0");
     const std::int64_t dx = std::int64_t(rng.below(std::uint64_t(2 * max_dx + 1))) - max_dx;

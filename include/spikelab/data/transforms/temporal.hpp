@@ -29,11 +29,14 @@
 
 namespace spikelab {
 
+/// Adds Gaussian noise to every time, \f$ t' = t + \mathrm{round}(\epsilon),\;
+/// \epsilon \sim \mathcal{N}(0, \sigma^2) \f$; drops events pushed below 0 and re-sorts by time.
 struct TimeJitter {
   double std = 1.0;  ///< µs
-  bool clip_negative = true;
-  bool sort_timestamps = true;
+  bool clip_negative = true;  ///< drop events pushed below t = 0
+  bool sort_timestamps = true;  ///< re-sort the events by time
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng& rng) const {
     if (!(std >= 0)) throw ConfigError("TimeJitter: std must be >= 0");
     std::size_t w = 0;
@@ -48,10 +51,12 @@ struct TimeJitter {
   }
 };
 
+/// Keeps the events with min <= t < max.
 struct CropTime {
-  std::int64_t min = 0;
-  std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  std::int64_t min = 0;  ///< the first time kept (µs)
+  std::int64_t max = std::numeric_limits<std::int64_t>::max();  ///< the end of the kept range (µs, exclusive)
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     if (max < min) throw ConfigError("CropTime: max < min");
     std::size_t w = 0;
@@ -61,10 +66,12 @@ struct CropTime {
   }
 };
 
+/// Subtracts the first event's time (or a fixed offset) from every time.
 struct TimeShift {
   bool to_zero = true;      ///< subtract the first event's time
   std::int64_t offset = 0;  ///< otherwise subtract this
 
+  /// Applies the transform to the sample in place (an InPlaceTransform).
   void operator()(EventSample& s, Rng&) const {
     const std::int64_t d = to_zero ? s.first_time() : offset;
     for (Event& e : s.events) e.t -= d;

@@ -139,6 +139,8 @@ inline SliceIndices slice_by_event_bins(std::size_t events, std::int64_t n, doub
   return out;
 }
 
+/// How ToFrame slices a sample: by time window, event count, number of time bins or number of
+/// event bins (one of the four), with overlap and an optional fixed time range.
 struct ToFrameConfig {
   std::int64_t time_window = 0;  ///< µs per slice (mode 1)
   std::int64_t event_count = 0;  ///< events per slice (mode 2)
@@ -151,9 +153,13 @@ struct ToFrameConfig {
   bool binary = false;                    ///< clip counts to 1
 };
 
+/// Bins an event sample into dense Frames (counts per polarity channel, row, column and time
+/// slice), as tonic's ToFrame (Lenz et al., 2021).
 class ToFrame {
  public:
   ToFrame() = default;  // invalid until configured: operator() throws ConfigError
+  /// A binning by `cfg`; throws ConfigError unless exactly one slicing mode is set.
+  /// @param cfg the slicing mode and its parameters
   explicit ToFrame(ToFrameConfig cfg) : cfg_(cfg) { check(); }
 
   /// Fixed bins of `window` µs covering [start, start + steps*window): always `steps` frames.
@@ -167,6 +173,7 @@ class ToFrame {
     return ToFrame(c);
   }
 
+  /// The run-time configuration.
   const ToFrameConfig& config() const noexcept { return cfg_; }
 
   /// The event index ranges of each frame of a sample.
@@ -181,6 +188,7 @@ class ToFrame {
     return slice_by_event_bins(ev.size(), cfg_.n_event_bins, cfg_.overlap);
   }
 
+  /// The frames of sample `s` (a FrameTransform).
   Frames operator()(const EventSample& s, Rng&) const {
     Frames f;
     apply(s, f);

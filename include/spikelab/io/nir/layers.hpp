@@ -7,8 +7,8 @@
  *        what the layer computes. Optional: needs the `spikelab::hdf5` CMake target.
  *
  * Units. NIR's neurons are continuous in time (Pedersen et al. 2024):
- * \f[ \text{LIF: } \tau \dot v = (v_{leak} - v) + R I,\qquad
- *     \text{CubaLIF: } \tau_{syn} \dot I = -I + w_{in} S,\quad \tau_{mem} \dot v = (v_{leak} - v) + R I, \f]
+ * \f[ \text{LIF: } \tau \dot{v} = (v_{leak} - v) + R I,\qquad
+ *     \text{CubaLIF: } \tau_{syn} \dot{I} = -I + w_{in} S,\quad \tau_{mem} \dot{v} = (v_{leak} - v) + R I, \f]
  * LI is LIF without spikes; a neuron spikes when v > v_threshold and is set to v_reset. spikelab's
  * layers are their forward-Euler discretisation with step dt (seconds; NirContext::dt), which
  * fixes the parameters:

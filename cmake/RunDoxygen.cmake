@@ -1,0 +1,25 @@
+# cmake -DDOXYGEN=<doxygen> -DDOXYFILE=<Doxyfile> -DLOG=<warning log> -DHTML=<html dir> -P RunDoxygen.cmake
+# Builds the API reference (target docs) and fails on any doxygen warning: an undocumented public
+# class, concept, parameter or member, a broken formula or reference. The warnings go to LOG
+# (WARN_LOGFILE); this script prints them so that a failing CI run shows them.
+foreach(_v DOXYGEN DOXYFILE LOG HTML)
+  if(NOT ${_v})
+    message(FATAL_ERROR "RunDoxygen.cmake: pass -D${_v}=...")
+  endif()
+endforeach()
+file(REMOVE "${LOG}")
+execute_process(COMMAND "${DOXYGEN}" "${DOXYFILE}" RESULT_VARIABLE _rc)
+set(_warnings "")
+if(EXISTS "${LOG}")
+  file(READ "${LOG}" _warnings)
+endif()
+if(NOT _warnings STREQUAL "")
+  string(REGEX MATCHALL "[^\n]*: (warning|error): " _lines "${_warnings}")
+  list(LENGTH _lines _n)
+  message("${_warnings}")
+  message(FATAL_ERROR "docs: ${_n} doxygen warning(s) (listed above, also in ${LOG})")
+endif()
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "docs: doxygen failed (${_rc})")
+endif()
+message(STATUS "docs: no warnings; the API reference is ${HTML}/index.html")
