@@ -190,14 +190,13 @@ class DelayProducts {
     const Index B = x.batch(), T = x.steps();
     sparse_ = sparse_density > 0 && index(x, sparse_density);
     if (sparse_) {
-      for (Index c = 0; c < x.columns(); ++c) {
-        const Index t = c / B;
-        for (std::int64_t k = start_[std::size_t(c)]; k < start_[std::size_t(c) + 1]; ++k) {
-          const Index i = row_[std::size_t(k)];
-          const S v = value_[std::size_t(k)];
-          for (Index d = 0; d < Index(used.size()) && t + d < T; ++d)
-            if (used[std::size_t(d)]) y.col(c + d * B) += v * kernels.col(d * in + i);
-        }
+      // tap by tap, so that one tap's kernel (out x in) stays in cache while the input streams by
+      for (Index d = 0; d < Index(used.size()) && d < T; ++d) {
+        if (!used[std::size_t(d)]) continue;
+        const Index n = (T - d) * B;
+        for (Index c = 0; c < n; ++c)
+          for (std::int64_t k = start_[std::size_t(c)]; k < start_[std::size_t(c) + 1]; ++k)
+            y.col(c + d * B) += value_[std::size_t(k)] * kernels.col(d * in + row_[std::size_t(k)]);
       }
       return;
     }
@@ -232,14 +231,12 @@ class DelayProducts {
       }
     }
     if (!sparse) return;
-    for (Index c = 0; c < x.columns(); ++c) {
-      const Index t = c / B;
-      for (std::int64_t k = start_[std::size_t(c)]; k < start_[std::size_t(c) + 1]; ++k) {
-        const Index i = row_[std::size_t(k)];
-        const S v = value_[std::size_t(k)];
-        for (Index d = 0; d < Index(used.size()) && t + d < T; ++d)
-          if (used[std::size_t(d)]) grad_kernels.col(d * in + i) += v * g.col(c + d * B);
-      }
+    for (Index d = 0; d < Index(used.size()) && d < T; ++d) {
+      if (!used[std::size_t(d)]) continue;
+      const Index n = (T - d) * B;
+      for (Index c = 0; c < n; ++c)
+        for (std::int64_t k = start_[std::size_t(c)]; k < start_[std::size_t(c) + 1]; ++k)
+          grad_kernels.col(d * in + row_[std::size_t(k)]) += value_[std::size_t(k)] * g.col(c + d * B);
     }
   }
 
@@ -375,24 +372,28 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
     const Matrix<S>& g = grad_out.values();
     if (cfg_.bias) gb_.col(0) += g.rowwise().sum();
     products_.backward(kernels_, used_, in_, in, g, gkernels_, grad_in);
-    // chain dL/dK_d into W, P and sigma, connection by connection
+    // chain dL/dK_d into W, P and sigma, connection by connection; input by input, so that the
+    // D + 1 columns of dL/dK that input i owns are read whole into `cols` (tap d at d out)
     const Index D = cfg_.max_delay;
     const double sig = sigma();
     double gs = 0;
     detail::DelayInterpolation ip;
-    for (Index i = 0; i < in_; ++i)
+    cols_.resize(std::size_t((D + 1) * out_));
+    for (Index i = 0; i < in_; ++i) {
+      for (Index d = 0; d <= D; ++d)
+        if (used_[std::size_t(d)])
+          for (Index o = 0; o < out_; ++o) cols_[std::size_t(d * out_ + o)] = double(gkernels_(o, d * in_ + i));
       for (Index o = 0; o < out_; ++o) {
         const Index r = cfg_.per_channel ? 0 : o;
         ip.compute(delay(o, i), sig, D, cfg_.kernel, true);
         double gw = 0, gp = 0, gsig = 0;
         for (Index d = ip.lo; d < ip.hi; ++d) {
-          const double gk = double(gkernels_(o, d * in_ + i));
           const std::size_t k = std::size_t(d);
+          if (ip.n[k] == 0) continue;  // (an unused tap's column was not read)
+          const double gk = cols_[std::size_t(d * out_ + o)];
           gw += gk * ip.n[k];
-          if (sig > 0) {
-            gp += gk * ip.dp[k];
-            gsig += gk * ip.ds[k];
-          }
+          gp += gk * ip.dp[k];
+          gsig += gk * ip.ds[k];
         }
         const double w = double(w_(o, i));
         gw_(o, i) += S(gw);
@@ -401,6 +402,7 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
         gpos_(r, i) += S(w * gp * double(D));
         gs += w * gsig;
       }
+    }
     gsigma_(0, 0) += S(gs);
   }
 
@@ -452,28 +454,37 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
     for (Index k = 0; k < pos_.size(); ++k) pos_.data()[k] = S(rng.uniform(0.0, 1.0));
   }
 
+  // K_d = W .* n_d, input by input: the interpolations of input i's connections first (tap d at
+  // d out in `cols_`), then each of its D + 1 kernel columns written whole
   void build_kernels() {
     const Index D = cfg_.max_delay;
-    kernels_.setZero(out_, (D + 1) * in_);
+    kernels_.resize(out_, (D + 1) * in_);
     used_.assign(std::size_t(D + 1), 0);
+    cols_.resize(std::size_t((D + 1) * out_));
     detail::DelayInterpolation ip;
-    for (Index i = 0; i < in_; ++i)
+    for (Index i = 0; i < in_; ++i) {
+      std::fill(cols_.begin(), cols_.end(), 0.0);
       for (Index o = 0; o < out_; ++o) {
         ip.compute(delay(o, i), sigma(), D, cfg_.kernel, false);
-        const S w = w_(o, i);
         for (Index d = ip.lo; d < ip.hi; ++d) {
           const double n = ip.n[std::size_t(d)];
           if (n == 0) continue;
           used_[std::size_t(d)] = 1;
-          kernels_(o, d * in_ + i) = w * S(n);
+          cols_[std::size_t(d * out_ + o)] = n;
         }
       }
+      for (Index d = 0; d <= D; ++d) {
+        const Eigen::Map<const Vector<double>> n(cols_.data() + d * out_, out_);
+        kernels_.col(d * in_ + i) = w_.col(i).cwiseProduct(n.cast<S>());
+      }
+    }
   }
 
   Matrix<S> pos_, gpos_;
   Matrix<S> sigma_ = Matrix<S>::Zero(1, 1), gsigma_ = Matrix<S>::Zero(1, 1);
   Matrix<S> kernels_, gkernels_;
   std::vector<char> used_;
+  std::vector<double> cols_;  // one input's interpolations or kernel gradients, tap by tap
   detail::DelayProducts<S> products_;
 };
 
