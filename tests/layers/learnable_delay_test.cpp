@@ -12,18 +12,6 @@ using namespace spikelab;
 
 namespace {
 
-// b = a through a JSON archive
-template <class T>
-void round_trip(const T& a, T& b) {
-  std::stringstream ss;
-  {
-    cereal::JSONOutputArchive ar(ss);
-    ar(a);
-  }
-  cereal::JSONInputArchive ar(ss);
-  ar(b);
-}
-
 // n_d of the file comment straight from the definition (no shift, no window trimming)
 double interpolation(DelayKernel k, double d, double p, double sigma, Index max_delay) {
   auto g = [&](double e) {
@@ -212,7 +200,7 @@ TEST_CASE("LearnableDelay and IntegerDelay survive a checkpoint round trip", "[l
                                        .train_sigma = true, .bias = true});
   l.set_sigma(1.25);
   LearnableDelay<double> back;
-  round_trip(l, back);
+  test::json_round_trip(l, back);
   CHECK(back.signature() == l.signature());
   CHECK(back.sigma() == 1.25);
   CHECK(back.position() == l.position());
@@ -225,7 +213,7 @@ TEST_CASE("LearnableDelay and IntegerDelay survive a checkpoint round trip", "[l
 
   const IntegerDelay<double> r = l.round_delays();
   IntegerDelay<double> rb;
-  round_trip(r, rb);
+  test::json_round_trip(r, rb);
   CHECK(rb.signature() == r.signature());
   CHECK(rb.delays() == r.delays());
   rb.forward(x, yb, ForwardContext::eval());
