@@ -17,6 +17,7 @@
 // region is bracketed by callgrind's collection toggles (run under valgrind --collect-atstart=no).
 #include <spikelab/core/product.hpp>
 #include <spikelab/core/threads.hpp>
+#include <spikelab/layers/learnable_delay.hpp>
 #include <spikelab/layers/linear.hpp>
 #include <spikelab/learning/bptt.hpp>
 #include <spikelab/losses/cross_entropy.hpp>
@@ -60,6 +61,7 @@ struct Config {
   bool spikes;   // binary input of 5% density (else standard normal)
   bool readout;  // leaky-integrator readout + cross-entropy + Adam (else: sum of spikes, no optimizer)
   double rate = 0;  // target firing rate of the hidden LIF layers (0: the weights as initialised)
+  Index delay = 0;  // > 0: every synapse a LearnableDelay with this max delay (steps), sigma = delay / 3
 };
 
 const std::vector<Config>& configs() {
@@ -71,6 +73,9 @@ const std::vector<Config>& configs() {
       // small configurations for the instruction-count check (not in the default list)
       {"TINY", {100, 64, 64, 10}, 8, 25, true, true},
       {"TINYON", {64, 64}, 8, 50, false, false},
+      // SHD with learnable delays on every synapse (DCLS; not in the default list): 25 steps is
+      // the DCLS SHD setting (250 ms of 10 ms bins)
+      {"SHD-D25", {700, 256, 256, 20}, 64, 100, true, true, 0, 25},
   };
   return c;
 }
@@ -83,9 +88,10 @@ const Config& find_config(const std::string& name) {
 constexpr double kDensity = 0.05;
 constexpr double kBeta = 0.9, kTheta = 1.0, kBetaOut = 0.9, kLr = 1e-3;
 
-/// FLOPs of the dense matrix products (the arithmetic floor); element-wise work ignored.
+/// FLOPs of the dense matrix products (the arithmetic floor); element-wise work ignored. A
+/// delay layer counts D + 1 products over all columns (an upper bound: tap d spans T - d steps).
 double dense_flops(const Config& c, const std::string& mode) {
-  const double cols = double(c.batch * c.steps);
+  const double cols = double(c.batch * c.steps) * double(c.delay + 1);
   double fwd = 0, inp = 0;
   for (std::size_t i = 0; i + 1 < c.sizes.size(); ++i) {
     const double f = 2.0 * double(c.sizes[i]) * double(c.sizes[i + 1]) * cols;
@@ -177,6 +183,8 @@ using Readout = LeakyIntegrator<F>;
 using ShdNet = Sequential<Linear<F>, Hidden, Linear<F>, Hidden, Linear<F>, Readout>;
 using NmnistNet = Sequential<Linear<F>, Hidden, Linear<F>, Readout>;
 using OnNet = Sequential<Linear<F>, Hidden>;
+using Delay = LearnableDelay<F>;
+using ShdDelayNet = Sequential<Delay, Hidden, Delay, Hidden, Delay, Readout>;
 
 const LifConfig kLif{.beta = kBeta, .threshold = kTheta};
 const LeakyIntegratorConfig kOut{.beta = kBetaOut};
@@ -187,7 +195,11 @@ Net make_net(const Config& c, Rng& rng) {
   if constexpr (std::same_as<Net, ShdNet>)
     return Net{Linear<F>(s[0], s[1], rng), Hidden(s[1], kLif), Linear<F>(s[1], s[2], rng), Hidden(s[2], kLif),
                Linear<F>(s[2], s[3], rng), Readout(s[3], kOut)};
-  else if constexpr (std::same_as<Net, NmnistNet>)
+  else if constexpr (std::same_as<Net, ShdDelayNet>) {
+    const LearnableDelayConfig d{.max_delay = c.delay, .sigma = double(c.delay) / 3.0, .bias = true};
+    return Net{Delay(s[0], s[1], rng, d), Hidden(s[1], kLif), Delay(s[1], s[2], rng, d), Hidden(s[2], kLif),
+               Delay(s[2], s[3], rng, d), Readout(s[3], kOut)};
+  } else if constexpr (std::same_as<Net, NmnistNet>)
     return Net{Linear<F>(s[0], s[1], rng), Hidden(s[1], kLif), Linear<F>(s[1], s[2], rng), Readout(s[2], kOut)};
   else
     return Net{Linear<F>(s[0], s[1], rng), Hidden(s[1], kLif)};
@@ -213,7 +225,7 @@ void describe(Net& net, Result& r) {
       const auto& a = net.activation(i).values();
       r.densities.push_back(a.size() ? double((a.array() != F(0)).count()) / double(a.size()) : 0.0);
     }
-    if constexpr (std::same_as<L, Linear<F>>) r.sparse.push_back(l.used_sparse() ? 1 : 0);
+    if constexpr (std::same_as<L, Linear<F>> || std::same_as<L, Delay>) r.sparse.push_back(l.used_sparse() ? 1 : 0);
   });
 }
 
@@ -317,13 +329,15 @@ Result run(const Config& c, const std::string& mode, int reps, int warmup, int t
       }
     } rec{r.cpu, c0, timed};
     if (mode == "stream") {  // one step at a time through the whole network, the state carried
-      auto st = net.make_stream_state(c.batch);
-      const auto t0 = Clock::now();
-      double sum = 0;
-      for (Index t = 0; t < c.steps; ++t) sum += double(net.forward_step(st, batch.input.slot(t)).sum());
-      const double t = ms_since(t0);
-      if (k == 0) r.first_loss = sum;
-      if (timed) r.times.push_back(t);
+      if constexpr (!std::same_as<Net, ShdDelayNet>) {  // (a LearnableDelay streams as its round_delays())
+        auto st = net.make_stream_state(c.batch);
+        const auto t0 = Clock::now();
+        double sum = 0;
+        for (Index t = 0; t < c.steps; ++t) sum += double(net.forward_step(st, batch.input.slot(t)).sum());
+        const double t = ms_since(t0);
+        if (k == 0) r.first_loss = sum;
+        if (timed) r.times.push_back(t);
+      }
       continue;
     }
     if (mode == "infer") {
@@ -372,6 +386,11 @@ Result run_named(const std::string& name, double rate, const std::string& mode, 
                  bool cg) {
   Config c = find_config(name);
   c.rate = rate;
+  if (c.delay > 0) {
+    if (rate > 0 || mode == "stream")
+      throw std::runtime_error(name + ": the delay network runs at the harness's weights, in modes train and infer");
+    return run<ShdDelayNet>(c, mode, reps, warmup, threads, cg);
+  }
   if (c.sizes.size() == 4) return run<ShdNet>(c, mode, reps, warmup, threads, cg);
   if (c.sizes.size() == 3) return run<NmnistNet>(c, mode, reps, warmup, threads, cg);
   return run<OnNet>(c, mode, reps, warmup, threads, cg);
@@ -556,6 +575,7 @@ int main(int argc, char** argv) try {
       const double rate = std::stod(rate_s);
       if (rate < 0 || rate >= 1) return usage("--rates: each rate must be in [0, 1)");
       if (rate > 0 && name.rfind("ON", 0) == 0) continue;  // ON has no hidden layer
+      if ((rate > 0) && find_config(name).delay > 0) continue;  // delay networks: the harness's weights only
       for (const auto& mode : split(modes)) {
         if (mode != "train" && mode != "infer" && mode != "stream") return usage("unknown mode " + mode);
         const std::string cmd = "'" + self + "' --child " + name + " " + mode + " --rate " + rate_s + " --reps " +

@@ -15,6 +15,11 @@
 //  --experiment trained   Fig. 3 with spikelab's own defaults (see below).
 //  --experiment fig2a     Fig. 2a with spikelab's own defaults.
 //  --experiment single    one run with the options given (progress per epoch).
+//  --experiment delays    LIF without and with learnable synaptic delays on the first synapse
+//                         (--delays MAX: a LearnableDelay in the DCLS form, Hammouamri et al., ICLR
+//                         2024, instead of the first Linear; sigma annealed from MAX/3 to 0.5 over
+//                         half the epochs, then 0, i.e. rounded delays), --seeds seeds each; the
+//                         round_delays() network is then streamed step by step over the test set.
 //
 // What --protocol sets that the plain experiments do not (each also a flag of its own): labels on
 // all 100 steps (0 during signal A, the segment's label on its silent steps too) with the
@@ -79,21 +84,24 @@ using Lin = sl::Linear<float>;
 using Norm = sl::BatchNorm<float>;
 using Drop = sl::Dropout<float>;
 using Out = sl::LeakyIntegrator<float>;
+using Dly = sl::LearnableDelay<float>;
 
 // Sequential<[Lin, Norm, Hidden, Drop] x H, Lin, Norm, Out>: hSNN's network with H hidden layers
-// (BatchNorm on every layer's input current, dropout on the hidden spikes).
+// (BatchNorm on every layer's input current, dropout on the hidden spikes); with --delays, the
+// first synapse is a LearnableDelay (First = Dly) instead of a Linear.
 template <class T>
 struct ToSequential;
 template <class... Ts>
 struct ToSequential<std::tuple<Ts...>> {
   using type = sl::Sequential<Ts...>;
 };
-template <std::size_t... I>
+template <class First, std::size_t... I>
 auto hidden_tuple(std::index_sequence<I...>)
-    -> decltype(std::tuple_cat((void(I), std::declval<std::tuple<Lin, Norm, Hidden, Drop>>())...,
+    -> decltype(std::tuple_cat(std::declval<std::tuple<First, Norm, Hidden, Drop>>(),
+                               (void(I), std::declval<std::tuple<Lin, Norm, Hidden, Drop>>())...,
                                std::declval<std::tuple<Lin, Norm, Out>>()));
-template <std::size_t H>
-using HsnnNet = typename ToSequential<decltype(hidden_tuple(std::make_index_sequence<H>{}))>::type;
+template <std::size_t H, class First = Lin>
+using HsnnNet = typename ToSequential<decltype(hidden_tuple<First>(std::make_index_sequence<H - 1>{}))>::type;
 
 struct RunConfig {
   std::string task = "mts-xor";  ///< mts-xor | shd
@@ -131,6 +139,10 @@ struct RunConfig {
   bool select_last_best = false;
   std::uint64_t seed = 0;
   bool verbose = false;
+  long delays = 0;               ///< max delay (steps) of a LearnableDelay as the first synapse; 0: a Linear
+  double delay_sigma = 0;        ///< its initial spread (steps); 0: delays / 3
+  int delay_anneal = 0;          ///< epochs over which sigma falls to 0.5 (then 0: rounded); 0: epochs / 2
+  bool delay_per_channel = false;
   std::string variant = "run";  ///< name of this configuration in the CSV and the checkpoint files
   std::string resume;           ///< checkpoint prefix (empty: none)
 };
@@ -144,6 +156,9 @@ struct RunResult {
   std::vector<double> tau_sd_final;  // sd of tau within each hidden layer (s)
   double seconds = 0;
   bool resumed = false;
+  // --delays on MTS-XOR: the round_delays() network, streamed step by step over the test set
+  double stream_max_diff = -1;  // largest |output| difference to the trained network's forward()
+  double stream_accuracy = -1;  // its coding-window accuracy
 };
 
 sl::TauProfile profile_of(const std::string& p) {
@@ -287,9 +302,53 @@ struct EpochTracker {
   }
 };
 
-// Builds the hSNN network with H hidden layers, initialises its time constants and trains it
-// over the given sources with `loss`.
-template <std::size_t H, class LossT, class TrainSrc, class ValidSrc, class TestSrc>
+// The trained network with its LearnableDelay replaced by round_delays(), streamed one step at
+// a time (Sequential::forward_step) over the MTS-XOR test set: the largest output difference to
+// the trained network's forward() and the accuracy on the coding steps.
+template <class Net, class Src>
+std::pair<double, double> stream_rounded(Net& net, Src& test) {
+  auto rounded = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return sl::Sequential<sl::IntegerDelay<float>, std::tuple_element_t<I + 1, typename Net::layer_types>...>(
+        net.template layer<0>().round_delays(), net.template layer<I + 1>()...);
+  }(std::make_index_sequence<Net::size - 1>{});
+  const std::vector<std::uint8_t> decide = test.task().decision_steps();
+  double diff = 0;
+  long right = 0, scored = 0;
+  sl::Batch<float> b;
+  test.start_epoch(0);
+  while (test.next(b)) {
+    const sl::Index B = b.batch(), T = b.steps();
+    const sl::Matrix<float> y = net.forward(b.input, sl::ForwardContext::eval()).values();
+    auto st = rounded.make_stream_state(B);
+    for (sl::Index t = 0; t < T; ++t) {
+      const sl::Matrix<float>& s = rounded.forward_step(st, b.input.slot(t));
+      diff = std::max(diff, double((s - y.middleCols(t * B, B)).cwiseAbs().maxCoeff()));
+      if (!decide[std::size_t(t)]) continue;
+      for (sl::Index j = 0; j < B; ++j) {
+        const int label = b.step_labels[std::size_t(t * B + j)];
+        if (label < 0) continue;
+        sl::Index k = 0;
+        s.col(j).maxCoeff(&k);
+        right += k == label;
+        ++scored;
+      }
+    }
+  }
+  return {diff, scored ? double(right) / double(scored) : 0.0};
+}
+
+// Sets every epoch's spread of the first layer's delays (DCLS's annealing).
+struct DelayAnnealer {
+  sl::DelaySigmaSchedule schedule;
+  template <class Net>
+  void on_epoch_begin(const sl::TrainInfo& i, Net& net) {
+    net.template layer<0>().set_sigma(schedule.value(i.epoch));
+  }
+};
+
+// Builds the hSNN network with H hidden layers (the first synapse of type First), initialises its
+// time constants and trains it over the given sources with `loss`.
+template <std::size_t H, class First, class LossT, class TrainSrc, class ValidSrc, class TestSrc>
 RunResult train(const RunConfig& c, sl::Index inputs, sl::Index classes, LossT loss, TrainSrc& train_src,
                 ValidSrc& valid_src, TestSrc& test_src, EpochCsv& csv) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -301,7 +360,8 @@ RunResult train(const RunConfig& c, sl::Index inputs, sl::Index classes, LossT l
   const sl::Boxcar box{.height = 1.0, .half_width = 0.5};
   const sl::Index n = c.neurons;
   const std::vector<double> bounds = c.hsnn_weight_init ? hsnn_weight_bounds(H + 1) : std::vector<double>{};
-  HsnnNet<H> net;
+  HsnnNet<H, First> net;
+  const double sigma0 = c.delay_sigma > 0 ? c.delay_sigma : double(c.delays) / 3.0;
   [&]<std::size_t... K>(std::index_sequence<K...>) {
     auto set = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
       auto& l = net.template layer<I>();
@@ -316,6 +376,10 @@ RunResult train(const RunConfig& c, sl::Index inputs, sl::Index classes, LossT l
         l = Norm(readout ? classes : n, {.eps = 1e-5, .batch_statistics_in_eval = c.bn_batch_stats_eval});
       } else if constexpr (std::same_as<L, Drop>) {
         l = Drop(n, {.p = c.dropout, .per_step = c.dropout_per_step});
+      } else if constexpr (std::same_as<L, Dly>) {
+        sl::LearnableDelayConfig dc{.max_delay = c.delays, .sigma = sigma0, .per_channel = c.delay_per_channel};
+        if (!bounds.empty()) dc.init_scale = bounds[0] * std::sqrt(double(inputs));
+        l = Dly(inputs, n, rng, dc);
       } else {
         const sl::Index fan_in = I == 0 ? inputs : n;
         sl::LinearConfig lc{.bias = false};
@@ -354,7 +418,15 @@ RunResult train(const RunConfig& c, sl::Index inputs, sl::Index classes, LossT l
         std::cout << "  continuing " << tracker.checkpoint.string() << " after epoch " << trainer.progress().epoch << "\n";
     }
   }
-  trainer.fit(train_src, valid_src, c.epochs, stats, tracker);
+  if constexpr (std::same_as<First, Dly>) {
+    const int anneal_epochs = c.delay_anneal > 0 ? c.delay_anneal : std::max(1, c.epochs / 2);
+    DelayAnnealer anneal{{.initial = sigma0, .target = 0.5, .anneal_epochs = anneal_epochs}};
+    trainer.fit(train_src, valid_src, c.epochs, anneal, stats, tracker);
+    if constexpr (requires { test_src.task().decision_steps(); })
+      if (!c.bn_batch_stats_eval) std::tie(res.stream_max_diff, res.stream_accuracy) = stream_rounded(net, test_src);
+  } else {
+    trainer.fit(train_src, valid_src, c.epochs, stats, tracker);
+  }
   res.best_val = tracker.sel.best_val;
   res.test_at_best = tracker.sel.test_at_best;
   res.final_test = tracker.sel.last_test;
@@ -373,21 +445,21 @@ RunResult train(const RunConfig& c, sl::Index inputs, sl::Index classes, LossT l
   return res;
 }
 
-template <std::size_t H>
+template <std::size_t H, class First>
 RunResult run_mts_xor(const RunConfig& c, EpochCsv& csv) {
   const sl::MtsXorConfig task{.labels = c.all_step_labels ? sl::MtsXorLabels::all_steps : sl::MtsXorLabels::coding_steps};
   sl::MtsXorSource<float> train_src(c.train_samples, c.batch, 100 * c.seed + 1, true, task);
   sl::MtsXorSource<float> valid(c.valid_samples, c.batch, 100 * c.seed + 2, false, task);
   sl::MtsXorSource<float> test(c.test_samples, c.batch, 100 * c.seed + 3, false, task);
   // accuracy on the coding steps whatever carries a label
-  return train<H>(c, 40, 2, sl::StepCrossEntropy{.decision_steps = train_src.task().decision_steps()}, train_src, valid,
+  return train<H, First>(c, 40, 2, sl::StepCrossEntropy{.decision_steps = train_src.task().decision_steps()}, train_src, valid,
                   test, csv);
 }
 
 #ifdef SPIKELAB_HAS_HDF5
 using ShdLoader = sl::EventLoader<float, sl::ShdDataset, sl::ToFrame>;
 
-template <std::size_t H>
+template <std::size_t H, class First>
 RunResult run_shd(const RunConfig& c, EpochCsv& csv) {
   const std::filesystem::path dir(c.shd_dir);
   for (const char* f : {"shd_train.h5", "shd_test.h5"})
@@ -413,16 +485,16 @@ RunResult run_shd(const RunConfig& c, EpochCsv& csv) {
   if (c.verbose)
     std::cout << "SHD: " << tr.size() << " train / " << va.size() << " validation / " << test_file.size() << " test samples, "
               << steps << " bins of " << 1000 * c.dt << " ms\n";
-  return train<H>(c, 700, sl::Shd::classes, sl::CumSoftmaxCrossEntropy{}, train_src, valid, test, csv);
+  return train<H, First>(c, 700, sl::Shd::classes, sl::CumSoftmaxCrossEntropy{}, train_src, valid, test, csv);
 }
 #endif
 
-template <std::size_t H>
+template <std::size_t H, class First = Lin>
 RunResult run(const RunConfig& c, EpochCsv& csv) {
-  if (c.task == "mts-xor") return run_mts_xor<H>(c, csv);
+  if (c.task == "mts-xor") return run_mts_xor<H, First>(c, csv);
   if (c.task == "shd") {
 #ifdef SPIKELAB_HAS_HDF5
-    return run_shd<H>(c, csv);
+    return run_shd<H, First>(c, csv);
 #else
     throw std::invalid_argument(
         "--task shd needs the HDF5 reader: this build has none; install libhdf5-dev and configure with "
@@ -433,6 +505,11 @@ RunResult run(const RunConfig& c, EpochCsv& csv) {
 }
 
 RunResult run_any(const RunConfig& c, EpochCsv& csv) {
+  if (c.delays < 0) throw std::invalid_argument("--delays must be >= 0");
+  if (c.delays > 0) {  // one network shape with delays, to keep the build small
+    if (c.hidden_layers != 2) throw std::invalid_argument("--delays needs --hidden-layers 2");
+    return run<2, Dly>(c, csv);
+  }
   switch (c.hidden_layers) {
     case 2: return run<2>(c, csv);
     case 3: return run<3>(c, csv);
@@ -478,6 +555,13 @@ void print_settings(const RunConfig& c, const std::string& protocol, const std::
     std::cout << "  alpha penalties: " << c.alpha_penalty << " ||ReLU(alpha - 0.95)|| + " << c.l2_alpha_sd
               << " ||alpha_l - mean alpha_l|| (one norm over all layers, on the stored alpha); alpha gradient x"
               << c.alpha_grad_scale << "\n";
+  if (c.delays > 0)
+    std::cout << "  first synapse: LearnableDelay (DCLS), delays in [0, " << c.delays << "] steps"
+              << (c.delay_per_channel ? " (one per input channel)" : " (one per connection)")
+              << ", Gaussian kernel, sigma from " << (c.delay_sigma > 0 ? c.delay_sigma : double(c.delays) / 3.0)
+              << " down to 0.5 over " << (c.delay_anneal > 0 ? c.delay_anneal : std::max(1, c.epochs / 2))
+              << " epochs, then 0 (rounded delays, weights fine-tuned); positions uniform at init, stored as P/"
+              << c.delays << " (Adam moves a delay ~" << c.lr * double(c.delays) << " steps per update)\n";
   std::cout << "  optimiser: Adam (0.9, 0.999, 1e-8), bias correction per " << (c.adam_per_epoch ? "epoch" : "step")
             << ", lr " << c.lr << " x" << c.lr_gamma << " every " << c.lr_every << " epochs from 0-based epoch "
             << c.lr_first << ", " << c.epochs << " epochs\n"
@@ -605,6 +689,39 @@ int trained(RunConfig base, int seeds, const std::filesystem::path& out, EpochCs
   return 0;
 }
 
+// LIF without and with the delay layer (--delays), the same seeds: test accuracy on the coding
+// steps at the selected epoch and after the last one (sigma 0 by then: the rounded delays), and
+// the round_delays() network streamed step by step.
+int delays_experiment(RunConfig base, int seeds, EpochCsv& epoch_csv) {
+  if (base.delays <= 0) throw std::invalid_argument("--experiment delays needs --delays MAX (> 0)");
+  std::cout << "\n variant          seed  test@best  test(final)  streamed rounded (acc, max |dy|)  seconds\n";
+  for (bool with : {false, true}) {
+    RunConfig c = base;
+    if (!with) c.delays = 0;
+    c.variant = with ? "delays" + std::to_string(base.delays) : "lif";
+    std::vector<double> best, fin, stream, secs;
+    for (int s = 0; s < seeds; ++s) {
+      c.seed = base.seed + std::uint64_t(s);
+      const RunResult r = run_any(c, epoch_csv);
+      best.push_back(100 * r.test_at_best);
+      fin.push_back(100 * r.final_test);
+      secs.push_back(r.seconds);
+      if (r.stream_accuracy >= 0) stream.push_back(100 * r.stream_accuracy);
+      std::printf(" %-15s %5d   %6.2f%%     %6.2f%%     ", c.variant.c_str(), int(c.seed), best.back(), fin.back());
+      if (r.stream_accuracy >= 0)
+        std::printf("%6.2f%%, %.2g              ", 100 * r.stream_accuracy, r.stream_max_diff);
+      else
+        std::printf("%-30s", "-");
+      std::printf("%6.0f%s\n", r.seconds, r.resumed ? " (resumed)" : "");
+      std::fflush(stdout);
+    }
+    std::cout << " " << c.variant << ": test@best " << mean_sd(best, 2) << " %, final " << mean_sd(fin, 2) << " %";
+    if (!stream.empty()) std::cout << ", streamed rounded " << mean_sd(stream, 2) << " %";
+    std::cout << ", " << fixed(mean_of(secs), 0) << " s per run\n";
+  }
+  return 0;
+}
+
 // The hSNN code's details, all on (--protocol).
 void set_hsnn_details(RunConfig& c) {
   c.all_step_labels = true;
@@ -688,11 +805,12 @@ int main(int argc, char** argv) {
                   "  --experiment fig2a     accuracy against tau_mem (Fig. 2a), fixed time constants\n"
                   "  --experiment trained   time constants trained from a homogeneous start (Fig. 3)\n"
                   "  --experiment single    one run with the options given, progress per epoch\n"
+                  "  --experiment delays    LIF without and with learnable delays (--delays MAX), --seeds seeds each\n"
                   "  --task shd --shd-dir DIR  the plain experiments on SHD (DIR/shd_train.h5, DIR/shd_test.h5; needs HDF5)\n"
                   "Defaults follow the paper's code where the protocol, task and experiment set them; those are read\n"
                   "before the other options, which override them.");
   cli.protocol(protocol, "hsnn (Fig. 3) or hsnn-fig2a (Fig. 2a): the hSNN code's setting, printed")
-      .option("experiment", experiment, "sweep | fig2a | trained | single")
+      .option("experiment", experiment, "sweep | fig2a | trained | single | delays")
       .option("task", c.task, "mts-xor | shd")
       .option("shd-dir", c.shd_dir, "folder with shd_train.h5 and shd_test.h5 (--task shd)")
       .option("hidden-layers", hidden_layers, "hidden LIF layers (trained / single; 2, 3, 4 or 5)")
@@ -723,6 +841,10 @@ int main(int argc, char** argv) {
       .option("l2-alpha-sd", c.l2_alpha_sd, "weight of ||alpha_l - mean(alpha_l)|| when training alpha")
       .option("alpha-grad-scale", c.alpha_grad_scale, "gradient scale of alpha (hSNN 0.1; nearly no effect with Adam)")
       .option("dropout", c.dropout, "dropout on the hidden spikes (hSNN 0.1)")
+      .option("delays", c.delays, "max delay (steps) of learnable DCLS delays on the first synapse (0: none; needs 2 hidden layers)")
+      .option("delay-sigma", c.delay_sigma, "initial spread of the delays' kernel (steps; 0: delays / 3)")
+      .option("delay-anneal", c.delay_anneal, "epochs over which the spread falls to 0.5, then 0 (0: epochs / 2)")
+      .flag("delay-per-channel", c.delay_per_channel, "one delay per input channel instead of per connection")
       .flag("all-step-labels", c.all_step_labels, "MTS-XOR labels on all steps, as the hSNN code (--protocol)")
       .flag("forward-clip", c.forward_clip, "clip alpha in the forward pass only, as the hSNN code (--protocol)")
       .flag("adam-per-epoch", c.adam_per_epoch, "Adam's bias correction indexed by the epoch, as the hSNN code (--protocol)")
@@ -767,6 +889,7 @@ int main(int argc, char** argv) {
       return grid(c, g, spikelab_examples::parse_list("taus", taus), depth_list, seeds, out, epoch_csv);
     }
     if (experiment == "trained") return trained(c, seeds, out, epoch_csv);
+    if (experiment == "delays") return delays_experiment(c, seeds, epoch_csv);
     if (experiment == "single") {
       c.verbose = true;
       c.variant = "single";
@@ -778,6 +901,9 @@ int main(int argc, char** argv) {
                 << "best validation accuracy " << fixed(100 * r.best_val, 2) << "% (epoch " << r.best_epoch
                 << "), test accuracy there " << fixed(100 * r.test_at_best, 2) << "%, final test "
                 << fixed(100 * r.final_test, 2) << "%, " << fixed(r.seconds, 1) << " s\n";
+      if (r.stream_accuracy >= 0)
+        std::cout << "round_delays() network streamed step by step: test accuracy " << fixed(100 * r.stream_accuracy, 2)
+                  << "%, largest output difference to the trained network " << r.stream_max_diff << "\n";
       return 0;
     }
     throw std::invalid_argument("unknown --experiment '" + experiment + "'");

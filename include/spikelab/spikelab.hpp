@@ -58,6 +58,7 @@
 #include <spikelab/layers/dropout.hpp>
 #include <spikelab/layers/flatten.hpp>
 #include <spikelab/layers/image_shape.hpp>
+#include <spikelab/layers/learnable_delay.hpp>
 #include <spikelab/layers/linear.hpp>
 #include <spikelab/layers/pooling.hpp>
 #include <spikelab/layers/synaptic_filter.hpp>

@@ -270,3 +270,41 @@ TEST_CASE("NIR file opens in h5py the way the nir package reads it") {
   CHECK(std::system(bad.c_str()) != 0);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("NIR round trip of integer delays (per connection and per input channel) through NIR's Delay node") {
+  using S = float;
+  using Net = sl::Sequential<sl::IntegerDelay<S>, sl::Lif<S>, sl::Linear<S>, sl::LeakyIntegrator<S>>;
+  const auto dir = sl::test::temp_dir("nir-delay");
+  for (bool per_channel : {false, true}) {
+    sl::Rng rng(11);
+    sl::LearnableDelay<S> trained(40, 12, rng, {.max_delay = 9, .sigma = 0.0, .per_channel = per_channel, .bias = per_channel});
+    trained.weight() *= S(4);
+    Net net{trained.round_delays(), sl::Lif<S>(12, {.beta = 0.9, .threshold = 1.0}), sl::Linear<S>(12, 2, rng),
+            sl::LeakyIntegrator<S>(2, {.beta = 0.8})};
+    const auto path = (dir / (per_channel ? "channel.nir" : "connection.nir")).string();
+    sl::write_nir(path, net, {.dt = 1e-3});
+    auto back = sl::read_nir<Net>(path);
+    CHECK(back.signature() == net.signature());
+    CHECK(back.layer<0>().delays() == net.layer<0>().delays());
+    CHECK(back.layer<0>().weight() == net.layer<0>().weight());
+    const auto batch = mts_batch<S>();
+    const auto a = run(net, batch.input);
+    CHECK((a.array() != 0).any());
+    CHECK(a == run(back, batch.input));
+    // the layout: a subgraph whose Delay node holds the delays in seconds
+    sl::detail::Hdf5Session session;
+    sl::detail::H5Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    const sl::detail::NirNode graph(path, f.get(), "node", "node");
+    const sl::detail::NirNode nodes(path, graph.get(), "nodes", "nodes");
+    const sl::detail::NirNode sub(path, nodes.get(), "delay", "delay");
+    CHECK(sub.type() == "NIRGraph");
+    const sl::detail::NirNode inner(path, sub.get(), "nodes", "delay/nodes");
+    const sl::detail::NirNode d(path, inner.get(), "delay", "delay/nodes/delay");
+    CHECK(d.type() == "Delay");
+    const std::size_t lanes = per_channel ? 40 : 40 * 12;
+    const std::vector<double> tau = d.vector("delay", lanes);
+    CHECK(tau[3] == Approx(1e-3 * double(net.layer<0>().delay(0, 3))));
+    CHECK(tau[lanes - 1] == Approx(1e-3 * double(net.layer<0>().delay(11, 39))));
+  }
+  std::filesystem::remove_all(dir);
+}

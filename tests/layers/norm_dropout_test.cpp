@@ -2,24 +2,7 @@
 // folding, exact gradients) and Dropout with a per-sample mask fixed over time or one per step.
 #include "support/layers_support.hpp"
 
-#include <cereal/archives/json.hpp>
-#include <sstream>
-
 using namespace spikelab;
-
-namespace {
-// b = a through a JSON archive
-template <class T>
-void round_trip(const T& a, T& b) {
-  std::stringstream ss;
-  {
-    cereal::JSONOutputArchive ar(ss);
-    ar(a);
-  }
-  cereal::JSONInputArchive ar(ss);
-  ar(b);
-}
-}  // namespace
 
 TEST_CASE("BatchNorm normalises each feature over all batch*T columns", "[batch_norm]") {
   Rng rng(1);
@@ -97,7 +80,7 @@ TEST_CASE("BatchNorm can normalise with the batch's own statistics in evaluation
   CHECK_THROWS_AS(fold_batch_norm(lin, bn), ConfigError);
   // the option survives a checkpoint
   BatchNorm<double> back;
-  round_trip(bn, back);
+  test::json_round_trip(bn, back);
   CHECK(back.config().batch_statistics_in_eval);
 }
 
@@ -252,7 +235,7 @@ TEST_CASE("Per-step dropout draws a new mask at every step", "[dropout]") {
   for (Index n = 0; n < 24; ++n)
     for (Index f = 0; f < 100; f += 13) CHECK(gi.values()(f, n) == Approx(g.values()(f, n) * y.values()(f, n)));
   Dropout<float> back;
-  round_trip(d, back);
+  test::json_round_trip(d, back);
   CHECK(back.config().per_step);
   CHECK(back.signature() == d.signature());
 }

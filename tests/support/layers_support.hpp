@@ -8,6 +8,10 @@
 
 #include "support/test_support.hpp"
 
+#include <cereal/archives/json.hpp>
+
+#include <sstream>
+
 namespace spikelab::test {
 
 /// LIF neuron whose spike is the smooth primitive of its surrogate (exact BPTT gradient).
@@ -43,6 +47,18 @@ void require_exact_gradients(Net& net, const Batch<double>& b, double tol = kGra
     const double abs_error = blk.rel_error * std::max(blk.analytic_norm, blk.numeric_norm);
     CHECK((blk.rel_error < tol || abs_error < kFdNoise));
   }
+}
+
+/// b = a through a JSON archive (a layer's checkpoint form).
+template <class T>
+void json_round_trip(const T& a, T& b) {
+  std::stringstream ss;
+  {
+    cereal::JSONOutputArchive ar(ss);
+    ar(a);
+  }
+  cereal::JSONInputArchive ar(ss);
+  ar(b);
 }
 
 /// Direct 2-D convolution of one (sample, step) column, straight from the definition.

@@ -95,7 +95,7 @@ inline Index nir_shape_size(const NirArray& shape) {
 }  // namespace detail
 
 /// Writes `net` (a Sequential of layers that have a NirLayer: Linear, Lif, RecurrentLif,
-/// LeakyIntegrator, Conv2d, Flatten) to `path` as a NIR graph with time step `opt.dt` seconds.
+/// LeakyIntegrator, Conv2d, Flatten, IntegerDelay) to `path` as a NIR graph with time step `opt.dt` seconds.
 template <class Net>
 void write_nir(const std::filesystem::path& path, const Net& net, NirOptions opt = {}) {
   if (!(opt.dt > 0)) throw ConfigError("write_nir: dt must be positive");

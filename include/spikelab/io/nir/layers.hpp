@@ -2,7 +2,8 @@
  * @file io/nir/layers.hpp
  * @brief NirLayer<L>: how one spikelab layer becomes one NIR node and back (Linear <-> Affine /
  *        Linear, Lif <-> LIF / CubaLIF, RecurrentLif <-> a NIRGraph subgraph, LeakyIntegrator <->
- *        LI, Conv2d <-> Conv2d, Flatten <-> Flatten). Each specialisation writes its node into
+ *        LI, Conv2d <-> Conv2d, Flatten <-> Flatten, IntegerDelay <-> a NIRGraph subgraph with a
+ *        Delay node). Each specialisation writes its node into
  *        a graph's `nodes/` group and reads it back into a layer, checking that the node means
  *        what the layer computes. Optional: needs the `spikelab::hdf5` CMake target.
  *
@@ -50,12 +51,15 @@
 #include <spikelab/io/nir/file.hpp>
 #include <spikelab/layers/conv2d.hpp>
 #include <spikelab/layers/flatten.hpp>
+#include <spikelab/layers/learnable_delay.hpp>
 #include <spikelab/layers/linear.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <map>
 #include <string>
@@ -161,7 +165,7 @@ template <class L>
 struct NirLayer {
   static_assert(sizeof(L) == 0,
                 "write_nir/read_nir: this layer type has no NIR node (supported: Linear, Lif, RecurrentLif, "
-                "LeakyIntegrator, Conv2d, Flatten)");
+                "LeakyIntegrator, Conv2d, Flatten, IntegerDelay; write a LearnableDelay's round_delays())");
 };
 
 /// Linear <-> NIR Affine (y = W x + b, with bias) or Linear (y = W x): `weight` out x in, `bias` out.
@@ -488,6 +492,136 @@ struct NirLayer<Flatten<S>> {
     if (start != 0 || (end != -1 && end != 2)) throw node.error("only a full flatten (start_dim 0, end_dim -1) is supported");
     ctx.has_image = false;
     return Flatten<S>(in);
+  }
+};
+
+/// IntegerDelay <-> a NIRGraph subgraph with NIR's Delay node (y_i(t) = x_i(t - tau_i), `delay`
+/// in seconds = steps x dt). One delay per input channel: input -> delay (in) -> affine / linear
+/// -> output. One delay per connection: input -> fanout (a Linear copying input i to the in x
+/// out lanes o in + i) -> delay (in out) -> affine / linear (weight out x in out, W_oi at
+/// column o in + i) -> output. `metadata/max_delay` keeps the layer's window (steps).
+template <class S>
+struct NirLayer<IntegerDelay<S>> {
+  static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const IntegerDelay<S>& l) {
+    const Index in = l.input_size(), out = l.output_size();
+    const bool shared = l.delays().rows() == 1, bias = l.has_bias();
+    const Index lanes = shared ? in : in * out;
+    const std::string name = ctx.unique("delay");
+    H5Handle g = w.node(nodes, name, "NIRGraph");
+    H5Handle sub = w.group(g.get(), "nodes");
+    w.io_node(sub.get(), "input", "Input", {std::int64_t(in)});
+    w.io_node(sub.get(), "output", "Output", {std::int64_t(out)});
+    std::vector<double> tau(static_cast<std::size_t>(lanes));
+    for (Index i = 0; i < in; ++i)
+      for (Index o = 0; o < (shared ? 1 : out); ++o) tau[std::size_t(o * in + i)] = double(l.delay(o, i)) * ctx.dt;
+    {
+      H5Handle d = w.node(sub.get(), "delay", "Delay");
+      w.array(d.get(), "delay", tau, {hsize_t(lanes)});
+    }
+    std::vector<S> weight(std::size_t(out * lanes), S(0));
+    for (Index o = 0; o < out; ++o)
+      for (Index i = 0; i < in; ++i) weight[std::size_t(o * lanes + (shared ? i : o * in + i))] = l.weight()(o, i);
+    const std::string proj = bias ? "affine" : "linear";
+    {
+      H5Handle a = w.node(sub.get(), proj, bias ? "Affine" : "Linear");
+      w.array(a.get(), "weight", weight, {hsize_t(out), hsize_t(lanes)});
+      if (bias) w.array(a.get(), "bias", row_major_as<S>(l.bias()), {hsize_t(out)});
+    }
+    if (shared) {
+      w.edges(g.get(), {{"input", "delay"}, {"delay", proj}, {proj, "output"}});
+    } else {
+      std::vector<S> copy(std::size_t(lanes * in), S(0));
+      for (Index o = 0; o < out; ++o)
+        for (Index i = 0; i < in; ++i) copy[std::size_t((o * in + i) * in + i)] = S(1);
+      H5Handle f = w.node(sub.get(), "fanout", "Linear");
+      w.array(f.get(), "weight", copy, {hsize_t(lanes), hsize_t(in)});
+      w.edges(g.get(), {{"input", "fanout"}, {"fanout", "delay"}, {"delay", proj}, {proj, "output"}});
+    }
+    H5Handle m = w.group(g.get(), "metadata");
+    w.string(m.get(), "max_delay", std::to_string(l.max_delay()));
+    ctx.has_image = false;
+    return name;
+  }
+
+  static IntegerDelay<S> read(const NirNode& node, NirContext& ctx) {
+    if (node.type() != "NIRGraph")
+      throw node.error("is a " + node.type() + " node, expected a NIRGraph subgraph with a Delay node (spikelab IntegerDelay)");
+    // the chain from input to output
+    std::map<std::string, std::string> next;
+    for (const auto& [a, b] : node.edges())
+      if (!next.emplace(a, b).second) throw node.error("node '" + a + "' has two successors; expected a chain");
+    std::vector<std::string> chain;
+    bool reached = false;
+    for (std::string at = "input"; next.count(at) && chain.size() <= 3;) {
+      at = next[at];
+      if ((reached = at == "output")) break;
+      chain.push_back(at);
+    }
+    const NirNode sub(node.file(), node.get(), "nodes", node.where() + "/nodes");
+    auto open = [&](const std::string& n) { return NirNode(node.file(), sub.get(), n, node.where() + "/" + n); };
+    auto types = [&] {
+      std::string t;
+      for (const auto& n : chain) t += (t.empty() ? "" : " -> ") + open(n).type();
+      return t;
+    };
+    const bool shared = chain.size() == 2;
+    if (!reached || (chain.size() != 2 && chain.size() != 3) || open(chain[chain.size() - 2]).type() != "Delay" ||
+        (!shared && open(chain[0]).type() != "Linear"))
+      throw node.error("subgraph is input -> " + types() +
+                       " -> output; expected input -> [Linear (fan-out) ->] Delay -> Affine/Linear -> output");
+    const NirNode nd = open(chain[chain.size() - 2]), np = open(chain.back());
+    const std::string pt = np.type();
+    if (pt != "Affine" && pt != "Linear") throw np.error("is a " + pt + " node, expected Affine or Linear");
+    const NirArray wt = np.array("weight");
+    if (wt.dims.size() != 2) throw np.error("'weight' must be 2-D");
+    const Index out = Index(wt.dims[0]), lanes = Index(wt.dims[1]);
+    Index in = lanes;
+    if (!shared) {
+      const NirArray fan = open(chain[0]).array("weight");
+      if (fan.dims.size() != 2 || Index(fan.dims[0]) != lanes || out <= 0 || lanes % out != 0 || Index(fan.dims[1]) * out != lanes)
+        throw open(chain[0]).error("the fan-out must be (in out) x in for the projection's " + std::to_string(lanes) + " lanes");
+      in = Index(fan.dims[1]);
+      for (Index r = 0; r < lanes; ++r)
+        for (Index c = 0; c < in; ++c)
+          if (fan.values[std::size_t(r * in + c)] != (c == r % in ? 1.0 : 0.0))
+            throw open(chain[0]).error("is not the fan-out copying input i to lanes o in + i");
+    }
+    const std::vector<double> tau = nd.vector("delay", std::size_t(lanes));
+    DelayMatrix delays(shared ? 1 : out, in);
+    Index largest = 0;
+    for (Index k = 0; k < lanes; ++k) {
+      const double steps = tau[std::size_t(k)] / ctx.dt, r = std::round(steps);
+      if (!(r >= 0) || std::abs(steps - r) > 1e-6 * std::max(1.0, r) || r > 1e6)
+        throw nd.error("delay[" + std::to_string(k) + "] = " + std::to_string(tau[std::size_t(k)]) +
+                       " s is not a whole number of steps of dt = " + std::to_string(ctx.dt) + " s");
+      delays(shared ? 0 : k / in, k % in) = std::int32_t(r);
+      largest = std::max(largest, Index(r));
+    }
+    Matrix<S> weight(out, in);
+    for (Index o = 0; o < out; ++o)
+      for (Index i = 0; i < in; ++i) weight(o, i) = S(wt.values[std::size_t(o * lanes + (shared ? i : o * in + i))]);
+    if (!shared)  // the projection may only read each output's own lanes
+      for (Index o = 0; o < out; ++o)
+        for (Index k = 0; k < lanes; ++k)
+          if (k / in != o && wt.values[std::size_t(o * lanes + k)] != 0.0)
+            throw np.error("weight[" + std::to_string(o) + ", " + std::to_string(k) + "] reads another output's lane");
+    Matrix<S> bias;
+    if (pt == "Affine") bias = to_vector<S>(np.vector("bias", std::size_t(out)));
+    const std::string stored = node.meta_string("max_delay", "");
+    Index max_delay = largest;
+    if (!stored.empty()) {
+      std::size_t used = 0;
+      long long v = -1;
+      try {
+        v = std::stoll(stored, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != stored.size() || v < 0) throw node.error("metadata/max_delay '" + stored + "' is not a number of steps");
+      max_delay = Index(v);
+    }
+    ctx.has_image = false;
+    return nir_build(node, "invalid delays: ", [&] { return IntegerDelay<S>(weight, delays, max_delay, bias); });
   }
 };
 
