@@ -79,24 +79,28 @@ enum class DelayKernel : std::uint8_t { gaussian, triangle };
 /// Integer delays, one per connection (out x in) or per input channel (1 x in).
 using DelayMatrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic>;
 
+/// Hyperparameters of a LearnableDelay layer: the window, the kernel g and its spread, per-channel
+/// delays, bias, initialisation and the sparse-path threshold.
 struct LearnableDelayConfig {
   Index max_delay = 25;  ///< D: delays lie in [0, D] steps (the window has D + 1 taps)
-  DelayKernel kernel = DelayKernel::gaussian;
+  DelayKernel kernel = DelayKernel::gaussian;  ///< the interpolation g of a delay over the window
   double sigma = 8.0;        ///< initial spread (steps); 0: rounded delays
   bool per_channel = false;  ///< one delay per input channel, shared by all outputs
   bool train_sigma = false;  ///< expose sigma as a trainable block (the paper anneals it instead)
-  bool bias = false;
+  bool bias = false;  ///< with a bias per output
   Init init = Init::uniform_fan_in;  ///< weights, fan_in = in
-  double init_scale = 1.0;
+  double init_scale = 1.0;  ///< a factor on the initial weights
   /// Inputs with fewer than this fraction of nonzero values (spikes) take the sparse path
   /// (the same numbers up to rounding); 0: always the dense products.
   double sparse_density = 0.1;
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("max_delay", std::int64_t(max_delay)), CEREAL_NVP(kernel), CEREAL_NVP(sigma),
        CEREAL_NVP(per_channel), CEREAL_NVP(train_sigma), CEREAL_NVP(bias), CEREAL_NVP(init), CEREAL_NVP(init_scale),
        CEREAL_NVP(sparse_density));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t) {
     std::int64_t d = 0;
@@ -287,7 +291,7 @@ class IntegerDelay;
 template <Scalar S>
 class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, LearnableDelayConfig> {
  public:
-  static constexpr const char* out_key = "out";
+  static constexpr const char* out_key = "out";  ///< the name of the output size in a checkpoint
 
   LearnableDelay() = default;
   /// Weights by the configuration's init; positions uniform over the window (DCLS's
@@ -298,9 +302,13 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
     draw_positions(rng);
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "LearnableDelay"; }
+  /// Inputs per output: the weights' fan-in.
   Index fan_in() const noexcept { return in_; }
+  /// D: the largest delay in steps.
   Index max_delay() const noexcept { return cfg_.max_delay; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return "LearnableDelay(" + std::to_string(in_) + "," + std::to_string(out_) + ",D" + std::to_string(cfg_.max_delay) +
            (cfg_.kernel == DelayKernel::gaussian ? ",gauss" : ",triangle") + (cfg_.per_channel ? ",per_channel" : "") +
@@ -309,7 +317,9 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
 
   /// The stored positions p = P / D in [0, 1]: out x in, or 1 x in per channel.
   Matrix<S>& position() noexcept { return pos_; }
+  /// The stored positions p = P / D (read-only).
   const Matrix<S>& position() const noexcept { return pos_; }
+  /// dL/dp for the stored positions (same shape as position()).
   Matrix<S>& position_grad() noexcept { return gpos_; }
   /// The delay of connection (o, i) in steps, P = D p clamped to [0, D].
   double delay(Index o, Index i) const {
@@ -323,6 +333,7 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
     check_sigma(sigma);
     sigma_(0, 0) = S(sigma);
   }
+  /// dL/dsigma, accumulated by backward().
   S& sigma_grad() noexcept { return gsigma_(0, 0); }
 
   /// The dense kernels [K_0 ... K_D] (out x (D+1) in) of the last forward pass.
@@ -340,6 +351,8 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
     zero_grad();
   }
 
+  /// Calls f with each trainable block: weight, bias (if any), position (projected to [0, 1]) and,
+  /// with train_sigma, sigma.
   template <class F>
   void for_each_parameter(F&& f) {
     LearnableDelay::WeightedLayer::for_each_parameter(f);
@@ -347,12 +360,15 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
     if (cfg_.train_sigma)
       f(ParamRef<S>{"sigma", ParamGroup::other, sigma_, gsigma_, S(cfg_.kernel == DelayKernel::triangle ? 1.0 : 1e-3)});
   }
+  /// Sets every gradient to zero.
   void zero_grad() {
     LearnableDelay::WeightedLayer::zero_grad();
     gpos_.setZero(pos_.rows(), pos_.cols());
     gsigma_.setZero(1, 1);
   }
 
+  /// All T steps of `in` to `out` (see Layer): builds the kernels K_d from W, P and sigma, then one
+  /// product per tap over all steps.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     out.resize(out_, in.batch(), in.steps());
@@ -365,6 +381,8 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
     products_.forward(kernels_, used_, in_, in, y, cfg_.sparse_density);
   }
 
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the gradients
+  /// of W, P (and sigma) through the kernels (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);
@@ -409,11 +427,13 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
   /// The inference form: the same weights and bias, each delay rounded to floor(P + 1/2).
   IntegerDelay<S> round_delays() const;
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t version) const {
     LearnableDelay::WeightedLayer::save(ar, version);
     ar(cereal::make_nvp("position", pos_), cereal::make_nvp("sigma", sigma_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     LearnableDelay::WeightedLayer::load(ar, version);
@@ -425,7 +445,10 @@ class LearnableDelay : public detail::WeightedLayer<LearnableDelay<S>, S, Learna
   }
 
  private:
+  // The base reaches the members below; doxygen cannot resolve this friend, so it skips it.
+  /// @cond
   friend typename LearnableDelay::WeightedLayer;
+  /// @endcond
   using LearnableDelay::WeightedLayer::in_, LearnableDelay::WeightedLayer::out_, LearnableDelay::WeightedLayer::cfg_;
   using LearnableDelay::WeightedLayer::w_, LearnableDelay::WeightedLayer::b_, LearnableDelay::WeightedLayer::gw_,
       LearnableDelay::WeightedLayer::gb_;
@@ -509,36 +532,51 @@ class IntegerDelay : public detail::LayerBase<IntegerDelay<S>, S> {
     zero_grad();
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return "IntegerDelay"; }
+  /// Inputs per step.
   Index input_size() const noexcept { return w_.cols(); }
+  /// Outputs per step.
   Index output_size() const noexcept { return w_.rows(); }
+  /// D: the largest delay in steps (the ring buffer holds D + 1 steps).
   Index max_delay() const noexcept { return max_delay_; }
+  /// Whether there is one delay per input channel rather than per connection.
   bool per_channel() const noexcept { return delays_.rows() == 1 && w_.rows() != 1; }
+  /// Whether the layer adds a bias.
   bool has_bias() const noexcept { return b_.size() > 0; }
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     return "IntegerDelay(" + std::to_string(w_.cols()) + "," + std::to_string(w_.rows()) + ",D" +
            std::to_string(max_delay_) + (per_channel() ? ",per_channel" : "") + (has_bias() ? ",bias" : "") + ")";
   }
+  /// The weights W (out x in).
   Matrix<S>& weight() noexcept { return w_; }
+  /// The weights W (out x in).
   const Matrix<S>& weight() const noexcept { return w_; }
+  /// The bias (out x 1, or empty).
   const Matrix<S>& bias() const noexcept { return b_; }
+  /// The integer delays: out x in, or 1 x in per channel.
   const DelayMatrix& delays() const noexcept { return delays_; }
   /// The delay of connection (o, i) in steps.
   Index delay(Index o, Index i) const { return delays_(delays_.rows() == 1 ? 0 : o, i); }
   /// The input density below which forward() takes the sparse path (0: never; default 0.1).
   void set_sparse_density(double d) { sparse_density_ = d; }
+  /// Whether the last forward() took the sparse path.
   bool used_sparse() const noexcept { return products_.used_sparse(); }
 
+  /// Calls f with each trainable block: weight and bias (if any); the delays are fixed.
   template <class F>
   void for_each_parameter(F&& f) {
     f(ParamRef<S>{"weight", ParamGroup::weight, w_, gw_});
     if (has_bias()) f(ParamRef<S>{"bias", ParamGroup::bias, b_, gb_});
   }
+  /// Sets every gradient to zero.
   void zero_grad() {
     gw_.setZero(w_.rows(), w_.cols());
     gb_.setZero(b_.rows(), b_.cols());
   }
 
+  /// All T steps of `in` to `out` (see Layer): one product per delay value over all steps.
   void forward(const TimeSeries<S>& in, TimeSeries<S>& out, const ForwardContext&) {
     this->require_input(in);
     out.resize(output_size(), in.batch(), in.steps());
@@ -550,6 +588,8 @@ class IntegerDelay : public detail::LayerBase<IntegerDelay<S>, S> {
     build_kernels();
     products_.forward(kernels_, used_, input_size(), in, y, sparse_density_);
   }
+  /// Writes dL/d(in) to *grad_in (when not null) from dL/d(out) = grad_out and adds the weight and
+  /// bias gradients (see Layer).
   void backward(const TimeSeries<S>& in, const TimeSeries<S>& out, const TimeSeries<S>& grad_out,
                 TimeSeries<S>* grad_in) {
     this->require_gradient(in, out, grad_out);
@@ -565,10 +605,11 @@ class IntegerDelay : public detail::LayerBase<IntegerDelay<S>, S> {
   /// Streaming state: the last max_delay + 1 input steps (a ring buffer; column k * in + i
   /// holds input i of the step in slot k over the batch), the next slot, and the output.
   struct State {
-    Matrix<S> ring;  // batch x ((max_delay + 1) in)
-    Index head = 0;  // slot of the step being written
-    Matrix<S> y;     // out x batch
+    Matrix<S> ring;  ///< batch x ((max_delay + 1) in)
+    Index head = 0;  ///< slot of the step being written
+    Matrix<S> y;  ///< out x batch
   };
+  /// A zero state for `batch` samples: empty history.
   State make_state(Index batch) const {
     return {Matrix<S>::Zero(batch, (max_delay_ + 1) * input_size()), 0, Matrix<S>::Zero(output_size(), batch)};
   }
@@ -591,13 +632,16 @@ class IntegerDelay : public detail::LayerBase<IntegerDelay<S>, S> {
     if (has_bias()) st.y.colwise() += b_.col(0);
     st.head = (st.head + 1) % slots;
   }
+  /// The output of the last step() (out x batch).
   const Matrix<S>& output(const State& st) const noexcept { return st.y; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("max_delay", std::int64_t(max_delay_)), cereal::make_nvp("weight", w_),
        cereal::make_nvp("bias", b_), cereal::make_nvp("delays", delays_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     this->require_version(version);
@@ -664,10 +708,11 @@ IntegerDelay<S> LearnableDelay<S>::round_delays() const {
  * to every LearnableDelay's set_sigma().
  */
 struct DelaySigmaSchedule {
-  double initial = 8.0;
-  double target = 0.5;
-  int anneal_epochs = 10;
-  double after = 0.0;
+  double initial = 8.0;  ///< sigma_0: the spread at epoch 1 (steps)
+  double target = 0.5;  ///< sigma_f: the spread at epoch E_a (steps)
+  int anneal_epochs = 10;  ///< E_a: the epochs over which the spread falls
+  double after = 0.0;  ///< sigma_after: the spread after E_a (0: rounded delays)
+  /// The spread for epoch `epoch` (1-based); throws ConfigError on an invalid schedule.
   double value(int epoch) const {
     if (!(initial > 0) || !(target > 0) || anneal_epochs < 1 || !(after >= 0))
       throw ConfigError("DelaySigmaSchedule: initial and target must be positive, after >= 0 and anneal_epochs >= 1");
