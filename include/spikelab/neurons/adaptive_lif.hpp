@@ -84,8 +84,8 @@ struct AdaptiveLifOptions {
   Train beta = Train::fixed;        ///< the membrane decay
   Train rho = Train::fixed;         ///< the adaptation decay
   Train adaptation = Train::fixed;  ///< the adaptation strength beta_a
-  bool recurrent = false;
-  ResetGradient reset_gradient = ResetGradient::kept;
+  bool recurrent = false;           ///< with trainable recurrent weights V
+  ResetGradient reset_gradient = ResetGradient::kept;  ///< what BPTT does with the membrane's reset
 };
 
 /// Run-time hyperparameters of an adaptive LIF layer (each value must lie in its range).
@@ -94,11 +94,16 @@ struct AdaptiveLifConfig {
   double threshold = 1.0;   ///< baseline threshold theta_0
   double rho = 0.99;        ///< adaptation decay, a_t = rho a_{t-1} + s_{t-1} (0.99: 100 steps)
   double adaptation = 0.1;  ///< adaptation strength beta_a, theta_t = theta_0 + beta_a a_t
+  /// Projection range [beta_min, beta_max] of a trained beta (within [0, 1]).
   double beta_min = 0.0, beta_max = 1.0;  ///< projection range of a trained beta
-  double rho_min = 0.0, rho_max = 1.0;    ///< projection range of a trained rho
-  double adaptation_min = 0.0, adaptation_max = 1e6;
-  double threshold_min = 1e-3, threshold_max = 1e6;
+  /// Projection range [rho_min, rho_max] of a trained rho (within [0, 1]).
+  double rho_min = 0.0, rho_max = 1.0;  ///< projection range of a trained rho
+  /// Projection range [adaptation_min, adaptation_max] of a trained beta_a.
+  double adaptation_min = 0.0, adaptation_max = 1e6;  ///< projection range of a trained beta_a
+  /// Projection range [threshold_min, threshold_max] of a trained theta_0.
+  double threshold_min = 1e-3, threshold_max = 1e6;  ///< projection range of a trained theta_0
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void serialize(Ar& ar, std::uint32_t version) {
     detail::check_version(version, 1, "AdaptiveLifConfig");
@@ -108,57 +113,89 @@ struct AdaptiveLifConfig {
   }
 };
 
-/// A layer of adaptive LIF neurons (see the file comment for the equations and the reference).
+/// A layer of adaptive LIF neurons (the LSNN's ALIF; Bellec, Salaj, Subramoney, Legenstein & Maass,
+/// NeurIPS 2018): \f$ a_t = \rho a_{t-1} + s_{t-1},\ \theta_t = \theta_0 + \beta_a a_t, \f$
+/// \f$ v_t = R(\beta, v_{t-1}, s_{t-1}, \theta_0, x_t),\ s_t = H(v_t - \theta_t) \f$, with the surrogate G
+/// in place of H' in the backward pass (conventions and adjoint equations in the file comment).
+/// @tparam S the scalar type (float or double)
+/// @tparam G the surrogate derivative of the spike (a SurrogateGradient)
+/// @tparam R the reset of the membrane after a spike (a ResetPolicy; it subtracts theta_0)
+/// @tparam O which parameters are trained, recurrence, and the reset's gradient (AdaptiveLifOptions)
 template <Scalar S, SurrogateGradient G = FastSigmoid, ResetPolicy R = SubtractReset,
           AdaptiveLifOptions O = AdaptiveLifOptions{}>
 class AdaptiveLifType {
  public:
-  using scalar_type = S;
-  using surrogate_type = G;
-  using reset_type = R;
-  static constexpr AdaptiveLifOptions options = O;
-  static constexpr std::uint32_t class_version = 1;
+  using scalar_type = S;  ///< the scalar type S
+  using surrogate_type = G;  ///< the surrogate G
+  using reset_type = R;  ///< the reset policy R
+  static constexpr AdaptiveLifOptions options = O;  ///< the compile-time options O
+  static constexpr std::uint32_t class_version = 1;  ///< the class version checkpoints store (cereal)
 
   /// Explicit state for step-by-step simulation (one column per sample): membrane v,
   /// adaptation a, spikes s of the last step.
   struct State {
+    ///@{
+    /// Membrane v, adaptation a and spikes s of the last step (neurons x batch).
     Matrix<S> v, a, s;
+    ///@}
   };
 
+  /// An empty layer (no neurons), to load a checkpoint into.
   AdaptiveLifType() = default;
   /// A feed-forward adaptive LIF layer of `neurons` neurons.
+  /// @param neurons the number of neurons
+  /// @param cfg decays, thresholds, adaptation and their ranges
+  /// @param surrogate the surrogate derivative (its parameters)
   explicit AdaptiveLifType(Index neurons, AdaptiveLifConfig cfg = {}, G surrogate = {}) requires(!O.recurrent)
       : n_(neurons), cfg_(cfg), surrogate_(surrogate) {
     init_params();
   }
   /// A recurrent adaptive LIF layer; the recurrent weights are drawn uniform in +-1/sqrt(neurons).
+  /// @param neurons the number of neurons
+  /// @param rng draws the recurrent weights
+  /// @param cfg decays, thresholds, adaptation and their ranges
+  /// @param surrogate the surrogate derivative (its parameters)
   AdaptiveLifType(Index neurons, Rng& rng, AdaptiveLifConfig cfg = {}, G surrogate = {}) requires(O.recurrent)
       : n_(neurons), cfg_(cfg), surrogate_(surrogate) {
     init_params();
     reset_parameters(rng);
   }
 
+  /// The type's name, as signatures, reports and checkpoints spell it.
   static std::string name() { return O.recurrent ? "RecurrentAdaptiveLif" : "AdaptiveLif"; }
+  /// Features per input column.
   Index input_size() const noexcept { return n_; }
+  /// Features per output column.
   Index output_size() const noexcept { return n_; }
+  /// The run-time configuration.
   const AdaptiveLifConfig& config() const noexcept { return cfg_; }
+  /// The surrogate derivative (its parameters).
   const G& surrogate() const noexcept { return surrogate_; }
+  /// The surrogate derivative (its parameters).
   G& surrogate() noexcept { return surrogate_; }
 
   /// The baseline threshold theta_0.
   NeuronParameter<S>& threshold() noexcept { return theta_; }
+  /// The membrane decay beta.
   NeuronParameter<S>& beta() noexcept { return beta_; }
   /// The adaptation decay rho.
   NeuronParameter<S>& rho() noexcept { return rho_; }
   /// The adaptation strength beta_a.
   NeuronParameter<S>& adaptation() noexcept { return beta_a_; }
+  /// The baseline threshold theta_0.
   const NeuronParameter<S>& threshold() const noexcept { return theta_; }
+  /// The membrane decay beta.
   const NeuronParameter<S>& beta() const noexcept { return beta_; }
+  /// The adaptation decay rho.
   const NeuronParameter<S>& rho() const noexcept { return rho_; }
+  /// The adaptation strength beta_a.
   const NeuronParameter<S>& adaptation() const noexcept { return beta_a_; }
+  /// The recurrent weights V (neurons x neurons; empty unless the layer is recurrent).
   Matrix<S>& recurrent_weight() noexcept { return rec_w_; }
+  /// The recurrent weights V (neurons x neurons; empty unless the layer is recurrent).
   const Matrix<S>& recurrent_weight() const noexcept { return rec_w_; }
 
+  /// The name with the sizes and options; checkpoints store it and loading checks it.
   std::string signature() const {
     using P = NeuronParameter<S>;
     return name() + "<" + G::name() + "," + R::name() + ",theta:" + P::mode_name(O.threshold) +
@@ -166,6 +203,7 @@ class AdaptiveLifType {
            ">(" + std::to_string(n_) + ")";
   }
 
+  /// Draws the recurrent weights anew, uniform in +-1/sqrt(neurons) (nothing to draw otherwise).
   void reset_parameters(Rng& rng) {
     if constexpr (O.recurrent) {
       const double bound = 1.0 / std::sqrt(double(std::max<Index>(n_, 1)));
@@ -177,6 +215,7 @@ class AdaptiveLifType {
     }
   }
 
+  /// Calls f(`ParamRef<S>`) for every trainable parameter block, in a fixed order.
   template <class F>
   void for_each_parameter(F&& f) {
     if constexpr (O.recurrent) f(ParamRef<S>{"recurrent_weight", ParamGroup::weight, rec_w_, rec_g_});
@@ -185,6 +224,7 @@ class AdaptiveLifType {
     rho_.visit(f, "rho", ParamGroup::time_constant);
     beta_a_.visit(f, "adaptation", ParamGroup::other);
   }
+  /// Sets every parameter gradient to zero.
   void zero_grad() {
     theta_.zero_grad();
     beta_.zero_grad();
@@ -359,6 +399,7 @@ class AdaptiveLifType {
   /// theta_0 + beta_a a_t.
   const TimeSeries<S>& adaptation_trace() const noexcept { return a_; }
 
+  /// cereal serialisation: what checkpoints store (not called directly).
   template <class Ar>
   void save(Ar& ar, std::uint32_t) const {
     ar(cereal::make_nvp("neurons", std::int64_t(n_)), cereal::make_nvp("config", cfg_),
@@ -366,6 +407,8 @@ class AdaptiveLifType {
        cereal::make_nvp("rho", rho_), cereal::make_nvp("adaptation", beta_a_));
     if constexpr (O.recurrent) ar(cereal::make_nvp("recurrent_weight", rec_w_));
   }
+  /// cereal serialisation: what checkpoints store (not called directly); checks that the stored
+  /// parameters fit the layer type.
   template <class Ar>
   void load(Ar& ar, std::uint32_t version) {
     detail::check_version(version, class_version, name().c_str());
@@ -476,10 +519,16 @@ class AdaptiveLifType {
 };
 
 /// Feed-forward adaptive LIF layer with fixed parameters and subtractive reset.
+/// @tparam S the scalar type
+/// @tparam G the surrogate derivative
+/// @tparam R the reset policy
 template <Scalar S, SurrogateGradient G = FastSigmoid, ResetPolicy R = SubtractReset>
 using AdaptiveLif = AdaptiveLifType<S, G, R, AdaptiveLifOptions{}>;
 
 /// Recurrent adaptive LIF layer (trainable recurrent weights): the LSNN's ALIF population.
+/// @tparam S the scalar type
+/// @tparam G the surrogate derivative
+/// @tparam R the reset policy
 template <Scalar S, SurrogateGradient G = FastSigmoid, ResetPolicy R = SubtractReset>
 using RecurrentAdaptiveLif = AdaptiveLifType<S, G, R, AdaptiveLifOptions{.recurrent = true}>;
 
