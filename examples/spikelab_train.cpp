@@ -13,6 +13,8 @@
 //  - on a synthetic task of the Spiking Heidelberg Digits' shape (--task shd-shaped, for when no
 //    SHD files are at hand): 700 input channels, 100 steps, 20 classes of moving spike ridges,
 //    700 -> 256 -> 256 -> 20 (the usual SHD network).
+// --neuron alif makes the hidden layers of MTS-XOR and N-MNIST adaptive LIF neurons
+// (spikelab::AdaptiveLifType, the LSNN neuron; --tau-a, --adaptation).
 // --reset-gradient kept | detached | linear chooses what BPTT does with the LIF reset
 // (spikelab::ResetGradient, neurons/reset.hpp).
 // It prints one progress line per epoch, the final test accuracy and where the checkpoint and the
@@ -41,6 +43,7 @@
 #include <filesystem>
 #include <iostream>
 #include <numeric>
+#include <type_traits>
 
 namespace sl = spikelab;
 using spikelab_examples::CommandLine;
@@ -101,6 +104,9 @@ struct Options {
   int stop_after = 0;
   std::filesystem::path log;  // the CSV log (--csv, or a default beside the checkpoint or in --plots)
   std::string reset_gradient = sl::reset_gradient_name(sl::LifOptions{}.reset_gradient);
+  std::string neuron = "lif";  // mts-xor, nmnist: lif | alif
+  double tau_a = 200.0;        // alif: adaptation time constant in steps (rho = exp(-1 / tau_a))
+  double adaptation = 0.1;     // alif: adaptation strength beta_a
   long test_samples = 2048;
   Parallel par;
 };
@@ -117,6 +123,39 @@ using HiddenLif = sl::LifType<float, sl::FastSigmoid, sl::SubtractReset, sl::Lif
 template <sl::ResetGradient P>
 using HiddenRecurrentLif =
     sl::LifType<float, sl::FastSigmoid, sl::SubtractReset, sl::LifOptions{.recurrent = true, .reset_gradient = P}>;
+
+// --neuron alif: adaptive LIF hidden layers (spikelab::AdaptiveLifType, Bellec et al. 2018), whose
+// threshold theta_0 + beta_a a_t remembers the neuron's own spikes for about --tau-a steps.
+template <sl::ResetGradient P>
+using HiddenAlif =
+    sl::AdaptiveLifType<float, sl::FastSigmoid, sl::SubtractReset, sl::AdaptiveLifOptions{.reset_gradient = P}>;
+template <sl::ResetGradient P>
+using HiddenRecurrentAlif = sl::AdaptiveLifType<float, sl::FastSigmoid, sl::SubtractReset,
+                                                sl::AdaptiveLifOptions{.recurrent = true, .reset_gradient = P}>;
+
+/// A hidden layer of type Hidden (LIF or adaptive LIF, feed-forward or recurrent) of h neurons,
+/// configured from the command line.
+template <class Hidden>
+Hidden make_hidden(sl::Index h, sl::Rng& rng, const Options& o) {
+  auto make = [&](auto cfg) {
+    if constexpr (Hidden::options.recurrent)
+      return Hidden(h, rng, cfg, sl::FastSigmoid{o.slope});
+    else
+      return Hidden(h, cfg, sl::FastSigmoid{o.slope});
+  };
+  if constexpr (requires { Hidden::options.rho; })
+    return make(sl::AdaptiveLifConfig{.beta = o.beta, .threshold = o.threshold, .rho = std::exp(-1.0 / o.tau_a),
+                                      .adaptation = o.adaptation});
+  else
+    return make(sl::LifConfig{.beta = o.beta, .threshold = o.threshold});
+}
+
+/// The adaptation's settings, for the start-up lines (nothing for LIF).
+std::string adaptation_line(const Options& o) {
+  if (o.neuron != "alif") return {};
+  return "adaptation: tau_a " + fixed(o.tau_a, 1) + " steps (rho " + fixed(std::exp(-1.0 / o.tau_a), 5) + "), beta_a " +
+         fixed(o.adaptation, 4) + "\n";
+}
 
 /// Calls f.template operator()<P>() with the ResetGradient named `name`.
 template <class F>
@@ -197,8 +236,9 @@ int run_images(const Options& o, const std::filesystem::path& dir, Encoder enc) 
 
 // ---- N-MNIST events --------------------------------------------------------------------------
 
-template <sl::ResetGradient P>
+template <class Hidden>
 int run_nmnist(const Options& o) {
+  constexpr sl::ResetGradient P = Hidden::options.reset_gradient;
   if (o.data.empty()) throw std::invalid_argument("--dataset nmnist needs --data DIR (N-MNIST Train/Test folders or NMNISTsmall)");
   std::cout << "data: " << o.data << "\n";
   const sl::NMnistDataset train = sl::NMnist::load(o.data, "train").head(o.train_limit);
@@ -215,13 +255,13 @@ int run_nmnist(const Options& o) {
   std::cout << "train " << train.size() << " recordings, test " << test.size() << "; " << o.steps << " frames of " << o.bin_ms
             << " ms, " << features << " inputs (polarity x rows x columns)\n";
 
-  using Net = sl::Sequential<sl::Linear<float>, HiddenLif<P>, sl::Linear<float>, sl::LeakyIntegrator<float>>;
+  using Net = sl::Sequential<sl::Linear<float>, Hidden, sl::Linear<float>, sl::LeakyIntegrator<float>>;
   sl::Rng rng(o.seed);
-  Net net{sl::Linear<float>(features, o.hidden, rng),
-          HiddenLif<P>(o.hidden, {.beta = o.beta, .threshold = o.threshold}, sl::FastSigmoid{o.slope}),
+  Net net{sl::Linear<float>(features, o.hidden, rng), make_hidden<Hidden>(o.hidden, rng, o),
           sl::Linear<float>(o.hidden, sl::NMnist::classes, rng), sl::LeakyIntegrator<float>(sl::NMnist::classes, {.beta = o.beta})};
   std::cout << "network: " << net.signature() << " (" << net.parameter_count() << " parameters), reset gradient "
-            << sl::reset_gradient_name(P) << "\n";
+            << sl::reset_gradient_name(P) << "\n"
+            << adaptation_line(o);
 
   // decoded recordings are cached after the first epoch; batches are prepared on a worker thread
   sl::EventLoader<float, sl::NMnistDataset, Transform> train_src(train, tf,
@@ -237,20 +277,20 @@ int run_nmnist(const Options& o) {
 
 // ---- MTS-XOR ------------------------------------------------------------------------------
 
-template <sl::ResetGradient P>
+template <class Hidden>
 int run_mts_xor(const Options& o) {
-  using Hidden = HiddenRecurrentLif<P>;
+  constexpr sl::ResetGradient P = Hidden::options.reset_gradient;
   using Net = sl::Sequential<sl::Linear<float>, Hidden, sl::Linear<float>, Hidden, sl::Linear<float>,
                              sl::LeakyIntegrator<float>>;
   sl::Rng rng(o.seed);
   const sl::Index h = o.hidden;
-  const sl::LifConfig lif{.beta = o.beta, .threshold = o.threshold};
-  Net net{sl::Linear<float>(40, h, rng),    Hidden(h, rng, lif, sl::FastSigmoid{o.slope}),
-          sl::Linear<float>(h, h, rng),     Hidden(h, rng, lif, sl::FastSigmoid{o.slope}),
+  Net net{sl::Linear<float>(40, h, rng),    make_hidden<Hidden>(h, rng, o),
+          sl::Linear<float>(h, h, rng),     make_hidden<Hidden>(h, rng, o),
           sl::Linear<float>(h, 2, rng),     sl::LeakyIntegrator<float>(2, {.beta = 0.8})};
   std::cout << "task: MTS-XOR (40 channels, 100 steps, 6 coding windows), " << o.samples << " training samples\n"
             << "network: " << net.signature() << " (" << net.parameter_count() << " parameters), reset gradient "
-            << sl::reset_gradient_name(P) << "\n";
+            << sl::reset_gradient_name(P) << "\n"
+            << adaptation_line(o);
   sl::MtsXorSource<float> train(o.samples, o.batch, o.seed);
   sl::MtsXorSource<float> test(2048, 512, o.seed + 1000003, false);
   sl::Trainer trainer(net, o.par.rule(sl::Bptt<sl::StepCrossEntropy>{}),
@@ -424,6 +464,9 @@ int main(int argc, char** argv) {
       .option("samples", o.samples, "MTS-XOR / shd-shaped training samples")
       .option("test-samples", o.test_samples, "shd-shaped test samples")
       .option("reset-gradient", o.reset_gradient, "what BPTT does with the LIF reset: kept | detached | linear")
+      .option("neuron", o.neuron, "mts-xor, nmnist: hidden neurons, lif | alif (adaptive LIF, Bellec et al. 2018)")
+      .option("tau-a", o.tau_a, "alif: adaptation time constant in steps (rho = exp(-1/tau_a))")
+      .option("adaptation", o.adaptation, "alif: adaptation strength beta_a (threshold theta + beta_a a_t)")
       .threads(o.threads)
       .seed(o.seed, "random seed (weights, shuffling, encoding)")
       .option("checkpoint", o.checkpoint, "where to write the trained network")
@@ -441,8 +484,14 @@ int main(int argc, char** argv) {
     if (mpi.size() > 1) std::cout << "MPI: " << mpi.size() << " ranks (data parallel)\n";
 #endif
     sl::parse_reset_gradient(o.reset_gradient);  // an unknown name is a usage error before any data is read
+    if (o.neuron != "lif" && o.neuron != "alif") throw std::invalid_argument("--neuron must be lif or alif");
+    if (o.neuron == "alif" && o.task != "mts-xor" && o.task != "nmnist")
+      throw std::invalid_argument("--neuron alif is for --task mts-xor and --dataset nmnist");
+    if (!(o.tau_a > 0)) throw std::invalid_argument("--tau-a must be positive");
     if (o.task == "mts-xor")
-      return with_reset_gradient(o.reset_gradient, [&]<sl::ResetGradient P>() { return run_mts_xor<P>(o); });
+      return with_reset_gradient(o.reset_gradient, [&]<sl::ResetGradient P>() {
+        return o.neuron == "alif" ? run_mts_xor<HiddenRecurrentAlif<P>>(o) : run_mts_xor<HiddenRecurrentLif<P>>(o);
+      });
     if (o.task == "shd-shaped")
       return with_reset_gradient(o.reset_gradient, [&]<sl::ResetGradient P>() { return run_synthetic_shd<P>(o); });
     if (o.task == "nmnist") {
@@ -450,7 +499,9 @@ int main(int argc, char** argv) {
         std::cerr << "error: no N-MNIST data at " << o.data << "\n";
         return 2;
       }
-      return with_reset_gradient(o.reset_gradient, [&]<sl::ResetGradient P>() { return run_nmnist<P>(o); });
+      return with_reset_gradient(o.reset_gradient, [&]<sl::ResetGradient P>() {
+        return o.neuron == "alif" ? run_nmnist<HiddenAlif<P>>(o) : run_nmnist<HiddenLif<P>>(o);
+      });
     }
     if (o.task != "auto" && o.task != "images") throw std::invalid_argument("unknown --task '" + o.task + "'");
     std::filesystem::path dir = o.data.empty() ? std::filesystem::path(sl::debian_fashion_mnist_dir())

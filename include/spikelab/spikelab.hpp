@@ -42,6 +42,7 @@
 #include <spikelab/probabilistic/kernels.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
+#include <spikelab/neurons/adaptive_lif.hpp>
 #include <spikelab/na/na_lif.hpp>
 #include <spikelab/layers/psp_filter.hpp>
 #include <spikelab/conversion/refractory_lif.hpp>

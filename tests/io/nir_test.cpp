@@ -237,6 +237,27 @@ TEST_CASE("NIR reader rejects wrong files and mismatched network types clearly")
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("NIR export and import reject adaptive LIF layers, naming the layer, and write no file") {
+  const auto dir = sl::test::temp_dir("nir-alif");
+  sl::Rng rng(1);
+  using AlifNet = sl::Sequential<sl::Linear<float>, sl::RecurrentAdaptiveLif<float>, sl::Linear<float>,
+                                 sl::LeakyIntegrator<float>>;
+  AlifNet alif{sl::Linear<float>(40, 8, rng), sl::RecurrentAdaptiveLif<float>(8, rng), sl::Linear<float>(8, 2, rng),
+               sl::LeakyIntegrator<float>(2)};
+  const auto path = dir / "alif.nir";
+  CHECK_THROWS_WITH(sl::write_nir(path, alif), Catch::Contains("layer 1 (RecurrentAdaptiveLif<") &&
+                                                   Catch::Contains("adaptive threshold"));
+  CHECK(std::filesystem::is_empty(dir));  // neither the file nor a temporary
+  // a LIF network's file read into a type whose second layer is adaptive
+  auto net = make_mlp<float>(rng);
+  sl::write_nir(path, net);
+  using ReadAlif = sl::Sequential<sl::Linear<float>, sl::AdaptiveLif<float>, sl::Linear<float>, RLif<float>,
+                                  sl::Linear<float>, sl::LeakyIntegratorType<float, sl::Train::per_neuron>>;
+  CHECK_THROWS_WITH(sl::read_nir<ReadAlif>(path), Catch::Contains("NIR node 'lif'") && Catch::Contains("AdaptiveLif") &&
+                                                      Catch::Contains("adaptive threshold"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("NIR file opens in h5py the way the nir package reads it") {
   if (std::system("/usr/bin/python3 -c 'import h5py, numpy' > /dev/null 2>&1") != 0) {
     WARN("SKIPPED: /usr/bin/python3 with h5py and numpy is not available");

@@ -99,6 +99,13 @@ inline Index nir_shape_size(const NirArray& shape) {
 template <class Net>
 void write_nir(const std::filesystem::path& path, const Net& net, NirOptions opt = {}) {
   if (!(opt.dt > 0)) throw ConfigError("write_nir: dt must be positive");
+  // layers that NIR cannot express at all (their NirLayer says why) are refused before any file exists
+  net.for_each_layer([&](const auto& l, std::size_t i) {
+    using L = std::remove_cvref_t<decltype(l)>;
+    if constexpr (requires { detail::NirLayer<L>::unsupported; })
+      throw ConfigError("write_nir: layer " + std::to_string(i) + " (" + l.signature() + ") has no NIR node: " +
+                        detail::NirLayer<L>::unsupported);
+  });
   const std::filesystem::path tmp = detail::temporary_path(path);
   {
     detail::Hdf5Session session;

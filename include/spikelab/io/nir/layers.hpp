@@ -33,7 +33,9 @@
  * type's defaults), the reset's gradient (part of the layer type, LifOptions::reset_gradient). Reading checks node types, shapes, v_leak = v_reset = 0, the
  * gains R and w_in above, and that parameters a layer type holds per layer are equal over its
  * neurons; a mismatch is a FormatError naming the file and the node. Other layer types have
- * no NirLayer: writing or reading them is a compile-time error.
+ * no NirLayer: writing or reading them is a compile-time error, except the adaptive LIF
+ * (AdaptiveLifType), which NIR cannot express and which write_nir / read_nir reject at run time
+ * with an error naming the layer (see its NirLayer below).
  *
  * @code
  * @article{pedersen2024neuromorphic, title={Neuromorphic intermediate representation: A unified
@@ -53,6 +55,7 @@
 #include <spikelab/layers/flatten.hpp>
 #include <spikelab/layers/learnable_delay.hpp>
 #include <spikelab/layers/linear.hpp>
+#include <spikelab/neurons/adaptive_lif.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
 
@@ -338,6 +341,26 @@ struct NirLayer<LifType<S, G, R, O>> {
     l.beta().set(to_vector<S>(beta));
     l.threshold().set(to_vector<S>(theta));
     l.alpha().set(to_vector<S>(alpha));
+  }
+};
+
+/// AdaptiveLif / RecurrentAdaptiveLif: no NIR node. NIR's neurons (LIF, CubaLIF, IF, LI, I) all
+/// compare v with a fixed v_threshold, and no graph of NIR nodes computes the adaptive threshold
+/// theta_0 + beta_a a_t exactly: feeding -beta_a a_t into the membrane instead would be leaked by
+/// beta and kept across the reset, another neuron. `unsupported` says why; write_nir checks for
+/// it before it creates any file and throws a ConfigError naming the layer, read_nir throws the
+/// FormatError of the node that was to be read into it.
+template <class S, class G, class R, AdaptiveLifOptions O>
+struct NirLayer<AdaptiveLifType<S, G, R, O>> {
+  using L = AdaptiveLifType<S, G, R, O>;
+  static constexpr const char* unsupported =
+      "NIR has no neuron with an adaptive threshold (theta_0 + beta_a a_t); export the network without it";
+  static std::string write(NirWriter&, NirContext&, hid_t, const L& l) {
+    throw ConfigError("write_nir: " + l.signature() + " has no NIR node: " + unsupported);
+  }
+  static L read(const NirNode& node, NirContext&) {
+    throw node.error("the network type's layer here is spikelab " + L::name() + ", which has no NIR node: " +
+                     unsupported);
   }
 };
 
