@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the sanitizer test sets (cmake workflows "asan" and "tsan", CMakePresets.json):
-#   asan: spikelab_tests_core and _data (readers, loader, optimizers, trainer, checkpoints, plots)
-#         and each fuzz target over its kept corpus, under AddressSanitizer +
-#         UndefinedBehaviorSanitizer (g++ -O1, every report is fatal). spikelab_tests_models
-#         (layers, neurons, losses) is not in the CI set yet: it has not been run under ASan, and
-#         its build would add about 16 minutes on 2 cores (build/run it with the asan preset by hand);
+#   asan: spikelab_tests_core, _models and _data (readers, loader, layers, neurons, losses, BPTT,
+#         optimizers, trainer, checkpoints, plots) and each fuzz target over its kept corpus,
+#         under AddressSanitizer + UndefinedBehaviorSanitizer (g++ -O1, every report is fatal);
 #   tsan: spikelab_tests_threads (the read-ahead loader and its bad-recording policies, the
 #         parallel loops and products, training with both at once) under ThreadSanitizer: clang
 #         with LLVM's OpenMP runtime, whose archer tool tells ThreadSanitizer about OpenMP's
