@@ -214,6 +214,15 @@ TEST_CASE("Evt3 decodes single and vectorised events encoded from the specificat
   CHECK(counts.triggers == 1);
   CHECK(counts.other_words == 3);
   CHECK(counts.time_wraps == 0);
+
+  // VECT_8 moves the base column by 8, VECT_12 by 12: consecutive vectors continue along the row
+  Bytes chain = header("% geometry 64x8\n");
+  for (const unsigned word :
+       {0x8000u, 0x0002u, 0x3000u | (1u << 11) | 5u, 0x5000u | 0x81u, 0x4000u | 0x801u, 0x5000u | 0x1u})
+    test::put_le16(chain, std::uint16_t(word));
+  std::vector<Event> chained;
+  for (const unsigned x : {5u, 12u, 13u, 24u, 25u}) chained.push_back({0, std::uint16_t(x), 2, 1});
+  CHECK(Evt3().parse(chain, "chain").events == chained);
 }
 
 TEST_CASE("Evt3 round-trips random recordings across several 24-bit time wraps", "[data][evt3]") {
