@@ -34,44 +34,22 @@
 
 namespace spikelab {
 
-/// The reader of Prophesee EVT 2.0 `.raw` recordings (Prophesee, Metavision documentation,
-/// 2024): \f$ t = (\mathrm{high} \ll 6) | \mathrm{low}_6 \f$ µs, x and y from 11-bit fields,
-/// polarity from the word type; triggers and vendor words skipped and counted.
-class Evt2 {
- public:
-  /// A reader that takes the sensor size from each file's header (a file without one is an error).
-  Evt2() = default;
-  /// A reader for files of the given sensor: used when a file's header gives no geometry; a
-  /// header that gives another geometry is a FormatError. Throws ConfigError unless the sides
-  /// are in [1, 2048] (or 0 x 0: from the header) with 2 polarities.
-  /// @param sensor the sensor size, e.g. {1280, 720, 2} for the IMX636
-  explicit Evt2(SensorSize sensor) : sensor_(detail::check_prophesee_sensor(sensor, "Evt2")) {}
-
-  /// The type's name, as signatures, reports and checkpoints spell it.
+/// The EVT 2.0 decoder, the encoding policy of Evt2 (see the file comment for the words).
+struct Evt2Encoding {
+  static constexpr const char* version = "2.0";  ///< the encoding as the header names it
+  static constexpr const char* reader = "Evt2";  ///< the reader's name in messages
+  /// The format's name for messages.
   static std::string name() { return "Prophesee EVT 2.0 (.raw)"; }
-  /// The sensor given to the constructor (width 0: taken from each file's header).
-  SensorSize sensor() const noexcept { return sensor_; }
-
-  /// The events of an EVT 2.0 file held in `bytes`; `name` names it in errors.
-  EventSample parse(ByteSpan bytes, const std::string& name) const {
-    PropheseeCounts counts;
-    return parse(bytes, name, counts);
-  }
-  /// The events of `bytes`, and in `counts` what else the file held.
-  EventSample parse(ByteSpan bytes, const std::string& name, PropheseeCounts& counts) const {
-    counts = PropheseeCounts{};
-    const PropheseeHeader h = detail::read_prophesee_header(bytes, name);
-    const SensorSize sensor = detail::prophesee_sensor(h, sensor_, "2.0", name);
-    const std::size_t n = (bytes.size() - h.size) / 4, tail = (bytes.size() - h.size) % 4;
-    if (tail)
-      throw FormatError(name, std::int64_t(h.size + 4 * n),
-                        "truncated: the last " + std::to_string(tail) + " bytes do not make a 4-byte EVT 2.0 word");
+  /// Appends the change-detection events of the data words, in file order, to `ev` and counts
+  /// the other words in `counts`; the words start at byte `begin` of the whole file `bytes`.
+  static void decode(ByteSpan bytes, std::size_t begin, SensorSize sensor, const std::string& name,
+                     std::vector<Event>& ev, PropheseeCounts& counts) {
+    const std::size_t n = detail::whole_words(bytes, begin, 4, "EVT 2.0", name);
     const auto W = std::uint32_t(sensor.width), H = std::uint32_t(sensor.height);
-    std::vector<Event> ev;
     ev.reserve(n);
     detail::TimeHighUnwrapper<28> time;
     for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t at = h.size + 4 * k;
+      const std::size_t at = begin + 4 * k;
       const std::uint32_t w = detail::load_le32(bytes.data() + at);
       const std::uint32_t type = w >> 28;
       switch (type) {
@@ -97,11 +75,7 @@ class Evt2 {
         }
         case 0x8: {
           const std::uint32_t high = w & 0x0FFFFFFFu;
-          const std::uint32_t before = time.high();
-          if (!time.update(high, counts))
-            throw FormatError(name, std::int64_t(at),
-                              "EVT_TIME_HIGH goes back from " + std::to_string(before) + " to " + std::to_string(high) +
-                                  " (x 64 us) without wrapping");
+          time.update(high, counts, name, at, "64 us");
           break;
         }
         case 0xA:
@@ -112,24 +86,16 @@ class Evt2 {
           ++counts.other_words;
           break;
         default:
-          throw FormatError(name, std::int64_t(at),
-                            "reserved EVT 2.0 word type 0x" + detail::hex_digits(type, 1) + " (word 0x" +
-                                detail::hex_digits(w, 8) + ")");
+          throw detail::reserved_word(name, at, "EVT 2.0", w, 8);
       }
     }
-    return detail::finish_prophesee(std::move(ev), sensor);
   }
-
-  /// The events of the file at `path`.
-  EventSample read(const std::filesystem::path& path) const { return parse(detail::read_file(path), path.string()); }
-  /// The events of the file at `path`, and in `counts` what else it held.
-  EventSample read(const std::filesystem::path& path, PropheseeCounts& counts) const {
-    return parse(detail::read_file(path), path.string(), counts);
-  }
-
- private:
-  SensorSize sensor_{0, 0, 2};
 };
+
+/// The reader of Prophesee EVT 2.0 `.raw` recordings (Prophesee, Metavision documentation,
+/// 2024): \f$ t = (\mathrm{high} \ll 6) | \mathrm{low}_6 \f$ µs, x and y from 11-bit fields,
+/// polarity from the word type; triggers and vendor words skipped and counted.
+using Evt2 = PropheseeRaw<Evt2Encoding>;
 
 static_assert(EventFormat<Evt2>);
 

@@ -40,41 +40,18 @@
 
 namespace spikelab {
 
-/// The reader of Prophesee EVT 3.0 `.raw` recordings (Prophesee, Metavision documentation,
-/// 2024): a stateful decoder of 16-bit words with vectorised events,
-/// \f$ t = n_{\mathrm{wrap}} 2^{24} + (\mathrm{high} \ll 12) | \mathrm{low} \f$ µs; triggers and
-/// vendor words skipped and counted.
-class Evt3 {
- public:
-  /// A reader that takes the sensor size from each file's header (a file without one is an error).
-  Evt3() = default;
-  /// A reader for files of the given sensor: used when a file's header gives no geometry; a
-  /// header that gives another geometry is a FormatError. Throws ConfigError unless the sides
-  /// are in [1, 2048] (or 0 x 0: from the header) with 2 polarities.
-  /// @param sensor the sensor size, e.g. {1280, 720, 2} for the IMX636
-  explicit Evt3(SensorSize sensor) : sensor_(detail::check_prophesee_sensor(sensor, "Evt3")) {}
-
-  /// The type's name, as signatures, reports and checkpoints spell it.
+/// The EVT 3.0 decoder, the encoding policy of Evt3 (see the file comment for the words).
+struct Evt3Encoding {
+  static constexpr const char* version = "3.0";  ///< the encoding as the header names it
+  static constexpr const char* reader = "Evt3";  ///< the reader's name in messages
+  /// The format's name for messages.
   static std::string name() { return "Prophesee EVT 3.0 (.raw)"; }
-  /// The sensor given to the constructor (width 0: taken from each file's header).
-  SensorSize sensor() const noexcept { return sensor_; }
-
-  /// The events of an EVT 3.0 file held in `bytes`; `name` names it in errors.
-  EventSample parse(ByteSpan bytes, const std::string& name) const {
-    PropheseeCounts counts;
-    return parse(bytes, name, counts);
-  }
-  /// The events of `bytes`, and in `counts` what else the file held.
-  EventSample parse(ByteSpan bytes, const std::string& name, PropheseeCounts& counts) const {
-    counts = PropheseeCounts{};
-    const PropheseeHeader h = detail::read_prophesee_header(bytes, name);
-    const SensorSize sensor = detail::prophesee_sensor(h, sensor_, "3.0", name);
-    const std::size_t n = (bytes.size() - h.size) / 2;
-    if ((bytes.size() - h.size) % 2)
-      throw FormatError(name, std::int64_t(h.size + 2 * n),
-                        "truncated: the last byte does not make a 2-byte EVT 3.0 word");
+  /// Appends the change-detection events of the data words, in file order, to `ev` and counts
+  /// the other words in `counts`; the words start at byte `begin` of the whole file `bytes`.
+  static void decode(ByteSpan bytes, std::size_t begin, SensorSize sensor, const std::string& name,
+                     std::vector<Event>& ev, PropheseeCounts& counts) {
+    const std::size_t n = detail::whole_words(bytes, begin, 2, "EVT 3.0", name);
     const auto W = std::uint32_t(sensor.width), H = std::uint32_t(sensor.height);
-    std::vector<Event> ev;
     ev.reserve(n);
     detail::TimeHighUnwrapper<12> time;
     std::uint32_t low = 0, y = 0, base = 0, pol = 0;
@@ -97,7 +74,7 @@ class Evt3 {
       if (!ok) throw FormatError(name, std::int64_t(at), what);
     };
     for (std::size_t k = 0; k < n; ++k) {
-      at = h.size + 2 * k;
+      at = begin + 2 * k;
       const std::uint32_t w = std::uint32_t(bytes[at]) | (std::uint32_t(bytes[at + 1]) << 8);
       const std::uint32_t type = w >> 12;
       switch (type) {
@@ -138,11 +115,7 @@ class Evt3 {
           break;
         case 0x8: {
           const std::uint32_t high = w & 0xFFFu;
-          const std::uint32_t before = time.high();
-          if (!time.update(high, counts))
-            throw FormatError(name, std::int64_t(at),
-                              "EVT_TIME_HIGH goes back from " + std::to_string(before) + " to " + std::to_string(high) +
-                                  " (x 4096 us) without wrapping");
+          time.update(high, counts, name, at, "4096 us");
           low = 0;
           break;
         }
@@ -155,24 +128,17 @@ class Evt3 {
           ++counts.other_words;
           break;
         default:
-          throw FormatError(name, std::int64_t(at),
-                            "reserved EVT 3.0 word type 0x" + detail::hex_digits(type, 1) + " (word 0x" +
-                                detail::hex_digits(w, 4) + ")");
+          throw detail::reserved_word(name, at, "EVT 3.0", w, 4);
       }
     }
-    return detail::finish_prophesee(std::move(ev), sensor);
   }
-
-  /// The events of the file at `path`.
-  EventSample read(const std::filesystem::path& path) const { return parse(detail::read_file(path), path.string()); }
-  /// The events of the file at `path`, and in `counts` what else it held.
-  EventSample read(const std::filesystem::path& path, PropheseeCounts& counts) const {
-    return parse(detail::read_file(path), path.string(), counts);
-  }
-
- private:
-  SensorSize sensor_{0, 0, 2};
 };
+
+/// The reader of Prophesee EVT 3.0 `.raw` recordings (Prophesee, Metavision documentation,
+/// 2024): a stateful decoder of 16-bit words with vectorised events,
+/// \f$ t = n_{\mathrm{wrap}} 2^{24} + (\mathrm{high} \ll 12) | \mathrm{low} \f$ µs; triggers and
+/// vendor words skipped and counted.
+using Evt3 = PropheseeRaw<Evt3Encoding>;
 
 static_assert(EventFormat<Evt3>);
 

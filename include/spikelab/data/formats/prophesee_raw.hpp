@@ -1,8 +1,8 @@
 /**
  * @file data/formats/prophesee_raw.hpp
- * @brief What the Prophesee `.raw` readers (Evt2, Evt3) share: the ASCII header that carries
- *        the sensor geometry, the counts of the words a reader skips, and the unwrapping of the
- *        time-high counter.
+ * @brief PropheseeRaw, the reader of Prophesee `.raw` recordings that Evt2 and Evt3 are
+ *        (formats/evt2.hpp, evt3.hpp): the ASCII header that carries the sensor geometry, the
+ *        counts of the words a reader skips, and the unwrapping of the time-high counter.
  *
  * A Metavision `.raw` recording starts with ASCII lines that begin with '%', e.g.
  * @code{.txt}
@@ -188,17 +188,20 @@ inline SensorSize check_prophesee_sensor(SensorSize s, const char* reader) {
 template <int Bits>
 class TimeHighUnwrapper {
  public:
-  /// Takes a new high value; false when it decreases by less than half of the range (no wrap).
-  bool update(std::uint32_t high, PropheseeCounts& counts) {
+  /// Takes a new high value from the word at byte `at` of file `name`; throws FormatError when
+  /// it decreases by less than half of the range (no wrap). `unit` names a high step in messages.
+  void update(std::uint32_t high, PropheseeCounts& counts, const std::string& name, std::size_t at, const char* unit) {
     constexpr std::uint32_t half = std::uint32_t(1) << (Bits - 1);
     if (seen_ && high < high_) {
-      if (high_ - high < half) return false;
+      if (high_ - high < half)
+        throw FormatError(name, std::int64_t(at),
+                          "EVT_TIME_HIGH goes back from " + std::to_string(high_) + " to " + std::to_string(high) +
+                              " (x " + unit + ") without wrapping");
       ++wraps_;
       ++counts.time_wraps;
     }
     seen_ = true;
     high_ = high;
-    return true;
   }
   /// True once a high value has been seen.
   bool seen() const noexcept { return seen_; }
@@ -213,23 +216,81 @@ class TimeHighUnwrapper {
   std::int64_t wraps_ = 0;
 };
 
-/// The `digits` low hexadecimal digits of `w`, upper case, for messages.
-inline std::string hex_digits(std::uint32_t w, int digits) {
-  std::string s(std::size_t(digits), '0');
-  for (int i = digits - 1; i >= 0; --i, w >>= 4) s[std::size_t(i)] = "0123456789ABCDEF"[w & 15];
-  return s;
+/// The number of `size`-byte words after byte `begin` of a file; throws FormatError (truncated)
+/// when the bytes do not make whole words.
+inline std::size_t whole_words(ByteSpan bytes, std::size_t begin, std::size_t size, const char* encoding,
+                               const std::string& name) {
+  const std::size_t n = (bytes.size() - begin) / size, tail = (bytes.size() - begin) % size;
+  if (tail)
+    throw FormatError(name, std::int64_t(begin + size * n),
+                      "truncated: the last " + std::to_string(tail) + " byte(s) do not make a " + std::to_string(size) +
+                          "-byte " + encoding + " word");
+  return n;
 }
 
-/// The shared tail of a decode: the sample on its sensor, sorted by time.
-inline EventSample finish_prophesee(std::vector<Event>&& ev, SensorSize sensor) {
-  EventSample s;
-  s.sensor = sensor;
-  s.events = std::move(ev);
-  sort_by_time(s.events);
-  return s;
+/// The FormatError for a word of a reserved type (`w` printed with `digits` hexadecimal digits).
+inline FormatError reserved_word(const std::string& name, std::size_t at, const char* encoding, std::uint32_t w,
+                                 int digits) {
+  const std::string all = "0123456789ABCDEF";
+  std::string hex(std::size_t(digits), '0');
+  for (int i = digits - 1; i >= 0; --i) hex[std::size_t(i)] = all[(w >> (4 * (digits - 1 - i))) & 15];
+  return FormatError(
+      name, std::int64_t(at),
+      "reserved " + std::string(encoding) + " word type 0x" + hex.substr(0, 1) + " (word 0x" + hex + ")");
 }
 
 }  // namespace detail
+
+/// A reader of Prophesee / Metavision `.raw` recordings, an EventFormat: the '%' header gives
+/// the sensor (else the constructor does), the encoding policy decodes the words after it
+/// (Evt2Encoding, Evt3Encoding; Prophesee, Metavision SDK documentation, 2024). Use it as
+/// Evt2 / Evt3. The events come back sorted by time (stable) on the file's own clock.
+/// @tparam Encoding the word decoder: `version` ("2.0"), `reader` (its name), `name()` and
+///         `decode(bytes, begin, sensor, name, events, counts)`
+template <class Encoding>
+class PropheseeRaw {
+ public:
+  /// A reader that takes the sensor size from each file's header (a file without one is an error).
+  PropheseeRaw() = default;
+  /// A reader for files of the given sensor: used when a file's header gives no geometry; a
+  /// header that gives another geometry is a FormatError. Throws ConfigError unless the sides
+  /// are in [1, 2048] (or 0 x 0: from the header) with 2 polarities.
+  /// @param sensor the sensor size, e.g. {1280, 720, 2} for the IMX636
+  explicit PropheseeRaw(SensorSize sensor) : sensor_(detail::check_prophesee_sensor(sensor, Encoding::reader)) {}
+
+  /// The type's name, as signatures, reports and checkpoints spell it.
+  static std::string name() { return Encoding::name(); }
+  /// The sensor given to the constructor (width 0: taken from each file's header).
+  SensorSize sensor() const noexcept { return sensor_; }
+
+  /// The events of a file held in `bytes`; `name` names it in errors.
+  EventSample parse(ByteSpan bytes, const std::string& name) const {
+    PropheseeCounts counts;
+    return parse(bytes, name, counts);
+  }
+  /// The events of `bytes`, and in `counts` what else the file held.
+  EventSample parse(ByteSpan bytes, const std::string& name, PropheseeCounts& counts) const {
+    counts = PropheseeCounts{};
+    const PropheseeHeader h = detail::read_prophesee_header(bytes, name);
+    const SensorSize sensor = detail::prophesee_sensor(h, sensor_, Encoding::version, name);
+    EventSample s;
+    s.sensor = sensor;
+    Encoding::decode(bytes, h.size, sensor, name, s.events, counts);
+    sort_by_time(s.events);
+    return s;
+  }
+
+  /// The events of the file at `path` (read whole: a word is 2 or 4 bytes, a decoded Event 16).
+  EventSample read(const std::filesystem::path& path) const { return parse(detail::read_file(path), path.string()); }
+  /// The events of the file at `path`, and in `counts` what else it held.
+  EventSample read(const std::filesystem::path& path, PropheseeCounts& counts) const {
+    return parse(detail::read_file(path), path.string(), counts);
+  }
+
+ private:
+  SensorSize sensor_{0, 0, 2};
+};
+
 }  // namespace spikelab
 
 #endif
