@@ -47,7 +47,8 @@
 // continues from it when started again with the same options; finished runs are not retrained.
 //
 // --task shd --shd-dir DIR runs the plain experiments on the Spiking Heidelberg Digits
-// (DIR/shd_train.h5, DIR/shd_test.h5; needs the HDF5 reader, i.e. a build with spikelab::hdf5):
+// (DIR/shd_train.h5, DIR/shd_test.h5, gunzipped or as downloaded (.h5.gz); needs the HDF5 reader,
+// i.e. a build with spikelab::hdf5):
 // 700 channels in 100 bins of 14 ms, the train file split 80/20 into train/validation, the
 // 'cum' decoder (softmax over time of the readout's softmax), tau_out 0.2 s, and the paper's SHD
 // defaults (Fig. 2c sweep: tau_mem 0.1 s, tanh hierarchy, uniform heterogeneity sd 0.2, delta_tau
@@ -462,13 +463,17 @@ using ShdLoader = sl::EventLoader<float, sl::ShdDataset, sl::ToFrame>;
 template <std::size_t H, class First>
 RunResult run_shd(const RunConfig& c, EpochCsv& csv) {
   const std::filesystem::path dir(c.shd_dir);
-  for (const char* f : {"shd_train.h5", "shd_test.h5"})
-    if (!std::filesystem::is_regular_file(dir / f))
-      throw std::invalid_argument("SHD file '" + (dir / f).string() + "' is missing: download shd_train.h5.gz and "
-                                  "shd_test.h5.gz (Cramer et al. 2020, https://zenkelab.org/datasets/) and gunzip them into " +
-                                  dir.string());
-  const sl::ShdDataset train_file = sl::Shd::load(dir / "shd_train.h5");
-  const sl::ShdDataset test_file = sl::Shd::load(dir / "shd_test.h5");
+  auto shd_file = [&](const std::string& f) {  // the file as downloaded (.h5.gz) or gunzipped (.h5)
+    if (std::filesystem::is_regular_file(dir / f)) return dir / f;
+    if (std::filesystem::is_regular_file(dir / (f + ".gz"))) return dir / (f + ".gz");
+    throw std::invalid_argument("SHD file '" + (dir / f).string() + "' is missing (nor " + f +
+                                ".gz): download shd_train.h5.gz and shd_test.h5.gz (Cramer et al. 2020, "
+                                "https://zenkelab.org/datasets/) into " +
+                                dir.string());
+  };
+  const std::filesystem::path train_path = shd_file("shd_train.h5"), test_path = shd_file("shd_test.h5");
+  const sl::ShdDataset train_file = sl::Shd::load(train_path);
+  const sl::ShdDataset test_file = sl::Shd::load(test_path);
   // the hSNN split: 80% of the training file for training, 20% for validation (seeded)
   std::vector<sl::Index> order(std::size_t(train_file.size()));
   std::iota(order.begin(), order.end(), sl::Index(0));
@@ -806,13 +811,14 @@ int main(int argc, char** argv) {
                   "  --experiment trained   time constants trained from a homogeneous start (Fig. 3)\n"
                   "  --experiment single    one run with the options given, progress per epoch\n"
                   "  --experiment delays    LIF without and with learnable delays (--delays MAX), --seeds seeds each\n"
-                  "  --task shd --shd-dir DIR  the plain experiments on SHD (DIR/shd_train.h5, DIR/shd_test.h5; needs HDF5)\n"
+                  "  --task shd --shd-dir DIR  the plain experiments on SHD (DIR/shd_train.h5, DIR/shd_test.h5, or "
+                  "their .h5.gz; needs HDF5)\n"
                   "Defaults follow the paper's code where the protocol, task and experiment set them; those are read\n"
                   "before the other options, which override them.");
   cli.protocol(protocol, "hsnn (Fig. 3) or hsnn-fig2a (Fig. 2a): the hSNN code's setting, printed")
       .option("experiment", experiment, "sweep | fig2a | trained | single | delays")
       .option("task", c.task, "mts-xor | shd")
-      .option("shd-dir", c.shd_dir, "folder with shd_train.h5 and shd_test.h5 (--task shd)")
+      .option("shd-dir", c.shd_dir, "folder with shd_train.h5 and shd_test.h5, or their .h5.gz (--task shd)")
       .option("hidden-layers", hidden_layers, "hidden LIF layers (trained / single; 2, 3, 4 or 5)")
       .option("depths", depths, "sweep / fig2a: comma-separated numbers of hidden layers")
       .option("deltas", deltas, "sweep: comma-separated delta_tau values (s)")

@@ -102,6 +102,41 @@ put("fuzz_aedat31", "spec_special_invalid_overflow",
 put("fuzz_aedat31", "spec_lf_wide_events", b"#!AER-DAT3.1\n#!END-HEADER\n" +
     packet(1, struct.pack("<IiI", (9 << 17) | (9 << 2) | 3, 50, 0xABCD), size=12, ts_off=4))
 
+# ---- Prophesee .raw: '%' header lines, then EVT 2.0 32-bit / EVT 3.0 16-bit little-endian words
+def evt2_cd(t, x, y, p):
+    return struct.pack("<I", (p << 28) | ((t & 63) << 22) | (x << 11) | y)
+
+
+def evt2_th(t):
+    return struct.pack("<I", (0x8 << 28) | ((t >> 6) & 0x0FFFFFFF))
+
+
+put("fuzz_evt2", "spec_header_triggers",
+    b"% evt 2.0\r\n% format EVT2;height=48;width=64\r\n% geometry 64x48\r\n% end\r\n" +
+    evt2_cd(0, 1, 1, 0) +  # before any TIME_HIGH: skipped
+    evt2_th(100) + evt2_cd(100, 3, 4, 1) + evt2_cd(101, 63, 47, 0) +
+    struct.pack("<I", (0xA << 28) | (2 << 8) | 1) +  # EXT_TRIGGER
+    struct.pack("<II", 0xE0000001, 0xF0000002) +  # OTHERS, CONTINUED
+    evt2_th(5000) + evt2_cd(5000, 10, 10, 1))
+put("fuzz_evt2", "spec_no_header_wrap",  # the 34-bit counter wraps
+    evt2_th((1 << 34) - 64) + evt2_cd((1 << 34) - 10, 5, 5, 1) + evt2_th(1 << 34) + evt2_cd(1 << 34, 6, 6, 0))
+
+
+def w16(*words):
+    return b"".join(struct.pack("<H", w) for w in words)
+
+
+put("fuzz_evt3", "spec_header_vectors",
+    b"% evt 3.0\n% format EVT3;height=48;width=64\n% end\n" +
+    w16(0x2001,  # ADDR_X before any TIME_HIGH: skipped
+        0x8000 | 1, 0x6000 | 5, 0x0000 | 7,  # time 4101, row 7
+        0x2000 | (1 << 11) | 3,  # one ON event at x = 3
+        0x3000 | 10, 0x4000 | 0b100000000101, 0x5000 | 0b10000001,  # vectors from x = 10
+        0xA000 | (1 << 8) | 1, 0xE001, 0x7002, 0xF003,  # trigger, vendor words
+        0x6000 | 4095, 0x0000 | 47, 0x2000 | 63))
+put("fuzz_evt3", "spec_geometry_wrap",  # the 24-bit counter wraps
+    b"% geometry 64x48\n" + w16(0x8000 | 4095, 0x6000 | 100, 0x0001, 0x2002, 0x8000 | 0, 0x6000 | 1, 0x2003))
+
 # ---- label lists (NMNISTsmall) and DVS Gesture label CSVs
 for rel in ("nmnist/NMNISTsmall/test100.txt", "dvs_gesture/user01_natural_labels.csv"):
     b = read(rel, 160)

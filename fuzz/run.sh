@@ -16,7 +16,7 @@
 #       regression-* (inputs that once crashed a reader) are always kept.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-targets_all=(fuzz_nmnist_bin fuzz_aedat2 fuzz_aedat31 fuzz_label_files fuzz_shd)
+targets_all=(fuzz_nmnist_bin fuzz_aedat2 fuzz_aedat31 fuzz_evt2 fuzz_evt3 fuzz_label_files fuzz_shd)
 
 if [[ "${1:-}" == "--update-corpus" ]]; then
   build=${2:?build dir}

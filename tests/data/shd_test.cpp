@@ -19,6 +19,8 @@ TEST_CASE("SHD reader is off in this build", "[data][shd]") {
 #include "support/data_support.hpp"
 #include "support/shd_writer.hpp"
 
+#include <zlib.h>
+
 #include <cmath>
 #include <cstdlib>
 
@@ -162,6 +164,93 @@ TEST_CASE("ShdFile reads a file written by h5py with float16 times", "[data][shd
   CHECK(s.events[0] == Event{std::llround(double(to_half(0.1234f)) * 1e6), 699, 0, 0});
   CHECK(s.events[1] == Event{500000, 3, 0, 0});
   CHECK(f.read(1).events == std::vector<Event>{{250000, 42, 0, 0}});
+  fs::remove_all(dir);
+}
+
+namespace {
+
+/// gzip-compresses `from` into `to` through zlib's gz* API (what `gzip -c` writes).
+void gzip_file(const fs::path& from, const fs::path& to) {
+  const test::Bytes b = test::read_bytes(from);
+  gzFile g = gzopen(to.c_str(), "wb9");
+  REQUIRE(g != nullptr);
+  REQUIRE(gzwrite(g, b.data(), unsigned(b.size())) == int(b.size()));
+  REQUIRE(gzclose(g) == Z_OK);
+}
+
+/// The decompressed copies spikelab left in the temporary directory for files named `stem`.
+std::size_t gunzipped_copies(const std::string& stem) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
+    n += e.path().filename().string().find(stem + ".gunzip") != std::string::npos;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("ShdFile and Shd::load read gzip-compressed files (.h5.gz) like the plain ones", "[data][shd]") {
+  const auto dir = test::temp_dir("shd-gz");
+  const std::string stem = "shd_gz_" + std::to_string(::getpid()) + ".h5.gz";
+  test::write_shd(dir / "plain.h5", rows(), {.keys = digit_keys()});
+  gzip_file(dir / "plain.h5", dir / stem);
+  CHECK(GunzippedCopy::is_gzip(dir / stem));
+  CHECK_FALSE(GunzippedCopy::is_gzip(dir / "plain.h5"));
+  CHECK(fs::file_size(dir / stem) < fs::file_size(dir / "plain.h5"));  // really compressed
+  {
+    const ShdFile plain(dir / "plain.h5");
+    const ShdFile gz(dir / stem);
+    CHECK(gz.path() == (dir / stem).string());
+    CHECK(gunzipped_copies(stem) == 1);
+    REQUIRE(gz.size() == plain.size());
+    CHECK(gz.labels() == plain.labels());
+    CHECK(gz.keys() == plain.keys());
+    for (Index i = 0; i < gz.size(); ++i) CHECK(gz.read(i).events == plain.read(i).events);
+    const ShdDataset ds = Shd::load(dir / stem);
+    CHECK(ds.get(3).events == plain.read(3).events);
+    CHECK(gunzipped_copies(stem) == 2);
+    const ShdFile copy = gz;  // copies share the open file and its decompressed copy
+    CHECK(gunzipped_copies(stem) == 2);
+  }
+  CHECK(gunzipped_copies(stem) == 0);  // removed with the last ShdFile
+  fs::remove_all(dir);
+}
+
+TEST_CASE("ShdFile names the file of a corrupt or truncated gzip stream", "[data][shd][errors]") {
+  const auto dir = test::temp_dir("shd-gz-bad");
+  const std::string tag = std::to_string(::getpid());
+  test::write_shd(dir / "plain.h5", rows(), {.keys = digit_keys()});
+  gzip_file(dir / "plain.h5", dir / "good.h5.gz");
+  const test::Bytes gz = test::read_bytes(dir / "good.h5.gz");
+  REQUIRE(gz.size() > 200);
+
+  const fs::path corrupt = dir / ("corrupt_" + tag + ".h5.gz");
+  test::Bytes c = gz;
+  for (std::size_t k = 40; k < 60; ++k) c[k] ^= 0x5A;  // inside the deflate data
+  test::write_bytes(corrupt, c);
+  std::string m = test::file_error_of([&] { ShdFile f(corrupt); }, corrupt.string(), -2);
+  CHECK(m.find("gzip") != std::string::npos);
+  CHECK_THROWS_AS(ShdFile(corrupt), FormatError);
+
+  const fs::path header = dir / ("header_" + tag + ".h5.gz");
+  test::Bytes h = gz;
+  h[2] = 7;  // compression method 7: not deflate
+  test::write_bytes(header, h);
+  m = test::file_error_of([&] { ShdFile f(header); }, header.string(), -2);
+  CHECK(m.find("corrupt gzip") != std::string::npos);
+
+  const fs::path truncated = dir / ("truncated_" + tag + ".h5.gz");
+  test::write_bytes(truncated, test::Bytes(gz.begin(), gz.begin() + std::ptrdiff_t(gz.size() / 2)));
+  m = test::file_error_of([&] { ShdFile f(truncated); }, truncated.string(), std::int64_t(gz.size() / 2));
+  CHECK(m.find("truncated gzip") != std::string::npos);
+
+  const fs::path text = dir / ("text_" + tag + ".h5.gz");  // a sound gzip stream that holds no HDF5 file
+  test::write_text(dir / "text.txt", "only text, no HDF5 signature\n");
+  gzip_file(dir / "text.txt", text);
+  m = test::file_error_of([&] { ShdFile f(text); }, text.string(), -1);
+  CHECK(m.find("not a readable HDF5 file") != std::string::npos);
+
+  for (const std::string stem : {"corrupt_", "header_", "truncated_", "text_"})
+    CHECK(gunzipped_copies(stem + tag + ".h5.gz") == 0);  // nothing left behind after an error
   fs::remove_all(dir);
 }
 

@@ -1,8 +1,8 @@
 /**
  * @file data/data.hpp
  * @brief Umbrella header of spikelab's data module: static images (idx, encoders), MTS-XOR,
- *        and event data — the event type, readers (N-MNIST .bin, AEDAT 2.0, AEDAT 3.1, and
- *        SHD/SSC HDF5 when SPIKELAB_HAS_HDF5 is defined by linking spikelab::hdf5), transforms,
+ *        and event data — the event type, readers (N-MNIST .bin, AEDAT 2.0, AEDAT 3.1, Prophesee
+ *        EVT 2.0 / EVT 3.0 .raw, and SHD/SSC HDF5 when SPIKELAB_HAS_HDF5 is defined by linking spikelab::hdf5), transforms,
  *        data sets and the batching loader.
  */
 #ifndef SPIKELAB_DATA_DATA_HPP
@@ -19,8 +19,11 @@
 #include <spikelab/data/formats/aedat2.hpp>
 #include <spikelab/data/formats/aedat31.hpp>
 #include <spikelab/data/formats/event_format.hpp>
+#include <spikelab/data/formats/evt2.hpp>
+#include <spikelab/data/formats/evt3.hpp>
 #include <spikelab/data/formats/label_files.hpp>
 #include <spikelab/data/formats/nmnist_bin.hpp>
+#include <spikelab/data/formats/prophesee_raw.hpp>
 
 #include <spikelab/data/transforms/compose.hpp>
 #include <spikelab/data/transforms/denoise.hpp>

@@ -12,7 +12,8 @@
  * Both return an EventSample (label -1) whose events are time-ordered. Every problem throws
  * FileError (cannot open) or FormatError (bad content) naming the file and the byte offset.
  * Readers: NmnistBin (N-MNIST / N-Caltech101 .bin, .bs2), Aedat2 (jAER AEDAT 1.0/2.0, DVS128),
- * Aedat31 (cAER AEDAT 3.1 polarity packets). SHD/SSC HDF5 files hold many samples and have
+ * Aedat31 (cAER AEDAT 3.1 polarity packets), Evt2 and Evt3 (Prophesee / Metavision .raw, EVT 2.0
+ * and EVT 3.0). SHD/SSC HDF5 files hold many samples and have
  * their own class (formats/shd_hdf5.hpp).
  */
 #ifndef SPIKELAB_DATA_FORMATS_EVENT_FORMAT_HPP

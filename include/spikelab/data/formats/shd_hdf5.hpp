@@ -16,6 +16,11 @@
  * \f$ t = \mathrm{round}(10^6\, t_{\mathrm{s}}) \f$ µs (float16 quantises 0.5-2 s to ~0.5-1 ms),
  * sorted by time.
  *
+ * A gzip-compressed file (`.h5.gz`: it starts with the gzip magic bytes, whatever its name) is
+ * first decompressed through zlib into a temporary file (formats/gunzip.hpp) that is removed
+ * when the last copy of the ShdFile goes; a corrupt or truncated gzip stream is a FormatError
+ * naming the file and the compressed byte offset.
+ *
  * Errors: a missing path or directory (FileError); an empty file, no HDF5 signature or a
  * truncated/corrupt file (FormatError at byte 0 or at the end of the data); missing datasets,
  * wrong ranks or types, rows whose times and units differ in length, channels outside the
@@ -39,11 +44,13 @@
 #include <spikelab/core/error.hpp>
 #include <spikelab/core/hdf5.hpp>
 #include <spikelab/data/event.hpp>
+#include <spikelab/data/formats/gunzip.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,8 +73,20 @@ class ShdFile {
     st.sensor = sensor;
     if (sensor.width <= 0 || sensor.height != 1 || sensor.polarities != 1)
       throw ConfigError("ShdFile: the sensor must be channels x 1 x 1");
+    // .h5.gz: libhdf5 opens paths only, so decompress to a file first (before taking the HDF5 lock)
+    if (GunzippedCopy::is_gzip(path)) st.gunzipped.emplace(path);
     detail::Hdf5Session session;
-    st.file = detail::h5_open_read_only(st.path);
+    if (!st.gunzipped) {
+      st.file = detail::h5_open_read_only(st.path);
+    } else {
+      try {
+        st.file = detail::h5_open_read_only(st.gunzipped->path().string());
+      } catch (const FileError& e) {
+        throw FormatError(
+            st.path, -1,
+            std::string("gzip-compressed, but what it holds is not a readable HDF5 file (") + e.what() + ")");
+      }
+    }
     st.times = open_dataset("/spikes/times");
     st.units = open_dataset("/spikes/units");
     detail::H5Handle labels = open_dataset("/labels");
@@ -165,6 +184,7 @@ class ShdFile {
       times.reset();
       file.reset();
     }
+    std::optional<GunzippedCopy> gunzipped;  // first member: its file outlives the HDF5 handles
     std::string path;
     SensorSize sensor{};
     detail::H5Handle file, times, units, vlen_float, vlen_int;
