@@ -504,7 +504,8 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
   }
 
   // dW += G X^T from the column index of X: each thread owns a range of rows of dW, accumulated
-  // block by block in a packed per-thread buffer (len x in, contiguous), then added to dW.
+  // block by block in a packed per-thread buffer (len x in, contiguous), then added to dW; a
+  // single block of all rows is dW's own layout and is accumulated in place.
   void sparse_weight_grad(const Matrix<S>& g) {
     using K = detail::SparseKernels<S>;
     const Index C = sp_.cols, tiles = (out_ + K::TILE_S - 1) / K::TILE_S;
@@ -519,12 +520,15 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
           const Index r0 = t0 * K::TILE_S, r1 = std::min(out_, t1 * K::TILE_S), len = r1 - r0;
           if (len <= 0) return;
           const Index block = K::block_rows(len, in_, K::TILE_S);
+          // When one block holds every row of dW, the packed buffer would have dW's own layout:
+          // accumulate in place and skip zeroing a buffer and adding it back.
+          const bool in_place = len == out_ && block >= len;
           Matrix<S>& buf = gpack_[std::size_t(chunk)];
-          buf.resize(block, in_);
+          if (!in_place) buf.resize(block, in_);
           for (Index b0 = r0; b0 < r1; b0 += block) {
             const Index bl = std::min(block, r1 - b0);
-            S* gb = buf.data();  // bl x in, leading dimension bl
-            std::fill_n(gb, bl * in_, S(0));
+            S* gb = in_place ? gw_.data() : buf.data();  // bl x in, leading dimension bl (= out in place)
+            if (!in_place) std::fill_n(gb, bl * in_, S(0));
             for (Index c = 0; c < C; ++c) {
               const std::int64_t k0 = sp_.start[std::size_t(c)], k1 = sp_.start[std::size_t(c) + 1];
               if (k0 == k1) continue;
@@ -534,6 +538,7 @@ class Linear : public detail::WeightedLayer<Linear<S>, S, LinearConfig> {
               else
                 K::template scatter<false>(gb, bl, idx, val, k0, k1, gc, bl);
             }
+            if (in_place) continue;
             for (Index j = 0; j < in_; ++j) {
               S* dst = gw_.data() + j * out_ + b0;
               const S* src = gb + j * bl;
