@@ -68,7 +68,7 @@ void learns_nmnist(Rule rule, const std::pair<NMnistDataset, NMnistDataset>& dat
                     << before.average.accuracy() << " -> " << after.average.accuracy());
   CHECK(after.ll_bound[0] > before.ll_bound[0] + 20.0);
   // No accuracy threshold: with the outputs behind 16 hidden neurons, 200 recordings of 10 classes
-  // and 2 epochs leave the accuracy near chance (0.09-0.15 measured); docs/reproductions/gem.md
+  // and 2 epochs leave the accuracy near chance (0.09-0.15 measured); docs/reproductions/probabilistic.md
   // measures accuracy on digits 1 and 7 with more evaluation samples.
   // the topology held: the outputs still do not see the inputs
   CHECK(net.weight().block(net.hidden_units(), 0, net.output_units(), net.input_size() * 8).isZero());
