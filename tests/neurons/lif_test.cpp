@@ -228,7 +228,9 @@ namespace {
 // function whose exact gradient each ResetGradient policy is (neurons/reset.hpp). With
 // `freeze` unset it records, per (neuron, column), the spike s_t and the reset term
 // c_t = NoReset::next - R::next; with `freeze` set it replays them: `detached` uses the recorded
-// s_t inside R, `linear` computes v_{t+1} = beta v_t + I_{t+1} - c_t. Returns sum(go * s).
+// s_t inside R, `linear` computes v_{t+1} = beta v_t + I_{t+1} - c_t. With recurrent weights V
+// (non-empty) step t > 0 receives x_t + V s_{t-1}; those spikes are never held: only the reset's
+// use of the spike differs between the policies. Returns sum(go * s).
 template <class R, class G>
 struct FrozenResetLif {
   Index n, B, T;
@@ -236,38 +238,47 @@ struct FrozenResetLif {
   ResetGradient policy;
   Matrix<double> rec_s, rec_c;
   double loss(const Matrix<double>& x, const Matrix<double>& go, const std::vector<double>& th,
-              const std::vector<double>& be, const std::vector<double>& al, bool freeze) {
+              const std::vector<double>& be, const std::vector<double>& al, bool freeze,
+              const Matrix<double>& V = {}) {
     if (!freeze) {
       rec_s.setZero(n, B * T);
       rec_c.setZero(n, B * T);
     }
     double L = 0;
-    for (Index b = 0; b < B; ++b)
-      for (Index r = 0; r < n; ++r) {
-        const auto k = std::size_t(r);
-        double vp = 0, sp = 0, ip = 0;
-        for (Index t = 0; t < T; ++t) {
-          const Index c = t * B + b, pc = c - B;
-          const double cur = al[k] * ip + x(r, c);
+    const auto un = static_cast<std::size_t>(n);
+    std::vector<double> vp(un, 0.0), sp(un, 0.0), ip(un, 0.0), s(un, 0.0);
+    for (Index b = 0; b < B; ++b) {
+      std::fill(vp.begin(), vp.end(), 0.0);
+      std::fill(sp.begin(), sp.end(), 0.0);
+      std::fill(ip.begin(), ip.end(), 0.0);
+      for (Index t = 0; t < T; ++t) {
+        const Index c = t * B + b, pc = c - B;
+        for (Index r = 0; r < n; ++r) {
+          const auto k = std::size_t(r);
+          double in = x(r, c);
+          if (V.size() != 0 && t > 0)
+            for (Index j = 0; j < n; ++j) in += V(r, j) * sp[std::size_t(j)];
+          const double cur = al[k] * ip[k] + in;
           double v = 0;
           if (!freeze || policy == ResetGradient::kept)
-            v = R::next(be[k], vp, sp, th[k], cur);
+            v = R::next(be[k], vp[k], sp[k], th[k], cur);
           else if (policy == ResetGradient::detached)
-            v = R::next(be[k], vp, t ? rec_s(r, pc) : 0.0, th[k], cur);
+            v = R::next(be[k], vp[k], t ? rec_s(r, pc) : 0.0, th[k], cur);
           else
-            v = NoReset::next(be[k], vp, sp, th[k], cur) - (t ? rec_c(r, pc) : 0.0);
-          const double s = g.forward(v - th[k]);
+            v = NoReset::next(be[k], vp[k], sp[k], th[k], cur) - (t ? rec_c(r, pc) : 0.0);
+          s[k] = g.forward(v - th[k]);
           if (!freeze) {
-            rec_s(r, c) = s;
+            rec_s(r, c) = s[k];
             // the reset term that the step from t to t+1 will subtract (recorded at t; uses v_t, s_t)
-            rec_c(r, c) = NoReset::next(be[k], v, s, th[k], 0.0) - R::next(be[k], v, s, th[k], 0.0);
+            rec_c(r, c) = NoReset::next(be[k], v, s[k], th[k], 0.0) - R::next(be[k], v, s[k], th[k], 0.0);
           }
-          L += go(r, c) * s;
-          vp = v;
-          sp = s;
-          ip = cur;
+          L += go(r, c) * s[k];
+          vp[k] = v;
+          ip[k] = cur;
         }
+        sp = s;
       }
+    }
     return L;
   }
 };
@@ -277,9 +288,11 @@ constexpr LifOptions all_trained(ResetGradient p, bool recurrent = false) {
           .recurrent = recurrent, .reset_gradient = p};
 }
 
-// BPTT of LifType<double, G, R, P> (feed-forward, and recurrent with zero recurrent weights, which
-// runs the recurrent code path) against central differences of FrozenResetLif. Returns the
-// analytic gradient [dx..., dtheta..., dbeta..., dalpha...] of the feed-forward layer.
+// BPTT of LifType<double, G, R, P> against central differences of FrozenResetLif: feed-forward,
+// recurrent with zero recurrent weights (the recurrent code path on the feed-forward function),
+// and recurrent with non-zero weights V (the spikes then also reach the other neurons, whose
+// path no policy holds; dV is checked too). Returns the analytic gradient
+// [dx..., dtheta..., dbeta..., dalpha...] of the feed-forward layer.
 template <class R, ResetGradient P, class G>
 std::vector<double> check_policy(const G& g, std::uint64_t seed) {
   const Index n = 3, B = 2, T = 14;
@@ -294,23 +307,33 @@ std::vector<double> check_policy(const G& g, std::uint64_t seed) {
     be[r] = rng.uniform(0.7, 0.95);
     al[r] = rng.uniform(0.2, 0.7);
   }
+  Matrix<double> V(n, n);
+  for (Index k = 0; k < V.size(); ++k) V.data()[k] = rng.uniform(-0.6, 0.6);
   std::vector<double> tv(th.data(), th.data() + n), bv(be.data(), be.data() + n), av(al.data(), al.data() + n);
   FrozenResetLif<R, G> ref{n, B, T, g, P, {}, {}};
-  ref.loss(x.values(), go.values(), tv, bv, av, false);  // records the reset terms at the base point
-  REQUIRE(ref.rec_s.maxCoeff() > 0.5);                      // the neurons do (softly) spike
   const double h = 1e-6;
-  auto fd = [&](auto&& perturb) {
-    perturb(+h);
-    const double up = ref.loss(x.values(), go.values(), tv, bv, av, true);
-    perturb(-2 * h);
-    const double down = ref.loss(x.values(), go.values(), tv, bv, av, true);
-    perturb(+h);
-    return (up - down) / (2 * h);
+  // central differences of the held-reset function at the base point, with recurrent weights W
+  auto numeric_at = [&](Matrix<double>& W) {
+    ref.loss(x.values(), go.values(), tv, bv, av, false, W);  // records the reset terms at the base point
+    REQUIRE(ref.rec_s.maxCoeff() > 0.5);                         // the neurons do (softly) spike
+    auto fd = [&](auto&& perturb) {
+      perturb(+h);
+      const double up = ref.loss(x.values(), go.values(), tv, bv, av, true, W);
+      perturb(-2 * h);
+      const double down = ref.loss(x.values(), go.values(), tv, bv, av, true, W);
+      perturb(+h);
+      return (up - down) / (2 * h);
+    };
+    std::vector<double> numeric;
+    for (Index k = 0; k < x.values().size(); ++k) numeric.push_back(fd([&](double d) { x.values().data()[k] += d; }));
+    for (auto* p : {&tv, &bv, &av})
+      for (Index r = 0; r < n; ++r) numeric.push_back(fd([&](double d) { (*p)[std::size_t(r)] += d; }));
+    for (Index k = 0; k < W.size(); ++k) numeric.push_back(fd([&](double d) { W.data()[k] += d; }));
+    return numeric;
   };
-  std::vector<double> numeric;
-  for (Index k = 0; k < x.values().size(); ++k) numeric.push_back(fd([&](double d) { x.values().data()[k] += d; }));
-  for (auto* p : {&tv, &bv, &av})
-    for (Index r = 0; r < n; ++r) numeric.push_back(fd([&](double d) { (*p)[std::size_t(r)] += d; }));
+  Matrix<double> none;
+  const auto numeric = numeric_at(none);
+  const auto numeric_v = numeric_at(V);
 
   auto analytic_of = [&](auto& lif) {
     lif.threshold().set(th);
@@ -331,18 +354,36 @@ std::vector<double> check_policy(const G& g, std::uint64_t seed) {
   LifType<double, G, R, all_trained(P, true)> rec(n, wr, cfg, g);
   rec.recurrent_weight().setZero();
   const auto a_ff = analytic_of(ff), a_rec = analytic_of(rec);
+  rec.recurrent_weight() = V;
+  auto a_v = analytic_of(rec);
+  rec.for_each_parameter([&](const auto& p) {
+    if (p.name == "recurrent_weight")
+      for (Index k = 0; k < p.grad.size(); ++k) a_v.push_back(p.grad.data()[k]);
+  });
   REQUIRE(a_ff.size() == numeric.size());
-  double err = 0, err_rec = 0, norm = 0;
+  REQUIRE(a_v.size() == numeric_v.size());
+  double err = 0, err_rec = 0, err_v = 0, norm = 0, norm_v = 0;
   for (std::size_t k = 0; k < numeric.size(); ++k) {
     err = std::max(err, std::abs(a_ff[k] - numeric[k]));
     err_rec = std::max(err_rec, std::abs(a_rec[k] - numeric[k]));
     norm = std::max(norm, std::abs(numeric[k]));
   }
+  for (std::size_t k = 0; k < numeric_v.size(); ++k) {
+    err_v = std::max(err_v, std::abs(a_v[k] - numeric_v[k]));
+    norm_v = std::max(norm_v, std::abs(numeric_v[k]));
+  }
   INFO(R::name() << ", " << G::name() << ", reset gradient " << reset_gradient_name(P) << ": max |analytic - numeric| "
-                 << err << " (recurrent path " << err_rec << "), max |numeric| " << norm);
+                 << err << " (recurrent path, V = 0: " << err_rec << "; V != 0: " << err_v << " of max |numeric| "
+                 << norm_v << "), max |numeric| " << norm);
   CHECK(norm > 0.1);
+  CHECK(norm_v > 0.1);
   CHECK(err < 1e-7 * std::max(1.0, norm));
   CHECK(err_rec < 1e-7 * std::max(1.0, norm));
+  CHECK(err_v < 1e-7 * std::max(1.0, norm_v));
+  // the recurrent weights change the gradient: the V != 0 check is not the feed-forward one again
+  double moved = 0;
+  for (std::size_t k = 0; k < numeric.size(); ++k) moved = std::max(moved, std::abs(numeric_v[k] - numeric[k]));
+  CHECK(moved > 1e-3);
   return a_ff;
 }
 
