@@ -4,6 +4,8 @@
 # checkpoint; once more with --resume FILE, which continues with epoch 2. Fails unless the continued
 # run reports the same test accuracy line as the uninterrupted one and writes a byte-identical
 # checkpoint of the network. A trainer that finds no data makes this check print its message.
+# Then a copy of the stopped run's checkpoint is continued with another --lr: the trainer must warn
+# that the checkpoint's learning rate is kept (and the same-options continuation must not warn).
 foreach(v TRAINER WORK ARGS)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "check_resume.cmake: pass -D${v}=...")
@@ -42,7 +44,11 @@ endif()
 if(NOT EXISTS ${WORK}/run.train)
   message(FATAL_ERROR "the interrupted run left no training checkpoint")
 endif()
+file(COPY_FILE ${WORK}/run.train ${WORK}/changed.train)
 train(continued --resume ${WORK}/run.train)
+if(continued_out MATCHES "warning:")
+  message(FATAL_ERROR "the continued run, with the same options, warned about changed settings")
+endif()
 if(NOT continued_out MATCHES "resuming from [^\n]*: 1 epoch\\(s\\) done")
   message(FATAL_ERROR "the continued run did not resume after epoch 1")
 endif()
@@ -53,4 +59,9 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/whole.ckpt ${W
 if(NOT diff EQUAL 0)
   message(FATAL_ERROR "the continued run's network differs from the uninterrupted run's (checkpoints differ)")
 endif()
-message("resume check passed: ${continued_line} (uninterrupted: ${whole_line}); identical checkpoints")
+train(changed --resume ${WORK}/changed.train --lr 0.0123)
+if(NOT changed_out MATCHES "warning: [^\n]*changed.train restores optimizer settings[^\n]*\n[^\n]*\"lr\": 0.0123")
+  message(FATAL_ERROR "a run resumed with another --lr did not warn that the checkpoint's rate is kept")
+endif()
+message("resume check passed: ${continued_line} (uninterrupted: ${whole_line}); identical checkpoints; "
+        "a changed --lr is reported")

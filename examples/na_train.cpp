@@ -23,6 +23,7 @@
 
 #include "common/command_line.hpp"
 #include "common/report.hpp"
+#include "common/training.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -311,7 +312,7 @@ int train_and_report(Net& net, Loss loss, Train& train, Test& test, const Option
   loss.sum_over_batch = o.sum_loss != 0;
   sl::Trainer trainer(net, sl::Bptt<Loss>(loss), make_optimizer(o), {.seed = o.seed});
   if (!o.resume.empty() && std::filesystem::exists(o.resume)) {
-    sl::load_training_checkpoint(o.resume, trainer);
+    spikelab_examples::load_checkpoint_warning_on_changes(o.resume, trainer, o.epochs, std::cout);
     std::cout << "resumed from " << o.resume << ": " << trainer.progress().epoch << " epochs and "
               << trainer.progress().batch << " batches done\n";
   } else {

@@ -71,7 +71,7 @@ int train_and_report(Net& net, Loader& train, Loader& test, const Options& o) {
   sl::Trainer trainer(net, sl::Bptt<sl::SumCrossEntropy>{},
                       sl::Optimizer<float, sl::Adam, sl::CosineLr>({.lr = o.lr}, {}, {.min_factor = 0.05}),
                       {.seed = o.seed});
-  auto resume = spikelab_examples::resume_if_asked(trainer, o.resume, std::cout);
+  auto resume = spikelab_examples::resume_if_asked(trainer, o.resume, o.epochs, std::cout);
   const auto log = spikelab_examples::training_log_path(o.csv, o.plots, o.checkpoint);
   const sl::FitResult r = trainer.fit(train, test, o.epochs, sl::ProgressPrinter(std::cout), sl::TimeLimit(o.time_limit),
                                       sl::CsvLogger(log), std::move(resume), spikelab_examples::StopAfter{o.stop_after});

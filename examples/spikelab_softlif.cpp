@@ -31,6 +31,7 @@
 
 #include "common/command_line.hpp"
 #include "common/report.hpp"
+#include "common/training.hpp"
 
 #include <unistd.h>
 
@@ -340,7 +341,7 @@ double train(RateNet& net, Rule rule, Opt opt, const sl::OffsetEncoder& enc, con
   if (!o.resume.empty()) {
     const std::string path = o.resume + tag(o, seed, noise) + ".ckpt";
     if (std::filesystem::exists(path)) {
-      sl::load_training_checkpoint(path, trainer);
+      spikelab_examples::load_checkpoint_warning_on_changes(path, trainer, o.epochs, std::cout);
       std::cout << "resumed from " << path << " after epoch " << trainer.progress().epoch << "\n";
     }
     seconds = trainer.fit(train_src, o.epochs, progress, rows, sl::TrainingCheckpointEvery(path), limit).seconds;

@@ -174,7 +174,7 @@ template <class Trainer, class TrainSrc, class TestSrc>
 sl::FitResult fit(Trainer& trainer, TrainSrc& train_src, TestSrc& test_src, const Options& o) {
   decltype(auto) train = o.par.source(train_src);
   decltype(auto) test = o.par.source(test_src);
-  auto resume = o.par.callback(spikelab_examples::resume_if_asked(trainer, o.resume, std::cout));
+  auto resume = o.par.callback(spikelab_examples::resume_if_asked(trainer, o.resume, o.epochs, std::cout));
   const sl::FitResult r = trainer.fit(train, test, o.epochs, o.par.callback(sl::ProgressPrinter(std::cout)),
                                       o.par.callback(sl::TimeLimit(o.time_limit)), o.par.callback(sl::CsvLogger(o.log)),
                                       resume, spikelab_examples::StopAfter{o.stop_after});

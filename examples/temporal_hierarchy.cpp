@@ -58,6 +58,7 @@
 
 #include "common/command_line.hpp"
 #include "common/report.hpp"
+#include "common/training.hpp"
 #include "common/svg.hpp"
 
 #include <chrono>
@@ -411,7 +412,7 @@ RunResult train(const RunConfig& c, sl::Index inputs, sl::Index classes, LossT l
   if (!c.resume.empty()) {
     tracker.checkpoint = c.resume + "." + c.variant + "-s" + std::to_string(c.seed);
     if (std::filesystem::exists(tracker.checkpoint)) {
-      sl::load_training_checkpoint(tracker.checkpoint, trainer);
+      spikelab_examples::load_checkpoint_warning_on_changes(tracker.checkpoint.string(), trainer, c.epochs, std::cout);
       const std::filesystem::path state = tracker.checkpoint.string() + ".state";
       if (std::filesystem::exists(state)) tracker.sel = Selection::load(state);
       res.resumed = true;

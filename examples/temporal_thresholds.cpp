@@ -32,6 +32,7 @@
 
 #include "common/command_line.hpp"
 #include "common/report.hpp"
+#include "common/training.hpp"
 #include "common/svg.hpp"
 
 #include <cmath>
@@ -386,7 +387,7 @@ Curve run(const Context& cx, const Variant& v, int seed) {
   if (!o.resume.empty()) {
     ckpt = o.resume + "." + key.policy + "." + v.file_name() + ".seed" + std::to_string(seed);
     if (std::filesystem::exists(ckpt)) {
-      sl::load_training_checkpoint(ckpt, trainer);
+      spikelab_examples::load_checkpoint_warning_on_changes(ckpt, trainer, o.epochs, std::cout);
       done = trainer.progress().epoch;
       cx.table.drop_after(key, done);
       if (!cx.table.curve(key, done, c))

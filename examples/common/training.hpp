@@ -4,7 +4,7 @@
 // passes one argument list to fit whatever options were given.
 //
 //   cli.resume(o.resume, o.stop_after);                                             // the options
-//   auto resume = spikelab_examples::resume_if_asked(trainer, o.resume, std::cout);  // before fit
+//   auto resume = spikelab_examples::resume_if_asked(trainer, o.resume, o.epochs, std::cout);  // before fit
 //   const auto r = trainer.fit(train, test, o.epochs, progress, std::move(resume), StopAfter{o.stop_after});
 //   spikelab_examples::say_if_stopped(std::cout, r, o.stop_after, o.resume);
 #ifndef SPIKELAB_EXAMPLES_COMMON_TRAINING_HPP
@@ -14,7 +14,11 @@
 #include <spikelab/training/hooks.hpp>
 #include <spikelab/training/trainer.hpp>
 
+#include <cereal/archives/json.hpp>
+
+#include <algorithm>
 #include <filesystem>
+#include <sstream>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -85,16 +89,65 @@ inline void say_if_stopped(std::ostream& out, const spikelab::FitResult& r, int 
   out << "\n";
 }
 
+/// The optimizer settings a training checkpoint restores (base rate, group scales, clipping, the
+/// update rule's hyperparameters, the schedule), one `"name": value` per line (cereal's JSON).
+template <class Opt>
+std::string optimizer_settings(const Opt& opt) {
+  std::ostringstream os;
+  {
+    cereal::JSONOutputArchive ar(os);
+    ar(cereal::make_nvp("config", opt.config()), cereal::make_nvp("update", opt.update_policy()),
+       cereal::make_nvp("schedule", opt.schedule()));
+  }
+  return os.str();
+}
+
+/// Loads the training checkpoint at `path` into `trainer` and warns on `log` about every optimizer
+/// setting that the checkpoint restores with a value other than the one this run was built with,
+/// and about a changed number of epochs: a resumed run keeps the checkpoint's settings, so one
+/// resumed with another --lr, --lr-decay or --epochs is not the run its options describe (an
+/// exponential schedule's factor, for one, is spread over the new epoch count).
+template <class Trainer>
+void load_checkpoint_warning_on_changes(const std::string& path, Trainer& trainer, int epochs, std::ostream& log) {
+  const std::string mine = optimizer_settings(trainer.optimizer());
+  spikelab::load_training_checkpoint(path, trainer);
+  const std::string theirs = optimizer_settings(trainer.optimizer());
+  if (mine != theirs) {
+    std::istringstream a(mine), b(theirs);
+    std::string la, lb;
+    log << "warning: " << path << " restores optimizer settings that differ from this command line's; the "
+        << "checkpoint's are kept (start a new run to change them):\n";
+    while (std::getline(a, la) && std::getline(b, lb))
+      if (la != lb) log << "  this run:" << la << "  ->  checkpoint:" << lb << "\n";
+  }
+  // a changed epoch count matters only to schedules that depend on it (exponential to a target
+  // factor, cosine), and only for the epochs still to run
+  const auto& opt = trainer.optimizer();
+  const int was = opt.total_epochs();
+  const double from = trainer.progress().epoch;
+  bool moved = false;
+  for (int k = 0; k <= 16 && was != epochs && from > 0; ++k) {
+    const double e = from + (std::max(was, epochs) - from) * k / 16.0;
+    moved = moved || opt.schedule().factor(e, was) != opt.schedule().factor(e, epochs);
+  }
+  if (moved)
+    log << "warning: " << path << " was written by a run of " << was << " epochs; this run asks for " << epochs
+        << ", so its learning-rate schedule is spread over " << epochs << " epochs from here on (factor now "
+        << opt.schedule().factor(from, was) << " of " << was << " epochs, " << opt.schedule().factor(from, epochs)
+        << " of " << epochs << ")\n";
+}
+
 /// --resume FILE: when FILE exists, loads it into `trainer` (network, optimizer, rule and where
 /// the fit stopped), so that the next fit continues from there; returns the callback that writes
 /// the training checkpoint to FILE after every epoch and when training stops. An empty path:
 /// nothing is loaded and the callback does nothing. Says on `log` what it did.
 template <class Trainer>
-Maybe<spikelab::TrainingCheckpointEvery> resume_if_asked(Trainer& trainer, const std::string& path, std::ostream& log) {
+Maybe<spikelab::TrainingCheckpointEvery> resume_if_asked(Trainer& trainer, const std::string& path, int epochs,
+                                                         std::ostream& log) {
   if (path.empty()) return {};
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {
-    spikelab::load_training_checkpoint(path, trainer);
+    load_checkpoint_warning_on_changes(path, trainer, epochs, log);
     const auto& p = trainer.progress();
     log << "resuming from " << path << ": " << p.epoch << " epoch(s) done";
     if (p.batch > 0) log << " and " << p.batch << " batch(es) of epoch " << p.epoch + 1;

@@ -91,14 +91,20 @@ class Optimizer {
   const OptimizerConfig& config() const noexcept { return cfg_; }
   /// The update policy's hyperparameters.
   Update& update_policy() noexcept { return update_; }
+  /// The update policy's hyperparameters.
+  const Update& update_policy() const noexcept { return update_; }
   /// The learning-rate schedule.
   Sched& schedule() noexcept { return schedule_; }
+  /// The learning-rate schedule.
+  const Sched& schedule() const noexcept { return schedule_; }
 
   /// Tells the schedule where training is (epochs, fractional) and how long it runs.
   void set_progress(double epoch_progress, int total_epochs) noexcept {
     progress_ = epoch_progress;
     total_epochs_ = total_epochs;
   }
+  /// The number of epochs the schedule spans (set by set_progress; restored by a checkpoint).
+  int total_epochs() const noexcept { return total_epochs_; }
   /// Base learning rate times the schedule's factor now.
   double current_lr() const { return cfg_.lr * schedule_.factor(progress_, total_epochs_); }
   /// Steps taken so far.
