@@ -73,8 +73,10 @@ static_assert(ResetPolicy<SubtractReset> && ResetPolicy<ZeroReset> && ResetPolic
  *    IEEE Signal Processing Magazine 2019; the hSNN code of Moro et al., 2024, keeps it). For ZeroReset the reset path adds
  *    \f$-\beta v_t G(v_t-\theta)\,\delta v_{t+1}\f$ to \f$\delta v_t\f$, and the factor
  *    on \f$\delta v_{t+1}\f$ becomes \f$\beta[(1 - s_t) - G(v_t-\theta)\,v_t]\f$: negative
- *    when G is large at a high membrane potential, which can flip or blow up the gradient over
- *    many steps.
+ *    when G is large at a high membrane potential, and above 1 at a negative one, which can flip
+ *    or blow up the gradient over many steps: with G = (1.5/3.75) e^{-|v-theta|/3.75} (Rouser's
+ *    printed surrogate) and beta = 0.97 it reaches 1.35 at v = -3.75, and 300 steps overflow
+ *    single precision at the first update; with a tenth of that amplitude it stays below 1.01.
  *  - `detached`: k = 0, R's partials otherwise: the spike that resets is a constant (snnTorch,
  *    which always detaches it, `reset = spike_grad(mem - threshold).detach()`; Eshraghian et
  *    al., Proceedings of the IEEE 2023). ZeroReset keeps the factor beta (1 - s_t) on the
