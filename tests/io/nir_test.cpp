@@ -641,6 +641,21 @@ TEST_CASE("NIR notes report lossy mappings to the caller and stay empty for exac
   REQUIRE(notes.size() == 1);
   CHECK(notes[0].node == "neuron");
   CHECK(notes[0].field == "r");
+  // a CubaLIF without w_in (as older nir versions write it): the gain 1 assumed, noted
+  hand_nir(path, {3}, 3, [&](sl::detail::NirWriter& w, hid_t nodes) {
+    const sl::detail::H5Handle g = w.node(nodes, "neuron", "CubaLIF");
+    w.array(g.get(), "tau_mem", std::vector<double>(3, 0.01), {3});
+    w.array(g.get(), "tau_syn", std::vector<double>(3, 0.005), {3});
+    w.array(g.get(), "r", std::vector<double>(3, 10.0), {3});
+    w.array(g.get(), "v_leak", std::vector<double>(3, 0.0), {3});
+    w.array(g.get(), "v_threshold", std::vector<double>(3, 1.0), {3});
+    return std::vector<std::string>{"neuron"};
+  });
+  notes.clear();
+  const auto cuba = sl::read_nir<sl::Sequential<ZLif>>(path, {.notes = &notes});
+  CHECK(cuba.layer<0>().alpha().values()[0] == Approx(0.8));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].field == "w_in");
   // a non-zero v_leak changes what the neuron computes: an error, not a note
   hand_nir(path, {3}, 3, [&](sl::detail::NirWriter& w, hid_t nodes) {
     const sl::detail::H5Handle g = w.node(nodes, "neuron", "LIF");

@@ -367,8 +367,8 @@ struct NirLayer<LifType<S, G, R, O>> {
     for (std::size_t i = 0; i < r.size(); ++i) r[i] = tau[i] / ctx.dt;
     if (std::any_of(beta.begin(), beta.end(), [](double b) { return b >= 1.0; }))
       ctx.note(where, l.synaptic() ? "tau_mem" : "tau",
-               "neurons with beta = 1 (no leak) among leaky ones are written with tau = r = +inf, the "
-               "integrate-and-fire limit; NIR has no per-neuron IF, and tools that compute r / tau get NaN");
+               "neurons with beta = 1 (no leak) are written with tau = r = +inf, the integrate-and-fire limit "
+               "(NIR's IF holds whole layers without synaptic current only); tools that compute r / tau get NaN");
     H5Handle g = w.node(nodes, name, l.synaptic() ? "CubaLIF" : "LIF");
     if (l.synaptic()) {
       const std::vector<double> alpha = neuron_values(l.alpha());
@@ -418,7 +418,11 @@ struct NirLayer<LifType<S, G, R, O>> {
     std::vector<double> alpha(n, 0.0);
     if (cuba) {
       alpha = nir_decay(node, node.vector("tau_syn", n), ctx.dt, "tau_syn");
-      if (node.has("w_in")) nir_check_unit_gain(ctx, node, node.vector("w_in", n), alpha, "w_in");
+      if (node.has("w_in"))
+        nir_check_unit_gain(ctx, node, node.vector("w_in", n), alpha, "w_in");
+      else
+        ctx.note(node.where(), "w_in",
+                 "absent: read as tau_syn/dt (input gain 1); NIR's default w_in = 1 would give the gain dt/tau_syn");
     }
     const std::string reset = node.meta_string("reset", "zero");
     if (reset != nir_reset_name<R>())
