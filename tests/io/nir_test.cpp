@@ -100,7 +100,8 @@ void check_same_outputs(NetT& net, NetT& back, const sl::TimeSeries<typename Net
 /// `add(writer, nodes)` writes (it returns their names in order) -> Output (`out` elements),
 /// with metadata/dt = 1 ms when `with_dt`.
 template <class F>
-void hand_nir(const std::string& path, const std::vector<std::int64_t>& in, std::int64_t out, F add, bool with_dt = true) {
+void hand_nir(const std::string& path, const std::vector<std::int64_t>& in, std::int64_t out, F add,
+              bool with_dt = true) {
   sl::detail::Hdf5Session s;
   sl::detail::NirWriter w(path);
   const sl::detail::H5Handle file = w.create_file();
@@ -345,8 +346,13 @@ TEST_CASE("NIR file opens in h5py the way the nir package reads it") {
   sl::Conv2d<float> pconv({1, 9, 9}, 2, rng, {.kernel = 3, .stride = 1, .padding = 1});
   sl::AvgPool2d<float> avg(pconv.output_shape(), {.kernel = 2});
   sl::SumPool2d<float> sum(avg.output_shape(), {.kernel = 3, .stride = 1, .padding = 1});
-  PoolNet pool_net{pconv, ZLif(pconv.output_size(), {.beta = 1.0}), avg, sum, ZLif(sum.output_size()),
-                   sl::Flatten<float>(sum.output_shape()), sl::Linear<float>(sum.output_size(), 3, rng),
+  PoolNet pool_net{pconv,
+                   ZLif(pconv.output_size(), {.beta = 1.0}),
+                   avg,
+                   sum,
+                   ZLif(sum.output_size()),
+                   sl::Flatten<float>(sum.output_shape()),
+                   sl::Linear<float>(sum.output_size(), 3, rng),
                    sl::LeakyIntegrator<float>(3)};
   sl::write_nir(dir / "pool.nir", pool_net, {.dt = 2e-3});
   const std::string cmd = "/usr/bin/python3 " SPIKELAB_NIR_CHECK_SCRIPT " " + (dir / "mlp.nir").string() + " " +
@@ -482,7 +488,8 @@ TEST_CASE("NIR pooling node written by hand imports to the right layer, unrepres
   auto avg = sl::read_nir<AvgNet>(path);
   CHECK(run(avg, x)(3, 0) == Approx((10 + 11 + 14 + 15) / 4.0));
   // a node of the other pooling, a non-square window, padding above half the window
-  CHECK_THROWS_WITH(sl::read_nir<SumNet>(path), Catch::Contains("NIR node 'pool'") && Catch::Contains("expected SumPool2d"));
+  CHECK_THROWS_WITH(sl::read_nir<SumNet>(path),
+                    Catch::Contains("NIR node 'pool'") && Catch::Contains("expected SumPool2d"));
   pool_file("SumPool2d", 2, 3, 0);
   CHECK_THROWS_WITH(sl::read_nir<SumNet>(path), Catch::Contains("NIR node 'pool'") && Catch::Contains("kernel_size"));
   pool_file("SumPool2d", 2, 2, 2);
@@ -532,12 +539,9 @@ TEST_CASE("NIR round trip of non-leaky LIF layers through NIR's IF node") {
   using Net = sl::Sequential<sl::Linear<S>, ZLif, sl::Linear<S>, ZRLif, sl::Linear<S>, sl::LeakyIntegrator<S>>;
   const auto dir = sl::test::temp_dir("nir-if");
   sl::Rng rng(17);
-  Net net{sl::Linear<S>(40, 16, rng),
-          ZLif(16, {.beta = 1.0, .threshold = 0.6}),
-          sl::Linear<S>(16, 10, rng),
-          ZRLif(10, rng, {.beta = 1.0, .threshold = 0.9}),
-          sl::Linear<S>(10, 2, rng),
-          sl::LeakyIntegrator<S>(2, {.beta = 0.9})};
+  Net net{sl::Linear<S>(40, 16, rng), ZLif(16, {.beta = 1.0, .threshold = 0.6}),
+          sl::Linear<S>(16, 10, rng), ZRLif(10, rng, {.beta = 1.0, .threshold = 0.9}),
+          sl::Linear<S>(10, 2, rng),  sl::LeakyIntegrator<S>(2, {.beta = 0.9})};
   const std::string path = (dir / "if.nir").string();
   std::vector<sl::NirNote> notes;
   sl::write_nir(path, net, {.dt = 5e-4, .notes = &notes});
@@ -615,14 +619,17 @@ TEST_CASE("NIR notes report lossy mappings to the caller and stay empty for exac
   // a file without metadata/dt: 1 ms assumed, noted; not noted when the caller gives dt
   using ZLif = sl::Lif<S, sl::FastSigmoid, sl::ZeroReset>;
   auto lif_file = [&](double tau, double r, bool with_dt) {
-    hand_nir(path, {3}, 3, [&](sl::detail::NirWriter& w, hid_t nodes) {
-      const sl::detail::H5Handle g = w.node(nodes, "neuron", "LIF");
-      w.array(g.get(), "tau", std::vector<double>(3, tau), {3});
-      w.array(g.get(), "r", std::vector<double>(3, r), {3});
-      w.array(g.get(), "v_leak", std::vector<double>(3, 0.0), {3});
-      w.array(g.get(), "v_threshold", std::vector<double>(3, 1.0), {3});
-      return std::vector<std::string>{"neuron"};
-    }, with_dt);
+    hand_nir(
+        path, {3}, 3,
+        [&](sl::detail::NirWriter& w, hid_t nodes) {
+          const sl::detail::H5Handle g = w.node(nodes, "neuron", "LIF");
+          w.array(g.get(), "tau", std::vector<double>(3, tau), {3});
+          w.array(g.get(), "r", std::vector<double>(3, r), {3});
+          w.array(g.get(), "v_leak", std::vector<double>(3, 0.0), {3});
+          w.array(g.get(), "v_threshold", std::vector<double>(3, 1.0), {3});
+          return std::vector<std::string>{"neuron"};
+        },
+        with_dt);
   };
   lif_file(0.01, 10.0, false);
   notes.clear();
@@ -660,10 +667,15 @@ TEST_CASE("NIR notes report lossy mappings to the caller and stay empty for exac
   hand_nir(path, {3}, 3, [&](sl::detail::NirWriter& w, hid_t nodes) {
     const sl::detail::H5Handle g = w.node(nodes, "neuron", "LIF");
     for (const char* key : {"tau", "r", "v_leak", "v_threshold"})
-      w.array(g.get(), key, std::vector<double>(3, std::string(key) == "tau" ? 0.01 : std::string(key) == "r" ? 10.0 : 0.5), {3});
+      w.array(g.get(), key,
+              std::vector<double>(3, std::string(key) == "tau" ? 0.01
+                                     : std::string(key) == "r" ? 10.0
+                                                               : 0.5),
+              {3});
     return std::vector<std::string>{"neuron"};
   });
-  CHECK_THROWS_WITH(sl::read_nir<sl::Sequential<ZLif>>(path), Catch::Contains("NIR node 'neuron'") && Catch::Contains("v_leak"));
+  CHECK_THROWS_WITH(sl::read_nir<sl::Sequential<ZLif>>(path),
+                    Catch::Contains("NIR node 'neuron'") && Catch::Contains("v_leak"));
   // a Lif with beta = 1 for some neurons only: written with tau = inf, noted
   auto mixed_beta = sl::Vector<S>(3);
   mixed_beta << S(0.9), S(1), S(0.8);

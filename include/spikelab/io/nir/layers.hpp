@@ -3,9 +3,10 @@
  * @brief NirLayer<L>: how one spikelab layer becomes one NIR node and back (Linear <-> Affine /
  *        Linear, Lif <-> LIF / CubaLIF / IF (no leak), RecurrentLif <-> a NIRGraph subgraph,
  *        LeakyIntegrator <-> LI, Conv2d <-> Conv2d, Flatten <-> Flatten, AvgPool2d / SumPool2d <->
- *        AvgPool2d / SumPool2d, IntegerDelay <-> a NIRGraph subgraph with a Delay node). Each specialisation writes its node into
- *        a graph's `nodes/` group and reads it back into a layer, checking that the node means
- *        what the layer computes. Optional: needs the `spikelab::hdf5` CMake target.
+ *        AvgPool2d / SumPool2d, IntegerDelay <-> a NIRGraph subgraph with a Delay node). Each
+ *        specialisation writes its node into a graph's `nodes/` group and reads it back into a
+ *        layer, checking that the node means what the layer computes. Optional: needs the
+ *        `spikelab::hdf5` CMake target.
  *
  * Units. NIR's neurons are continuous in time (Pedersen et al. 2024):
  * \f[ \text{LIF: } \tau \dot{v} = (v_{leak} - v) + R I,\qquad
@@ -36,12 +37,13 @@
  * change what the network computes is an error instead.
  *
  * Not in NIR and not written: surrogate gradients, parameter bounds (reading uses the layer
- * type's defaults), the reset's gradient (part of the layer type, LifOptions::reset_gradient). Reading checks node types, shapes, v_leak = v_reset = 0, the
- * gains R and w_in above, and that parameters a layer type holds per layer are equal over its
- * neurons; a mismatch is a FormatError naming the file and the node. Other layer types have
- * no NirLayer: writing or reading them is a compile-time error, except the adaptive LIF
- * (AdaptiveLifType) and MaxPool2d, which NIR cannot express and which write_nir / read_nir
- * reject at run time with an error naming the layer (NirUnsupported below).
+ * type's defaults), the reset's gradient (part of the layer type, LifOptions::reset_gradient).
+ * Reading checks node types, shapes, v_leak = v_reset = 0, the gains R and w_in above, and that
+ * parameters a layer type holds per layer are equal over its neurons; a mismatch is a
+ * FormatError naming the file and the node. Other layer types have no NirLayer: writing or
+ * reading them is a compile-time error, except the adaptive LIF (AdaptiveLifType) and
+ * MaxPool2d, which NIR cannot express and which write_nir / read_nir reject at run time with an
+ * error naming the layer (NirUnsupported below).
  *
  * @code
  * @article{pedersen2024neuromorphic, title={Neuromorphic intermediate representation: A unified
@@ -181,7 +183,8 @@ inline double nir_square(const NirNode& node, const std::string& key) {
   const NirArray a = node.array(key);
   if (a.size() == 1) return a.values[0];
   if (a.size() != 2 || a.values[0] != a.values[1])
-    throw node.error("'" + key + "' must be one number or two equal ones (height, width): spikelab's windows are square");
+    throw node.error("'" + key +
+                     "' must be one number or two equal ones (height, width): spikelab's windows are square");
   return a.values[0];
 }
 template <class S>
@@ -233,8 +236,8 @@ struct NirUnsupported {
     throw ConfigError("write_nir: " + l.signature() + " has no NIR node: " + NirLayer<L>::unsupported);
   }
   static L read(const NirNode& node, NirContext&) {
-    throw node.error("the network type's layer here is spikelab " + L::name() + ", which has no NIR node: " +
-                     NirLayer<L>::unsupported);
+    throw node.error("the network type's layer here is spikelab " + L::name() +
+                     ", which has no NIR node: " + NirLayer<L>::unsupported);
   }
 };
 
@@ -393,8 +396,9 @@ struct NirLayer<LifType<S, G, R, O>> {
     w.string(m.get(), "reset", nir_reset_name<R>());
     if constexpr (!std::same_as<R, ZeroReset>)
       ctx.note(where, "v_reset",
-               std::string("spikelab's ") + R::name() + " is not NIR's reset to v_reset: written as metadata/reset = '" +
-                   nir_reset_name<R>() + "', which only spikelab reads; other tools reset to v_reset = 0");
+               std::string("spikelab's ") + R::name() +
+                   " is not NIR's reset to v_reset: written as metadata/reset = '" + nir_reset_name<R>() +
+                   "', which only spikelab reads; other tools reset to v_reset = 0");
   }
 
   static L read_neuron(const NirNode& node, NirContext& ctx, const NirArray* rec) {
@@ -463,10 +467,11 @@ struct NirLayer<LifType<S, G, R, O>> {
                          " s) nor 1 (spikelab's neurons take their input with gain 1)");
       per_step = true;
     }
-    if (per_step)
-      ctx.note(node.where(), "r",
-               "r = 1 read as input gain 1 per step (tools that write IF as a per-step accumulator); the Euler step "
-               "of dv/dt = R I with dt = " + std::to_string(ctx.dt) + " s would give gain r dt");
+    if (!per_step) return;
+    const std::string euler =
+        "the Euler step of dv/dt = R I with dt = " + std::to_string(ctx.dt) + " s gives gain r dt";
+    ctx.note(node.where(), "r",
+             "r = 1 read as input gain 1 per step (as tools that write IF as a per-step accumulator); " + euler);
   }
   static void set_params(L& l, const std::vector<double>& beta, const std::vector<double>& alpha,
                          const std::vector<double>& theta) {
@@ -671,13 +676,15 @@ struct NirLayer<Pool2d<S, Mode>> {
     if (node.type() != Mode::name())
       throw node.error("is a " + node.type() + " node, expected " + Mode::name() + " (spikelab " + L::name() + ")");
     if (!ctx.has_image)
-      throw node.error("the input is not an image: pooling needs C x H x W (an Input node of shape C, H, W or a Conv2d before it)");
+      throw node.error(
+          "the input is not an image: pooling needs C x H x W (an Input node of shape C, H, W or a Conv2d before it)");
     PoolConfig cfg;
     const double k = nir_square(node, "kernel_size"), s = nir_square(node, "stride"), p = nir_square(node, "padding");
-    for (const auto& [key, v, least] : {std::tuple{"kernel_size", k, 1.0}, std::tuple{"stride", s, 1.0}, std::tuple{"padding", p, 0.0}})
+    for (const auto& [key, v, least] :
+         {std::tuple{"kernel_size", k, 1.0}, std::tuple{"stride", s, 1.0}, std::tuple{"padding", p, 0.0}})
       if (!(v >= least && v <= 1e6 && v == std::floor(v)))
-        throw node.error(std::string("'") + key + "' = " + std::to_string(v) + " is not a whole number >= " +
-                         std::to_string(int(least)));
+        throw node.error(std::string("'") + key + "' = " + std::to_string(v) +
+                         " is not a whole number >= " + std::to_string(int(least)));
     cfg.kernel = Index(k);
     cfg.stride = Index(s);
     cfg.padding = Index(p);
