@@ -20,6 +20,7 @@
 #endif
 
 #include <iostream>
+#include <vector>
 
 namespace sl = spikelab;
 
@@ -44,9 +45,15 @@ int main() {
   // dt says how long one step is in seconds: with dt = 1 ms, beta = 0.95 is tau = 20 ms. The file
   // also records dt and the network's signature in its metadata. Like checkpoints, it is written
   // to a temporary file and renamed into place.
+  // Where a layer has no exact NIR equivalent, write_nir / read_nir do not print: they append a
+  // NirNote (node, field, what was done) to a list the caller passes. Here the subtractive reset
+  // of RecurrentLif, which NIR lacks, is kept in metadata that only spikelab reads.
   const double dt = 1e-3;
-  sl::write_nir("tutorial07.nir", net, {.dt = dt});
+  std::vector<sl::NirNote> notes;
+  sl::write_nir("tutorial07.nir", net, {.dt = dt, .notes = &notes});
   std::cout << "wrote tutorial07.nir (open it in Python with  import nir; g = nir.read('tutorial07.nir'))\n";
+  for (const sl::NirNote& n : notes)
+    std::cout << "  note: node '" << n.node << "', " << n.field << ": " << n.what << "\n";
 
   // ---- 3. Reading -------------------------------------------------------------------------------
   // read_nir<Net> rebuilds a network of the given type: the graph must be a chain of as many

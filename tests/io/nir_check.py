@@ -9,7 +9,9 @@ r, v_leak, v_threshold [, v_reset]; ...); parameter shapes agree as the node con
 edges are pairs of existing node names; and the shapes along the edges match as
 NIRGraph.check_types requires (Conv2d and Flatten output types inferred as nir does). Neuron
 parameters are checked against the spikelab convention recorded in metadata/dt:
-r == tau / dt (LIF, CubaLIF), w_in == tau_syn / dt (CubaLIF), v_leak == 0, tau > 0.
+r == tau / dt (LIF, CubaLIF), r == 1 / dt (IF), w_in == tau_syn / dt (CubaLIF), v_leak == 0, tau > 0.
+Pooling nodes (AvgPool2d, SumPool2d) store no shapes: their (C, H, W) input is the output of the
+node before them, their output floor((H + 2 p - k) / s) + 1 per dimension, as torch computes it.
 """
 import sys
 
@@ -28,6 +30,8 @@ REQUIRED = {
     "IF": ({"r", "v_threshold"}, {"v_reset"}),
     "Conv2d": ({"weight", "stride", "padding", "dilation", "groups", "bias"}, {"input_shape"}),
     "Flatten": ({"start_dim", "end_dim"}, {"input_type"}),
+    "AvgPool2d": ({"kernel_size", "stride", "padding"}, set()),
+    "SumPool2d": ({"kernel_size", "stride", "padding"}, set()),
     "NIRGraph": ({"nodes", "edges"}, set()),
 }
 
@@ -90,6 +94,8 @@ def check_node(g, where, dt):
             fin = np.isfinite(tau)
             if not np.allclose(a["r"][fin], tau[fin] / dt, rtol=1e-6):
                 raise Bad(f"{where}: r is not tau/dt")
+        if t == "IF" and not np.allclose(a["r"], 1.0 / dt, rtol=1e-6):
+            raise Bad(f"{where}: r is not 1/dt")
         if t == "CubaLIF":
             fin = np.isfinite(a["tau_syn"])
             if not np.allclose(a["w_in"][fin], a["tau_syn"][fin] / dt, rtol=1e-6):
@@ -112,15 +118,42 @@ def check_node(g, where, dt):
         end = end % len(s)
         out = s[:start] + (int(np.prod(s[start:end + 1])),) + s[end + 1:]
         return s, out
+    if t in ("AvgPool2d", "SumPool2d"):
+        k, st, pd = (np.broadcast_to(np.asarray(a[x]), (2,)).astype(int) for x in ("kernel_size", "stride", "padding"))
+        if np.any(k < 1) or np.any(st < 1) or np.any(pd < 0):
+            raise Bad(f"{where}: kernel_size, stride, padding must be positive / non-negative")
+        return ("pool", k, st, pd), None  # shapes resolved from the node before it (check_graph)
     if t == "NIRGraph":
         return check_graph(g, where, dt)
     raise Bad(f"{where}: unhandled {t}")
+
+
+def resolve_pools(io, edges, where):
+    """Gives each pooling node the (C, H, W) output of its predecessor as input, and its output."""
+    pending = {n for n, v in io.items() if v[1] is None}
+    while pending:
+        done = set()
+        for a, b in edges:
+            if b in pending and a not in pending:
+                s = tuple(io[a][1])
+                if len(s) != 3:
+                    raise Bad(f"{where}/{b}: pooling input {s} is not C, H, W")
+                _, k, st, pd = io[b][0]
+                out = (s[0],) + tuple((s[i + 1] + 2 * pd[i] - k[i]) // st[i] + 1 for i in range(2))
+                if min(out) < 1:
+                    raise Bad(f"{where}/{b}: window does not fit {s}")
+                io[b] = (s, out)
+                done.add(b)
+        if not done:
+            raise Bad(f"{where}: pooling nodes {sorted(pending)} have no input shape")
+        pending -= done
 
 
 def check_graph(g, where, dt):
     nodes = g["nodes"]
     io = {name: check_node(nodes[name], f"{where}/{name}", dt) for name in nodes}
     edges = [(a.decode("utf8"), b.decode("utf8")) for a, b in g["edges"][()]]
+    resolve_pools(io, edges, where)
     for a, b in edges:
         if a not in io or b not in io:
             raise Bad(f"{where}: edge ({a}, {b}) names a missing node")

@@ -8,8 +8,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
 
 namespace sl = spikelab;
 
@@ -64,6 +68,71 @@ std::string read_type(const std::string& file, const std::string& node) {
   sl::detail::H5Handle f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   const sl::detail::NirNode n(file, f.get(), node, node);
   return n.type();
+}
+
+/// The top graph of a NIR file, open for reading its nodes while the object lives.
+struct OpenNir {
+  explicit OpenNir(std::string p)
+      : path(std::move(p)),
+        file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose),
+        graph(path, file.get(), "node", "node"),
+        nodes(path, graph.get(), "nodes", "nodes") {}
+  OpenNir(const OpenNir&) = delete;
+  OpenNir& operator=(const OpenNir&) = delete;
+  /// The top-level node `name`.
+  sl::detail::NirNode node(const std::string& name) const { return {path, nodes.get(), name, name}; }
+
+  sl::detail::Hdf5Session session;
+  std::string path;
+  sl::detail::H5Handle file;
+  sl::detail::NirNode graph, nodes;
+};
+
+/// Checks that `net` and its read-back copy `back` compute the same non-zero output on `x`.
+template <class NetT>
+void check_same_outputs(NetT& net, NetT& back, const sl::TimeSeries<typename NetT::scalar_type>& x) {
+  const auto a = run(net, x);
+  CHECK((a.array() != 0).any());
+  CHECK(a == run(back, x));
+}
+
+/// A NIR file written by hand, as another tool would: Input (shape `in`) -> the nodes that
+/// `add(writer, nodes)` writes (it returns their names in order) -> Output (`out` elements),
+/// with metadata/dt = 1 ms when `with_dt`.
+template <class F>
+void hand_nir(const std::string& path, const std::vector<std::int64_t>& in, std::int64_t out, F add,
+              bool with_dt = true) {
+  sl::detail::Hdf5Session s;
+  sl::detail::NirWriter w(path);
+  const sl::detail::H5Handle file = w.create_file();
+  const sl::detail::H5Handle node = w.node(file.get(), "node", "NIRGraph");
+  const sl::detail::H5Handle nodes = w.group(node.get(), "nodes");
+  w.io_node(nodes.get(), "input", "Input", in);
+  std::vector<std::string> names{"input"};
+  for (const std::string& n : add(w, nodes.get())) names.push_back(n);
+  w.io_node(nodes.get(), "output", "Output", {out});
+  names.push_back("output");
+  std::vector<std::pair<std::string, std::string>> edges;
+  for (std::size_t i = 0; i + 1 < names.size(); ++i) edges.emplace_back(names[i], names[i + 1]);
+  w.edges(node.get(), edges);
+  if (with_dt) {
+    const sl::detail::H5Handle meta = w.group(node.get(), "metadata");
+    w.scalar(meta.get(), "dt", 1e-3);
+  }
+}
+
+/// A (height, width) pooling parameter as NIR stores it.
+void pool_pair(sl::detail::NirWriter& w, hid_t g, const char* key, std::int64_t a, std::int64_t b) {
+  w.array(g, key, std::vector<std::int64_t>{a, b}, {2});
+}
+
+/// Random binary spikes of `features` x batch 3 x 10 steps.
+template <class S>
+sl::TimeSeries<S> random_spikes(sl::Index features, std::uint64_t seed) {
+  sl::TimeSeries<S> x(features, 3, 10);
+  sl::Rng data(seed);
+  for (sl::Index k = 0; k < x.values().size(); ++k) x.values().data()[k] = S(data.bernoulli(0.3) ? 1 : 0);
+  return x;
 }
 
 }  // namespace
@@ -187,13 +256,7 @@ TEST_CASE("NIR round trip of a convolutional network with a synaptic ZeroReset L
   CHECK(read_type(path.string(), "node/nodes/cubalif") == "CubaLIF");
   auto back = sl::read_nir<Net>(path);
   CHECK(back.signature() == net.signature());
-  sl::TimeSeries<S> x(in.size(), 3, 10);
-  sl::Rng data(4);
-  for (sl::Index k = 0; k < x.values().size(); ++k) x.values().data()[k] = S(data.bernoulli(0.3) ? 1 : 0);
-  const auto a = run(net, x);
-  const auto b = run(back, x);
-  CHECK((a.array() != 0).any());
-  CHECK(a == b);
+  check_same_outputs(net, back, random_spikes<S>(in.size(), 4));
   std::filesystem::remove_all(dir);
 }
 
@@ -276,8 +339,24 @@ TEST_CASE("NIR file opens in h5py the way the nir package reads it") {
                sl::Linear<float>(conv.output_size(), 5, rng), Cuba(5, {.beta = 0.9, .alpha = 0.5}),
                sl::LeakyIntegrator<float>(5, {.beta = 0.9, .normalize = true})};
   sl::write_nir(dir / "conv.nir", conv_net, {.dt = 1e-4});
+  // pooling (shapes inferred through the pooling nodes) and IF neurons (r = 1 / dt)
+  using ZLif = sl::Lif<float, sl::FastSigmoid, sl::ZeroReset>;
+  using PoolNet = sl::Sequential<sl::Conv2d<float>, ZLif, sl::AvgPool2d<float>, sl::SumPool2d<float>, ZLif,
+                                 sl::Flatten<float>, sl::Linear<float>, sl::LeakyIntegrator<float>>;
+  sl::Conv2d<float> pconv({1, 9, 9}, 2, rng, {.kernel = 3, .stride = 1, .padding = 1});
+  sl::AvgPool2d<float> avg(pconv.output_shape(), {.kernel = 2});
+  sl::SumPool2d<float> sum(avg.output_shape(), {.kernel = 3, .stride = 1, .padding = 1});
+  PoolNet pool_net{pconv,
+                   ZLif(pconv.output_size(), {.beta = 1.0}),
+                   avg,
+                   sum,
+                   ZLif(sum.output_size()),
+                   sl::Flatten<float>(sum.output_shape()),
+                   sl::Linear<float>(sum.output_size(), 3, rng),
+                   sl::LeakyIntegrator<float>(3)};
+  sl::write_nir(dir / "pool.nir", pool_net, {.dt = 2e-3});
   const std::string cmd = "/usr/bin/python3 " SPIKELAB_NIR_CHECK_SCRIPT " " + (dir / "mlp.nir").string() + " " +
-                          (dir / "conv.nir").string();
+                          (dir / "conv.nir").string() + " " + (dir / "pool.nir").string();
   INFO(cmd);
   CHECK(std::system(cmd.c_str()) == 0);
   // the script really checks: a file with a misnamed parameter fails it
@@ -308,16 +387,10 @@ TEST_CASE("NIR round trip of integer delays (per connection and per input channe
     CHECK(back.signature() == net.signature());
     CHECK(back.layer<0>().delays() == net.layer<0>().delays());
     CHECK(back.layer<0>().weight() == net.layer<0>().weight());
-    const auto batch = mts_batch<S>();
-    const auto a = run(net, batch.input);
-    CHECK((a.array() != 0).any());
-    CHECK(a == run(back, batch.input));
+    check_same_outputs(net, back, mts_batch<S>().input);
     // the layout: a subgraph whose Delay node holds the delays in seconds
-    sl::detail::Hdf5Session session;
-    sl::detail::H5Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-    const sl::detail::NirNode graph(path, f.get(), "node", "node");
-    const sl::detail::NirNode nodes(path, graph.get(), "nodes", "nodes");
-    const sl::detail::NirNode sub(path, nodes.get(), "delay", "delay");
+    const OpenNir file(path);
+    const sl::detail::NirNode sub = file.node("delay");
     CHECK(sub.type() == "NIRGraph");
     const sl::detail::NirNode inner(path, sub.get(), "nodes", "delay/nodes");
     const sl::detail::NirNode d(path, inner.get(), "delay", "delay/nodes/delay");
@@ -327,5 +400,290 @@ TEST_CASE("NIR round trip of integer delays (per connection and per input channe
     CHECK(tau[3] == Approx(1e-3 * double(net.layer<0>().delay(0, 3))));
     CHECK(tau[lanes - 1] == Approx(1e-3 * double(net.layer<0>().delay(11, 39))));
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NIR round trip of average and sum pooling through NIR's AvgPool2d and SumPool2d nodes") {
+  using S = float;
+  using ZLif = sl::Lif<S, sl::FastSigmoid, sl::ZeroReset>;
+  using Net = sl::Sequential<sl::AvgPool2d<S>, sl::Conv2d<S>, ZLif, sl::SumPool2d<S>, ZLif, sl::Flatten<S>,
+                             sl::Linear<S>, sl::LeakyIntegrator<S>>;
+  const auto dir = sl::test::temp_dir("nir-pool");
+  sl::Rng rng(21);
+  const sl::ImageShape in{2, 12, 12};
+  sl::AvgPool2d<S> avg(in, {.kernel = 2});
+  sl::Conv2d<S> conv(avg.output_shape(), 4, rng, {.kernel = 3, .stride = 1, .padding = 1});
+  conv.weight() *= S(3);
+  sl::SumPool2d<S> sum(conv.output_shape(), {.kernel = 3, .stride = 2, .padding = 1});
+  const sl::ImageShape pooled = sum.output_shape();
+  REQUIRE(pooled == sl::ImageShape{4, 3, 3});
+  Net net{avg,
+          conv,
+          ZLif(conv.output_size(), {.beta = 0.8, .threshold = 0.3}),
+          sum,
+          ZLif(pooled.size(), {.beta = 0.7, .threshold = 1.0}),
+          sl::Flatten<S>(pooled),
+          sl::Linear<S>(pooled.size(), 3, rng),
+          sl::LeakyIntegrator<S>(3, {.beta = 0.9})};
+  const auto path = (dir / "pool.nir").string();
+  std::vector<sl::NirNote> notes;
+  sl::write_nir(path, net, {.dt = 1e-3, .notes = &notes});
+  CHECK(notes.empty());
+  auto back = sl::read_nir<Net>(path, {.notes = &notes});
+  CHECK(notes.empty());  // a clean round trip approximates nothing
+  CHECK(back.signature() == net.signature());
+  check_same_outputs(net, back, random_spikes<S>(in.size(), 6));
+  CHECK(back.layer<3>().config().kernel == 3);
+  CHECK(back.layer<3>().config().padding == 1);
+
+  // the layout: kernel_size, stride and padding as (height, width) integers
+  const OpenNir file(path);
+  const sl::detail::NirNode ap = file.node("avgpool2d"), sp = file.node("sumpool2d");
+  CHECK(ap.type() == "AvgPool2d");
+  CHECK(sp.type() == "SumPool2d");
+  CHECK(ap.array("kernel_size").values == std::vector<double>{2, 2});
+  CHECK(ap.array("stride").values == std::vector<double>{2, 2});  // stride 0 (= kernel) written out
+  CHECK(ap.array("padding").values == std::vector<double>{0, 0});
+  CHECK(sp.array("kernel_size").dims == std::vector<hsize_t>{2});
+  CHECK(sp.array("stride").values == std::vector<double>{2, 2});
+  CHECK(sp.array("padding").values == std::vector<double>{1, 1});
+  // the LIF after the sum pooling has the pooled image's shape
+  CHECK(file.node("lif_1").array("tau").dims == std::vector<hsize_t>{4, 3, 3});
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NIR pooling node written by hand imports to the right layer, unrepresentable ones fail naming the node") {
+  using S = double;
+  const auto dir = sl::test::temp_dir("nir-pool-hand");
+  const std::string path = (dir / "hand.nir").string();
+  // Input 1 x 4 x 4 -> SumPool2d (2 x 2 windows, stride 2) -> Flatten -> Output 4
+  auto pool_file = [&](const char* type, std::int64_t kh, std::int64_t kw, std::int64_t pad) {
+    hand_nir(path, {1, 4, 4}, 4, [&](sl::detail::NirWriter& w, hid_t nodes) {
+      {
+        const sl::detail::H5Handle g = w.node(nodes, "pool", type);
+        pool_pair(w, g.get(), "kernel_size", kh, kw);
+        pool_pair(w, g.get(), "stride", 2, 2);
+        pool_pair(w, g.get(), "padding", pad, pad);
+      }
+      const sl::detail::H5Handle fl = w.node(nodes, "flat", "Flatten");
+      w.scalar(fl.get(), "start_dim", std::int64_t(0));
+      w.scalar(fl.get(), "end_dim", std::int64_t(-1));
+      return std::vector<std::string>{"pool", "flat"};
+    });
+  };
+  using SumNet = sl::Sequential<sl::SumPool2d<S>, sl::Flatten<S>>;
+  using AvgNet = sl::Sequential<sl::AvgPool2d<S>, sl::Flatten<S>>;
+  pool_file("SumPool2d", 2, 2, 0);
+  auto sum = sl::read_nir<SumNet>(path);
+  CHECK(sum.layer<0>().config().kernel == 2);
+  CHECK(sum.layer<0>().input_shape() == sl::ImageShape{1, 4, 4});
+  CHECK(sum.layer<0>().output_shape() == sl::ImageShape{1, 2, 2});
+  // x = 0, 1, ..., 15 row-major: the top-left window holds 0, 1, 4, 5
+  sl::TimeSeries<S> x(16, 1, 1);
+  for (sl::Index k = 0; k < 16; ++k) x.values()(k, 0) = S(k);
+  const sl::Matrix<S> y = run(sum, x);
+  CHECK(y(0, 0) == 0 + 1 + 4 + 5);
+  CHECK(y(3, 0) == 10 + 11 + 14 + 15);
+  pool_file("AvgPool2d", 2, 2, 0);
+  auto avg = sl::read_nir<AvgNet>(path);
+  CHECK(run(avg, x)(3, 0) == Approx((10 + 11 + 14 + 15) / 4.0));
+  // a node of the other pooling, a non-square window, padding above half the window
+  CHECK_THROWS_WITH(sl::read_nir<SumNet>(path),
+                    Catch::Contains("NIR node 'pool'") && Catch::Contains("expected SumPool2d"));
+  pool_file("SumPool2d", 2, 3, 0);
+  CHECK_THROWS_WITH(sl::read_nir<SumNet>(path), Catch::Contains("NIR node 'pool'") && Catch::Contains("kernel_size"));
+  pool_file("SumPool2d", 2, 2, 2);
+  CHECK_THROWS_WITH(sl::read_nir<SumNet>(path), Catch::Contains("NIR node 'pool'") && Catch::Contains("padding"));
+  // a pooling node on a flat input (no image shape anywhere)
+  hand_nir(path, {16}, 4, [&](sl::detail::NirWriter& w, hid_t nodes) {
+    const sl::detail::H5Handle g = w.node(nodes, "pool", "SumPool2d");
+    pool_pair(w, g.get(), "kernel_size", 2, 2);
+    pool_pair(w, g.get(), "stride", 2, 2);
+    pool_pair(w, g.get(), "padding", 0, 0);
+    return std::vector<std::string>{"pool"};
+  });
+  CHECK_THROWS_WITH(sl::read_nir<sl::Sequential<sl::SumPool2d<S>>>(path),
+                    Catch::Contains("NIR node 'pool'") && Catch::Contains("not an image"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NIR export refuses max pooling and scaled pooling, naming the layer, and writes no file") {
+  using S = float;
+  const auto dir = sl::test::temp_dir("nir-maxpool");
+  sl::Rng rng(3);
+  const sl::ImageShape in{1, 6, 6};
+  using MaxNet = sl::Sequential<sl::Conv2d<S>, sl::Lif<S>, sl::MaxPool2d<S>, sl::Flatten<S>>;
+  sl::Conv2d<S> conv(in, 2, rng, {.kernel = 3, .padding = 1});
+  sl::MaxPool2d<S> max(conv.output_shape(), {.kernel = 2});
+  MaxNet net{conv, sl::Lif<S>(conv.output_size()), max, sl::Flatten<S>(max.output_shape())};
+  CHECK_THROWS_WITH(sl::write_nir(dir / "max.nir", net),
+                    Catch::Contains("layer 2 (MaxPool2d(") && Catch::Contains("no max-pooling node"));
+  using SumNet = sl::Sequential<sl::SumPool2d<S>, sl::Flatten<S>>;
+  sl::SumPool2d<S> scaled(in, {.kernel = 2, .scale = 1.1});
+  SumNet na{scaled, sl::Flatten<S>(scaled.output_shape())};
+  CHECK_THROWS_WITH(sl::write_nir(dir / "scaled.nir", na),
+                    Catch::Contains("layer 0 (SumPool2d(") && Catch::Contains("scale"));
+  CHECK(std::filesystem::is_empty(dir));  // neither a file nor a temporary
+  // reading into a MaxPool2d names the node
+  SumNet plain{sl::SumPool2d<S>(in, {.kernel = 2}), sl::Flatten<S>(sl::ImageShape{1, 3, 3})};
+  sl::write_nir(dir / "sum.nir", plain);
+  CHECK_THROWS_WITH((sl::read_nir<sl::Sequential<sl::MaxPool2d<S>, sl::Flatten<S>>>(dir / "sum.nir")),
+                    Catch::Contains("NIR node 'sumpool2d'") && Catch::Contains("MaxPool2d"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NIR round trip of non-leaky LIF layers through NIR's IF node") {
+  using S = double;
+  using ZLif = sl::Lif<S, sl::FastSigmoid, sl::ZeroReset>;
+  using ZRLif = sl::RecurrentLif<S, sl::FastSigmoid, sl::ZeroReset>;
+  using Net = sl::Sequential<sl::Linear<S>, ZLif, sl::Linear<S>, ZRLif, sl::Linear<S>, sl::LeakyIntegrator<S>>;
+  const auto dir = sl::test::temp_dir("nir-if");
+  sl::Rng rng(17);
+  Net net{sl::Linear<S>(40, 16, rng), ZLif(16, {.beta = 1.0, .threshold = 0.6}),
+          sl::Linear<S>(16, 10, rng), ZRLif(10, rng, {.beta = 1.0, .threshold = 0.9}),
+          sl::Linear<S>(10, 2, rng),  sl::LeakyIntegrator<S>(2, {.beta = 0.9})};
+  const std::string path = (dir / "if.nir").string();
+  std::vector<sl::NirNote> notes;
+  sl::write_nir(path, net, {.dt = 5e-4, .notes = &notes});
+  CHECK(notes.empty());
+  auto back = sl::read_nir<Net>(path, {.notes = &notes});
+  CHECK(notes.empty());
+  CHECK(back.signature() == net.signature());
+  CHECK((back.layer<1>().beta().values().array() == 1.0).all());
+  CHECK((back.layer<3>().beta().values().array() == 1.0).all());
+  check_same_outputs(net, back, mts_batch<S>().input);
+  {
+    // IF nodes: r = 1 / dt (1/s), v_threshold, v_reset = 0; no tau
+    const OpenNir file(path);
+    const sl::detail::NirNode n = file.node("if");
+    CHECK(n.type() == "IF");
+    CHECK(n.vector("r", 16)[5] == Approx(2000.0));
+    CHECK(n.vector("v_threshold", 16)[0] == Approx(0.6));
+    CHECK(n.vector("v_reset", 16)[0] == 0.0);
+    CHECK_FALSE(n.has("tau"));
+    const sl::detail::NirNode rlif = file.node("rlif");
+    using Edge = std::pair<std::string, std::string>;
+    CHECK(rlif.edges() == std::vector<Edge>{{"input", "if"}, {"if", "w_rec"}, {"w_rec", "if"}, {"if", "output"}});
+  }
+  // an IF written by a tool that uses r = 1 (gain 1 per step) reads with a note; any other r fails
+  auto if_file = [&](double r) {
+    hand_nir(path, {4}, 4, [&](sl::detail::NirWriter& w, hid_t nodes) {
+      const sl::detail::H5Handle g = w.node(nodes, "neuron", "IF");
+      w.array(g.get(), "r", std::vector<double>(4, r), {4});
+      w.array(g.get(), "v_threshold", std::vector<double>{1, 1, 2, 2}, {4});
+      return std::vector<std::string>{"neuron"};
+    });
+  };
+  using IfNet = sl::Sequential<ZLif>;
+  if_file(1.0);
+  notes.clear();
+  auto one = sl::read_nir<IfNet>(path, {.notes = &notes});
+  CHECK(one.layer<0>().beta().values()[0] == 1.0);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].node == "neuron");
+  CHECK(notes[0].field == "r");
+  CHECK_THAT(notes[0].what, Catch::Contains("gain 1 per step"));
+  if_file(1000.0);  // 1 / dt: exact
+  notes.clear();
+  sl::read_nir<IfNet>(path, {.notes = &notes});
+  CHECK(notes.empty());
+  if_file(3.0);
+  CHECK_THROWS_WITH(sl::read_nir<IfNet>(path), Catch::Contains("NIR node 'neuron'") && Catch::Contains("r[0]"));
+  // a layer type with a trained beta takes the IF's beta = 1 as it is (inside its range [0, 1], no clamping)
+  using Bounded = sl::LifType<S, sl::FastSigmoid, sl::ZeroReset, sl::LifOptions{.beta = sl::Train::per_neuron}>;
+  if_file(1000.0);
+  CHECK(sl::read_nir<sl::Sequential<Bounded>>(path).layer<0>().beta().values()[3] == 1.0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NIR notes report lossy mappings to the caller and stay empty for exact ones") {
+  using S = float;
+  const auto dir = sl::test::temp_dir("nir-notes");
+  sl::Rng rng(5);
+  auto net = make_mlp<S>(rng);  // SubtractReset neurons: NIR has no subtractive reset
+  const auto path = (dir / "mlp.nir").string();
+  std::vector<sl::NirNote> notes;
+  sl::write_nir(path, net, {.notes = &notes});
+  REQUIRE(notes.size() == 2);
+  CHECK(notes[0].node == "lif");
+  CHECK(notes[0].field == "v_reset");
+  CHECK_THAT(notes[0].what, Catch::Contains("SubtractReset") && Catch::Contains("metadata/reset = 'subtract'"));
+  CHECK(notes[1].node == "rlif/lif");
+  // spikelab reads its own reset metadata back exactly: no note
+  notes.clear();
+  sl::read_nir<MlpNet<S>>(path, {.notes = &notes});
+  CHECK(notes.empty());
+  // the existing API without notes still works
+  CHECK(sl::read_nir<MlpNet<S>>(path).signature() == net.signature());
+
+  // a file without metadata/dt: 1 ms assumed, noted; not noted when the caller gives dt
+  using ZLif = sl::Lif<S, sl::FastSigmoid, sl::ZeroReset>;
+  auto lif_file = [&](double tau, double r, bool with_dt) {
+    hand_nir(
+        path, {3}, 3,
+        [&](sl::detail::NirWriter& w, hid_t nodes) {
+          const sl::detail::H5Handle g = w.node(nodes, "neuron", "LIF");
+          w.array(g.get(), "tau", std::vector<double>(3, tau), {3});
+          w.array(g.get(), "r", std::vector<double>(3, r), {3});
+          w.array(g.get(), "v_leak", std::vector<double>(3, 0.0), {3});
+          w.array(g.get(), "v_threshold", std::vector<double>(3, 1.0), {3});
+          return std::vector<std::string>{"neuron"};
+        },
+        with_dt);
+  };
+  lif_file(0.01, 10.0, false);
+  notes.clear();
+  auto lif = sl::read_nir<sl::Sequential<ZLif>>(path, {.notes = &notes});
+  CHECK(lif.layer<0>().beta().values()[0] == Approx(0.9));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].node == "node/metadata");
+  CHECK(notes[0].field == "dt");
+  notes.clear();
+  sl::read_nir<sl::Sequential<ZLif>>(path, {.dt = 1e-3, .notes = &notes});
+  CHECK(notes.empty());
+  // tau = inf with a finite r: NIR's neuron ignores its input, spikelab integrates it: noted
+  lif_file(std::numeric_limits<double>::infinity(), 1.0, true);
+  notes.clear();
+  sl::read_nir<sl::Sequential<ZLif>>(path, {.notes = &notes});
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].node == "neuron");
+  CHECK(notes[0].field == "r");
+  // a CubaLIF without w_in (as older nir versions write it): the gain 1 assumed, noted
+  hand_nir(path, {3}, 3, [&](sl::detail::NirWriter& w, hid_t nodes) {
+    const sl::detail::H5Handle g = w.node(nodes, "neuron", "CubaLIF");
+    w.array(g.get(), "tau_mem", std::vector<double>(3, 0.01), {3});
+    w.array(g.get(), "tau_syn", std::vector<double>(3, 0.005), {3});
+    w.array(g.get(), "r", std::vector<double>(3, 10.0), {3});
+    w.array(g.get(), "v_leak", std::vector<double>(3, 0.0), {3});
+    w.array(g.get(), "v_threshold", std::vector<double>(3, 1.0), {3});
+    return std::vector<std::string>{"neuron"};
+  });
+  notes.clear();
+  const auto cuba = sl::read_nir<sl::Sequential<ZLif>>(path, {.notes = &notes});
+  CHECK(cuba.layer<0>().alpha().values()[0] == Approx(0.8));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].field == "w_in");
+  // a non-zero v_leak changes what the neuron computes: an error, not a note
+  hand_nir(path, {3}, 3, [&](sl::detail::NirWriter& w, hid_t nodes) {
+    const sl::detail::H5Handle g = w.node(nodes, "neuron", "LIF");
+    for (const char* key : {"tau", "r", "v_leak", "v_threshold"})
+      w.array(g.get(), key,
+              std::vector<double>(3, std::string(key) == "tau" ? 0.01
+                                     : std::string(key) == "r" ? 10.0
+                                                               : 0.5),
+              {3});
+    return std::vector<std::string>{"neuron"};
+  });
+  CHECK_THROWS_WITH(sl::read_nir<sl::Sequential<ZLif>>(path),
+                    Catch::Contains("NIR node 'neuron'") && Catch::Contains("v_leak"));
+  // a Lif with beta = 1 for some neurons only: written with tau = inf, noted
+  auto mixed_beta = sl::Vector<S>(3);
+  mixed_beta << S(0.9), S(1), S(0.8);
+  sl::LifType<S, sl::FastSigmoid, sl::ZeroReset, sl::LifOptions{.beta = sl::Train::per_neuron}> per(3, {.beta = 0.9});
+  per.beta().set(mixed_beta);
+  notes.clear();
+  sl::write_nir(path, sl::Sequential<decltype(per)>{per}, {.notes = &notes});
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].field == "tau");
   std::filesystem::remove_all(dir);
 }

@@ -6,10 +6,13 @@
  *        gathers three parts:
  *         - io/nir/file.hpp: the HDF5 graph file (nodes, edges, parameters, metadata);
  *         - io/nir/layers.hpp: one spikelab layer <-> one NIR node (Linear <-> Affine / Linear,
- *           Lif <-> LIF / CubaLIF, RecurrentLif <-> a NIRGraph subgraph, LeakyIntegrator <-> LI,
- *           Conv2d, Flatten, IntegerDelay <-> a NIRGraph subgraph around a Delay node), with the
- *           units: tau = dt / (1 - beta) seconds, R = tau / dt, delays in steps x dt seconds;
- *         - io/nir/graph.hpp: write_nir / read_nir of a whole network, NirOptions (dt).
+ *           Lif <-> LIF / CubaLIF / IF (no leak), RecurrentLif <-> a NIRGraph subgraph,
+ *           LeakyIntegrator <-> LI, Conv2d, Flatten, AvgPool2d, SumPool2d, IntegerDelay <-> a
+ *           NIRGraph subgraph around a Delay node), with the units: tau = dt / (1 - beta)
+ *           seconds, R = tau / dt (IF: R = 1 / dt), delays in steps x dt seconds; NirNote, one
+ *           lossy mapping;
+ *         - io/nir/graph.hpp: write_nir / read_nir of a whole network, NirOptions /
+ *           NirReadOptions (dt, the caller's list of NirNotes).
  *        Optional: needs the `spikelab::hdf5` CMake target (option SPIKELAB_WITH_HDF5), which
  *        defines SPIKELAB_HAS_HDF5.
  *

@@ -13,8 +13,11 @@
  * read_nir<Net>(path) rebuilds a network of type Net from a sequential graph (a single path
  * Input -> ... -> Output): the number of nodes between Input and Output must be Net's number
  * of layers and each node must map onto its layer type; dt comes from NirReadOptions, else the
- * file's metadata/dt, else 1 ms. Wrong node types, shapes, branches or cycles raise FormatError
- * naming the file and the node.
+ * file's metadata/dt, else 1 ms (a NirNote says so). Wrong node types, shapes, branches or
+ * cycles raise FormatError naming the file and the node.
+ *
+ * Both take an optional list (NirOptions::notes, NirReadOptions::notes) where they report each
+ * lossy mapping as a NirNote (node, field, what was done) instead of printing it.
  *
  * @code
  * @article{pedersen2024neuromorphic, title={Neuromorphic intermediate representation: A unified
@@ -46,14 +49,22 @@
 namespace spikelab {
 
 /// How write_nir maps discrete steps to NIR's continuous time (Pedersen et al., Nature
-/// Communications 2024): tau = dt / (1 - beta).
+/// Communications 2024): tau = dt / (1 - beta) seconds, R = tau / dt, an IF's R = 1 / dt.
 struct NirOptions {
   double dt = 1e-3;  ///< seconds per simulation step (tau = dt / (1 - beta))
+  /// Where write_nir appends a NirNote for each value it writes that other NIR tools will read
+  /// differently (e.g. a SubtractReset as metadata/reset); null: not collected. The list is
+  /// appended to, not cleared.
+  std::vector<NirNote>* notes = nullptr;
 };
 
 /// How read_nir maps NIR's continuous time back to steps: beta = 1 - dt / tau.
 struct NirReadOptions {
   double dt = 0.0;  ///< seconds per step; 0: the file's metadata/dt if present, else 1e-3
+  /// Where read_nir appends a NirNote for each NIR value it ignored or approximated and each
+  /// default it assumed (e.g. dt = 1 ms for a file without metadata/dt); null: not collected.
+  /// A file that spikelab wrote from a network with ZeroReset neurons reads with none.
+  std::vector<NirNote>* notes = nullptr;
 };
 
 namespace detail {
@@ -95,16 +106,21 @@ inline Index nir_shape_size(const NirArray& shape) {
 }  // namespace detail
 
 /// Writes `net` (a Sequential of layers that have a NirLayer: Linear, Lif, RecurrentLif,
-/// LeakyIntegrator, Conv2d, Flatten, IntegerDelay) to `path` as a NIR graph with time step `opt.dt` seconds.
+/// LeakyIntegrator, Conv2d, Flatten, AvgPool2d, SumPool2d, IntegerDelay) to `path` as a NIR
+/// graph with time step `opt.dt` seconds; lossy mappings go to `opt.notes` when given.
 template <class Net>
 void write_nir(const std::filesystem::path& path, const Net& net, NirOptions opt = {}) {
   if (!(opt.dt > 0)) throw ConfigError("write_nir: dt must be positive");
-  // layers that NIR cannot express at all (their NirLayer says why) are refused before any file exists
+  // layers that NIR cannot express (their NirLayer says why: any such layer, or these settings)
+  // are refused before any file exists
   net.for_each_layer([&](const auto& l, std::size_t i) {
     using L = std::remove_cvref_t<decltype(l)>;
-    if constexpr (requires { detail::NirLayer<L>::unsupported; })
-      throw ConfigError("write_nir: layer " + std::to_string(i) + " (" + l.signature() + ") has no NIR node: " +
-                        detail::NirLayer<L>::unsupported);
+    const auto refuse = [&](const std::string& why) {
+      throw ConfigError("write_nir: layer " + std::to_string(i) + " (" + l.signature() + ") has no NIR node: " + why);
+    };
+    if constexpr (requires { detail::NirLayer<L>::unsupported; }) refuse(detail::NirLayer<L>::unsupported);
+    if constexpr (requires { detail::NirLayer<L>::refusal(l); })
+      if (const std::string why = detail::NirLayer<L>::refusal(l); !why.empty()) refuse(why);
   });
   const std::filesystem::path tmp = detail::temporary_path(path);
   {
@@ -112,6 +128,7 @@ void write_nir(const std::filesystem::path& path, const Net& net, NirOptions opt
     detail::NirWriter w(tmp.string());
     detail::NirContext ctx;
     ctx.dt = opt.dt;
+    ctx.notes = opt.notes;
     detail::H5Handle file = w.create_file();
     detail::H5Handle node = w.node(file.get(), "node", "NIRGraph");
     detail::H5Handle nodes = w.group(node.get(), "nodes");
@@ -150,11 +167,15 @@ Net read_nir(const std::filesystem::path& path, NirReadOptions opt = {}) {
   const detail::NirNode graph(p, file.get(), "node", "node");
   if (graph.type() != "NIRGraph") throw graph.error("the top node is a " + graph.type() + ", expected NIRGraph");
   detail::NirContext ctx;
+  ctx.notes = opt.notes;
   ctx.dt = opt.dt > 0 ? opt.dt : 1e-3;
   if (!(opt.dt > 0) && graph.has("metadata/dt")) {
     const detail::NirNode meta(p, graph.get(), "metadata", "node/metadata");
     ctx.dt = meta.number("dt");
     if (!(ctx.dt > 0)) throw meta.error("dt must be positive");
+  } else if (!(opt.dt > 0)) {
+    ctx.note("node/metadata", "dt",
+             "absent and not given in NirReadOptions: dt = 1 ms assumed (time constants become decays with it)");
   }
   const auto edges = graph.edges();
   const detail::NirNode nodes(p, graph.get(), "nodes", "node/nodes");

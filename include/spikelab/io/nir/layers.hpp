@@ -1,11 +1,12 @@
 /**
  * @file io/nir/layers.hpp
  * @brief NirLayer<L>: how one spikelab layer becomes one NIR node and back (Linear <-> Affine /
- *        Linear, Lif <-> LIF / CubaLIF, RecurrentLif <-> a NIRGraph subgraph, LeakyIntegrator <->
- *        LI, Conv2d <-> Conv2d, Flatten <-> Flatten, IntegerDelay <-> a NIRGraph subgraph with a
- *        Delay node). Each specialisation writes its node into
- *        a graph's `nodes/` group and reads it back into a layer, checking that the node means
- *        what the layer computes. Optional: needs the `spikelab::hdf5` CMake target.
+ *        Linear, Lif <-> LIF / CubaLIF / IF (no leak), RecurrentLif <-> a NIRGraph subgraph,
+ *        LeakyIntegrator <-> LI, Conv2d <-> Conv2d, Flatten <-> Flatten, AvgPool2d / SumPool2d <->
+ *        AvgPool2d / SumPool2d, IntegerDelay <-> a NIRGraph subgraph with a Delay node). Each
+ *        specialisation writes its node into a graph's `nodes/` group and reads it back into a
+ *        layer, checking that the node means what the layer computes. Optional: needs the
+ *        `spikelab::hdf5` CMake target.
  *
  * Units. NIR's neurons are continuous in time (Pedersen et al. 2024):
  * \f[ \text{LIF: } \tau \dot{v} = (v_{leak} - v) + R I,\qquad
@@ -18,7 +19,8 @@
  *     v_{threshold} = \theta,\quad v_{reset} = 0 \f]
  * so that \f$v_t = \beta v_{t-1} + I_t\f$ and \f$I_t = \alpha I_{t-1} + x_t\f$ exactly (the
  * snnTorch convention). A LeakyIntegrator with `normalize` (input scaled by 1 - beta) has R = 1.
- * beta = 1 gives tau = R = +inf (the integrate-and-fire limit). Time constants are in seconds,
+ * beta = 1 gives tau = R = +inf (the integrate-and-fire limit); a Lif whose neurons all have
+ * beta = 1 is written as NIR's IF, \f$\dot v = R I\f$ with R = 1/dt (1/s), instead. Time constants are in seconds,
  * everything else dimensionless; weights are stored in the network's scalar type (out x in, as
  * torch), neuron parameters as float64 with the shape of the layer's output (C x H x W after a
  * convolution, else n).
@@ -26,16 +28,22 @@
  * Reset. NIR's LIF resets to v_reset (= 0), which is spikelab's ZeroReset. SubtractReset and
  * NoReset have no NIR equivalent; they are written as LIF/CubaLIF with `metadata/reset` =
  * "subtract" / "none" ("zero" for ZeroReset) so that spikelab reads them back exactly; other
- * tools will read them as reset-to-zero neurons. A node without that metadata is read as
- * reset-to-zero and needs a layer type with ZeroReset.
+ * tools will read them as reset-to-zero neurons (a NirNote says so). A node without that
+ * metadata is read as reset-to-zero and needs a layer type with ZeroReset.
+ *
+ * Lossy mappings. Where a value is written that other tools read differently, or a NIR value is
+ * ignored or a default assumed on reading, the mapping records a NirNote (node, field, what was
+ * done) in the caller's list (NirOptions::notes, NirReadOptions::notes); a mapping that would
+ * change what the network computes is an error instead.
  *
  * Not in NIR and not written: surrogate gradients, parameter bounds (reading uses the layer
- * type's defaults), the reset's gradient (part of the layer type, LifOptions::reset_gradient). Reading checks node types, shapes, v_leak = v_reset = 0, the
- * gains R and w_in above, and that parameters a layer type holds per layer are equal over its
- * neurons; a mismatch is a FormatError naming the file and the node. Other layer types have
- * no NirLayer: writing or reading them is a compile-time error, except the adaptive LIF
- * (AdaptiveLifType), which NIR cannot express and which write_nir / read_nir reject at run time
- * with an error naming the layer (see its NirLayer below).
+ * type's defaults), the reset's gradient (part of the layer type, LifOptions::reset_gradient).
+ * Reading checks node types, shapes, v_leak = v_reset = 0, the gains R and w_in above, and that
+ * parameters a layer type holds per layer are equal over its neurons; a mismatch is a
+ * FormatError naming the file and the node. Other layer types have no NirLayer: writing or
+ * reading them is a compile-time error, except the adaptive LIF (AdaptiveLifType) and
+ * MaxPool2d, which NIR cannot express and which write_nir / read_nir reject at run time with an
+ * error naming the layer (NirUnsupported below).
  *
  * @code
  * @article{pedersen2024neuromorphic, title={Neuromorphic intermediate representation: A unified
@@ -55,6 +63,7 @@
 #include <spikelab/layers/flatten.hpp>
 #include <spikelab/layers/learnable_delay.hpp>
 #include <spikelab/layers/linear.hpp>
+#include <spikelab/layers/pooling.hpp>
 #include <spikelab/neurons/adaptive_lif.hpp>
 #include <spikelab/neurons/leaky_integrator.hpp>
 #include <spikelab/neurons/lif.hpp>
@@ -66,17 +75,38 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
+
+namespace spikelab {
+
+/// One place where write_nir / read_nir mapped a value between spikelab and NIR (Pedersen et
+/// al., Nature Communications 2024) other than exactly: a value that other NIR tools will read
+/// differently, a NIR value that spikelab ignored, or a default it assumed. The library does not
+/// print them; a caller collects them through NirOptions::notes / NirReadOptions::notes.
+struct NirNote {
+  std::string node;   ///< the node's path in the graph ("lif", "rlif/lif", "node/metadata")
+  std::string field;  ///< the NIR field concerned ("v_reset", "r", "dt", ...)
+  std::string what;   ///< what was done, with the values and units involved
+};
+
+}  // namespace spikelab
 
 namespace spikelab::detail {
 
 /// What the layer mappings share while a graph is written or read: dt (seconds per step),
-/// unique node names, and the shape of the current activation when it is an image.
+/// unique node names, the shape of the current activation when it is an image, and where the
+/// caller collects the NirNotes of lossy mappings (none when `notes` is null).
 struct NirContext {
   double dt = 1e-3;
   std::map<std::string, int> counts;
   ImageShape image{};  ///< shape of the current activation when it is an image (channels > 0)
   bool has_image = false;
+  std::vector<NirNote>* notes = nullptr;  ///< the caller's list of lossy mappings, or null
+  /// Records a lossy mapping of `field` of the node `node` (no-op without a list).
+  void note(const std::string& node, const std::string& field, const std::string& what) const {
+    if (notes) notes->push_back(NirNote{node, field, what});
+  }
   /// "lif", "lif_1", "lif_2", ... (the reference package's NIRGraph.from_list naming).
   std::string unique(const std::string& base) {
     const int k = counts[base]++;
@@ -116,11 +146,25 @@ inline std::vector<double> nir_decay(const NirNode& node, const std::vector<doub
   }
   return d;
 }
+/// Notes a finite gain `key` of a neuron without leak (decay 1, tau = +inf): the continuous
+/// equation then ignores its input (dt / tau * R = 0), spikelab takes it with gain 1, as the
+/// limit R = tau / dt = +inf that write_nir writes would.
+inline void nir_note_ignored_gain(const NirContext& ctx, const NirNode& node, const std::vector<double>& gain,
+                                  const std::vector<double>& decay, const char* key) {
+  for (std::size_t i = 0; i < gain.size(); ++i)
+    if (decay[i] >= 1.0 && std::isfinite(gain[i])) {
+      ctx.note(node.where(), key,
+               std::string(key) + "[" + std::to_string(i) + "] = " + std::to_string(gain[i]) +
+                   " with an infinite time constant ignored: the input is taken with gain 1 (the limit r = tau/dt)");
+      return;
+    }
+}
 /// Checks gain[i] * (1 - decay[i]) == 1 (the Euler gain that makes the input enter with weight 1).
-inline void nir_check_unit_gain(const NirNode& node, const std::vector<double>& gain, const std::vector<double>& decay,
-                                const char* key) {
+inline void nir_check_unit_gain(const NirContext& ctx, const NirNode& node, const std::vector<double>& gain,
+                                const std::vector<double>& decay, const char* key) {
+  nir_note_ignored_gain(ctx, node, gain, decay, key);
   for (std::size_t i = 0; i < gain.size(); ++i) {
-    if (decay[i] >= 1.0) continue;  // IF limit: R = tau = inf
+    if (decay[i] >= 1.0) continue;  // no leak: see nir_note_ignored_gain
     const double g = gain[i] * (1.0 - decay[i]);
     if (!(std::abs(g - 1.0) <= 1e-6))
       throw node.error(std::string(key) + "[" + std::to_string(i) + "] = " + std::to_string(gain[i]) +
@@ -132,6 +176,16 @@ inline void nir_check_zero(const NirNode& node, const std::string& key, std::siz
   if (!node.has(key)) return;
   for (double v : node.vector(key, n))
     if (v != 0.0) throw node.error("'" + key + "' must be 0 for spikelab's neurons (found " + std::to_string(v) + ")");
+}
+/// A NIR (height, width) parameter that spikelab holds as one number (square kernels, equal
+/// strides and paddings): a scalar, or two equal values.
+inline double nir_square(const NirNode& node, const std::string& key) {
+  const NirArray a = node.array(key);
+  if (a.size() == 1) return a.values[0];
+  if (a.size() != 2 || a.values[0] != a.values[1])
+    throw node.error("'" + key +
+                     "' must be one number or two equal ones (height, width): spikelab's windows are square");
+  return a.values[0];
 }
 template <class S>
 Vector<S> to_vector(const std::vector<double>& v) {
@@ -168,7 +222,23 @@ template <class L>
 struct NirLayer {
   static_assert(sizeof(L) == 0,
                 "write_nir/read_nir: this layer type has no NIR node (supported: Linear, Lif, RecurrentLif, "
-                "LeakyIntegrator, Conv2d, Flatten, IntegerDelay; write a LearnableDelay's round_delays())");
+                "LeakyIntegrator, Conv2d, Flatten, AvgPool2d, SumPool2d, IntegerDelay; write a LearnableDelay's "
+                "round_delays())");
+};
+
+/// The base of a NirLayer<L> for a layer type that NIR cannot express: the NirLayer gives the
+/// reason as `static constexpr const char* unsupported`; write_nir checks for it before it
+/// creates any file and throws a ConfigError naming the layer, read_nir throws the FormatError
+/// of the node that was to be read into the layer.
+template <class L>
+struct NirUnsupported {
+  static std::string write(NirWriter&, NirContext&, hid_t, const L& l) {
+    throw ConfigError("write_nir: " + l.signature() + " has no NIR node: " + NirLayer<L>::unsupported);
+  }
+  static L read(const NirNode& node, NirContext&) {
+    throw node.error("the network type's layer here is spikelab " + L::name() +
+                     ", which has no NIR node: " + NirLayer<L>::unsupported);
+  }
 };
 
 /// Linear <-> NIR Affine (y = W x + b, with bias) or Linear (y = W x): `weight` out x in, `bias` out.
@@ -210,18 +280,23 @@ constexpr const char* nir_reset_name() {
 
 /// Lif <-> NIR LIF (`tau`, `r`, `v_leak`, `v_threshold`, `v_reset`) or, with a synaptic current,
 /// CubaLIF (`tau_mem`, `tau_syn`, `r`, `v_leak`, `v_threshold`, `v_reset`, `w_in`), with
-/// tau = dt/(1-beta), tau_syn = dt/(1-alpha), r = tau/dt, w_in = tau_syn/dt (seconds). A
-/// recurrent Lif is a NIRGraph subgraph input -> lif -> output with the loop lif -> w_rec -> lif,
-/// w_rec a Linear node holding the recurrent weights (n x n).
+/// tau = dt/(1-beta), tau_syn = dt/(1-alpha), r = tau/dt, w_in = tau_syn/dt (seconds). A Lif
+/// without leak (beta = 1 for every neuron, no synaptic current) is NIR's IF (`r`,
+/// `v_threshold`, `v_reset`): \f$\dot v = R I\f$, whose Euler step v_t = v_{t-1} + dt R I_t has
+/// input gain 1 for r = 1/dt (1/s; the limit of the LIF's R / tau = 1/dt). Reading an IF node
+/// also accepts r = 1, which tools that write IF as a per-step accumulator use (a NirNote says
+/// so). A recurrent Lif is a NIRGraph subgraph input -> lif (or if) -> output with the loop
+/// lif -> w_rec -> lif, w_rec a Linear node holding the recurrent weights (n x n).
 template <class S, class G, class R, LifOptions O>
 struct NirLayer<LifType<S, G, R, O>> {
   using L = LifType<S, G, R, O>;
 
   static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const L& l) {
     const Index n = l.output_size();
+    const std::string kind = l.synaptic() ? "cubalif" : integrate_and_fire(l) ? "if" : "lif";
     if constexpr (!O.recurrent) {
-      const std::string name = ctx.unique(l.synaptic() ? "cubalif" : "lif");
-      write_neuron(w, ctx, nodes, name, l);  // element-wise: an image stays an image
+      const std::string name = ctx.unique(kind);
+      write_neuron(w, ctx, nodes, name, name, l);  // element-wise: an image stays an image
       return name;
     } else {
       const std::string name = ctx.unique("rlif");
@@ -231,10 +306,10 @@ struct NirLayer<LifType<S, G, R, O>> {
       w.io_node(sub.get(), "output", "Output", {std::int64_t(n)});
       NirContext flat = ctx;
       flat.has_image = false;
-      write_neuron(w, flat, sub.get(), "lif", l);
+      write_neuron(w, flat, sub.get(), kind, name + "/" + kind, l);
       H5Handle rec = w.node(sub.get(), "w_rec", "Linear");
       w.array(rec.get(), "weight", row_major_as<S>(l.recurrent_weight()), {hsize_t(n), hsize_t(n)});
-      w.edges(g.get(), {{"input", "lif"}, {"lif", "w_rec"}, {"w_rec", "lif"}, {"lif", "output"}});
+      w.edges(g.get(), {{"input", kind}, {kind, "w_rec"}, {"w_rec", kind}, {kind, "output"}});
       ctx.has_image = false;
       return name;
     }
@@ -254,9 +329,10 @@ struct NirLayer<LifType<S, G, R, O>> {
         for (const auto& [c, d] : edges)
           if (a == d && b == c && a != b && lif.empty()) {
             const NirNode na(node.file(), sub.get(), a, node.where() + "/" + a);
-            if (na.type() == "LIF" || na.type() == "CubaLIF") lif = a, rec = b;
+            if (neuron_type(na.type())) lif = a, rec = b;
           }
-      if (lif.empty()) throw node.error("subgraph has no LIF/CubaLIF node with a recurrent Linear loop (lif -> w_rec -> lif)");
+      if (lif.empty())
+        throw node.error("subgraph has no LIF/CubaLIF/IF node with a recurrent Linear loop (lif -> w_rec -> lif)");
       const NirNode nl(node.file(), sub.get(), lif, node.where() + "/" + lif);
       const NirNode nr(node.file(), sub.get(), rec, node.where() + "/" + rec);
       if (nr.type() != "Linear") throw nr.error("is a " + nr.type() + " node, expected the recurrent Linear projection");
@@ -267,12 +343,35 @@ struct NirLayer<LifType<S, G, R, O>> {
   }
 
  private:
-  static void write_neuron(NirWriter& w, const NirContext& ctx, hid_t nodes, const std::string& name, const L& l) {
+  /// Whether `l` is NIR's IF: no synaptic current and beta = 1 (no leak) for every neuron.
+  static bool integrate_and_fire(const L& l) {
+    if (l.synaptic()) return false;
+    const std::vector<double> beta = neuron_values(l.beta());
+    return std::all_of(beta.begin(), beta.end(), [](double b) { return b == 1.0; });
+  }
+  static bool neuron_type(const std::string& t) { return t == "LIF" || t == "CubaLIF" || t == "IF"; }
+
+  /// Writes the neuron node `name`; `where` is its path in the graph for NirNotes.
+  static void write_neuron(NirWriter& w, const NirContext& ctx, hid_t nodes, const std::string& name,
+                           const std::string& where, const L& l) {
     const std::vector<hsize_t> n = neuron_dims(ctx, l.output_size());
     const std::vector<double> beta = neuron_values(l.beta()), theta = neuron_values(l.threshold());
-    const std::vector<double> tau = nir_tau(beta, ctx.dt), zeros(beta.size(), 0.0);
+    const std::vector<double> zeros(beta.size(), 0.0);
+    if (integrate_and_fire(l)) {
+      H5Handle g = w.node(nodes, name, "IF");
+      w.array(g.get(), "r", std::vector<double>(beta.size(), 1.0 / ctx.dt), n);
+      w.array(g.get(), "v_threshold", theta, n);
+      w.array(g.get(), "v_reset", zeros, n);
+      write_reset(w, ctx, g.get(), where);
+      return;
+    }
+    const std::vector<double> tau = nir_tau(beta, ctx.dt);
     std::vector<double> r(beta.size());
     for (std::size_t i = 0; i < r.size(); ++i) r[i] = tau[i] / ctx.dt;
+    if (std::any_of(beta.begin(), beta.end(), [](double b) { return b >= 1.0; }))
+      ctx.note(where, l.synaptic() ? "tau_mem" : "tau",
+               "neurons with beta = 1 (no leak) are written with tau = r = +inf, the integrate-and-fire limit "
+               "(NIR's IF holds whole layers without synaptic current only); tools that compute r / tau get NaN");
     H5Handle g = w.node(nodes, name, l.synaptic() ? "CubaLIF" : "LIF");
     if (l.synaptic()) {
       const std::vector<double> alpha = neuron_values(l.alpha());
@@ -289,27 +388,45 @@ struct NirLayer<LifType<S, G, R, O>> {
     w.array(g.get(), "v_leak", zeros, n);
     w.array(g.get(), "v_threshold", theta, n);
     w.array(g.get(), "v_reset", zeros, n);
-    H5Handle m = w.group(g.get(), "metadata");
+    write_reset(w, ctx, g.get(), where);
+  }
+  /// metadata/reset, and a NirNote when the reset is not NIR's reset to v_reset.
+  static void write_reset(NirWriter& w, const NirContext& ctx, hid_t g, const std::string& where) {
+    H5Handle m = w.group(g, "metadata");
     w.string(m.get(), "reset", nir_reset_name<R>());
+    if constexpr (!std::same_as<R, ZeroReset>)
+      ctx.note(where, "v_reset",
+               std::string("spikelab's ") + R::name() +
+                   " is not NIR's reset to v_reset: written as metadata/reset = '" + nir_reset_name<R>() +
+                   "', which only spikelab reads; other tools reset to v_reset = 0");
   }
 
   static L read_neuron(const NirNode& node, NirContext& ctx, const NirArray* rec) {
     const std::string t = node.type();
-    if (t != "LIF" && t != "CubaLIF")
-      throw node.error("is a " + t + " node, expected LIF or CubaLIF (spikelab " + L::name() + ")");
+    if (!neuron_type(t))
+      throw node.error("is a " + t + " node, expected LIF, CubaLIF or IF (spikelab " + L::name() + ")");
     const bool cuba = t == "CubaLIF";
     const NirArray thr = node.array("v_threshold");
     const std::size_t n = thr.size();
     if (n == 0) throw node.error("'v_threshold' is empty");
-    const std::vector<double> tau = node.vector(cuba ? "tau_mem" : "tau", n);
-    const std::vector<double> beta = nir_decay(node, tau, ctx.dt, cuba ? "tau_mem" : "tau");
-    nir_check_unit_gain(node, node.vector("r", n), beta, "r");
-    nir_check_zero(node, "v_leak", n);
+    std::vector<double> beta(n, 1.0);
+    if (t == "IF") {
+      read_if_gain(node, ctx, n);
+    } else {
+      const std::vector<double> tau = node.vector(cuba ? "tau_mem" : "tau", n);
+      beta = nir_decay(node, tau, ctx.dt, cuba ? "tau_mem" : "tau");
+      nir_check_unit_gain(ctx, node, node.vector("r", n), beta, "r");
+      nir_check_zero(node, "v_leak", n);
+    }
     nir_check_zero(node, "v_reset", n);
     std::vector<double> alpha(n, 0.0);
     if (cuba) {
       alpha = nir_decay(node, node.vector("tau_syn", n), ctx.dt, "tau_syn");
-      if (node.has("w_in")) nir_check_unit_gain(node, node.vector("w_in", n), alpha, "w_in");
+      if (node.has("w_in"))
+        nir_check_unit_gain(ctx, node, node.vector("w_in", n), alpha, "w_in");
+      else
+        ctx.note(node.where(), "w_in",
+                 "absent: read as tau_syn/dt (input gain 1); NIR's default w_in = 1 would give the gain dt/tau_syn");
     }
     const std::string reset = node.meta_string("reset", "zero");
     if (reset != nir_reset_name<R>())
@@ -336,6 +453,26 @@ struct NirLayer<LifType<S, G, R, O>> {
       }
     });
   }
+  /// Checks an IF node's `r`: 1/dt (gain 1 per Euler step of dv/dt = R I) or 1 (gain 1 per
+  /// step, the per-step accumulator's convention; noted, since with dt != 1 s it is not the
+  /// Euler step of the equation).
+  static void read_if_gain(const NirNode& node, const NirContext& ctx, std::size_t n) {
+    const std::vector<double> r = node.vector("r", n);
+    bool per_step = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::abs(r[i] * ctx.dt - 1.0) <= 1e-6) continue;
+      if (r[i] != 1.0)
+        throw node.error("r[" + std::to_string(i) + "] = " + std::to_string(r[i]) + " is neither 1/dt = " +
+                         std::to_string(1.0 / ctx.dt) + " (input gain 1 per step of dt = " + std::to_string(ctx.dt) +
+                         " s) nor 1 (spikelab's neurons take their input with gain 1)");
+      per_step = true;
+    }
+    if (!per_step) return;
+    const std::string euler =
+        "the Euler step of dv/dt = R I with dt = " + std::to_string(ctx.dt) + " s gives gain r dt";
+    ctx.note(node.where(), "r",
+             "r = 1 read as input gain 1 per step (as tools that write IF as a per-step accumulator); " + euler);
+  }
   static void set_params(L& l, const std::vector<double>& beta, const std::vector<double>& alpha,
                          const std::vector<double>& theta) {
     l.beta().set(to_vector<S>(beta));
@@ -351,17 +488,9 @@ struct NirLayer<LifType<S, G, R, O>> {
 /// it before it creates any file and throws a ConfigError naming the layer, read_nir throws the
 /// FormatError of the node that was to be read into it.
 template <class S, class G, class R, AdaptiveLifOptions O>
-struct NirLayer<AdaptiveLifType<S, G, R, O>> {
-  using L = AdaptiveLifType<S, G, R, O>;
+struct NirLayer<AdaptiveLifType<S, G, R, O>> : NirUnsupported<AdaptiveLifType<S, G, R, O>> {
   static constexpr const char* unsupported =
       "NIR has no neuron with an adaptive threshold (theta_0 + beta_a a_t); export the network without it";
-  static std::string write(NirWriter&, NirContext&, hid_t, const L& l) {
-    throw ConfigError("write_nir: " + l.signature() + " has no NIR node: " + unsupported);
-  }
-  static L read(const NirNode& node, NirContext&) {
-    throw node.error("the network type's layer here is spikelab " + L::name() + ", which has no NIR node: " +
-                     unsupported);
-  }
 };
 
 /// LeakyIntegrator <-> NIR LI (`tau`, `r`, `v_leak`): tau = dt/(1-beta) seconds; r = tau/dt
@@ -389,6 +518,7 @@ struct NirLayer<LeakyIntegratorType<S, M>> {
     if (n == 0) throw node.error("'tau' is empty");
     const std::vector<double> beta = nir_decay(node, tau_a.values, ctx.dt, "tau");
     const std::vector<double> r = node.vector("r", n);
+    nir_note_ignored_gain(ctx, node, r, beta, "r");
     nir_check_zero(node, "v_leak", n);
     // gain c = r (1 - beta): 1 for the plain integrator, 1 - beta (r = 1) when normalised
     bool plain = true, normalised = true;
@@ -441,13 +571,7 @@ struct NirLayer<Conv2d<S>> {
     if (wt.dims.size() != 4 || wt.dims[2] != wt.dims[3])
       throw node.error("'weight' must be C_out x C_in x k x k (square kernels)");
     const Index cout = Index(wt.dims[0]), cin = Index(wt.dims[1]), k = Index(wt.dims[2]);
-    auto pair = [&](const char* key, double dflt) {
-      if (!node.has(key)) return dflt;
-      const NirArray a = node.array(key);
-      if (a.size() == 1) return a.values[0];
-      if (a.size() != 2 || a.values[0] != a.values[1]) throw node.error(std::string("'") + key + "' must be equal in both dimensions");
-      return a.values[0];
-    };
+    auto pair = [&](const char* key, double dflt) { return node.has(key) ? nir_square(node, key) : dflt; };
     const double stride = pair("stride", 1), padding = pair("padding", 0), dilation = pair("dilation", 1);
     if (dilation != 1) throw node.error("dilation other than 1 is not supported");
     if (node.has("groups") && node.number("groups") != 1) throw node.error("groups other than 1 are not supported");
@@ -516,6 +640,69 @@ struct NirLayer<Flatten<S>> {
     ctx.has_image = false;
     return Flatten<S>(in);
   }
+};
+
+/// AvgPool2d / SumPool2d <-> NIR AvgPool2d / SumPool2d: `kernel_size`, `stride`, `padding`, each
+/// (height, width) as int64 (Pedersen et al., Nature Communications 2024; the windows of
+/// torch.nn.AvgPool2d, output extent floor((H + 2 p - k) / s) + 1):
+/// \f[ \text{AvgPool2d: } y = \frac{1}{k^2} \sum_{R} x, \qquad \text{SumPool2d: } y = \sum_{R} x \f]
+/// over the k x k window R, zero padding counted (the average divides by k^2, torch's
+/// count_include_pad). spikelab holds square windows with equal strides and paddings, 2 p <= k,
+/// and no factor: a layer with PoolConfig::scale != 1 is refused by write_nir (refusal()), a node
+/// outside these bounds by read_nir, each naming the layer or node. The input must be an image
+/// (the Input node's C, H, W or a preceding Conv2d / pooling node).
+template <class S, class Mode>
+struct NirLayer<Pool2d<S, Mode>> {
+  using L = Pool2d<S, Mode>;
+  /// Why write_nir cannot write `l` (empty: it can).
+  static std::string refusal(const L& l) {
+    if (l.config().scale == 1.0) return {};
+    return "PoolConfig::scale = " + std::to_string(l.config().scale) + ": NIR's " + Mode::name() +
+           " has no output factor; export the pooling with scale 1 and fold the factor into the next weights";
+  }
+  static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const L& l) {
+    const std::string name = ctx.unique(std::same_as<Mode, AvgPooling> ? "avgpool2d" : "sumpool2d");
+    const PoolConfig& c = l.config();
+    const std::int64_t k = c.kernel, s = c.stride == 0 ? c.kernel : c.stride, p = c.padding;
+    H5Handle g = w.node(nodes, name, Mode::name());
+    w.array(g.get(), "kernel_size", std::vector<std::int64_t>{k, k}, {2});
+    w.array(g.get(), "stride", std::vector<std::int64_t>{s, s}, {2});
+    w.array(g.get(), "padding", std::vector<std::int64_t>{p, p}, {2});
+    ctx.image = l.output_shape();
+    ctx.has_image = true;
+    return name;
+  }
+  static L read(const NirNode& node, NirContext& ctx) {
+    if (node.type() != Mode::name())
+      throw node.error("is a " + node.type() + " node, expected " + Mode::name() + " (spikelab " + L::name() + ")");
+    if (!ctx.has_image)
+      throw node.error(
+          "the input is not an image: pooling needs C x H x W (an Input node of shape C, H, W or a Conv2d before it)");
+    PoolConfig cfg;
+    const double k = nir_square(node, "kernel_size"), s = nir_square(node, "stride"), p = nir_square(node, "padding");
+    for (const auto& [key, v, least] :
+         {std::tuple{"kernel_size", k, 1.0}, std::tuple{"stride", s, 1.0}, std::tuple{"padding", p, 0.0}})
+      if (!(v >= least && v <= 1e6 && v == std::floor(v)))
+        throw node.error(std::string("'") + key + "' = " + std::to_string(v) +
+                         " is not a whole number >= " + std::to_string(int(least)));
+    cfg.kernel = Index(k);
+    cfg.stride = Index(s);
+    cfg.padding = Index(p);
+    return nir_build(node, "does not fit spikelab's pooling: ", [&] {
+      L l(ctx.image, cfg);
+      ctx.image = l.output_shape();
+      return l;
+    });
+  }
+};
+
+/// MaxPool2d: no NIR node (NIR 1.0 has SumPool2d and AvgPool2d only); write_nir refuses it
+/// before it creates any file, with an error naming the layer.
+template <class S>
+struct NirLayer<Pool2d<S, MaxPooling>> : NirUnsupported<Pool2d<S, MaxPooling>> {
+  static constexpr const char* unsupported =
+      "NIR has no max-pooling node (only SumPool2d and AvgPool2d); on binary spikes a SumPool2d followed by a "
+      "threshold is the closest";
 };
 
 /// IntegerDelay <-> a NIRGraph subgraph with NIR's Delay node (y_i(t) = x_i(t - tau_i), `delay`
@@ -632,7 +819,10 @@ struct NirLayer<IntegerDelay<S>> {
     if (pt == "Affine") bias = to_vector<S>(np.vector("bias", std::size_t(out)));
     const std::string stored = node.meta_string("max_delay", "");
     Index max_delay = largest;
-    if (!stored.empty()) {
+    if (stored.empty()) {
+      ctx.note(node.where(), "metadata/max_delay",
+               "absent: the layer's window is the largest delay, " + std::to_string(largest) + " steps");
+    } else {
       std::size_t used = 0;
       long long v = -1;
       try {
