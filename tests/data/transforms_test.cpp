@@ -1,9 +1,12 @@
 // Event transforms: ToFrame slicing rules (hand-computed, tonic's semantics), the frame layout
-// feature = (c*H + y)*W + x, spatial/temporal transforms, seeded augmentation, and Compose.
+// feature = (c*H + y)*W + x, spatial/temporal transforms, tonic's augmentations (exact outputs
+// where deterministic, seeded statistics where random), and Compose.
 #include <spikelab/data/datasets/mnist_dvs.hpp>
 #include <spikelab/data/datasets/nmnist.hpp>
 #include <spikelab/data/transforms/compose.hpp>
 #include <spikelab/data/transforms/denoise.hpp>
+#include <spikelab/data/transforms/drop.hpp>
+#include <spikelab/data/transforms/noise.hpp>
 #include <spikelab/data/transforms/polarity.hpp>
 #include <spikelab/data/transforms/spatial.hpp>
 #include <spikelab/data/transforms/temporal.hpp>
@@ -11,6 +14,7 @@
 
 #include "support/data_support.hpp"
 
+#include <cmath>
 #include <type_traits>
 
 using namespace spikelab;
@@ -207,6 +211,282 @@ TEST_CASE("Denoise keeps events with a recent 4-neighbour and MergePolarities me
   const Frames f = ToFrame({.event_count = 2})(m, rng);
   CHECK(f.features() == 12);
   CHECK(f(0, 0, 1, 1) == 2.0f);
+}
+
+TEST_CASE("DropEvent drops round(p N) events, a uniform subset, in order", "[data][transforms][drop]") {
+  std::vector<Event> ev;
+  for (std::int64_t t = 0; t < 1000; ++t) ev.push_back({t, 1, 1, 1});
+  EventSample a = sample(ev), b = sample(ev);
+  Rng r1(3), r2(3);
+  DropEvent{0.3}(a, r1);
+  DropEvent{0.3}(b, r2);
+  CHECK(a.events.size() == 700);  // exactly floor(0.3 * 1000 + 0.5) dropped
+  CHECK(a.events == b.events);    // seeded
+  CHECK(is_time_ordered(a.events));
+  // each of 10 events is kept with frequency 1 - p = 0.7 (sd 20 in 2000 draws), first and last alike
+  std::vector<int> kept(10, 0);
+  Rng rng(11);
+  for (int k = 0; k < 2000; ++k) {
+    EventSample s = sample({ev.begin(), ev.begin() + 10});
+    DropEvent{0.3}(s, rng);
+    REQUIRE(s.events.size() == 7);
+    for (const Event& e : s.events) ++kept[std::size_t(e.t)];
+  }
+  for (int c : kept) CHECK(std::abs(c - 1400) < 100);
+  EventSample two = sample({ev.begin(), ev.begin() + 2});
+  DropEvent{0.25}(two, rng);  // floor(0.25 * 2 + 0.5) = 1
+  CHECK(two.events.size() == 1);
+  EventSample none = sample(ev), all = sample(ev);
+  DropEvent{0.0}(none, rng);
+  DropEvent{1.0}(all, rng);
+  CHECK(none.events == ev);
+  CHECK(all.events.empty());
+  for (double p : {-0.1, 1.5, std::nan("")}) CHECK_THROWS_AS(DropEvent{p}(none, rng), ConfigError);
+  CHECK_THROWS_WITH(DropEvent{2.0}(none, rng), Catch::Contains("DropEvent") && Catch::Contains("p"));
+}
+
+TEST_CASE("DropEventByTime drops a closed interval of r max(t) starting in [0, (1 - r) max(t))",
+          "[data][transforms][drop]") {
+  std::vector<Event> ev;
+  for (std::int64_t t = 0; t < 1000; ++t) ev.push_back({t, 1, 1, 1});
+  double first_dropped = 0;
+  Rng rng(5);
+  for (int k = 0; k < 400; ++k) {
+    EventSample s = sample(ev);
+    DropEventByTime{0.2}(s, rng);
+    // d = 0.2 * 999 = 199.8: a closed interval of that length holds 199 or 200 whole times
+    const std::size_t dropped = ev.size() - s.events.size();
+    REQUIRE((dropped == 199 || dropped == 200));
+    std::int64_t gap = 0;  // the dropped times form one run
+    for (std::size_t i = 1; i < s.events.size(); ++i)
+      if (s.events[i].t != s.events[i - 1].t + 1) {
+        ++gap;
+        first_dropped += double(s.events[i - 1].t + 1);
+      }
+    if (gap == 0) first_dropped += s.events.front().t == 0 ? double(s.events.back().t + 1) : 0.0;
+    CHECK(gap <= 1);
+  }
+  // the interval starts uniformly in [0, 799.2): mean 399.6, sd of the mean 231 / 20 = 11.5
+  CHECK(first_dropped / 400 == Approx(399.6).margin(50));
+  EventSample e = sample({});
+  DropEventByTime{}(e, rng);
+  CHECK(e.events.empty());
+  for (double r : {-0.1, 1.0})
+    CHECK_THROWS_WITH(DropEventByTime{r}(e, rng), Catch::Contains("DropEventByTime: duration_ratio"));
+}
+
+TEST_CASE("DropEventByArea drops a floor(r W) x floor(r H) box that lies on the sensor", "[data][transforms][drop]") {
+  std::vector<Event> grid;
+  for (std::uint16_t y = 0; y < 10; ++y)
+    for (std::uint16_t x = 0; x < 10; ++x) grid.push_back({std::int64_t(y * 10 + x), x, y, 0});
+  std::vector<int> corner_x(10, 0);
+  Rng rng(2);
+  for (int k = 0; k < 700; ++k) {
+    EventSample s = sample(grid, {10, 10, 2});
+    DropEventByArea{0.35}(s, rng);  // 3 x 3 pixels
+    REQUIRE(s.events.size() == 91);
+    int x0 = 10, x1 = -1, y0 = 10, y1 = -1;
+    std::size_t j = 0;
+    for (const Event& g : grid) {
+      if (j < s.events.size() && s.events[j] == g) {
+        ++j;
+        continue;
+      }
+      x0 = std::min<int>(x0, g.x), x1 = std::max<int>(x1, g.x), y0 = std::min<int>(y0, g.y),
+      y1 = std::max<int>(y1, g.y);
+    }
+    CHECK((x1 - x0 == 2 && y1 - y0 == 2));
+    ++corner_x[std::size_t(x0)];
+  }
+  // the corner is uniform in [0, 10 - 3) = {0, ..., 6}: 100 each (sd 9)
+  for (std::size_t x = 0; x < 10; ++x) CHECK((x < 7 ? std::abs(corner_x[x] - 100) < 45 : corner_x[x] == 0));
+  EventSample s = sample(grid, {10, 10, 2});
+  DropEventByArea{0.05}(s, rng);  // floor(0.5) = 0: an empty box
+  CHECK(s.events == grid);
+  CHECK_THROWS_WITH(DropEventByArea{1.0}(s, rng), Catch::Contains("DropEventByArea: area_ratio"));
+  CHECK_THROWS_AS(DropEventByArea{-0.5}(s, rng), ConfigError);
+  EventSample nosensor = sample(grid, {0, 0, 2});
+  CHECK_THROWS_AS(DropEventByArea{}(nosensor, rng), ShapeError);
+}
+
+TEST_CASE("DropPixel drops listed pixels or hot pixels; RefractoryPeriod and Decimation per pixel",
+          "[data][transforms]") {
+  Rng rng(1);
+  const std::vector<Event> ev{{0, 1, 1, 0}, {1, 3, 0, 1}, {2, 0, 0, 1}, {3, 1, 1, 1}, {4, 2, 1, 0}};
+  EventSample s = sample(ev);
+  DropPixel{{{1, 1}, {3, 0}, {9, 9}}}(s, rng);
+  CHECK(s.events == std::vector<Event>{{2, 0, 0, 1}, {4, 2, 1, 0}});
+  // over 1 s, pixel (0,0) fires 5 times and (1,0) twice: at 3 Hz only (0,0) is hot (5 > 3)
+  std::vector<Event> hot;
+  for (std::int64_t k = 0; k < 5; ++k) hot.push_back({k * 250000, 0, 0, 1});
+  hot.insert(hot.begin() + 1, Event{300000, 1, 0, 0});
+  hot.insert(hot.begin() + 3, Event{600000, 1, 0, 1});
+  EventSample h = sample(hot);
+  DropPixel{.coordinates = {{1, 0}}, .hot_pixel_frequency = 3}(h, rng);  // the list is ignored
+  CHECK(h.events == std::vector<Event>{{300000, 1, 0, 0}, {600000, 1, 0, 1}});
+  EventSample h2 = sample(hot);
+  DropPixel{.coordinates = {}, .hot_pixel_frequency = 5}(h2, rng);  // 5 > 5 is false: nothing is hot
+  CHECK(h2.events == hot);
+  CHECK_THROWS_WITH((DropPixel{{{-1, 2}}}(h2, rng)), Catch::Contains("DropPixel: coordinate (-1, 2)"));
+  CHECK_THROWS_WITH((DropPixel{.coordinates = {}, .hot_pixel_frequency = -1}(h2, rng)),
+                    Catch::Contains("DropPixel: hot_pixel_frequency"));
+
+  // RefractoryPeriod{10}: pixel (0,0) at 0 (0 - (-10) = 10, not > 10), 5 (5 - 0), 16 (16 - 5 = 11, kept),
+  // 20 (4); pixel (1,0) at 3 (3 + 10 > 10, kept)
+  EventSample r = sample({{0, 0, 0, 1}, {3, 1, 0, 0}, {5, 0, 0, 0}, {16, 0, 0, 1}, {20, 0, 0, 1}});
+  RefractoryPeriod{10}(r, rng);
+  CHECK(r.events == std::vector<Event>{{3, 1, 0, 0}, {16, 0, 0, 1}});
+  EventSample r0 = sample({{0, 0, 0, 1}, {4, 0, 0, 1}, {4, 0, 0, 0}, {4, 1, 0, 0}});
+  RefractoryPeriod{0}(r0, rng);  // a pixel's first event at t = 0 and repeats at one time are dropped
+  CHECK(r0.events == std::vector<Event>{{4, 0, 0, 1}, {4, 1, 0, 0}});
+  CHECK_THROWS_WITH(RefractoryPeriod{-1}(r0, rng), Catch::Contains("RefractoryPeriod: delta"));
+
+  // Decimation{2}: the 2nd and 4th events of (0,0); (2,1) fires once
+  EventSample d = sample({{0, 0, 0, 1}, {1, 0, 0, 0}, {2, 2, 1, 1}, {3, 0, 0, 1}, {4, 0, 0, 0}, {5, 0, 0, 1}});
+  EventSample d1 = d;
+  Decimation{2}(d, rng);
+  CHECK(d.events == std::vector<Event>{{1, 0, 0, 0}, {4, 0, 0, 0}});
+  Decimation{1}(d1, rng);
+  CHECK(d1.events.size() == 6);
+  CHECK_THROWS_WITH(Decimation{0}(d1, rng), Catch::Contains("Decimation: n"));
+}
+
+TEST_CASE("RandomFlipLR / RandomFlipUD flip with probability p; SpatialJitter's shifts have the covariance",
+          "[data][transforms]") {
+  Rng rng(4);
+  const std::vector<Event> ev{{0, 0, 1, 0}, {1, 3, 2, 1}};
+  EventSample lr = sample(ev), ud = sample(ev), keep = sample(ev);
+  RandomFlipLR{1.0}(lr, rng);
+  RandomFlipUD{1.0}(ud, rng);
+  CHECK(lr.events == std::vector<Event>{{0, 3, 1, 0}, {1, 0, 2, 1}});
+  CHECK(ud.events == std::vector<Event>{{0, 0, 1, 0}, {1, 3, 0, 1}});
+  RandomFlipLR{0.0}(keep, rng);
+  RandomFlipUD{0.0}(keep, rng);
+  CHECK(keep.events == ev);
+  int flipped = 0;
+  for (int k = 0; k < 2000; ++k) {
+    EventSample s = sample(ev);
+    RandomFlipLR{0.3}(s, rng);
+    flipped += s.events[0].x == 3;
+  }
+  CHECK(std::abs(flipped - 600) < 100);  // sd 20
+  CHECK_THROWS_WITH(RandomFlipLR{1.1}(keep, rng), Catch::Contains("RandomFlipLR: p"));
+  CHECK_THROWS_WITH(RandomFlipUD{-0.1}(keep, rng), Catch::Contains("RandomFlipUD: p"));
+
+  EventSample still = sample(ev);
+  SpatialJitter{.var_x = 0, .var_y = 0}(still, rng);
+  CHECK(still.events == ev);
+  // x' - 500 = floor(dx): mean about -1/2, variance about var_x + 1/12, covariance about sigma_xy
+  const std::size_t n = 20000;
+  EventSample big = sample(std::vector<Event>(n, Event{0, 500, 500, 0}), {1000, 1000, 2});
+  SpatialJitter{.var_x = 4, .var_y = 9, .sigma_xy = 3}(big, rng);
+  REQUIRE(big.events.size() == n);
+  double mx = 0, my = 0, vx = 0, vy = 0, cxy = 0;
+  for (const Event& e : big.events) mx += (e.x - 500.0) / n, my += (e.y - 500.0) / n;
+  for (const Event& e : big.events) {
+    const double dx = e.x - 500.0 - mx, dy = e.y - 500.0 - my;
+    vx += dx * dx / n, vy += dy * dy / n, cxy += dx * dy / n;
+  }
+  CHECK(mx == Approx(-0.5).margin(0.08));
+  CHECK(my == Approx(-0.5).margin(0.1));
+  CHECK(vx == Approx(4.083).margin(0.3));
+  CHECK(vy == Approx(9.083).margin(0.6));
+  CHECK(cxy == Approx(3.0).margin(0.3));
+  // outliers: dropped with clip_outliers, else on the edge pixels
+  EventSample corner = sample(std::vector<Event>(500, Event{0, 0, 0, 0}), {3, 3, 2}), clamped = corner;
+  SpatialJitter{.var_x = 100, .var_y = 100, .clip_outliers = true}(corner, rng);
+  SpatialJitter{.var_x = 100, .var_y = 100}(clamped, rng);
+  CHECK(corner.events.size() < 200);  // about 1/4 * 3/40 * 3/40 ... stay; most leave the 3 x 3 sensor
+  CHECK(clamped.events.size() == 500);
+  check_events_in_sensor(corner, "SpatialJitter");
+  check_events_in_sensor(clamped, "SpatialJitter");
+  CHECK_THROWS_WITH((SpatialJitter{.var_x = -1}(still, rng)), Catch::Contains("SpatialJitter: var_x"));
+  CHECK_THROWS_WITH((SpatialJitter{.var_x = 1, .var_y = 1, .sigma_xy = 2}(still, rng)),
+                    Catch::Contains("SpatialJitter: sigma_xy"));
+  EventSample nosensor = sample(ev, {0, 0, 2});
+  CHECK_THROWS_AS(SpatialJitter{}(nosensor, rng), ShapeError);
+}
+
+TEST_CASE("RandomTimeReversal mirrors times and order and swaps polarities; TimeSkew truncates c t + b",
+          "[data][transforms]") {
+  Rng rng(6);
+  const std::vector<Event> ev{{2, 0, 1, 1}, {5, 1, 1, 0}, {9, 2, 0, 1}};
+  EventSample r = sample(ev), rk = sample(ev), same = sample(ev);
+  RandomTimeReversal{1.0}(r, rng);
+  CHECK(r.events == std::vector<Event>{{0, 2, 0, 0}, {4, 1, 1, 1}, {7, 0, 1, 0}});
+  RandomTimeReversal{.p = 1.0, .flip_polarities = false}(rk, rng);
+  CHECK(rk.events == std::vector<Event>{{0, 2, 0, 1}, {4, 1, 1, 0}, {7, 0, 1, 1}});
+  RandomTimeReversal{0.0}(same, rng);
+  CHECK(same.events == ev);
+  int reversed = 0;
+  for (int k = 0; k < 2000; ++k) {
+    EventSample s = sample(ev);
+    RandomTimeReversal{0.3}(s, rng);
+    reversed += s.events[0].t == 0;
+  }
+  CHECK(std::abs(reversed - 600) < 100);
+  EventSample merged = sample(ev, {4, 3, 1});
+  CHECK_THROWS_WITH(RandomTimeReversal{}(merged, rng), Catch::Contains("RandomTimeReversal: flip_polarities"));
+  RandomTimeReversal{.p = 1.0, .flip_polarities = false}(merged, rng);
+  CHECK(times(merged) == std::vector<std::int64_t>{0, 4, 7});
+  CHECK_THROWS_WITH(RandomTimeReversal{1.5}(same, rng), Catch::Contains("RandomTimeReversal: p"));
+
+  EventSample k = sample({{0, 0, 0, 0}, {3, 0, 0, 0}, {10, 0, 0, 0}});
+  TimeSkew{1.5, 100}(k, rng);
+  CHECK(times(k) == std::vector<std::int64_t>{100, 104, 115});  // 104.5 -> 104
+  EventSample neg = sample({{1, 0, 0, 0}, {3, 0, 0, 0}});
+  TimeSkew{1.0, -2.5}(neg, rng);
+  CHECK(times(neg) == std::vector<std::int64_t>{-1, 0});  // trunc(-1.5) = -1, trunc(0.5) = 0
+  CHECK_THROWS_WITH(TimeSkew{0.0}(neg, rng), Catch::Contains("TimeSkew: coefficient"));
+  CHECK_THROWS_WITH((TimeSkew{1.0, std::nan("")}(neg, rng)), Catch::Contains("TimeSkew: offset"));
+  EventSample far = sample({{std::int64_t(1) << 61, 0, 0, 0}});
+  CHECK_THROWS_WITH(TimeSkew{4.0}(far, rng), Catch::Contains("TimeSkew: the time"));
+}
+
+TEST_CASE("UniformNoise adds n events uniform over the sensor and the time span, sorted", "[data][transforms]") {
+  Rng rng(9);
+  EventSample s = sample({{100, 0, 0, 0}, {200, 3, 2, 1}}, {4, 3, 2});
+  UniformNoise{6000}(s, rng);
+  REQUIRE(s.events.size() == 6002);
+  CHECK(is_time_ordered(s.events));
+  CHECK(s.events.front() == Event{100, 0, 0, 0});  // stable: the sample's event first at t = 100
+  CHECK(s.events.back() == Event{200, 3, 2, 1});   // noise times lie in [100, 200)
+  check_events_in_sensor(s, "UniformNoise");
+  std::vector<int> xs(4, 0), ys(3, 0), ps(2, 0);
+  double mt = 0;
+  for (const Event& e : s.events) ++xs[e.x], ++ys[e.y], ++ps[e.p], mt += double(e.t) / 6002;
+  for (int c : xs) CHECK(std::abs(c - 1500) < 150);  // sd 34
+  for (int c : ys) CHECK(std::abs(c - 2000) < 160);  // sd 37
+  for (int c : ps) CHECK(std::abs(c - 3000) < 200);  // sd 39
+  CHECK(mt == Approx(149.5).margin(2.5));            // sd 0.4
+  EventSample e = sample({});
+  UniformNoise{10}(e, rng);
+  CHECK(e.events.empty());  // as tonic: no noise without events
+  EventSample one = sample({{7, 0, 0, 0}});
+  UniformNoise{3}(one, rng);
+  CHECK(times(one) == std::vector<std::int64_t>{7, 7, 7, 7});
+  CHECK_THROWS_WITH(UniformNoise{-1}(one, rng), Catch::Contains("UniformNoise: n"));
+  EventSample nosensor = sample({{7, 0, 0, 0}}, {0, 0, 2});
+  CHECK_THROWS_AS(UniformNoise{1}(nosensor, rng), ShapeError);
+}
+
+TEST_CASE("The tonic augmentations compose in one seeded pipeline", "[data][transforms][compose]") {
+  std::vector<Event> ev;
+  for (std::int64_t t = 0; t < 2000; ++t)
+    ev.push_back({t, std::uint16_t(t % 16), std::uint16_t(t / 16 % 16), std::uint8_t(t % 2)});
+  const auto pipeline = Compose{DropEvent{0.1},   DropEventByTime{0.1}, DropEventByArea{0.2}, RandomFlipLR{},
+                                RandomFlipUD{},   SpatialJitter{},      RandomTimeReversal{}, TimeSkew{1.1, 5},
+                                UniformNoise{50}, RefractoryPeriod{2},  Decimation{1},        DropPixel{{{0, 0}}}};
+  static_assert(EventTransform<decltype(pipeline)>);
+  EventSample a = sample(ev, {16, 16, 2}), b = a, c = a;
+  Rng r1(21), r2(21), r3(22);
+  pipeline(a, r1);
+  pipeline(b, r2);
+  pipeline(c, r3);
+  CHECK(a.events == b.events);
+  CHECK(a.events != c.events);
+  CHECK(is_time_ordered(a.events));
+  check_events_in_sensor(a, "pipeline");
 }
 
 TEST_CASE("Compose applies its stages in order and its result type is decided at compile time", "[data][compose]") {

@@ -27,6 +27,8 @@
 
 #include <spikelab/data/transforms/compose.hpp>
 #include <spikelab/data/transforms/denoise.hpp>
+#include <spikelab/data/transforms/drop.hpp>
+#include <spikelab/data/transforms/noise.hpp>
 #include <spikelab/data/transforms/polarity.hpp>
 #include <spikelab/data/transforms/spatial.hpp>
 #include <spikelab/data/transforms/temporal.hpp>

@@ -11,7 +11,15 @@
  *    (to match loaders with other axis conventions, e.g. tonic's DVS128 reader);
  *  - RandomShift{max_dx, max_dy}: one random translation per sample, dx uniform in
  *    [-max_dx, max_dx] (same for y); events shifted outside the sensor are dropped. With
- *    max_dy = 0 on a 1-D sensor it is the channel ("frequency") shift used to augment SHD.
+ *    max_dy = 0 on a 1-D sensor it is the channel ("frequency") shift used to augment SHD;
+ *  - RandomFlipLR{p} / RandomFlipUD{p}: Flip{x} / Flip{y} with probability p, one draw per sample;
+ *  - SpatialJitter{var_x, var_y, sigma_xy, clip_outliers}: per event
+ *    \f$ (\delta_x, \delta_y) \sim \mathcal{N}\!\left(0, \begin{pmatrix} \sigma_x^2 & \sigma_{xy} \\
+ *    \sigma_{xy} & \sigma_y^2 \end{pmatrix}\right) \f$, \f$ x' = \mathrm{trunc}(x + \delta_x) \f$,
+ *    \f$ y' = \mathrm{trunc}(y + \delta_y) \f$ (truncation toward 0, as tonic's assignment of
+ *    the real sum to integer coordinates). Events that land outside the sensor are dropped
+ *    (`clip_outliers`) or, unlike tonic, which leaves them outside, put on the nearest edge
+ *    pixel (spikelab's coordinates are unsigned and every event lies on the sensor).
  *
  * @code
  * @misc{lenz2021tonic, title={Tonic: event-based datasets and transformations}, author={Lenz, Gregor
@@ -141,6 +149,64 @@ struct RandomShift {
       Event r = e;
       r.x = std::uint16_t(x);
       r.y = std::uint16_t(y);
+      s.events[w++] = r;
+    }
+    s.events.resize(w);
+  }
+};
+
+/// Mirrors x to W-1-x with probability p, one draw per sample (tonic's RandomFlipLR).
+struct RandomFlipLR {
+  double p = 0.5;  ///< the probability of the flip, in [0, 1]
+
+  /// Applies the transform to the sample in place (an InPlaceTransform).
+  void operator()(EventSample& s, Rng& rng) const {
+    if (!(p >= 0 && p <= 1)) throw ConfigError("RandomFlipLR: p must lie in [0, 1]");
+    if (rng.uniform() < p) Flip{.x = true}(s, rng);
+  }
+};
+
+/// Mirrors y to H-1-y with probability p, one draw per sample (tonic's RandomFlipUD).
+struct RandomFlipUD {
+  double p = 0.5;  ///< the probability of the flip, in [0, 1]
+
+  /// Applies the transform to the sample in place (an InPlaceTransform).
+  void operator()(EventSample& s, Rng& rng) const {
+    if (!(p >= 0 && p <= 1)) throw ConfigError("RandomFlipUD: p must lie in [0, 1]");
+    if (rng.uniform() < p) Flip{.y = true}(s, rng);
+  }
+};
+
+/// Moves every event by a correlated Gaussian shift,
+/// \f$ x' = \mathrm{trunc}(x + \delta_x),\ y' = \mathrm{trunc}(y + \delta_y),\;
+/// (\delta_x, \delta_y) \sim \mathcal{N}(0, [[\sigma_x^2, \sigma_{xy}], [\sigma_{xy}, \sigma_y^2]]) \f$;
+/// events off the sensor are dropped (`clip_outliers`) or put on its nearest edge pixel
+/// (tonic's SpatialJitter).
+struct SpatialJitter {
+  double var_x = 1;            ///< \f$ \sigma_x^2 \f$, pixels², >= 0
+  double var_y = 1;            ///< \f$ \sigma_y^2 \f$, pixels², >= 0
+  double sigma_xy = 0;         ///< the covariance, \f$ \sigma_{xy}^2 \le \sigma_x^2 \sigma_y^2 \f$
+  bool clip_outliers = false;  ///< drop the events moved off the sensor (else clamp them to it)
+
+  /// Applies the transform to the sample in place (an InPlaceTransform).
+  void operator()(EventSample& s, Rng& rng) const {
+    if (!(var_x >= 0) || !(var_y >= 0) || !std::isfinite(var_x) || !std::isfinite(var_y))
+      throw ConfigError("SpatialJitter: var_x and var_y must be finite and >= 0");
+    if (!(sigma_xy * sigma_xy <= var_x * var_y))
+      throw ConfigError(
+          "SpatialJitter: sigma_xy^2 must not exceed var_x * var_y (the covariance must be positive semi-definite)");
+    const double W = s.sensor.width, H = s.sensor.height;
+    if (W <= 0 || H <= 0) throw ShapeError("SpatialJitter: the sample has no sensor size");
+    // Cholesky factor of the covariance: dx = a z1, dy = b z1 + c z2
+    const double a = std::sqrt(var_x), b = a > 0 ? sigma_xy / a : 0.0, c = std::sqrt(std::max(0.0, var_y - b * b));
+    std::size_t w = 0;
+    for (const Event& e : s.events) {
+      const double z1 = rng.normal(), z2 = rng.normal();
+      double x = std::trunc(double(e.x) + a * z1), y = std::trunc(double(e.y) + b * z1 + c * z2);
+      if (clip_outliers && (x < 0 || y < 0 || x >= W || y >= H)) continue;
+      Event r = e;
+      r.x = std::uint16_t(std::clamp(x, 0.0, W - 1));
+      r.y = std::uint16_t(std::clamp(y, 0.0, H - 1));
       s.events[w++] = r;
     }
     s.events.resize(w);

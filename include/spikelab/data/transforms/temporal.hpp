@@ -6,6 +6,12 @@
  *    the sample is re-sorted by time (`sort_timestamps`, on by default: frames need ordered times);
  *  - CropTime{min, max}: keeps events with min <= t < max (half-open, like every window here);
  *  - TimeShift{to_zero}: subtracts the first event's time (or a fixed offset) from every time;
+ *  - TimeSkew{coefficient, offset}: \f$ t' = \mathrm{trunc}(c\, t + b) \f$ (truncation toward 0,
+ *    as tonic's assignment of the real result to integer times); c > 0 keeps the time order;
+ *  - RandomTimeReversal{p, flip_polarities}: with probability p (one draw per sample),
+ *    \f$ t' = \max_k t_k - t \f$, the event order reversed (so times stay non-decreasing) and,
+ *    with `flip_polarities`, ON and OFF swapped, \f$ p' = 1 - p \f$ (a reversed ON edge is an
+ *    OFF edge);
  *  - slice_sample(sample, window, overlap): tonic's SliceByTime, cuts one recording into
  *    consecutive sub-samples of `window` µs (each re-based to t = 0, same label and sensor).
  *
@@ -23,8 +29,10 @@
 #include <spikelab/data/event.hpp>
 #include <spikelab/data/transforms/to_frame.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace spikelab {
@@ -75,6 +83,49 @@ struct TimeShift {
   void operator()(EventSample& s, Rng&) const {
     const std::int64_t d = to_zero ? s.first_time() : offset;
     for (Event& e : s.events) e.t -= d;
+  }
+};
+
+/// Stretches and shifts every time, \f$ t' = \mathrm{trunc}(c\, t + b) \f$ (tonic's TimeSkew).
+struct TimeSkew {
+  double coefficient = 1.0;  ///< c, > 0
+  double offset = 0.0;       ///< b, µs
+
+  /// Applies the transform to the sample in place (an InPlaceTransform).
+  void operator()(EventSample& s, Rng&) const {
+    if (!(coefficient > 0) || !std::isfinite(coefficient))
+      throw ConfigError("TimeSkew: coefficient must be finite and > 0");
+    if (!std::isfinite(offset)) throw ConfigError("TimeSkew: offset must be finite");
+    constexpr double limit = 0x1p62;  // well inside int64, so the conversion is exact and defined
+    for (Event& e : s.events) {
+      const double t = std::trunc(coefficient * double(e.t) + offset);
+      if (!(std::abs(t) < limit))
+        throw ConfigError("TimeSkew: the time " + std::to_string(e.t) + " us maps outside the int64 range of times");
+      e.t = std::int64_t(t);
+    }
+  }
+};
+
+/// With probability p (one draw per sample): \f$ t' = \max_k t_k - t \f$, the events in reverse
+/// order and, with `flip_polarities`, \f$ p' = 1 - p \f$ (tonic's RandomTimeReversal).
+struct RandomTimeReversal {
+  double p = 0.5;               ///< the probability of the reversal, in [0, 1]
+  bool flip_polarities = true;  ///< swap ON and OFF when reversing (needs a 2-polarity sensor)
+
+  /// Applies the transform to the sample in place (an InPlaceTransform).
+  void operator()(EventSample& s, Rng& rng) const {
+    if (!(p >= 0 && p <= 1)) throw ConfigError("RandomTimeReversal: p must lie in [0, 1]");
+    if (flip_polarities && s.sensor.polarities != 2)
+      throw ShapeError("RandomTimeReversal: flip_polarities needs 2 polarities, the sensor is " + s.sensor.to_string() +
+                       " (set flip_polarities = false for merged or 1-D samples)");
+    if (!(rng.uniform() < p) || s.events.empty()) return;
+    const std::int64_t t_max =
+        std::max_element(s.events.begin(), s.events.end(), [](const Event& a, const Event& b) { return a.t < b.t; })->t;
+    for (Event& e : s.events) {
+      e.t = t_max - e.t;
+      if (flip_polarities) e.p = e.p == 0 ? 1 : 0;
+    }
+    std::reverse(s.events.begin(), s.events.end());
   }
 };
 
