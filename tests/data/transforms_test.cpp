@@ -33,6 +33,18 @@ std::vector<std::int64_t> times(const EventSample& s) {
   for (const Event& e : s.events) t.push_back(e.t);
   return t;
 }
+// In how many of 2000 fresh copies of `ev` a one-draw-per-sample transform fired, judged by
+// `fired(first event after the transform)`.
+template <class T, class Fired>
+int times_fired(const T& transform, const std::vector<Event>& ev, Rng& rng, Fired fired) {
+  int n = 0;
+  for (int k = 0; k < 2000; ++k) {
+    EventSample s = sample(ev);
+    transform(s, rng);
+    n += fired(s.events.front()) ? 1 : 0;
+  }
+  return n;
+}
 std::vector<std::size_t> sizes(const SliceIndices& sl) {
   std::vector<std::size_t> n;
   for (auto [a, b] : sl) n.push_back(b - a);
@@ -363,12 +375,7 @@ TEST_CASE("RandomFlipLR / RandomFlipUD flip with probability p; SpatialJitter's 
   RandomFlipLR{0.0}(keep, rng);
   RandomFlipUD{0.0}(keep, rng);
   CHECK(keep.events == ev);
-  int flipped = 0;
-  for (int k = 0; k < 2000; ++k) {
-    EventSample s = sample(ev);
-    RandomFlipLR{0.3}(s, rng);
-    flipped += s.events[0].x == 3;
-  }
+  const int flipped = times_fired(RandomFlipLR{0.3}, ev, rng, [](const Event& e) { return e.x == 3; });
   CHECK(std::abs(flipped - 600) < 100);  // sd 20
   CHECK_THROWS_WITH(RandomFlipLR{1.1}(keep, rng), Catch::Contains("RandomFlipLR: p"));
   CHECK_THROWS_WITH(RandomFlipUD{-0.1}(keep, rng), Catch::Contains("RandomFlipUD: p"));
@@ -418,12 +425,7 @@ TEST_CASE("RandomTimeReversal mirrors times and order and swaps polarities; Time
   CHECK(rk.events == std::vector<Event>{{0, 2, 0, 1}, {4, 1, 1, 0}, {7, 0, 1, 1}});
   RandomTimeReversal{0.0}(same, rng);
   CHECK(same.events == ev);
-  int reversed = 0;
-  for (int k = 0; k < 2000; ++k) {
-    EventSample s = sample(ev);
-    RandomTimeReversal{0.3}(s, rng);
-    reversed += s.events[0].t == 0;
-  }
+  const int reversed = times_fired(RandomTimeReversal{0.3}, ev, rng, [](const Event& e) { return e.t == 0; });
   CHECK(std::abs(reversed - 600) < 100);
   EventSample merged = sample(ev, {4, 3, 1});
   CHECK_THROWS_WITH(RandomTimeReversal{}(merged, rng), Catch::Contains("RandomTimeReversal: flip_polarities"));
