@@ -250,6 +250,68 @@ TEST_CASE("Schedules give the documented factors", "[optim][schedule]") {
   CHECK(ExpDecayLr{.target_factor = 10.0}.factor(7.0, 4) == Approx(0.1));  // clamped after the end
 }
 
+TEST_CASE("OneCycleLr gives PyTorch's OneCycleLR factors", "[optim][schedule]") {
+  // Reference values: PyTorch 1.13.1, OneCycleLR(max_lr=m, total_steps=E) stepped once per epoch
+  // (as the DCLS code does), lr / m printed at each epoch.
+  const OneCycleLr one{};
+  CHECK(one.factor(0.0, 150) == Approx(0.04).epsilon(1e-12));
+  CHECK(one.factor(1.0, 150) == Approx(0.04122298498707832).epsilon(1e-12));
+  CHECK(one.factor(1.9, 150) == Approx(0.04122298498707832).epsilon(1e-12));  // constant within an epoch
+  CHECK(one.factor(37.0, 150) == Approx(0.9412859149922826).epsilon(1e-12));
+  CHECK(one.factor(44.0, 150) == Approx(1.0).epsilon(1e-12));
+  CHECK(one.factor(45.0, 150) == Approx(0.999776217036887).epsilon(1e-12));
+  CHECK(one.factor(75.0, 150) == Approx(0.7999117477001674).epsilon(1e-12));
+  CHECK(one.factor(148.0, 150) == Approx(0.0002277829631129057).epsilon(1e-9));
+  CHECK(one.factor(149.0, 150) == Approx(4e-6).epsilon(1e-9));
+  CHECK(one.factor(151.0, 150) == Approx(4e-6).epsilon(1e-9));  // held after the end
+  CHECK(one.factor(1.0, 10) == Approx(0.52).epsilon(1e-12));
+  CHECK(one.factor(3.0, 10) == Approx(0.9504846320134737).epsilon(1e-12));
+  CHECK(one.factor(8.0, 10) == Approx(0.049519367986526286).epsilon(1e-12));
+  // k updates per epoch: the same curve over k E steps
+  const OneCycleLr per_batch{.updates_per_epoch = 15};
+  CHECK(per_batch.factor(1.0 / 15.0, 10) == Approx(one.factor(1.0, 150)).epsilon(1e-12));
+  CHECK(per_batch.factor(5.0, 10) == Approx(one.factor(75.0, 150)).epsilon(1e-12));
+}
+
+TEST_CASE("SplitSchedule gives the named blocks their own rate and schedule", "[optim][schedule]") {
+  const SplitSchedule<OneCycleLr, CosineLr> split{.names = {"position"}, .scale = 20.0};
+  CHECK(split.factor(75.0, 150) == Approx(OneCycleLr{}.factor(75.0, 150)));
+  CHECK(split.factor(75.0, 150, "weight") == Approx(OneCycleLr{}.factor(75.0, 150)));
+  CHECK(split.factor(75.0, 150, "position") == Approx(20.0 * 0.5));
+  // in an optimizer: SGD moves each block by its own rate; the group scale still applies
+  struct Two {
+    Matrix<double> w = m1(0.0), gw = m1(1.0), pos = m1(0.0), gpos = m1(1.0);
+    template <class F>
+    void for_each_parameter(F&& f) {
+      f(ParamRef<double>{"weight", ParamGroup::weight, w, gw});
+      f(ParamRef<double>{"position", ParamGroup::other, pos, gpos});
+    }
+  } net;
+  OptimizerConfig cfg{.lr = 0.1};
+  cfg.lr_scale[ParamGroup::other] = 0.5;
+  Optimizer<double, Sgd, SplitSchedule<OneCycleLr, CosineLr>> opt(cfg, {}, split);
+  opt.set_progress(75.0, 150);
+  CHECK(opt.lr_of(ParamGroup::weight, "weight") == Approx(0.1 * OneCycleLr{}.factor(75.0, 150)));
+  CHECK(opt.lr_of(ParamGroup::other, "position") == Approx(0.1 * 10.0 * 0.5));
+  opt.step(net);
+  CHECK(net.w(0, 0) == Approx(-0.1 * OneCycleLr{}.factor(75.0, 150)));
+  CHECK(net.pos(0, 0) == Approx(-0.5));
+  // kept through serialisation
+  std::stringstream ss;
+  {
+    cereal::JSONOutputArchive ar(ss);
+    ar(opt);
+  }
+  Optimizer<double, Sgd, SplitSchedule<OneCycleLr, CosineLr>> back;
+  {
+    cereal::JSONInputArchive ar(ss);
+    ar(back);
+  }
+  REQUIRE(back.schedule().names == std::vector<std::string>{"position"});
+  CHECK(back.schedule().scale == 20.0);
+  CHECK(back.lr_of(ParamGroup::other, "position") == Approx(0.5));
+}
+
 TEMPLATE_TEST_CASE("Adam, AdamW and momentum SGD minimise a shifted ill-conditioned quadratic", "[optim]", float,
                    double) {
   using S = TestType;

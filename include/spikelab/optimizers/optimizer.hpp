@@ -8,7 +8,8 @@
  * \f[ \tilde g = \mathrm{clip}_{value}(c \cdot s_k\, g), \quad
  *     c = \min(1, \text{clip\_norm} / \lVert (s_k g)_k \rVert_2), \quad
  *     p \leftarrow \Pi_{[lo, hi]}\big(\mathrm{Update}(p, \tilde g, \eta \cdot f(e) \cdot r_k)\big) \f]
- * with s_k the group's gradient scale, r_k its learning-rate scale and f the schedule.
+ * with s_k the group's gradient scale, r_k its learning-rate scale and f the schedule (per
+ * block when the schedule has `factor(e, E, name)`: SplitSchedule).
  * One `State<S>` per parameter block is created at the first step (in the network's fixed
  * parameter order) and reused; its shape is checked at every step.
  *
@@ -34,6 +35,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace spikelab {
@@ -107,6 +109,17 @@ class Optimizer {
   int total_epochs() const noexcept { return total_epochs_; }
   /// Base learning rate times the schedule's factor now.
   double current_lr() const { return cfg_.lr * schedule_.factor(progress_, total_epochs_); }
+  /// The learning rate a parameter block called `param` in group `group` gets now: the base
+  /// rate times the schedule's factor for it (a schedule with `factor(e, E, name)`, such as
+  /// SplitSchedule, decides per block) times the group's learning-rate scale.
+  double lr_of(ParamGroup group, std::string_view param) const {
+    double f = 0.0;
+    if constexpr (requires { schedule_.factor(progress_, total_epochs_, param); })
+      f = schedule_.factor(progress_, total_epochs_, param);
+    else
+      f = schedule_.factor(progress_, total_epochs_);
+    return cfg_.lr * f * cfg_.lr_scale[group];
+  }
   /// Steps taken so far.
   std::int64_t steps() const noexcept { return steps_; }
   /// Global gradient norm (after group scales, before clipping) of the last step.
@@ -127,7 +140,6 @@ class Optimizer {
     });
     last_norm_ = std::sqrt(sq);
     const double clip = (cfg_.clip_norm > 0 && last_norm_ > cfg_.clip_norm) ? cfg_.clip_norm / last_norm_ : 1.0;
-    const double lr = current_lr();
     if constexpr (requires(Update& u) { u.epoch = std::int64_t{}; })
       update_.epoch = std::int64_t(std::floor(progress_));  // Adam's per-epoch bias correction
     // 2. update each block
@@ -155,7 +167,7 @@ class Optimizer {
         scratch_[k] = factor * p.grad;
         g = &scratch_[k];
       }
-      update_.update(states_[k], p.value, *g, lr * cfg_.lr_scale[p.group]);
+      update_.update(states_[k], p.value, *g, lr_of(p.group, p.name));
       if (std::isfinite(double(p.lower)) || std::isfinite(double(p.upper)))
         p.value = p.value.cwiseMax(p.lower).cwiseMin(p.upper);
       ++k;

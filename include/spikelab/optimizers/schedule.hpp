@@ -15,19 +15,29 @@
  *    / total does.
  *  - CosineLr: linear warm-up, then \f$ m + (1-m)\,\tfrac12(1 + \cos(\pi e/E)) \f$
  *    (Loshchilov & Hutter 2017, SGDR without restarts).
+ *  - OneCycleLr: the one-cycle policy (Smith & Topin 2019) as PyTorch's OneCycleLR computes it:
+ *    a cosine rise from 1/d to 1 over the first fraction of the steps, then a cosine fall to
+ *    1/(d f); the factor is relative to the peak rate.
+ *  - SplitSchedule<A, B>: the parameters named in a list follow B (times a scale), all others A
+ *    (DCLS trains synaptic delays with their own rate and schedule: Hammouamri et al. 2024).
  */
 #ifndef SPIKELAB_OPTIMIZERS_SCHEDULE_HPP
 #define SPIKELAB_OPTIMIZERS_SCHEDULE_HPP
 
+#include <spikelab/core/versioning.hpp>
 #include <spikelab/optimizers/concepts.hpp>
 
 #include <cereal/cereal.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <numbers>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace spikelab {
 
@@ -109,8 +119,77 @@ struct CosineLr {
   void serialize(Ar& ar, std::uint32_t) { ar(CEREAL_NVP(min_factor), CEREAL_NVP(warmup_epochs)); }
 };
 
+/**
+ * The one-cycle policy (Smith & Topin, "Super-convergence", 2019) as PyTorch 1.13's
+ * `OneCycleLR(anneal_strategy='cos', three_phase=False)` computes it, relative to the peak rate
+ * (set the optimizer's base rate to PyTorch's `max_lr`). Over N = kE steps (k = updates_per_epoch,
+ * s = the step, p = pct_start N - 1):
+ * \f[ f(s) = \begin{cases} c(1/d,\ 1,\ s/p) & s \le p \\ c(1,\ 1/(d\,f_d),\ (s-p)/(N-1-p)) & s > p
+ *     \end{cases},\qquad c(a, b, q) = b + \tfrac{a-b}{2}(1 + \cos \pi q) \f]
+ * with d = div_factor (the start is the peak / d) and f_d = final_div_factor. PyTorch steps it
+ * whenever `scheduler.step()` is called: once per epoch in the DCLS code (k = 1,
+ * `total_steps = epochs`), once per batch elsewhere (k = batches per epoch).
+ */
+struct OneCycleLr {
+  double pct_start = 0.3;          ///< fraction of the steps spent rising to the peak
+  double div_factor = 25.0;        ///< d: the first rate is the peak / d
+  double final_div_factor = 1e4;   ///< f_d: the last rate is the first / f_d
+  int updates_per_epoch = 1;       ///< k: rate changes per epoch (k E steps over the run)
+  /// The type's name, as signatures, reports and checkpoints spell it.
+  static std::string name() { return "OneCycleLr"; }
+  /// The factor on the base (peak) learning rate at progress e (epochs) of E epochs (Schedule).
+  double factor(double e, int E) const noexcept {
+    const int k = std::max(updates_per_epoch, 1);
+    const double n = double(k) * double(std::max(E, 1));
+    const double s = std::clamp(std::floor(e * k + 1e-9), 0.0, n - 1.0);
+    const double first = 1.0 / div_factor, last = first / final_div_factor, p = pct_start * n - 1.0;
+    auto anneal = [](double a, double b, double q) { return b + (a - b) / 2.0 * (1.0 + std::cos(std::numbers::pi * q)); };
+    if (s <= p) return anneal(first, 1.0, p > 0 ? s / p : 1.0);
+    return anneal(1.0, last, (s - p) / std::max(n - 1.0 - p, 1e-12));
+  }
+  /// cereal serialisation: what checkpoints store (not called directly).
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) {
+    ar(CEREAL_NVP(pct_start), CEREAL_NVP(div_factor), CEREAL_NVP(final_div_factor), CEREAL_NVP(updates_per_epoch));
+  }
+};
+
+/**
+ * Two schedules in one optimizer: the parameter blocks whose name (ParamRef::name, e.g.
+ * "position" for LearnableDelay's delays) is in `names` follow `second`, scaled by `scale`; all
+ * other blocks follow `first`:
+ * \f[ \eta_p = \eta\, r_{k(p)} \cdot \begin{cases} \text{scale}\cdot f_B(e, E) & \text{name}(p) \in \text{names} \\
+ *     f_A(e, E) & \text{otherwise} \end{cases} \f]
+ * (r_k: the group's OptimizerConfig::lr_scale). This is what two PyTorch optimizers with their
+ * own rates and schedulers do; the DCLS code (Hammouamri, Khalfaoui-Hassani & Masquelier,
+ * ICLR 2024) trains weights with one-cycle and delay positions with cosine annealing at 100x
+ * the weights' base rate. `factor(e, E)` alone (what reports print) is `first`'s.
+ */
+template <Schedule A, Schedule B>
+struct SplitSchedule {
+  A first{};                         ///< the schedule of every block not named in `names`
+  B second{};                        ///< the schedule of the named blocks
+  std::vector<std::string> names{};  ///< the parameter names that follow `second`
+  double scale = 1.0;                ///< the named blocks' learning rate relative to the base rate
+  /// The type's name, as signatures, reports and checkpoints spell it.
+  static std::string name() { return "SplitSchedule<" + A::name() + ", " + B::name() + ">"; }
+  /// `first`'s factor at progress e (epochs) of E epochs (Schedule).
+  double factor(double e, int E) const { return first.factor(e, E); }
+  /// The factor of the parameter block called `param`.
+  double factor(double e, int E, std::string_view param) const {
+    for (const std::string& n : names)
+      if (n == param) return scale * second.factor(e, E);
+    return first.factor(e, E);
+  }
+  /// cereal serialisation: what checkpoints store (not called directly).
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t) {
+    ar(CEREAL_NVP(first), CEREAL_NVP(second), CEREAL_NVP(names), CEREAL_NVP(scale));
+  }
+};
+
 static_assert(Schedule<ConstantLr> && Schedule<StepLr> && Schedule<ExponentialLr> && Schedule<ExpDecayLr> &&
-              Schedule<CosineLr>);
+              Schedule<CosineLr> && Schedule<OneCycleLr> && Schedule<SplitSchedule<OneCycleLr, CosineLr>>);
 
 }  // namespace spikelab
 
@@ -119,5 +198,7 @@ CEREAL_CLASS_VERSION(spikelab::StepLr, 1)
 CEREAL_CLASS_VERSION(spikelab::ExponentialLr, 1)
 CEREAL_CLASS_VERSION(spikelab::ExpDecayLr, 1)
 CEREAL_CLASS_VERSION(spikelab::CosineLr, 1)
+CEREAL_CLASS_VERSION(spikelab::OneCycleLr, 1)
+SPIKELAB_CLASS_VERSION((class A, class B), (spikelab::SplitSchedule<A, B>), 1)
 
 #endif
