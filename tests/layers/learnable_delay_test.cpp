@@ -268,6 +268,15 @@ TEST_CASE("DelaySigmaSchedule anneals exponentially, then rounds", "[learnable_d
   CHECK(s.value(6) == 0.0);
   CHECK(s.value(4) / s.value(3) == Approx(s.value(3) / s.value(2)));
   CHECK_THROWS_AS((DelaySigmaSchedule{.initial = 0.0}.value(1)), ConfigError);
+  // the DCLS code's annealing (snn_delays.py decrease_sig): sigma *= (0.23 / 12)^(1/37) at the end of
+  // each of the first 37 epochs (0-based epoch < 37), then held; spikelab-delays' schedule for it
+  const DelaySigmaSchedule dcls{.initial = 12.0, .target = 0.23, .anneal_epochs = 38, .after = 0.23};
+  double sig = 12.0;
+  const double alpha = std::pow(0.23 / 12.0, 1.0 / 37.0);
+  for (int epoch = 0; epoch < 150; ++epoch) {  // the code's 0-based epochs; spikelab's are 1-based
+    CHECK(dcls.value(epoch + 1) == Approx(sig).epsilon(1e-12));
+    if (epoch < 37 && sig > 0.23) sig *= alpha;
+  }
 }
 
 TEST_CASE("The sparse path of the delay layers gives the dense path's outputs and gradients", "[learnable_delay]") {
