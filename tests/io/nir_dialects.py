@@ -296,7 +296,9 @@ def write_norse(out, rng, steps):
     # IAFCell(v_th per neuron), Linear(4, 3), LIBoxCell(tau_mem_inv=50)), exported with
     # time_scaling_factor = 1. Scalar parameters stay 0-d (_align_shapes repeats a one-element
     # tensor to the shape of tau_mem_inv, here ()); LIFCell's v_leak has the neurons' shape because
-    # r and w_in are np.ones_like(v_leak) and nir.CubaLIF asserts equal shapes.
+    # r and w_in are np.ones_like(v_leak) and nir.CubaLIF asserts equal shapes. The expected output
+    # is that of the network from_nir builds (its CubaLIF takes the input with gain dt / tau_syn,
+    # Norse's LIFCell with gain 1: docs/nir.md).
     def lif_box(tau_mem_inv, v_th, v_leak=0.0, v_reset=0.0):  # export_nir.py l. 67-78
         return {"type": "LIF", "tau": 1 / f32(tau_mem_inv), "v_threshold": f32(v_th), "v_leak": f32(v_leak),
                 "r": np.ones_like(f32(v_leak)), "v_reset": f32(v_reset)}
