@@ -1248,6 +1248,25 @@ TEST_CASE("NIR reader rejects skip connections and branches, naming the node") {
   // a loop b -> c -> b whose projection also feeds the output is no recurrent layer
   hand_graph(p, {4}, 4, add, {{"input", "a"}, {"a", "b"}, {"b", "c"}, {"c", "b"}, {"c", "output"}});
   CHECK_THROWS_WITH(sl::read_nir<Net>(p), Catch::Contains("node 'b' has 2 inputs"));
+  // a loop b -> w -> b drawn in the graph is a recurrent layer; an Affine w with a bias is refused
+  using RNet = sl::Sequential<sl::Linear<S>, ZRLif<S>, sl::Linear<S>>;
+  for (const double bias : {0.5, 0.0}) {
+    hand_graph(
+        p, {4}, 4,
+        [&](sl::detail::NirWriter& w, hid_t nodes) {
+          add(w, nodes);
+          const sl::detail::H5Handle g = w.node(nodes, "w", "Affine");
+          w.array(g.get(), "weight", std::vector<double>(16, 0.25), {4, 4});
+          w.array(g.get(), "bias", std::vector<double>(4, bias), {4});
+        },
+        {{"input", "a"}, {"a", "b"}, {"b", "w"}, {"w", "b"}, {"b", "c"}, {"c", "output"}});
+    if (bias != 0.0) {
+      CHECK_THROWS_WITH(sl::read_nir<RNet>(p), Catch::Contains("NIR node 'w'") && Catch::Contains("bias"));
+    } else {
+      const auto r = sl::read_nir<RNet>(p);
+      CHECK(r.layer<1>().recurrent_weight()(1, 3) == 0.25f);
+    }
+  }
   // the chain itself reads
   hand_graph(p, {4}, 4, add, {{"c", "output"}, {"input", "a"}, {"b", "c"}, {"a", "b"}});
   std::vector<sl::NirNote> notes;
