@@ -8,9 +8,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -124,6 +127,105 @@ void hand_nir(const std::string& path, const std::vector<std::int64_t>& in, std:
 /// A (height, width) pooling parameter as NIR stores it.
 void pool_pair(sl::detail::NirWriter& w, hid_t g, const char* key, std::int64_t a, std::int64_t b) {
   w.array(g, key, std::vector<std::int64_t>{a, b}, {2});
+}
+
+/// Whether /usr/bin/python3 with h5py and numpy runs the check scripts (else the test says so).
+bool have_h5py() {
+  if (std::system("/usr/bin/python3 -c 'import h5py, numpy' > /dev/null 2>&1") == 0) return true;
+  WARN("SKIPPED: /usr/bin/python3 with h5py and numpy is not available");
+  return false;
+}
+
+/// The dataset `name` of an HDF5 file as doubles with its dimensions.
+sl::detail::NirArray read_dataset(const std::string& path, const std::string& name) {
+  sl::detail::Hdf5Session s;
+  const sl::detail::H5Handle f = sl::detail::h5_open_read_only(path);
+  const sl::detail::H5Handle ds(H5Dopen2(f.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+  REQUIRE(ds.valid());
+  sl::detail::NirArray a;
+  a.dims = *sl::detail::h5_dims(ds.get());
+  hsize_t n = 1;
+  for (hsize_t d : a.dims) n *= d;
+  a.values.resize(std::size_t(n));
+  REQUIRE(H5Dread(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) >= 0);
+  return a;
+}
+
+/// A T x F array (one sample) as a TimeSeries of F features, batch 1, T steps, and back.
+template <class S>
+sl::TimeSeries<S> steps_as_series(const sl::detail::NirArray& a) {
+  const sl::Index T = sl::Index(a.dims[0]), F = sl::Index(a.dims[1]);
+  sl::TimeSeries<S> x(F, 1, T);
+  for (sl::Index t = 0; t < T; ++t)
+    for (sl::Index f = 0; f < F; ++f) x.values()(f, t) = S(a.values[std::size_t(t * F + f)]);
+  return x;
+}
+template <class M>
+std::vector<double> series_as_steps(const M& y) {
+  std::vector<double> v;
+  for (sl::Index t = 0; t < y.cols(); ++t)
+    for (sl::Index f = 0; f < y.rows(); ++f) v.push_back(double(y(f, t)));
+  return v;
+}
+
+/// The largest absolute difference between the output `y` (features x steps, one sample) and
+/// the expected T x F array.
+template <class M>
+double max_difference(const M& y, const sl::detail::NirArray& want) {
+  REQUIRE(want.dims.size() == 2);
+  REQUIRE(sl::Index(want.dims[0]) == y.cols());
+  REQUIRE(sl::Index(want.dims[1]) == y.rows());
+  const std::vector<double> got = series_as_steps(y);
+  double d = 0;
+  for (std::size_t k = 0; k < got.size(); ++k) d = std::max(d, std::abs(got[k] - want.values[k]));
+  return d;
+}
+
+/// What nir_dialects.py check compares with: the input and spikelab's output (T x F, one
+/// sample) and, for each neuron node (its path with '.' for '/'), beta, alpha and threshold.
+struct SideFile {
+  struct Params {
+    std::string node;
+    std::vector<double> beta, alpha, threshold;
+  };
+  template <class S, class M>
+  static void write(const std::string& path, const sl::TimeSeries<S>& x, const M& y, const std::vector<Params>& ps) {
+    sl::detail::Hdf5Session s;
+    sl::detail::NirWriter w(path);
+    const sl::detail::H5Handle f = w.create_file();
+    w.array(f.get(), "input", series_as_steps(x.values()), {hsize_t(x.steps()), hsize_t(x.features())});
+    w.array(f.get(), "output", series_as_steps(y), {hsize_t(y.cols()), hsize_t(y.rows())});
+    const sl::detail::H5Handle g = w.group(f.get(), "params");
+    for (const Params& p : ps) {
+      const sl::detail::H5Handle n = w.group(g.get(), p.node);
+      for (const auto& [key, v] : {std::pair{"beta", &p.beta}, std::pair{"alpha", &p.alpha},
+                                   std::pair{"threshold", &p.threshold}})
+        if (!v->empty()) w.array(n.get(), key, *v, {hsize_t(v->size())});
+    }
+  }
+};
+/// A LIF layer's parameters for SideFile (alpha only when it has a synaptic current).
+template <class L>
+SideFile::Params lif_params(const std::string& node, const L& l) {
+  return {node, sl::detail::neuron_values(l.beta()),
+          l.synaptic() ? sl::detail::neuron_values(l.alpha()) : std::vector<double>{},
+          sl::detail::neuron_values(l.threshold())};
+}
+
+/// A NIR file written by hand with any edges: Input (shape `in`) named "input", the nodes that
+/// `add(writer, nodes)` writes, Output (`out` elements) named "output".
+template <class F>
+void hand_graph(const std::string& path, const std::vector<std::int64_t>& in, std::int64_t out, F add,
+                const std::vector<std::pair<std::string, std::string>>& edges) {
+  sl::detail::Hdf5Session s;
+  sl::detail::NirWriter w(path);
+  const sl::detail::H5Handle file = w.create_file();
+  const sl::detail::H5Handle node = w.node(file.get(), "node", "NIRGraph");
+  const sl::detail::H5Handle nodes = w.group(node.get(), "nodes");
+  w.io_node(nodes.get(), "input", "Input", in);
+  add(w, nodes.get());
+  w.io_node(nodes.get(), "output", "Output", {out});
+  w.edges(node.get(), edges);
 }
 
 /// Random binary spikes of `features` x batch 3 x 10 steps.
@@ -685,5 +787,494 @@ TEST_CASE("NIR notes report lossy mappings to the caller and stay empty for exac
   sl::write_nir(path, sl::Sequential<decltype(per)>{per}, {.notes = &notes});
   REQUIRE(notes.size() == 1);
   CHECK(notes[0].field == "tau");
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+/// LIF layers with zero reset as snnTorch's and Norse's importers build them: per-neuron beta
+/// (and threshold), the recurrent one with fixed parameters.
+template <class S>
+using PnLif = sl::LifType<S, sl::FastSigmoid, sl::ZeroReset, sl::LifOptions{.beta = sl::Train::per_neuron}>;
+template <class S>
+using PnLif2 = sl::LifType<S, sl::FastSigmoid, sl::ZeroReset,
+                           sl::LifOptions{.threshold = sl::Train::per_neuron, .beta = sl::Train::per_neuron}>;
+template <class S>
+using ZRLif = sl::RecurrentLif<S, sl::FastSigmoid, sl::ZeroReset>;
+
+/// Random binary spikes of `features` x one sample x `steps`.
+template <class S>
+sl::TimeSeries<S> one_sample_spikes(sl::Index features, sl::Index steps, std::uint64_t seed) {
+  sl::TimeSeries<S> x(features, 1, steps);
+  sl::Rng data(seed);
+  for (sl::Index k = 0; k < x.values().size(); ++k) x.values().data()[k] = S(data.bernoulli(0.3) ? 1 : 0);
+  return x;
+}
+
+/// Per-neuron decays drawn in [lo, hi).
+template <class S>
+sl::Vector<S> decays(sl::Index n, double lo, double hi, std::uint64_t seed) {
+  sl::Rng r(seed);
+  sl::Vector<S> v(n);
+  for (sl::Index i = 0; i < n; ++i) v[i] = S(lo + (hi - lo) * r.uniform());
+  return v;
+}
+
+/// The snnTorch-dialect test network: Linear, LIF, Linear (no bias), CubaLIF, Linear, recurrent
+/// LIF, Linear, LIF, all resetting to zero, with per-neuron betas and one threshold per layer.
+template <class S>
+using SnnNet = sl::Sequential<sl::Linear<S>, PnLif<S>, sl::Linear<S>, PnLif<S>, sl::Linear<S>, ZRLif<S>,
+                              sl::Linear<S>, PnLif<S>>;
+template <class S>
+SnnNet<S> make_snn_net(std::uint64_t seed) {
+  sl::Rng rng(seed);
+  SnnNet<S> net{sl::Linear<S>(40, 16, rng),
+                PnLif<S>(16, {.beta = 0.9, .threshold = 0.5}),
+                sl::Linear<S>(16, 12, rng, {.bias = false}),
+                PnLif<S>(12, {.beta = 0.85, .alpha = 0.6, .threshold = 0.8}),
+                sl::Linear<S>(12, 10, rng),
+                ZRLif<S>(10, rng, {.beta = 0.9, .threshold = 0.7}),
+                sl::Linear<S>(10, 3, rng),
+                PnLif<S>(3, {.beta = 0.8, .threshold = 0.4})};
+  net.template layer<0>().weight() *= S(3);
+  net.template layer<2>().weight() *= S(3);
+  net.template layer<4>().weight() *= S(3);
+  net.template layer<6>().weight() *= S(3);
+  net.template layer<1>().beta().set(decays<S>(16, 0.7, 0.95, seed + 1));
+  net.template layer<3>().beta().set(decays<S>(12, 0.75, 0.95, seed + 2));
+  net.template layer<7>().beta().set(decays<S>(3, 0.8, 0.95, seed + 3));
+  return net;
+}
+
+/// The Norse-dialect test network: Linear, LIF, Linear, CubaLIF (per-neuron beta), Linear, IF
+/// (a LIF with beta = 1), Linear, recurrent LIF, Linear, normalised LI.
+template <class S>
+using IfLif = sl::LifType<S, sl::FastSigmoid, sl::ZeroReset, sl::LifOptions{.threshold = sl::Train::per_neuron}>;
+template <class S>
+using NorseNet = sl::Sequential<sl::Linear<S>, sl::Lif<S, sl::FastSigmoid, sl::ZeroReset>, sl::Linear<S>, PnLif<S>,
+                                sl::Linear<S>, IfLif<S>, sl::Linear<S>, ZRLif<S>, sl::Linear<S>, sl::LeakyIntegrator<S>>;
+template <class S>
+NorseNet<S> make_norse_net(std::uint64_t seed) {
+  sl::Rng rng(seed);
+  NorseNet<S> net{sl::Linear<S>(40, 16, rng),
+                  sl::Lif<S, sl::FastSigmoid, sl::ZeroReset>(16, {.beta = 0.9, .threshold = 0.6}),
+                  sl::Linear<S>(16, 12, rng),
+                  PnLif<S>(12, {.beta = 0.85, .alpha = 0.7, .threshold = 0.9}),
+                  sl::Linear<S>(12, 10, rng),
+                  IfLif<S>(10, {.beta = 1.0, .threshold = 1.2}),
+                  sl::Linear<S>(10, 8, rng),
+                  ZRLif<S>(8, rng, {.beta = 0.8, .threshold = 0.5}),
+                  sl::Linear<S>(8, 3, rng),
+                  sl::LeakyIntegrator<S>(3, {.beta = 0.9, .normalize = true})};
+  for (sl::Linear<S>* l : {&net.template layer<0>(), &net.template layer<2>(), &net.template layer<4>(),
+                           &net.template layer<6>()})
+    l->weight() *= S(3);
+  net.template layer<3>().beta().set(decays<S>(12, 0.7, 0.95, seed + 1));
+  net.template layer<5>().threshold().set(decays<S>(10, 0.8, 1.6, seed + 2));
+  return net;
+}
+
+/// Multiplies the dataset `key` of a file by `factor` (a planted defect for the check scripts).
+void scale_dataset(const std::string& path, const std::string& key, double factor) {
+  const sl::detail::NirArray a = read_dataset(path, key);
+  std::vector<double> v = a.values;
+  for (double& x : v) x *= factor;
+  sl::detail::Hdf5Session s;
+  const sl::detail::H5Handle f(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+  const sl::detail::H5Handle ds(H5Dopen2(f.get(), key.c_str(), H5P_DEFAULT), H5Dclose);
+  REQUIRE(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
+}
+
+/// Parameters of a dialect round trip: bit-identical for float networks, within two units in the
+/// last place for double ones (see check_round_trip_outputs).
+template <class V>
+void check_round_trip_values(const V& back, const V& original) {
+  using S = typename V::Scalar;
+  REQUIRE(back.size() == original.size());
+  for (sl::Index i = 0; i < back.size(); ++i) {
+    if constexpr (std::is_same_v<S, float>)
+      CHECK(back[i] == original[i]);
+    else
+      CHECK(std::abs(back[i] - original[i]) <= 4.5e-16 * std::abs(original[i]));
+  }
+}
+
+/// Outputs of a dialect round trip: bit-identical for float networks; for double ones the
+/// decays and thresholds may come back one or two units in the last place off (tau = dt/(1-beta)
+/// and the thresholds' gains are rounded twice), which moves the outputs by rounding only.
+template <class M>
+void check_round_trip_outputs(const M& a, const M& b) {
+  using S = typename M::Scalar;
+  REQUIRE(a.size() == b.size());
+  CHECK((a.array() != 0).any());
+  if constexpr (std::is_same_v<S, float>)
+    CHECK(a == b);
+  else
+    CHECK((a - b).cwiseAbs().maxCoeff() <= 1e-12);
+}
+
+}  // namespace
+
+TEST_CASE("NIR files written as snnTorch's and Norse's exporters write them read in their dialects") {
+  if (!have_h5py()) return;
+  using S = double;
+  const auto dir = sl::test::temp_dir("nir-fixtures");
+  const std::string cmd = "/usr/bin/python3 " SPIKELAB_NIR_DIALECTS_SCRIPT " write " + dir.string() + " > /dev/null";
+  INFO(cmd);
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const auto file = [&](const char* n) { return (dir / n).string(); };
+  std::vector<sl::NirNote> notes;
+  double dt = 0;
+  const auto snntorch = sl::NirDialect::snntorch, norse = sl::NirDialect::norse;
+
+  // snnTorch: Linear -> Leaky -> Linear (no bias) -> Synaptic -> Linear -> Leaky, dt = 1e-4 s
+  using SnnMlp = sl::Sequential<sl::Linear<S>, PnLif<S>, sl::Linear<S>, PnLif<S>, sl::Linear<S>, PnLif<S>>;
+  auto mlp = sl::read_nir<SnnMlp>(file("snntorch_mlp.nir"), {.dialect = snntorch, .notes = &notes, .dt_used = &dt});
+  CHECK(notes.empty());
+  CHECK(dt == 1e-4);
+  CHECK(mlp.layer<1>().beta().values()[2] == Approx(0.95).epsilon(1e-6));  // 1 - dt / tau
+  CHECK(mlp.layer<1>().threshold().values()[4] == Approx(0.8));
+  CHECK_FALSE(mlp.layer<2>().config().bias);
+  CHECK(mlp.layer<3>().synaptic());
+  CHECK(mlp.layer<3>().alpha().values()[1] == Approx(0.6).epsilon(1e-6));
+  CHECK(mlp.layer<3>().beta().values()[3] == Approx(0.75).epsilon(1e-6));
+  const std::string mlp_expected = file("snntorch_mlp.expected.h5");
+  const auto mlp_out = run(mlp, steps_as_series<S>(read_dataset(mlp_expected, "input")));
+  CHECK(mlp_out.sum() > 0);
+  CHECK(max_difference(mlp_out, read_dataset(mlp_expected, "output")) == 0.0);  // the same spikes
+
+  // snnTorch's RLeaky: the loop 1.lif <-> 1.w_rec drawn in the top graph
+  using SnnRec = sl::Sequential<sl::Linear<S>, ZRLif<S>, sl::Linear<S>, PnLif<S>>;
+  const std::string rec_file = file("snntorch_rleaky.nir"), rec_expected = file("snntorch_rleaky.expected.h5");
+  notes.clear();
+  auto rec = sl::read_nir<SnnRec>(rec_file, {.dialect = snntorch, .notes = &notes});
+  CHECK(notes.empty());
+  const auto w_rec = read_dataset(rec_file, "node/nodes/1.w_rec/weight");
+  CHECK(rec.layer<1>().recurrent_weight()(2, 2) == w_rec.values[2 * 5 + 2]);
+  CHECK(rec.layer<1>().recurrent_weight()(2, 3) == 0.0);
+  const auto rx = steps_as_series<S>(read_dataset(rec_expected, "input"));
+  CHECK(max_difference(run(rec, rx), read_dataset(rec_expected, "output")) == 0.0);
+  // in the spikelab dialect the same file reads alike, its dt inferred from tau / r
+  notes.clear();
+  auto rec2 = sl::read_nir<SnnRec>(rec_file, {.notes = &notes, .dt_used = &dt});
+  CHECK(dt == Approx(1e-4).epsilon(1e-6));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].field == "dt");
+  CHECK_THAT(notes[0].what, Catch::Contains("inferred from node '1.lif'") && Catch::Contains("0.0001"));
+  CHECK(max_difference(run(rec2, rx), read_dataset(rec_expected, "output")) == 0.0);
+  // a feed-forward layer type where the loop is: refused, naming the node and the projection
+  using SnnFf = sl::Sequential<sl::Linear<S>, PnLif<S>, sl::Linear<S>, PnLif<S>>;
+  CHECK_THROWS_WITH(sl::read_nir<SnnFf>(rec_file, {.dialect = snntorch}),
+                    Catch::Contains("NIR node '1.lif'") && Catch::Contains("recurrent loop through '1.w_rec'"));
+
+  // Norse: Linear -> LIFBoxCell -> Linear -> LIFCell (CubaLIF) -> Linear -> IAFCell -> Linear ->
+  // LIBoxCell, r = w_in = 1, scalar parameters as 0-d arrays, no metadata/dt
+  using NorseMlp = sl::Sequential<sl::Linear<S>, sl::Lif<S, sl::FastSigmoid, sl::ZeroReset>, sl::Linear<S>, PnLif2<S>,
+                                  sl::Linear<S>, IfLif<S>, sl::Linear<S>, sl::LeakyIntegrator<S>>;
+  const std::string nm_file = file("norse_mlp.nir"), nm_expected = file("norse_mlp.expected.h5");
+  notes.clear();
+  auto nm = sl::read_nir<NorseMlp>(nm_file, {.dialect = norse, .notes = &notes, .dt_used = &dt});
+  CHECK(dt == 1e-3);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].field == "dt");
+  CHECK_THAT(notes[0].what, Catch::Contains("Norse's from_nir default"));
+  // LIFBoxCell(tau_mem_inv = 100 / s, v_th = 0.3): beta = 1 - dt / tau = 0.9 and, as the input
+  // enters with gain dt / tau = 0.1, theta = 0.3 / 0.1 = 3; one neuron per feature
+  CHECK(nm.layer<1>().output_size() == 5);
+  CHECK(nm.layer<1>().beta().values()[4] == Approx(0.9).epsilon(1e-6));
+  CHECK(nm.layer<1>().threshold().values()[0] == Approx(3.0).epsilon(1e-6));
+  // LIFCell(tau_mem_inv = 100, tau_syn_inv = 200, v_th = 0.03): theta = 0.03 / (0.1 * 0.2) = 1.5
+  CHECK(nm.layer<3>().alpha().values()[0] == Approx(0.8).epsilon(1e-6));
+  CHECK(nm.layer<3>().threshold().values()[0] == Approx(1.5).epsilon(1e-6));
+  CHECK(nm.layer<3>().threshold().values()[1] == Approx(0.03 / (0.12 * 0.2)).epsilon(1e-6));
+  CHECK(nm.layer<5>().beta().values()[0] == 1.0);
+  CHECK(nm.layer<5>().threshold().values()[1] == Approx(0.4));
+  CHECK(nm.layer<7>().config().normalize);
+  CHECK(nm.layer<7>().beta().values()[0] == Approx(0.95).epsilon(1e-6));
+  const auto nm_out = run(nm, steps_as_series<S>(read_dataset(nm_expected, "input")));
+  CHECK(max_difference(nm_out, read_dataset(nm_expected, "output")) <= 1e-9);  // LI membranes
+  // the same file in the other dialects: snnTorch asserts r = tau_mem / dt for a CubaLIF, the
+  // spikelab dialect wants r = tau / dt
+  CHECK_THROWS_WITH(sl::read_nir<NorseMlp>(nm_file, {.dialect = snntorch}),
+                    Catch::Contains("NIR node '_3'") && Catch::Contains("tau_mem/dt"));
+  CHECK_THROWS_WITH(sl::read_nir<NorseMlp>(nm_file), Catch::Contains("NIR node '_1'") && Catch::Contains("is not tau/dt"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NIR files in the snntorch and norse dialects are read by an h5py transcription of the importers") {
+  if (!have_h5py()) return;
+  using S = double;
+  const auto dir = sl::test::temp_dir("nir-dialect-check");
+  // runs the check; returns its exit status and what it printed
+  const auto check = [&](const char* tool, const std::string& nir, const std::string& side) {
+    const std::string log = (dir / "check.log").string();
+    const std::string cmd = "/usr/bin/python3 " SPIKELAB_NIR_DIALECTS_SCRIPT " check " + std::string(tool) + " " + nir +
+                            " " + side + " > " + log + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return std::pair{rc, text};
+  };
+  std::vector<sl::NirNote> notes;
+
+  auto snn = make_snn_net<S>(41);
+  const auto x = one_sample_spikes<S>(40, 30, 7);
+  const auto y = run(snn, x);
+  REQUIRE(y.sum() > 0);
+  const std::string snn_file = (dir / "snn.nir").string(), snn_side = (dir / "snn.side.h5").string();
+  sl::write_nir(snn_file, snn, {.dialect = sl::NirDialect::snntorch, .notes = &notes});
+  CHECK(notes.empty());
+  CHECK(read_dataset(snn_file, "node/metadata/dt").values[0] == 1e-4);
+  SideFile::write(snn_side, x, y,
+                  {lif_params("lif", snn.layer<1>()), lif_params("cubalif", snn.layer<3>()),
+                   lif_params("rlif.lif", snn.layer<5>()), lif_params("lif_1", snn.layer<7>())});
+  {
+    const auto [rc, out] = check("snntorch", snn_file, snn_side);
+    INFO(out);
+    CHECK(rc == 0);
+  }
+
+  auto norse = make_norse_net<S>(43);
+  const auto z = run(norse, x);
+  const std::string norse_file = (dir / "norse.nir").string(), norse_side = (dir / "norse.side.h5").string();
+  sl::write_nir(norse_file, norse, {.dialect = sl::NirDialect::norse, .dt = 2e-3, .notes = &notes});
+  REQUIRE(notes.size() == 1);  // Norse must be told the dt
+  CHECK(notes[0].field == "dt");
+  CHECK_THAT(notes[0].what, Catch::Contains("from_nir(graph, dt=0.002)"));
+  const sl::Vector<S> li_beta = norse.layer<9>().beta().values();
+  SideFile::write(norse_side, x, z,
+                  {lif_params("lif", norse.layer<1>()), lif_params("cubalif", norse.layer<3>()),
+                   lif_params("if", norse.layer<5>()), lif_params("rlif.lif", norse.layer<7>()),
+                   SideFile::Params{"li", std::vector<double>(li_beta.data(), li_beta.data() + li_beta.size()), {}, {}}});
+  {
+    const auto [rc, out] = check("norse", norse_file, norse_side);
+    INFO(out);
+    CHECK(rc == 0);
+  }
+
+  // the check reads what it should: each file read in the other tool's way fails, and so does a
+  // file with a changed time constant or threshold, each for its reason
+  const auto fails_with = [&](const char* tool, const std::string& nir, const std::string& side, const char* why) {
+    const auto [rc, out] = check(tool, nir, side);
+    INFO(out);
+    CHECK(rc != 0);
+    CHECK_THAT(out, Catch::Contains(why));
+  };
+  // Norse ignores r of a LIF, so the snnTorch file's LIF threshold means another one to Norse
+  fails_with("norse", snn_file, snn_side, "lif: norse's importer derives threshold");
+  // snnTorch asserts r = tau_mem / dt of a CubaLIF; Norse's file has r = 1
+  fails_with("snntorch", norse_file, norse_side, "r not supported in CubaLIF");
+  scale_dataset(snn_file, "node/nodes/lif/tau", 1.5);
+  fails_with("snntorch", snn_file, snn_side, "lif: snntorch's importer derives beta");
+  scale_dataset(norse_file, "node/nodes/cubalif/v_threshold", 1.1);
+  fails_with("norse", norse_file, norse_side, "cubalif: norse's importer derives threshold");
+  std::filesystem::remove_all(dir);
+}
+
+TEMPLATE_TEST_CASE("NIR round trip through the snntorch and norse dialects gives the same outputs", "", float, double) {
+  using S = TestType;
+  const auto dir = sl::test::temp_dir("nir-dialect-trip");
+  std::vector<sl::NirNote> notes;
+  const auto x = one_sample_spikes<S>(40, 30, 9);
+
+  auto snn = make_snn_net<S>(51);
+  const std::string snn_file = (dir / "snn.nir").string();
+  sl::write_nir(snn_file, snn, {.dialect = sl::NirDialect::snntorch, .notes = &notes});
+  double dt = 0;
+  auto snn_back = sl::read_nir<SnnNet<S>>(snn_file, {.dialect = sl::NirDialect::snntorch, .notes = &notes, .dt_used = &dt});
+  CHECK(notes.empty());
+  CHECK(dt == 1e-4);
+  check_round_trip_outputs(run(snn, x), run(snn_back, x));
+  CHECK(snn_back.template layer<0>().weight() == snn.template layer<0>().weight());
+  CHECK(snn_back.template layer<5>().recurrent_weight() == snn.template layer<5>().recurrent_weight());
+  CHECK(snn_back.template layer<1>().threshold().values() == snn.template layer<1>().threshold().values());
+
+  auto norse = make_norse_net<S>(53);
+  const std::string norse_file = (dir / "norse.nir").string();
+  sl::write_nir(norse_file, norse, {.dialect = sl::NirDialect::norse, .notes = &notes});
+  CHECK(notes.empty());  // dt = 1 ms, Norse's default
+  auto norse_back = sl::read_nir<NorseNet<S>>(norse_file, {.dialect = sl::NirDialect::norse, .notes = &notes});
+  CHECK(notes.empty());
+  check_round_trip_outputs(run(norse, x), run(norse_back, x));
+  check_round_trip_values(norse_back.template layer<3>().beta().values(), norse.template layer<3>().beta().values());
+  check_round_trip_values(norse_back.template layer<3>().threshold().values(), norse.template layer<3>().threshold().values());
+  check_round_trip_values(norse_back.template layer<5>().threshold().values(), norse.template layer<5>().threshold().values());
+  check_round_trip_values(snn_back.template layer<3>().beta().values(), snn.template layer<3>().beta().values());
+  check_round_trip_values(snn_back.template layer<3>().alpha().values(), snn.template layer<3>().alpha().values());
+  {
+    // the threshold in the file carries Norse's input gain: theta (dt / tau_mem) (dt / tau_syn)
+    const OpenNir file(norse_file);
+    const double beta0 = double(norse.template layer<3>().beta().values()[0]), alpha = 0.7;
+    CHECK(file.node("cubalif").vector("v_threshold", 12)[0] == Approx(0.9 * (1 - beta0) * (1 - alpha)).epsilon(1e-6));
+    CHECK(file.node("cubalif").vector("r", 12)[0] == 1.0);
+    CHECK(file.node("cubalif").vector("w_in", 12)[0] == 1.0);
+    CHECK(file.node("lif").vector("v_threshold", 16)[0] == Approx(0.6 * 0.1).epsilon(1e-6));
+    CHECK(file.node("if").vector("r", 10)[0] == 1.0);
+    CHECK(file.node("li").vector("r", 3)[0] == 1.0);
+    CHECK(file.graph.meta_string("dialect", "") == "norse");
+  }
+  // a norse file read in the spikelab dialect: its metadata names the dialect (a note), and its
+  // LIF's r = 1 is not spikelab's tau / dt
+  notes.clear();
+  CHECK_THROWS_WITH(sl::read_nir<NorseNet<S>>(norse_file, {.notes = &notes}),
+                    Catch::Contains("NIR node 'lif'") && Catch::Contains("is not tau/dt"));
+  REQUIRE_FALSE(notes.empty());
+  CHECK(notes[0].field == "dialect");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NIR dialects refuse what snnTorch's or Norse's importer cannot read, naming the layer or node") {
+  using S = float;
+  const auto dir = sl::test::temp_dir("nir-dialect-refuse");
+  const auto path = dir / "x.nir";
+  const auto snntorch = sl::NirDialect::snntorch, norse = sl::NirDialect::norse;
+  sl::Rng rng(3);
+  using ZLif = sl::Lif<S, sl::FastSigmoid, sl::ZeroReset>;
+  // a subtractive reset: both tools reset to zero
+  sl::Sequential<sl::Linear<S>, sl::Lif<S>> sub{sl::Linear<S>(4, 3, rng), sl::Lif<S>(3)};
+  for (const auto d : {snntorch, norse})
+    CHECK_THROWS_WITH(sl::write_nir(path, sub, {.dialect = d}),
+                      Catch::Contains("layer 1 (") && Catch::Contains("dialect") && Catch::Contains("SubtractReset"));
+  // snnTorch: no leak (read as a Leaky with beta 0.9), per-neuron thresholds, LI, dt other than 1e-4
+  sl::Sequential<sl::Linear<S>, ZLif> no_leak{sl::Linear<S>(4, 3, rng), ZLif(3, {.beta = 1.0})};
+  CHECK_THROWS_WITH(sl::write_nir(path, no_leak, {.dialect = snntorch}),
+                    Catch::Contains("layer 1 (") && Catch::Contains("snntorch dialect") && Catch::Contains("beta = 0.9"));
+  sl::Sequential<sl::Linear<S>, PnLif2<S>> thresholds{sl::Linear<S>(4, 3, rng), PnLif2<S>(3)};
+  sl::Vector<S> th(3);
+  th << S(1), S(0.5), S(1);
+  thresholds.layer<1>().threshold().set(th);
+  CHECK_THROWS_WITH(sl::write_nir(path, thresholds, {.dialect = snntorch}),
+                    Catch::Contains("layer 1 (") && Catch::Contains("one v_threshold per layer"));
+  sl::Sequential<sl::Linear<S>, sl::LeakyIntegrator<S>> li{sl::Linear<S>(4, 3, rng), sl::LeakyIntegrator<S>(3)};
+  CHECK_THROWS_WITH(sl::write_nir(path, li, {.dialect = snntorch}),
+                    Catch::Contains("layer 1 (LeakyIntegrator") && Catch::Contains("LI node"));
+  sl::Sequential<sl::Linear<S>, ZLif> plain{sl::Linear<S>(4, 3, rng), ZLif(3)};
+  CHECK_THROWS_WITH(sl::write_nir(path, plain, {.dialect = snntorch, .dt = 1e-3}), Catch::Contains("1e-4"));
+  CHECK_THROWS_AS(sl::write_nir(path, plain, {.dt = -1.0}), sl::ConfigError);
+  // Norse: an LI that is not normalised (Norse ignores r), a layer with beta = 1 for some neurons
+  CHECK_THROWS_WITH(sl::write_nir(path, li, {.dialect = norse}),
+                    Catch::Contains("layer 1 (LeakyIntegrator") && Catch::Contains("normalize = true"));
+  sl::Sequential<sl::Linear<S>, PnLif<S>> mixed{sl::Linear<S>(4, 3, rng), PnLif<S>(3)};
+  sl::Vector<S> b(3);
+  b << S(0.9), S(1), S(0.8);
+  mixed.layer<1>().beta().set(b);
+  CHECK_THROWS_WITH(sl::write_nir(path, mixed, {.dialect = norse}),
+                    Catch::Contains("layer 1 (") && Catch::Contains("tau = inf"));
+  // both: a padded sum pooling (nirtorch's LPPool2d has no padding), integer delays
+  sl::Sequential<sl::SumPool2d<S>, sl::Flatten<S>> pool{sl::SumPool2d<S>({1, 4, 4}, {.kernel = 3, .stride = 1, .padding = 1}),
+                                                        sl::Flatten<S>(sl::ImageShape{1, 4, 4})};
+  for (const auto d : {snntorch, norse})
+    CHECK_THROWS_WITH(sl::write_nir(path, pool, {.dialect = d}),
+                      Catch::Contains("layer 0 (SumPool2d") && Catch::Contains("padding"));
+  sl::LearnableDelay<S> ld(4, 3, rng, {.max_delay = 3, .sigma = 0.0});
+  sl::Sequential<sl::IntegerDelay<S>, ZLif> delay{ld.round_delays(), ZLif(3)};
+  for (const auto d : {snntorch, norse})
+    CHECK_THROWS_WITH(sl::write_nir(path, delay, {.dialect = d}),
+                      Catch::Contains("layer 0 (") && Catch::Contains("Delay node"));
+  CHECK(std::filesystem::is_empty(dir));  // no file, no temporary
+  // what each dialect can write, it writes
+  sl::write_nir(path, no_leak, {.dialect = norse});
+  CHECK(read_type(path.string(), "node/nodes/if") == "IF");
+  sl::write_nir(path, pool, {});
+  std::filesystem::remove(path);
+
+  // reading: nodes outside the dialect name the node
+  const std::string p = path.string();
+  auto neuron_file = [&](const char* type, std::vector<std::pair<std::string, double>> fields, bool with_dt = true) {
+    hand_nir(
+        p, {3}, 3,
+        [&](sl::detail::NirWriter& w, hid_t nodes) {
+          const sl::detail::H5Handle g = w.node(nodes, "neuron", type);
+          for (const auto& [key, v] : fields) w.array(g.get(), key, std::vector<double>(3, v), {3});
+          return std::vector<std::string>{"neuron"};
+        },
+        with_dt);
+  };
+  using Z = sl::Sequential<ZLif>;
+  neuron_file("IF", {{"r", 1.0}, {"v_threshold", 1.0}});
+  CHECK_THROWS_WITH(sl::read_nir<Z>(p, {.dialect = snntorch}),
+                    Catch::Contains("NIR node 'neuron'") && Catch::Contains("beta = 0.9"));
+  CHECK(sl::read_nir<Z>(p, {.dialect = norse}).layer<0>().beta().values()[0] == 1.0);
+  CHECK_THROWS_AS(sl::read_nir<Z>(p, {.dialect = snntorch, .dt = 1e-3}), sl::ConfigError);
+  neuron_file("LI", {{"tau", 0.01}, {"r", 1.0}, {"v_leak", 0.0}});
+  CHECK_THROWS_WITH(sl::read_nir<sl::Sequential<sl::LeakyIntegrator<S>>>(p, {.dialect = snntorch}),
+                    Catch::Contains("NIR node 'neuron'") && Catch::Contains("LI node"));
+  // Norse: tau = inf gives no input; an ignored r or v_reset is noted
+  neuron_file("LIF", {{"tau", std::numeric_limits<double>::infinity()}, {"r", 1.0}, {"v_leak", 0.0}, {"v_threshold", 0.1}});
+  CHECK_THROWS_WITH(sl::read_nir<Z>(p, {.dialect = norse}), Catch::Contains("NIR node 'neuron'") && Catch::Contains("tau[0]"));
+  neuron_file("LIF", {{"tau", 0.01}, {"r", 10.0}, {"v_leak", 0.0}, {"v_threshold", 0.1}, {"v_reset", 0.5}});
+  std::vector<sl::NirNote> notes;
+  const auto lif = sl::read_nir<Z>(p, {.dialect = norse, .notes = &notes});
+  CHECK(lif.layer<0>().threshold().values()[0] == Approx(1.0));  // 0.1 / (dt / tau)
+  REQUIRE(notes.size() == 2);
+  CHECK(notes[0].field == "r");
+  CHECK(notes[1].field == "v_reset");
+  // snnTorch: an input scale r dt / tau other than 1 divides the threshold (hack_w_scale)
+  neuron_file("LIF", {{"tau", 1e-3}, {"r", 20.0}, {"v_leak", 0.0}, {"v_threshold", 1.0}}, false);
+  notes.clear();
+  const auto hack = sl::read_nir<Z>(p, {.dialect = snntorch, .notes = &notes});
+  CHECK(hack.layer<0>().threshold().values()[0] == Approx(0.5));  // 1 / (20 * 1e-4 / 1e-3)
+  CHECK(hack.layer<0>().beta().values()[0] == Approx(0.9));
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0].what, Catch::Contains("hack_w_scale"));
+  // a network type with another reset than the tool's
+  CHECK_THROWS_WITH(sl::read_nir<sl::Sequential<sl::Lif<S>>>(p, {.dialect = snntorch}),
+                    Catch::Contains("NIR node 'neuron'") && Catch::Contains("resets to zero"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NIR reader rejects skip connections and branches, naming the node") {
+  using S = float;
+  const auto dir = sl::test::temp_dir("nir-skip");
+  const std::string p = (dir / "skip.nir").string();
+  const auto add = [](sl::detail::NirWriter& w, hid_t nodes) {
+    for (const char* name : {"a", "c"}) {
+      const sl::detail::H5Handle g = w.node(nodes, name, "Linear");
+      w.array(g.get(), "weight", std::vector<double>(16, 0.5), {4, 4});
+    }
+    const sl::detail::H5Handle g = w.node(nodes, "b", "LIF");
+    for (const auto& [key, v] : {std::pair{"tau", 0.01}, std::pair{"r", 10.0}, std::pair{"v_leak", 0.0},
+                                 std::pair{"v_threshold", 1.0}})
+      w.array(g.get(), key, std::vector<double>(4, v), {4});
+  };
+  using Net = sl::Sequential<sl::Linear<S>, sl::Lif<S, sl::FastSigmoid, sl::ZeroReset>, sl::Linear<S>>;
+  // input -> a -> b -> c -> output, and a -> c: c has two inputs
+  hand_graph(p, {4}, 4, add, {{"input", "a"}, {"a", "b"}, {"b", "c"}, {"c", "output"}, {"a", "c"}});
+  CHECK_THROWS_WITH(sl::read_nir<Net>(p), Catch::Contains("skip.nir") && Catch::Contains("node 'c' has 2 inputs ('b', 'a')") &&
+                                              Catch::Contains("skip connection"));
+  // input -> a -> b -> output and a -> c: a branch at a
+  hand_graph(p, {4}, 4, add, {{"input", "a"}, {"a", "b"}, {"b", "output"}, {"a", "c"}});
+  CHECK_THROWS_WITH(sl::read_nir<Net>(p), Catch::Contains("node 'a' has 2 successors ('b', 'c')"));
+  // a loop b -> c -> b whose projection also feeds the output is no recurrent layer
+  hand_graph(p, {4}, 4, add, {{"input", "a"}, {"a", "b"}, {"b", "c"}, {"c", "b"}, {"c", "output"}});
+  CHECK_THROWS_WITH(sl::read_nir<Net>(p), Catch::Contains("node 'b' has 2 inputs"));
+  // a loop b -> w -> b drawn in the graph is a recurrent layer; an Affine w with a bias is refused
+  using RNet = sl::Sequential<sl::Linear<S>, ZRLif<S>, sl::Linear<S>>;
+  for (const double bias : {0.5, 0.0}) {
+    hand_graph(
+        p, {4}, 4,
+        [&](sl::detail::NirWriter& w, hid_t nodes) {
+          add(w, nodes);
+          const sl::detail::H5Handle g = w.node(nodes, "w", "Affine");
+          w.array(g.get(), "weight", std::vector<double>(16, 0.25), {4, 4});
+          w.array(g.get(), "bias", std::vector<double>(4, bias), {4});
+        },
+        {{"input", "a"}, {"a", "b"}, {"b", "w"}, {"w", "b"}, {"b", "c"}, {"c", "output"}});
+    if (bias != 0.0) {
+      CHECK_THROWS_WITH(sl::read_nir<RNet>(p), Catch::Contains("NIR node 'w'") && Catch::Contains("bias"));
+    } else {
+      const auto r = sl::read_nir<RNet>(p);
+      CHECK(r.layer<1>().recurrent_weight()(1, 3) == 0.25f);
+    }
+  }
+  // the chain itself reads
+  hand_graph(p, {4}, 4, add, {{"c", "output"}, {"input", "a"}, {"b", "c"}, {"a", "b"}});
+  std::vector<sl::NirNote> notes;
+  double dt = 0;
+  const auto net = sl::read_nir<Net>(p, {.notes = &notes, .dt_used = &dt});
+  CHECK(dt == Approx(1e-3));  // inferred from tau / r of 'b'
+  CHECK(net.layer<1>().beta().values()[0] == Approx(0.9));
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0].what, Catch::Contains("inferred from node 'b'"));
   std::filesystem::remove_all(dir);
 }

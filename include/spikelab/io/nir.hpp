@@ -12,7 +12,9 @@
  *           seconds, R = tau / dt (IF: R = 1 / dt), delays in steps x dt seconds; NirNote, one
  *           lossy mapping;
  *         - io/nir/graph.hpp: write_nir / read_nir of a whole network, NirOptions /
- *           NirReadOptions (dt, the caller's list of NirNotes).
+ *           NirReadOptions (the dialect, dt, the caller's list of NirNotes); NirDialect
+ *           (io/nir/layers.hpp) picks spikelab's conventions or those of snnTorch's or Norse's
+ *           importer (docs/nir.md).
  *        Optional: needs the `spikelab::hdf5` CMake target (option SPIKELAB_WITH_HDF5), which
  *        defines SPIKELAB_HAS_HDF5.
  *

@@ -31,6 +31,12 @@
  * tools will read them as reset-to-zero neurons (a NirNote says so). A node without that
  * metadata is read as reset-to-zero and needs a layer type with ZeroReset.
  *
+ * Dialects. Each simulator reads NIR's continuous-time neurons its own way (NirDialect):
+ * NirContext::dialect picks the conventions above (spikelab), snnTorch's (the same formulas with
+ * dt = 1e-4 s, one threshold per layer, no IF / LI / Delay) or Norse's (r of LIF / LI / IF
+ * ignored, so thresholds carry the input gain; LI only normalised). Each mapping documents its
+ * dialects; docs/nir.md has the table of everything a dialect refuses or notes.
+ *
  * Lossy mappings. Where a value is written that other tools read differently, or a NIR value is
  * ignored or a default assumed on reading, the mapping records a NirNote (node, field, what was
  * done) in the caller's list (NirOptions::notes, NirReadOptions::notes); a mapping that would
@@ -90,19 +96,67 @@ struct NirNote {
   std::string what;   ///< what was done, with the values and units involved
 };
 
+/**
+ * Whose conventions a NIR file follows: which NIR parameters stand for spikelab's decays,
+ * thresholds and input gains (docs/nir.md has the whole table). NIR's neurons are continuous in
+ * time, and each simulator discretises them its own way, so the same file means different
+ * networks to different tools. Writing in a dialect gives a file that the tool's importer reads
+ * into the network spikelab simulates; reading in a dialect reads a file as that tool's importer
+ * would (which is what its exporter writes). What a dialect cannot express is refused by name
+ * (ConfigError on writing, FormatError on reading) or, where nothing the network computes
+ * changes, reported as a NirNote.
+ */
+enum class NirDialect {
+  /// spikelab's own: forward Euler with step dt (NirOptions::dt, kept in metadata/dt):
+  /// tau = dt / (1 - beta), r = tau / dt, w_in = tau_syn / dt, v_threshold = theta, IF r = 1 / dt,
+  /// LI r = tau / dt (r = 1 when normalised), a subtractive reset kept in metadata/reset.
+  spikelab,
+  /// snnTorch's export_to_nir / import_from_nir (jeshraghian/snntorch, snntorch/export_nir.py
+  /// and import_nir.py at commit 634fc22): the same formulas with dt fixed at 1e-4 s (both
+  /// hard-code it), beta = 1 - dt / tau on reading, v_threshold divided by r dt / tau (LIF) or
+  /// w_in dt / tau_syn (CubaLIF) when that is not 1, reset to zero. No IF, LI or Delay; one
+  /// threshold per layer.
+  snntorch,
+  /// Norse's to_nir / from_nir (norse/norse, norse/torch/utils/export_nir.py and import_nir.py
+  /// at commit 065a3b4; from_nir's dt, 1e-3 s unless given): LIF, LI and IF ignore r, so a
+  /// neuron takes its input with gain dt / tau (LIF, LI) or 1 (IF); a CubaLIF scales its input
+  /// by w_in dt / tau_syn and its current by r dt / tau_mem. Written with r = w_in = 1 (as Norse
+  /// writes) and v_threshold = theta (dt / tau_mem) (dt / tau_syn); LI only normalised (input
+  /// scaled by 1 - beta); reset to zero; no Delay.
+  norse,
+};
+
+/// The dialect's name as metadata/dialect stores it: "spikelab", "snntorch", "norse".
+inline const char* nir_dialect_name(NirDialect d) {
+  switch (d) {
+    case NirDialect::snntorch: return "snntorch";
+    case NirDialect::norse: return "norse";
+    default: return "spikelab";
+  }
+}
+
 }  // namespace spikelab
 
 namespace spikelab::detail {
 
-/// What the layer mappings share while a graph is written or read: dt (seconds per step),
-/// unique node names, the shape of the current activation when it is an image, and where the
-/// caller collects the NirNotes of lossy mappings (none when `notes` is null).
+/// What the layer mappings share while a graph is written or read: the dialect, dt (seconds per
+/// step), unique node names, the shape of the current activation when it is an image, and where
+/// the caller collects the NirNotes of lossy mappings (none when `notes` is null).
 struct NirContext {
+  NirDialect dialect = NirDialect::spikelab;
   double dt = 1e-3;
   std::map<std::string, int> counts;
   ImageShape image{};  ///< shape of the current activation when it is an image (channels > 0)
   bool has_image = false;
   std::vector<NirNote>* notes = nullptr;  ///< the caller's list of lossy mappings, or null
+  /// Reading: the number of features of the current activation (0: not known); a neuron node
+  /// whose parameters are single numbers (as snnTorch and Norse write a layer with one beta)
+  /// has this many neurons.
+  Index features = 0;
+  /// Reading: the Linear / Affine node of a recurrent loop drawn in the top graph around the
+  /// node being read (neuron -> w_rec -> neuron, as snnTorch's exporter flattens an RLeaky),
+  /// for a recurrent LIF layer to take; null when there is none. The layer clears it.
+  const NirNode* recurrent = nullptr;
   /// Records a lossy mapping of `field` of the node `node` (no-op without a list).
   void note(const std::string& node, const std::string& field, const std::string& what) const {
     if (notes) notes->push_back(NirNote{node, field, what});
@@ -176,6 +230,53 @@ inline void nir_check_zero(const NirNode& node, const std::string& key, std::siz
   if (!node.has(key)) return;
   for (double v : node.vector(key, n))
     if (v != 0.0) throw node.error("'" + key + "' must be 0 for spikelab's neurons (found " + std::to_string(v) + ")");
+}
+/// The importer that a dialect other than spikelab's follows, as messages name it.
+inline const char* nir_tool(NirDialect d) {
+  return d == NirDialect::snntorch ? "snnTorch's import_from_nir" : "Norse's from_nir";
+}
+/// The number of neurons of a neuron node whose parameters hold `stored` values: a single value
+/// stands for every feature of the current activation (snnTorch and Norse write a layer with one
+/// beta and one threshold as 0-d arrays).
+inline std::size_t nir_neuron_count(std::size_t stored, const NirContext& ctx) {
+  return stored == 1 && ctx.features > 1 ? std::size_t(ctx.features) : stored;
+}
+/// numpy.allclose(x, 1) with its default tolerances (rtol 1e-5, atol 1e-8), as the importers test
+/// their input scales.
+inline bool nir_allclose_one(double x) { return std::abs(x - 1.0) <= 1e-8 + 1e-5; }
+/// Values that differ only by the rounding of a conversion (relative 1e-13) are made equal, so
+/// that a layer type holding the parameter per layer takes them.
+inline void nir_snap_uniform(std::vector<double>& v) {
+  if (v.empty()) return;
+  for (double x : v)
+    if (!(std::abs(x - v[0]) <= 1e-13 * std::abs(v[0]))) return;
+  std::fill(v.begin(), v.end(), v[0]);
+}
+/// Notes a parameter `key` that the dialect's importer ignores when it is not `expected` for
+/// every neuron (Norse's from_nir warns and ignores r of LIF / LI / IF, both tools ignore v_reset).
+inline void nir_note_ignored(const NirContext& ctx, const NirNode& node, const std::string& key, std::size_t n,
+                             double expected, const std::string& what) {
+  if (!node.has(key)) return;
+  for (double v : node.vector(key, n))
+    if (v != expected) {
+      ctx.note(node.where(), key,
+               key + " = " + std::to_string(v) + " ignored, as " + nir_tool(ctx.dialect) + " ignores it: " + what);
+      return;
+    }
+}
+/// The recurrent weights of a recurrent LIF layer from its Linear node, or an Affine node whose
+/// bias is zero (spikelab's recurrent layer has no recurrent bias; snnTorch's RLeaky writes its
+/// torch.nn.Linear as Affine).
+inline NirArray nir_recurrent_weight(const NirNode& w) {
+  const std::string t = w.type();
+  if (t != "Linear" && t != "Affine") throw w.error("is a " + t + " node, expected the recurrent Linear projection");
+  NirArray wt = w.array("weight");
+  if (t == "Affine" && wt.dims.size() == 2)
+    for (double b : w.vector("bias", std::size_t(wt.dims[0])))
+      if (b != 0.0)
+        throw w.error("the recurrent projection has a bias (" + std::to_string(b) +
+                      "), which spikelab's recurrent LIF layer has not");
+  return wt;
 }
 /// A NIR (height, width) parameter that spikelab holds as one number (square kernels, equal
 /// strides and paddings): a scalar, or two equal values.
@@ -286,10 +387,50 @@ constexpr const char* nir_reset_name() {
 /// input gain 1 for r = 1/dt (1/s; the limit of the LIF's R / tau = 1/dt). Reading an IF node
 /// also accepts r = 1, which tools that write IF as a per-step accumulator use (a NirNote says
 /// so). A recurrent Lif is a NIRGraph subgraph input -> lif (or if) -> output with the loop
-/// lif -> w_rec -> lif, w_rec a Linear node holding the recurrent weights (n x n).
+/// lif -> w_rec -> lif, w_rec a Linear node holding the recurrent weights (n x n); reading also
+/// takes the loop drawn in the top graph (snnTorch's exporter flattens its RLeaky so), with
+/// w_rec a Linear or a zero-bias Affine node.
+///
+/// Dialects (NirDialect). snntorch: the formulas above with dt = 1e-4 s; no IF (snnTorch reads
+/// IF as a Leaky with beta 0.9), so beta = 1 and alpha = 1 are refused, as are thresholds that
+/// differ between neurons; reading divides v_threshold by r dt / tau (LIF) or w_in dt / tau_syn
+/// (CubaLIF) when that is not 1, as snnTorch's importer does. norse: Norse's LIF adds its input
+/// with gain dt / tau whatever r says, and its CubaLIF scales input by w_in dt / tau_syn and
+/// current by r dt / tau_mem; with zero reset, the membrane v' = g v of a neuron of gain g
+/// crosses g theta exactly when v crosses theta, so a LIF is written with r = 1 and
+/// v_threshold = theta dt / tau, a CubaLIF with r = w_in = 1 and
+/// v_threshold = theta (dt / tau_mem) (dt / tau_syn), an IF with r = 1 (Norse's IAFCell adds
+/// its input with gain 1); reading divides by the same gains. Both tools reset to zero: other
+/// resets are refused, a non-zero v_reset is ignored with a note.
 template <class S, class G, class R, LifOptions O>
 struct NirLayer<LifType<S, G, R, O>> {
   using L = LifType<S, G, R, O>;
+
+  /// Why write_nir cannot write `l` in dialect `d` (empty: it can).
+  static std::string refusal(const L& l, NirDialect d) {
+    if (d == NirDialect::spikelab) return {};
+    if constexpr (!std::same_as<R, ZeroReset>)
+      return std::string("its ") + R::name() + " is not NIR's reset to v_reset and " + nir_tool(d) +
+             " resets to zero; use ZeroReset, or the spikelab dialect, which keeps the reset in metadata";
+    const std::vector<double> beta = neuron_values(l.beta()), theta = neuron_values(l.threshold());
+    const std::vector<double> alpha = l.synaptic() ? neuron_values(l.alpha()) : std::vector<double>{};
+    const auto any_one = [](const std::vector<double>& v) {
+      return std::any_of(v.begin(), v.end(), [](double x) { return x >= 1.0; });
+    };
+    if (d == NirDialect::snntorch) {
+      if (any_one(beta))
+        return "beta = 1 (no leak): snnTorch's import_from_nir reads NIR's IF as snn.Leaky with beta = 0.9, and a "
+               "LIF with tau = inf gets the input scale r dt / tau = NaN";
+      if (any_one(alpha)) return "alpha = 1: snnTorch's import_from_nir gets the input scale w_in dt / tau_syn = NaN";
+      if (std::any_of(theta.begin(), theta.end(), [&](double t) { return t != theta[0]; }))
+        return "its thresholds differ between neurons: snnTorch's import_from_nir asserts one v_threshold per layer";
+      return {};
+    }
+    if (any_one(alpha) || (any_one(beta) && (l.synaptic() || !integrate_and_fire(l))))
+      return "beta = 1 or alpha = 1 (no leak): Norse's from_nir gives a neuron with tau = inf no input (1 / tau = 0); "
+             "only a whole layer without leak and without synaptic current can be written, as NIR's IF";
+    return {};
+  }
 
   static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const L& l) {
     const Index n = l.output_size();
@@ -317,13 +458,23 @@ struct NirLayer<LifType<S, G, R, O>> {
 
   static L read(const NirNode& node, NirContext& ctx) {
     if constexpr (!O.recurrent) {
+      if (ctx.recurrent)
+        throw node.error("is in a recurrent loop through '" + ctx.recurrent->where() +
+                         "', but the network type's layer here is the feed-forward " + L::name());
       return read_neuron(node, ctx, nullptr);
     } else {
+      ctx.has_image = false;
+      if (ctx.recurrent) {  // the loop neuron -> w_rec -> neuron drawn in the top graph
+        const NirArray wt = nir_recurrent_weight(*ctx.recurrent);
+        ctx.recurrent = nullptr;
+        return read_neuron(node, ctx, &wt);
+      }
       if (node.type() != "NIRGraph")
-        throw node.error("is a " + node.type() + " node, expected a NIRGraph subgraph (spikelab RecurrentLif)");
+        throw node.error("is a " + node.type() +
+                         " node, expected a NIRGraph subgraph or a neuron in a recurrent loop (spikelab RecurrentLif)");
       const auto edges = node.edges();
       const NirNode sub(node.file(), node.get(), "nodes", node.where() + "/nodes");
-      // the neuron (LIF/CubaLIF) and the recurrent projection (Linear): the loop lif -> w_rec -> lif
+      // the neuron (LIF/CubaLIF/IF) and the recurrent projection: the loop lif -> w_rec -> lif
       std::string lif, rec;
       for (const auto& [a, b] : edges)
         for (const auto& [c, d] : edges)
@@ -335,9 +486,7 @@ struct NirLayer<LifType<S, G, R, O>> {
         throw node.error("subgraph has no LIF/CubaLIF/IF node with a recurrent Linear loop (lif -> w_rec -> lif)");
       const NirNode nl(node.file(), sub.get(), lif, node.where() + "/" + lif);
       const NirNode nr(node.file(), sub.get(), rec, node.where() + "/" + rec);
-      if (nr.type() != "Linear") throw nr.error("is a " + nr.type() + " node, expected the recurrent Linear projection");
-      const NirArray wt = nr.array("weight");
-      ctx.has_image = false;
+      const NirArray wt = nir_recurrent_weight(nr);
       return read_neuron(nl, ctx, &wt);
     }
   }
@@ -355,11 +504,13 @@ struct NirLayer<LifType<S, G, R, O>> {
   static void write_neuron(NirWriter& w, const NirContext& ctx, hid_t nodes, const std::string& name,
                            const std::string& where, const L& l) {
     const std::vector<hsize_t> n = neuron_dims(ctx, l.output_size());
-    const std::vector<double> beta = neuron_values(l.beta()), theta = neuron_values(l.threshold());
-    const std::vector<double> zeros(beta.size(), 0.0);
+    const std::vector<double> beta = neuron_values(l.beta());
+    std::vector<double> theta = neuron_values(l.threshold());
+    const std::vector<double> zeros(beta.size(), 0.0), ones(beta.size(), 1.0);
+    const bool norse = ctx.dialect == NirDialect::norse;
     if (integrate_and_fire(l)) {
       H5Handle g = w.node(nodes, name, "IF");
-      w.array(g.get(), "r", std::vector<double>(beta.size(), 1.0 / ctx.dt), n);
+      w.array(g.get(), "r", norse ? ones : std::vector<double>(beta.size(), 1.0 / ctx.dt), n);
       w.array(g.get(), "v_threshold", theta, n);
       w.array(g.get(), "v_reset", zeros, n);
       write_reset(w, ctx, g.get(), where);
@@ -367,7 +518,7 @@ struct NirLayer<LifType<S, G, R, O>> {
     }
     const std::vector<double> tau = nir_tau(beta, ctx.dt);
     std::vector<double> r(beta.size());
-    for (std::size_t i = 0; i < r.size(); ++i) r[i] = tau[i] / ctx.dt;
+    for (std::size_t i = 0; i < r.size(); ++i) r[i] = norse ? 1.0 : tau[i] / ctx.dt;
     if (std::any_of(beta.begin(), beta.end(), [](double b) { return b >= 1.0; }))
       ctx.note(where, l.synaptic() ? "tau_mem" : "tau",
                "neurons with beta = 1 (no leak) are written with tau = r = +inf, the integrate-and-fire limit "
@@ -377,11 +528,16 @@ struct NirLayer<LifType<S, G, R, O>> {
       const std::vector<double> alpha = neuron_values(l.alpha());
       const std::vector<double> tau_syn = nir_tau(alpha, ctx.dt);
       std::vector<double> w_in(alpha.size());
-      for (std::size_t i = 0; i < w_in.size(); ++i) w_in[i] = tau_syn[i] / ctx.dt;
+      for (std::size_t i = 0; i < w_in.size(); ++i) {
+        w_in[i] = norse ? 1.0 : tau_syn[i] / ctx.dt;
+        if (norse) theta[i] *= (ctx.dt / tau[i]) * (ctx.dt / tau_syn[i]);  // the gain of Norse's CubaLIF
+      }
       w.array(g.get(), "tau_mem", tau, n);
       w.array(g.get(), "tau_syn", tau_syn, n);
       w.array(g.get(), "w_in", w_in, n);
     } else {
+      if (norse)
+        for (std::size_t i = 0; i < theta.size(); ++i) theta[i] *= ctx.dt / tau[i];  // the gain of Norse's LIF
       w.array(g.get(), "tau", tau, n);
     }
     w.array(g.get(), "r", r, n);
@@ -405,37 +561,19 @@ struct NirLayer<LifType<S, G, R, O>> {
     const std::string t = node.type();
     if (!neuron_type(t))
       throw node.error("is a " + t + " node, expected LIF, CubaLIF or IF (spikelab " + L::name() + ")");
-    const bool cuba = t == "CubaLIF";
     const NirArray thr = node.array("v_threshold");
-    const std::size_t n = thr.size();
-    if (n == 0) throw node.error("'v_threshold' is empty");
-    std::vector<double> beta(n, 1.0);
-    if (t == "IF") {
-      read_if_gain(node, ctx, n);
-    } else {
-      const std::vector<double> tau = node.vector(cuba ? "tau_mem" : "tau", n);
-      beta = nir_decay(node, tau, ctx.dt, cuba ? "tau_mem" : "tau");
-      nir_check_unit_gain(ctx, node, node.vector("r", n), beta, "r");
-      nir_check_zero(node, "v_leak", n);
-    }
-    nir_check_zero(node, "v_reset", n);
-    std::vector<double> alpha(n, 0.0);
-    if (cuba) {
-      alpha = nir_decay(node, node.vector("tau_syn", n), ctx.dt, "tau_syn");
-      if (node.has("w_in"))
-        nir_check_unit_gain(ctx, node, node.vector("w_in", n), alpha, "w_in");
-      else
-        ctx.note(node.where(), "w_in",
-                 "absent: read as tau_syn/dt (input gain 1); NIR's default w_in = 1 would give the gain dt/tau_syn");
-    }
-    const std::string reset = node.meta_string("reset", "zero");
-    if (reset != nir_reset_name<R>())
-      throw node.error("resets by '" + reset + "' but the network type uses " + R::name() +
-                       (node.has("metadata") ? "" : " (NIR's LIF resets to v_reset: use ZeroReset)"));
+    if (thr.size() == 0) throw node.error("'v_threshold' is empty");
+    const std::size_t n = nir_neuron_count(thr.size(), ctx);
+    std::vector<double> theta = node.vector("v_threshold", n), beta(n, 1.0), alpha(n, 0.0);
+    if (ctx.dialect == NirDialect::snntorch) read_snntorch(node, ctx, t, beta, alpha, theta);
+    else if (ctx.dialect == NirDialect::norse) read_norse(node, ctx, t, beta, alpha, theta);
+    else read_spikelab(node, ctx, t, beta, alpha);
+    if (ctx.dialect != NirDialect::spikelab) nir_snap_uniform(theta);
+    read_reset(node, ctx, n);
     LifConfig cfg;
     cfg.beta = beta[0];
     cfg.alpha = alpha[0];
-    cfg.threshold = thr.values[0];
+    cfg.threshold = theta[0];
     return nir_build(node, std::string("does not fit the network type ") + L::name() + ": ", [&] {
       if constexpr (O.recurrent) {
         if (rec->dims.size() != 2 || rec->dims[0] != n || rec->dims[1] != n)
@@ -444,14 +582,141 @@ struct NirLayer<LifType<S, G, R, O>> {
         L l(Index(n), rng, cfg, G{});
         for (Index r = 0; r < Index(n); ++r)
           for (Index c = 0; c < Index(n); ++c) l.recurrent_weight()(r, c) = S(rec->values[std::size_t(r) * n + std::size_t(c)]);
-        set_params(l, beta, alpha, thr.values);
+        set_params(l, beta, alpha, theta);
         return l;
       } else {
         L l(Index(n), cfg, G{});
-        set_params(l, beta, alpha, thr.values);
+        set_params(l, beta, alpha, theta);
         return l;
       }
     });
+  }
+  /// The spikelab dialect: r = tau/dt, w_in = tau_syn/dt (gain 1), v_leak = 0; IF r = 1/dt or 1.
+  static void read_spikelab(const NirNode& node, NirContext& ctx, const std::string& t, std::vector<double>& beta,
+                            std::vector<double>& alpha) {
+    const std::size_t n = beta.size();
+    const bool cuba = t == "CubaLIF";
+    if (t == "IF") {
+      read_if_gain(node, ctx, n);
+    } else {
+      const std::vector<double> tau = node.vector(cuba ? "tau_mem" : "tau", n);
+      beta = nir_decay(node, tau, ctx.dt, cuba ? "tau_mem" : "tau");
+      nir_check_unit_gain(ctx, node, node.vector("r", n), beta, "r");
+      nir_check_zero(node, "v_leak", n);
+    }
+    if (cuba) {
+      alpha = nir_decay(node, node.vector("tau_syn", n), ctx.dt, "tau_syn");
+      if (node.has("w_in"))
+        nir_check_unit_gain(ctx, node, node.vector("w_in", n), alpha, "w_in");
+      else
+        ctx.note(node.where(), "w_in",
+                 "absent: read as tau_syn/dt (input gain 1); NIR's default w_in = 1 would give the gain dt/tau_syn");
+    }
+  }
+  /// A time constant that the dialect's importer divides by: positive and finite.
+  static std::vector<double> finite_tau(const NirNode& node, const NirContext& ctx, const char* key, std::size_t n) {
+    std::vector<double> tau = node.vector(key, n);
+    for (std::size_t i = 0; i < n; ++i)
+      if (!(tau[i] > 0) || std::isinf(tau[i]))
+        throw node.error(std::string(key) + "[" + std::to_string(i) + "] = " + std::to_string(tau[i]) + " is not a " +
+                         "positive finite time constant, which " + nir_tool(ctx.dialect) +
+                         " needs (with tau = inf its neuron gets no input or a NaN scale)");
+    return tau;
+  }
+  /// The snntorch dialect (snnTorch's import_from_nir): beta = 1 - dt/tau, alpha = 1 - dt/tau_syn
+  /// with dt = 1e-4 s; v_threshold divided by w_scale = r dt / tau (LIF) or w_in dt / tau_syn
+  /// (CubaLIF, whose r must be tau_mem/dt) where w_scale is not 1 (numpy.allclose).
+  static void read_snntorch(const NirNode& node, NirContext& ctx, const std::string& t, std::vector<double>& beta,
+                            std::vector<double>& alpha, std::vector<double>& theta) {
+    const std::size_t n = beta.size();
+    if (t == "IF")
+      throw node.error("is an IF node, which snnTorch's import_from_nir reads as snn.Leaky with beta = 0.9 (and its "
+                       "export_to_nir never writes): read the file in the spikelab or norse dialect");
+    const bool cuba = t == "CubaLIF";
+    const char* key = cuba ? "tau_mem" : "tau";
+    const std::vector<double> tau = finite_tau(node, ctx, key, n);
+    beta = nir_decay(node, tau, ctx.dt, key);
+    nir_check_zero(node, "v_leak", n);
+    const std::vector<double> r = node.vector("r", n);
+    std::vector<double> scale(n);
+    if (!cuba) {
+      for (std::size_t i = 0; i < n; ++i) scale[i] = r[i] * ctx.dt / tau[i];
+      divide_threshold(ctx, node, theta, scale, "r", "r dt / tau");
+      return;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (!(std::abs(r[i] - tau[i] / ctx.dt) <= 1e-8 + 1e-5 * std::abs(tau[i] / ctx.dt)))
+        throw node.error("r[" + std::to_string(i) + "] = " + std::to_string(r[i]) + " is not tau_mem/dt = " +
+                         std::to_string(tau[i] / ctx.dt) + " (dt = 1e-4 s), which snnTorch's import_from_nir asserts");
+    const std::vector<double> tau_syn = finite_tau(node, ctx, "tau_syn", n);
+    alpha = nir_decay(node, tau_syn, ctx.dt, "tau_syn");
+    const std::vector<double> w_in = node.vector("w_in", n);
+    for (std::size_t i = 0; i < n; ++i) scale[i] = w_in[i] * ctx.dt / tau_syn[i];
+    divide_threshold(ctx, node, theta, scale, "w_in", "w_in dt / tau_syn");
+  }
+  /// snnTorch's hack_w_scale: an input scale other than 1 divides the threshold instead.
+  static void divide_threshold(const NirContext& ctx, const NirNode& node, std::vector<double>& theta,
+                               const std::vector<double>& scale, const char* key, const char* formula) {
+    if (std::all_of(scale.begin(), scale.end(), nir_allclose_one)) return;
+    for (std::size_t i = 0; i < theta.size(); ++i) {
+      if (!(scale[i] > 0) || std::isinf(scale[i]))
+        throw node.error(std::string(formula) + " = " + std::to_string(scale[i]) + " is not a positive input scale");
+      theta[i] /= scale[i];
+    }
+    ctx.note(node.where(), key,
+             std::string(formula) + " = " + std::to_string(scale[0]) +
+                 " is not 1: v_threshold divided by it, as snnTorch's import_from_nir does (hack_w_scale), so that the "
+                 "input enters with gain 1");
+  }
+  /// The norse dialect (Norse's from_nir with step dt): LIF gain dt/tau (r ignored), CubaLIF gain
+  /// (w_in dt / tau_syn) (r dt / tau_mem), IF gain 1 (r ignored); theta = v_threshold / gain.
+  static void read_norse(const NirNode& node, NirContext& ctx, const std::string& t, std::vector<double>& beta,
+                         std::vector<double>& alpha, std::vector<double>& theta) {
+    const std::size_t n = beta.size();
+    if (t == "IF") {
+      nir_note_ignored(ctx, node, "r", n, 1.0, "Norse's IAFCell adds its input with gain 1");
+      return;
+    }
+    const bool cuba = t == "CubaLIF";
+    const char* key = cuba ? "tau_mem" : "tau";
+    const std::vector<double> tau = finite_tau(node, ctx, key, n);
+    beta = nir_decay(node, tau, ctx.dt, key);
+    nir_check_zero(node, "v_leak", n);
+    std::vector<double> gain(n);
+    if (!cuba) {
+      nir_note_ignored(ctx, node, "r", n, 1.0, "Norse's LIFBoxCell takes its input with gain dt / tau");
+      for (std::size_t i = 0; i < n; ++i) gain[i] = ctx.dt / tau[i];
+    } else {
+      const std::vector<double> tau_syn = finite_tau(node, ctx, "tau_syn", n);
+      alpha = nir_decay(node, tau_syn, ctx.dt, "tau_syn");
+      const std::vector<double> r = node.vector("r", n), w_in = node.vector("w_in", n);
+      for (std::size_t i = 0; i < n; ++i) gain[i] = (ctx.dt / tau[i]) * (ctx.dt / tau_syn[i]) * (r[i] * w_in[i]);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!(gain[i] > 0) || std::isinf(gain[i]))
+        throw node.error("the input gain of neuron " + std::to_string(i) + " in Norse's simulation is " +
+                         std::to_string(gain[i]) + ", not positive");
+      theta[i] /= gain[i];
+    }
+  }
+  /// The reset: the spikelab dialect reads metadata/reset and needs v_reset = 0; snnTorch and
+  /// Norse reset to zero whatever the file says (a NirNote when it says otherwise).
+  static void read_reset(const NirNode& node, const NirContext& ctx, std::size_t n) {
+    const std::string reset = node.meta_string("reset", "zero");
+    if (ctx.dialect == NirDialect::spikelab) {
+      nir_check_zero(node, "v_reset", n);
+      if (reset != nir_reset_name<R>())
+        throw node.error("resets by '" + reset + "' but the network type uses " + R::name() +
+                         (node.has("metadata") ? "" : " (NIR's LIF resets to v_reset: use ZeroReset)"));
+      return;
+    }
+    nir_note_ignored(ctx, node, "v_reset", n, 0.0, "its neurons reset to 0");
+    if (reset != "zero")
+      ctx.note(node.where(), "metadata/reset",
+               "'" + reset + "' ignored: " + nir_tool(ctx.dialect) + " resets to zero");
+    if constexpr (!std::same_as<R, ZeroReset>)
+      throw node.error(std::string(nir_tool(ctx.dialect)) + " resets to zero, but the network type uses " + R::name() +
+                       ": read into a layer type with ZeroReset");
   }
   /// Checks an IF node's `r`: 1/dt (gain 1 per Euler step of dv/dt = R I) or 1 (gain 1 per
   /// step, the per-step accumulator's convention; noted, since with dt != 1 s it is not the
@@ -494,10 +759,27 @@ struct NirLayer<AdaptiveLifType<S, G, R, O>> : NirUnsupported<AdaptiveLifType<S,
 };
 
 /// LeakyIntegrator <-> NIR LI (`tau`, `r`, `v_leak`): tau = dt/(1-beta) seconds; r = tau/dt
-/// (input gain 1), or r = 1 when the integrator normalises its input by 1 - beta.
+/// (input gain 1), or r = 1 when the integrator normalises its input by 1 - beta. Dialects:
+/// snnTorch's import_from_nir has no LI mapping (the snntorch dialect refuses LI both ways);
+/// Norse's from_nir ignores r and takes the input with gain dt / tau = 1 - beta, which is the
+/// normalised integrator (the norse dialect writes only that, and reads every LI as it).
 template <class S, Train M>
 struct NirLayer<LeakyIntegratorType<S, M>> {
   using L = LeakyIntegratorType<S, M>;
+  /// Why write_nir cannot write `l` in dialect `d` (empty: it can).
+  static std::string refusal(const L& l, NirDialect d) {
+    if (d == NirDialect::snntorch)
+      return "snnTorch's import_from_nir has no mapping for NIR's LI node (nor has nirtorch's default map)";
+    if (d == NirDialect::norse) {
+      if (!l.config().normalize)
+        return "Norse's from_nir ignores r and takes an LI's input with gain dt / tau = 1 - beta: use "
+               "LeakyIntegratorConfig::normalize = true";
+      const std::vector<double> beta = neuron_values(l.beta());
+      if (std::any_of(beta.begin(), beta.end(), [](double b) { return b >= 1.0; }))
+        return "beta = 1: Norse's from_nir gives an LI with tau = inf no input (1 / tau = 0)";
+    }
+    return {};
+  }
   static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const L& l) {
     const std::string name = ctx.unique("li");
     const std::vector<hsize_t> n = neuron_dims(ctx, l.output_size());
@@ -513,25 +795,37 @@ struct NirLayer<LeakyIntegratorType<S, M>> {
   }
   static L read(const NirNode& node, NirContext& ctx) {
     if (node.type() != "LI") throw node.error("is a " + node.type() + " node, expected LI (spikelab LeakyIntegrator)");
+    if (ctx.dialect == NirDialect::snntorch)
+      throw node.error("is an LI node, for which snnTorch's import_from_nir has no mapping: read the file in the "
+                       "spikelab or norse dialect");
     const NirArray tau_a = node.array("tau");
-    const std::size_t n = tau_a.size();
-    if (n == 0) throw node.error("'tau' is empty");
-    const std::vector<double> beta = nir_decay(node, tau_a.values, ctx.dt, "tau");
-    const std::vector<double> r = node.vector("r", n);
-    nir_note_ignored_gain(ctx, node, r, beta, "r");
+    if (tau_a.size() == 0) throw node.error("'tau' is empty");
+    const std::size_t n = nir_neuron_count(tau_a.size(), ctx);
+    const std::vector<double> tau = node.vector("tau", n);
+    const std::vector<double> beta = nir_decay(node, tau, ctx.dt, "tau");
     nir_check_zero(node, "v_leak", n);
-    // gain c = r (1 - beta): 1 for the plain integrator, 1 - beta (r = 1) when normalised
-    bool plain = true, normalised = true;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (beta[i] >= 1.0) continue;
-      plain = plain && std::abs(r[i] * (1.0 - beta[i]) - 1.0) <= 1e-6;
-      normalised = normalised && std::abs(r[i] - 1.0) <= 1e-6;
-    }
-    if (!plain && !normalised)
-      throw node.error("'r' is neither tau/dt (input gain 1) nor 1 (gain 1 - beta, normalize = true)");
     LeakyIntegratorConfig cfg;
     cfg.beta = beta[0];
-    cfg.normalize = !plain;
+    if (ctx.dialect == NirDialect::norse) {
+      for (std::size_t i = 0; i < n; ++i)
+        if (std::isinf(tau[i]))
+          throw node.error("tau[" + std::to_string(i) + "] = inf: Norse's from_nir gives this LI no input (1 / tau = 0)");
+      nir_note_ignored(ctx, node, "r", n, 1.0, "Norse's LIBoxCell takes its input with gain dt / tau");
+      cfg.normalize = true;
+    } else {
+      const std::vector<double> r = node.vector("r", n);
+      nir_note_ignored_gain(ctx, node, r, beta, "r");
+      // gain c = r (1 - beta): 1 for the plain integrator, 1 - beta (r = 1) when normalised
+      bool plain = true, normalised = true;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (beta[i] >= 1.0) continue;
+        plain = plain && std::abs(r[i] * (1.0 - beta[i]) - 1.0) <= 1e-6;
+        normalised = normalised && std::abs(r[i] - 1.0) <= 1e-6;
+      }
+      if (!plain && !normalised)
+        throw node.error("'r' is neither tau/dt (input gain 1) nor 1 (gain 1 - beta, normalize = true)");
+      cfg.normalize = !plain;
+    }
     return nir_build(node, "does not fit the network type: ", [&] {
       L l(Index(n), cfg);
       l.beta().set(to_vector<S>(beta));
@@ -650,15 +944,21 @@ struct NirLayer<Flatten<S>> {
 /// count_include_pad). spikelab holds square windows with equal strides and paddings, 2 p <= k,
 /// and no factor: a layer with PoolConfig::scale != 1 is refused by write_nir (refusal()), a node
 /// outside these bounds by read_nir, each naming the layer or node. The input must be an image
-/// (the Input node's C, H, W or a preceding Conv2d / pooling node).
+/// (the Input node's C, H, W or a preceding Conv2d / pooling node). snnTorch's and Norse's
+/// importers read SumPool2d through nirtorch's default map (torch.nn.LPPool2d with norm 1), which
+/// ignores padding: their dialects refuse a padded SumPool2d and read one without its padding.
 template <class S, class Mode>
 struct NirLayer<Pool2d<S, Mode>> {
   using L = Pool2d<S, Mode>;
   /// Why write_nir cannot write `l` (empty: it can).
-  static std::string refusal(const L& l) {
-    if (l.config().scale == 1.0) return {};
-    return "PoolConfig::scale = " + std::to_string(l.config().scale) + ": NIR's " + Mode::name() +
-           " has no output factor; export the pooling with scale 1 and fold the factor into the next weights";
+  static std::string refusal(const L& l, NirDialect d) {
+    if (l.config().scale != 1.0)
+      return "PoolConfig::scale = " + std::to_string(l.config().scale) + ": NIR's " + Mode::name() +
+             " has no output factor; export the pooling with scale 1 and fold the factor into the next weights";
+    if (std::same_as<Mode, SumPooling> && d != NirDialect::spikelab && l.config().padding != 0)
+      return "padding " + std::to_string(l.config().padding) + ": " + nir_tool(d) +
+             " maps SumPool2d to torch.nn.LPPool2d (nirtorch's default map), which ignores padding";
+    return {};
   }
   static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const L& l) {
     const std::string name = ctx.unique(std::same_as<Mode, AvgPooling> ? "avgpool2d" : "sumpool2d");
@@ -688,6 +988,12 @@ struct NirLayer<Pool2d<S, Mode>> {
     cfg.kernel = Index(k);
     cfg.stride = Index(s);
     cfg.padding = Index(p);
+    if (std::same_as<Mode, SumPooling> && ctx.dialect != NirDialect::spikelab && cfg.padding != 0) {
+      ctx.note(node.where(), "padding",
+               std::to_string(cfg.padding) + " ignored, as " + nir_tool(ctx.dialect) +
+                   " does (torch.nn.LPPool2d, nirtorch's default SumPool2d map, has no padding)");
+      cfg.padding = 0;
+    }
     return nir_build(node, "does not fit spikelab's pooling: ", [&] {
       L l(ctx.image, cfg);
       ctx.image = l.output_shape();
@@ -712,6 +1018,11 @@ struct NirLayer<Pool2d<S, MaxPooling>> : NirUnsupported<Pool2d<S, MaxPooling>> {
 /// column o in + i) -> output. `metadata/max_delay` keeps the layer's window (steps).
 template <class S>
 struct NirLayer<IntegerDelay<S>> {
+  /// Why write_nir cannot write `l` in dialect `d`: neither importer maps NIR's Delay node.
+  static std::string refusal(const IntegerDelay<S>&, NirDialect d) {
+    if (d == NirDialect::spikelab) return {};
+    return std::string(nir_tool(d)) + " has no mapping for NIR's Delay node (nor has nirtorch's default map)";
+  }
   static std::string write(NirWriter& w, NirContext& ctx, hid_t nodes, const IntegerDelay<S>& l) {
     const Index in = l.input_size(), out = l.output_size();
     const bool shared = l.delays().rows() == 1, bias = l.has_bias();
@@ -756,6 +1067,9 @@ struct NirLayer<IntegerDelay<S>> {
   static IntegerDelay<S> read(const NirNode& node, NirContext& ctx) {
     if (node.type() != "NIRGraph")
       throw node.error("is a " + node.type() + " node, expected a NIRGraph subgraph with a Delay node (spikelab IntegerDelay)");
+    if (ctx.dialect != NirDialect::spikelab)
+      throw node.error(std::string("holds a Delay node, for which ") + nir_tool(ctx.dialect) +
+                       " has no mapping: read the file in the spikelab dialect");
     // the chain from input to output
     std::map<std::string, std::string> next;
     for (const auto& [a, b] : node.edges())
