@@ -2,6 +2,7 @@
 // identical batches with and without the worker thread or the cache, error propagation from the
 // worker, and training a spiking network through the Trainer on event data.
 #include <spikelab/data/loader.hpp>
+#include <spikelab/data/transforms/representations.hpp>
 #include <spikelab/data/transforms/spatial.hpp>
 #include <spikelab/data/transforms/temporal.hpp>
 #include <spikelab/data/transforms/to_frame.hpp>
@@ -121,6 +122,24 @@ TEST_CASE("EventLoader packs ragged samples into feature x (batch*T) with paddin
   REQUIRE(sub.next(b));
   CHECK(b.labels == std::vector<int>{1, 2});
   CHECK_THROWS_AS((EventLoader<float, MemoryDataset, ToFrame>(d, bins10(), {.batch_size = 0})), ConfigError);
+}
+
+TEST_CASE("EventLoader batches the real-valued representations (ToVoxelGrid) like frames", "[data][loader]") {
+  const MemoryDataset d = ragged(3);
+  EventLoader<float, MemoryDataset, ToVoxelGrid> l(d, ToVoxelGrid{2}, {.batch_size = 3, .shuffle = false});
+  l.start_epoch(0);
+  Batch<float> b;
+  REQUIRE(l.next(b));
+  CHECK(b.input.features() == 12);  // one channel of 4 x 3
+  CHECK(b.steps() == 2);
+  // sample 0: one OFF event at (0, 0), all to bin 0; sample 1: ON at (1, 1), t* = 0 and 2 (the
+  // last dropped); sample 2: OFF at (2, 2), t* = 0, 1, 2
+  CHECK(b.input(0, 0, 0) == -1.0f);
+  CHECK(b.input(5, 1, 0) == 1.0f);
+  CHECK(b.input(5, 1, 1) == 0.0f);
+  CHECK(b.input(10, 2, 0) == -1.0f);
+  CHECK(b.input(10, 2, 1) == -1.0f);
+  CHECK(b.input.values().cwiseAbs().sum() == 4.0f);
 }
 
 TEST_CASE("EventLoader batches depend on the seed only: not on the worker thread or the cache", "[data][loader]") {

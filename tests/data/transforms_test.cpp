@@ -1,6 +1,7 @@
 // Event transforms: ToFrame slicing rules (hand-computed, tonic's semantics), the frame layout
 // feature = (c*H + y)*W + x, spatial/temporal transforms, tonic's augmentations (exact outputs
-// where deterministic, seeded statistics where random), and Compose.
+// where deterministic, seeded statistics where random), the representations ToImage, ToVoxelGrid,
+// ToTimesurface and ToBinaRep (hand-computed), and Compose.
 #include <spikelab/data/datasets/mnist_dvs.hpp>
 #include <spikelab/data/datasets/nmnist.hpp>
 #include <spikelab/data/transforms/compose.hpp>
@@ -8,6 +9,7 @@
 #include <spikelab/data/transforms/drop.hpp>
 #include <spikelab/data/transforms/noise.hpp>
 #include <spikelab/data/transforms/polarity.hpp>
+#include <spikelab/data/transforms/representations.hpp>
 #include <spikelab/data/transforms/spatial.hpp>
 #include <spikelab/data/transforms/temporal.hpp>
 #include <spikelab/data/transforms/to_frame.hpp>
@@ -520,4 +522,128 @@ TEST_CASE("Compose applies its stages in order and its result type is decided at
   REQUIRE(t.events.size() == 1);
   CHECK(t.events[0] == Event{1, 2, 2, 0});
   CHECK(t.sensor == SensorSize{4, 4, 1});
+}
+
+TEST_CASE("ToImage counts every event of a sample into one frame", "[data][representations]") {
+  static_assert(FrameTransform<ToImage>);
+  Rng rng(1);
+  const EventSample s = sample({{0, 3, 2, 1}, {5, 0, 0, 0}, {5, 0, 0, 0}, {12, 1, 2, 0}, {19, 2, 1, 1}});
+  const Frames f = ToImage{}(s, rng);
+  REQUIRE(f.steps == 1);
+  CHECK(f.sensor == SensorSize{4, 3, 2});
+  CHECK(f.label == 1);
+  CHECK(f(0, 0, 0, 0) == 2.0f);
+  CHECK(f(0, 1, 2, 3) == 1.0f);
+  CHECK(f(0, 0, 2, 1) == 1.0f);
+  CHECK(f(0, 1, 1, 2) == 1.0f);
+  CHECK(f.total() == 5.0);
+  CHECK(f.values == ToFrame({.event_count = 5})(s, rng).values);  // tonic: ToFrame(event_count=len)
+  const Frames empty = ToImage{}(sample({}), rng);
+  CHECK(empty.steps == 1);
+  CHECK(empty.values == std::vector<float>(24, 0.0f));
+  CHECK_THROWS_AS(ToImage{}(sample({{0, 4, 0, 0}}), rng), ShapeError);  // x = W
+}
+
+TEST_CASE("ToVoxelGrid shares signed events between the two nearest of B normalised time bins",
+          "[data][representations]") {
+  static_assert(FrameTransform<ToVoxelGrid>);
+  Rng rng(1);
+  const SensorSize two{2, 1, 2};  // F = 2 per bin, feature = x
+  // t0 = 100, span 64, B = 4: t* = (t - 100)/16
+  const EventSample s = sample({{100, 0, 0, 1},    // t* = 0:    +1 to bin 0 at x0
+                                {108, 0, 0, 0},    // t* = 0.5:  -0.5 to bins 0 and 1 at x0
+                                {124, 1, 0, 0},    // t* = 1.5:  -0.5 to bins 1 and 2 at x1
+                                {140, 0, 0, 1},    // t* = 2.5:  +0.5 to bins 2 and 3 at x0
+                                {160, 1, 0, 1},    // t* = 3.75: +0.25 to bin 3 at x1, +0.75 to bin 4: dropped
+                                {164, 1, 0, 1}},   // t* = 4:    both shares fall at bin 4: dropped (as tonic)
+                               two, 2);
+  const Frames f = ToVoxelGrid{4}(s, rng);
+  REQUIRE(f.steps == 4);
+  CHECK(f.sensor == SensorSize{2, 1, 1});
+  CHECK(f.label == 2);
+  CHECK(f.values == std::vector<float>{0.5f, 0.0f, -0.5f, -0.5f, 0.5f, -0.5f, 0.5f, 0.25f});
+  // one event, or all at one time: the span counts as 1, so every event goes whole to bin 0
+  CHECK(ToVoxelGrid{3}(sample({{7, 1, 0, 0}}, two), rng).values == std::vector<float>{0, -1, 0, 0, 0, 0});
+  CHECK(ToVoxelGrid{2}(sample({{5, 0, 0, 1}, {5, 1, 0, 1}}, two), rng).values == std::vector<float>{1, 1, 0, 0});
+  const Frames empty = ToVoxelGrid{3}(sample({}, two), rng);
+  CHECK(empty.steps == 3);
+  CHECK(empty.values == std::vector<float>(6, 0.0f));
+  CHECK_THROWS_WITH(ToVoxelGrid{0}(s, rng), Catch::Contains("ToVoxelGrid: n_time_bins"));
+  CHECK_THROWS_AS(ToVoxelGrid{}(s, rng), ConfigError);
+  CHECK_THROWS_AS(ToVoxelGrid{2}(sample({{0, 0, 0, 0}}, {2, 1, 1}), rng), ShapeError);  // tonic needs 2 polarities
+  CHECK_THROWS_AS(ToVoxelGrid{2}(sample({{0, 2, 0, 0}}, two), rng), ShapeError);
+}
+
+TEST_CASE("ToTimesurface decays each pixel's latest event time to the end of every dt slice",
+          "[data][representations]") {
+  static_assert(FrameTransform<ToTimesurface>);
+  Rng rng(1);
+  const SensorSize two{2, 1, 2};  // feature = 2c + x
+  // t0 = 100, dt = 10: floor((131 - 100 - 10)/10) + 1 = 3 slices [100,110) [110,120) [120,130),
+  // sampled at 110, 120, 130; the event at 131 lies in no whole slice
+  const EventSample s = sample({{100, 0, 0, 0},
+                                {105, 1, 0, 1},
+                                {110, 0, 0, 0},  // on the boundary: slice 1, not 0
+                                {114, 0, 0, 0},  // the latest event of a pixel wins
+                                {125, 1, 0, 0},
+                                {131, 0, 0, 1}},
+                               two, 0);
+  const Frames f = ToTimesurface{10, 5.0}(s, rng);
+  const auto e = [](double age) { return float(std::exp(-age / 5.0)); };
+  REQUIRE(f.steps == 3);
+  CHECK(f.sensor == two);
+  CHECK(f.label == 0);
+  // (c0 x0, c0 x1, c1 x0, c1 x1) per slice
+  CHECK(f.values == std::vector<float>{e(10), 0, 0, e(5),           // 110 - 100, 110 - 105
+                                       e(6), 0, 0, e(15),           // 120 - 114, 120 - 105
+                                       e(16), e(5), 0, e(25)});     // 130 - 114, 130 - 125, 130 - 105
+  const Frames one = ToTimesurface{10, 5.0}(sample({{50, 1, 0, 1}}, two), rng);
+  CHECK(one.values == std::vector<float>{0, 0, 0, e(10)});
+  const Frames empty = ToTimesurface{10, 5.0}(sample({}, two), rng);
+  CHECK(empty.steps == 1);
+  CHECK(empty.values == std::vector<float>(4, 0.0f));
+  CHECK_THROWS_WITH((ToTimesurface{0, 5.0}(s, rng)), Catch::Contains("ToTimesurface: dt"));
+  CHECK_THROWS_WITH((ToTimesurface{10, 0.0}(s, rng)), Catch::Contains("ToTimesurface: tau"));
+  CHECK_THROWS_WITH((ToTimesurface{10, std::nan("")}(s, rng)), Catch::Contains("ToTimesurface: tau"));
+  const EventSample long_sample = sample({{0, 0, 0, 0}, {std::int64_t(1) << 40, 0, 0, 0}}, two);
+  CHECK_THROWS_AS((ToTimesurface{1, 1.0}(long_sample, rng)), ConfigError);  // 2^40 surfaces
+  CHECK_THROWS_AS((ToTimesurface{10, 5.0}(sample({{0, 0, 0, 2}}, two), rng)), ShapeError);
+}
+
+TEST_CASE("ToBinaRep reads each group of n_bits binarised frames as one number, first frame highest",
+          "[data][representations]") {
+  static_assert(InPlaceTransform<ToBinaRep, Frames>);
+  static_assert(!EventTransform<ToBinaRep>);
+  static_assert(FrameTransform<Compose<ToFrame, ToBinaRep>>);
+  Rng rng(1);
+  Frames f;
+  f.reset(4, {2, 1, 1});
+  f.label = 3;
+  f.values = {0, 3, 1, 0, 2, 2, 0, -1};  // steps (x0, x1); a value <= 0 is bit 0
+  ToBinaRep{2, 2}(f, rng);
+  REQUIRE(f.steps == 2);
+  CHECK(f.label == 3);
+  // frame 0: x0 = 01b, x1 = 10b; frame 1: x0 = 10b, x1 = 10b; over 2^2 - 1
+  CHECK(f.values == std::vector<float>{float(1.0 / 3), float(2.0 / 3), float(2.0 / 3), float(2.0 / 3)});
+  Frames g;
+  g.reset(3, {2, 1, 1});
+  g.values = {1, 0, 0, 4, 7, 1};
+  ToBinaRep{1, 3}(g, rng);
+  CHECK(g.values == std::vector<float>{float(5.0 / 7), float(3.0 / 7)});  // 101b, 011b
+  // tonic's pipeline: ToFrame(n_time_bins = n_frames * n_bits), then ToBinaRep; bins of 10 us,
+  // the last one closed so that t = 40 is in it (tonic's ToFrame drops it: docs/transforms.md)
+  const EventSample s = sample({{0, 0, 0, 0}, {10, 1, 0, 0}, {25, 0, 0, 0}, {40, 1, 0, 0}}, {2, 1, 1});
+  const Frames b = Compose{ToFrame({.n_time_bins = 4}), ToBinaRep{2, 2}}(s, rng);
+  CHECK(b.steps == 2);
+  CHECK(b.values == std::vector<float>{float(2.0 / 3), float(1.0 / 3), float(2.0 / 3), float(1.0 / 3)});
+  Frames h;
+  h.reset(3, {2, 1, 1});
+  CHECK_THROWS_AS((ToBinaRep{2, 2}(h, rng)), ShapeError);
+  CHECK_THROWS_WITH((ToBinaRep{1, 1}(h, rng)), Catch::Contains("ToBinaRep: n_bits"));
+  CHECK_THROWS_WITH((ToBinaRep{0, 3}(h, rng)), Catch::Contains("ToBinaRep: n_frames"));
+  Frames eight;
+  eight.reset(8, {1, 1, 1});
+  eight.values = {1, 0, 0, 0, 0, 0, 0, 1};
+  ToBinaRep{}(eight, rng);  // tonic's defaults: 1 frame of 8 bits
+  CHECK(eight.values == std::vector<float>{float(129.0 / 255)});
 }

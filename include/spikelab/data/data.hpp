@@ -2,7 +2,8 @@
  * @file data/data.hpp
  * @brief Umbrella header of spikelab's data module: static images (idx, encoders), MTS-XOR,
  *        and event data — the event type, readers (N-MNIST .bin, AEDAT 2.0, AEDAT 3.1, Prophesee
- *        EVT 2.0 / EVT 3.0 .raw, and SHD/SSC HDF5 when SPIKELAB_HAS_HDF5 is defined by linking spikelab::hdf5), transforms,
+ *        EVT 2.0 / EVT 3.0 .raw, and SHD/SSC HDF5 when SPIKELAB_HAS_HDF5 is defined by linking spikelab::hdf5), transforms
+ *        and dense representations (frames, images, voxel grids, time surfaces, Bina-Rep),
  *        data sets and the batching loader.
  */
 #ifndef SPIKELAB_DATA_DATA_HPP
@@ -30,6 +31,7 @@
 #include <spikelab/data/transforms/drop.hpp>
 #include <spikelab/data/transforms/noise.hpp>
 #include <spikelab/data/transforms/polarity.hpp>
+#include <spikelab/data/transforms/representations.hpp>
 #include <spikelab/data/transforms/spatial.hpp>
 #include <spikelab/data/transforms/temporal.hpp>
 #include <spikelab/data/transforms/to_frame.hpp>
