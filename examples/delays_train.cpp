@@ -222,15 +222,15 @@ std::pair<double, double> stream(RoundedNet& net, Src& test) {
     const sl::Index B = b.batch(), T = b.steps();
     const sl::Matrix<float> y = net.forward(b.input, sl::ForwardContext::eval()).values();
     auto st = net.make_stream_state(B);
-    sl::Matrix<double> votes = sl::Matrix<double>::Zero(y.rows(), B);
+    sl::Matrix<double> votes = sl::Matrix<double>::Zero(y.rows(), B), e(y.rows(), B);
     for (sl::Index t = 0; t < T; ++t) {
       const sl::Matrix<float>& s = net.forward_step(st, b.input.slot(t));
       diff = std::max(diff, double((s - y.middleCols(t * B, B)).cwiseAbs().maxCoeff()));
-      for (sl::Index j = 0; j < B; ++j) {
-        const Eigen::ArrayXd z = s.col(j).cast<double>().array();
-        const Eigen::ArrayXd e = (z - z.maxCoeff()).exp();
-        votes.col(j) += (e / e.sum()).matrix();
-      }
+      // this step's softmax per sample, added to the votes
+      e = s.cast<double>();
+      e.rowwise() -= e.colwise().maxCoeff();
+      e = e.array().exp().matrix();
+      votes += (e.array().rowwise() / e.colwise().sum().array()).matrix();
     }
     for (sl::Index j = 0; j < B; ++j) {
       if (b.labels[std::size_t(j)] < 0) continue;

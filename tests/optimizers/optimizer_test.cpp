@@ -32,6 +32,15 @@ struct Params {
   }
 };
 Matrix<double> m1(double v) { return Matrix<double>::Constant(1, 1, v); }
+// Two named blocks with unit gradients, as a delay layer has them.
+struct WeightAndPosition {
+  Matrix<double> w = m1(0.0), gw = m1(1.0), pos = m1(0.0), gpos = m1(1.0);
+  template <class F>
+  void for_each_parameter(F&& f) {
+    f(ParamRef<double>{"weight", ParamGroup::weight, w, gw});
+    f(ParamRef<double>{"position", ParamGroup::other, pos, gpos});
+  }
+};
 }  // namespace
 
 TEST_CASE("Adam's first two steps match the bias-corrected update by hand", "[optim][adam]") {
@@ -279,14 +288,7 @@ TEST_CASE("SplitSchedule gives the named blocks their own rate and schedule", "[
   CHECK(split.factor(75.0, 150, "weight") == Approx(OneCycleLr{}.factor(75.0, 150)));
   CHECK(split.factor(75.0, 150, "position") == Approx(20.0 * 0.5));
   // in an optimizer: SGD moves each block by its own rate; the group scale still applies
-  struct Two {
-    Matrix<double> w = m1(0.0), gw = m1(1.0), pos = m1(0.0), gpos = m1(1.0);
-    template <class F>
-    void for_each_parameter(F&& f) {
-      f(ParamRef<double>{"weight", ParamGroup::weight, w, gw});
-      f(ParamRef<double>{"position", ParamGroup::other, pos, gpos});
-    }
-  } net;
+  WeightAndPosition net;
   OptimizerConfig cfg{.lr = 0.1};
   cfg.lr_scale[ParamGroup::other] = 0.5;
   Optimizer<double, Sgd, SplitSchedule<OneCycleLr, CosineLr>> opt(cfg, {}, split);
