@@ -423,8 +423,7 @@ TEST_CASE("NCaltech101 lists Caltech101/<class>/*.bin with sorted-folder labels"
   const auto root = test::temp_dir("ncaltech101");
   fs::remove_all(root);
   const fs::path top = root / "Caltech101";
-  const std::vector<std::pair<std::string, int>> layout = {
-      {"yin_yang", 1}, {"BACKGROUND_Google", 2}, {"accordion", 3}};
+  const std::vector<std::pair<std::string, int>> layout = {{"yin_yang", 1}, {"BACKGROUND_Google", 2}, {"accordion", 3}};
   int serial = 0;
   for (const auto& [cls, count] : layout) {
     fs::create_directories(top / cls);
@@ -636,11 +635,13 @@ TEST_CASE("Readers reject bad input with the file and byte offset", "[data][erro
     test::file_error_of([&] { NCaltech101::load(dir / "nothing", "all"); }, (dir / "nothing").string(), -1);
     test::file_error_of([&] { Cifar10Dvs::load(dir / "nothing", "all"); }, (dir / "nothing").string(), -1);
     fs::create_directories(dir / "cal" / "Caltech101" / "accordion");
-    std::string m2 = test::file_error_of([&] { NCaltech101::load(dir / "cal", "all"); }, (dir / "cal" / "Caltech101").string(), -1);
+    std::string m2 =
+        test::file_error_of([&] { NCaltech101::load(dir / "cal", "all"); }, (dir / "cal" / "Caltech101").string(), -1);
     CHECK(m2.find("no <class>/*.bin") != std::string::npos);
     fs::create_directories(dir / "cal" / "Caltech101" / "Faces");
     test::write_bytes(dir / "cal" / "Caltech101" / "accordion" / "image_0001.bin", Bytes{1, 2, 0, 0, 5});
-    m2 = test::file_error_of([&] { NCaltech101::load(dir / "cal", "all"); }, (dir / "cal" / "Caltech101" / "Faces").string(), -1);
+    m2 = test::file_error_of([&] { NCaltech101::load(dir / "cal", "all"); },
+                             (dir / "cal" / "Caltech101" / "Faces").string(), -1);
     CHECK(m2.find("'Faces' is not one of the 101 class folders") != std::string::npos);
     fs::remove(dir / "cal" / "Caltech101" / "Faces");
     CHECK(NCaltech101::load(dir / "cal", "all").size() == 1);

@@ -59,8 +59,9 @@ inline std::vector<LabelledFile> class_folder_files(const std::filesystem::path&
     const std::string name = dir.filename().string();
     const auto pos = std::find(class_names.begin(), class_names.end(), std::string_view(name));
     if (pos == class_names.end())
-      throw FileError(dir.string(), -1, what + ": '" + name + "' is not one of the " + std::to_string(class_names.size()) +
-                                            " class folders");
+      throw FileError(
+          dir.string(), -1,
+          what + ": '" + name + "' is not one of the " + std::to_string(class_names.size()) + " class folders");
     const int label = int(pos - class_names.begin());
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;

@@ -78,7 +78,8 @@ struct NCaltech101 {
   static NCaltech101Dataset load(const std::filesystem::path& root, const std::string& split,
                                  double train_fraction = 0.8, std::uint64_t seed = 0) {
     std::error_code ec;
-    const std::filesystem::path dir = std::filesystem::is_directory(root / "Caltech101", ec) ? root / "Caltech101" : root;
+    const std::filesystem::path sub = root / "Caltech101";
+    const std::filesystem::path dir = std::filesystem::is_directory(sub, ec) ? sub : root;
     static constexpr auto names = class_names();
     std::vector<LabelledFile> all = class_folder_files(dir, names, ".bin", "N-Caltech101");
     return NCaltech101Dataset(split_per_class(all, split, train_fraction, seed, classes, "N-Caltech101"),
