@@ -1,8 +1,11 @@
 // Event readers on the real recordings in shared/data (skipped when absent) and on small files
 // the tests write: N-MNIST .bin/.bs2, AEDAT 2.0 (MNIST-DVS), AEDAT 3.1, label lists, gesture CSVs,
 // and every kind of bad input (each must throw an error naming the file and byte offset).
+#include <spikelab/data/datasets/cifar10_dvs.hpp>
+#include <spikelab/data/datasets/class_folders.hpp>
 #include <spikelab/data/datasets/dvs_gesture.hpp>
 #include <spikelab/data/datasets/mnist_dvs.hpp>
+#include <spikelab/data/datasets/ncaltech101.hpp>
 #include <spikelab/data/datasets/nmnist.hpp>
 #include <spikelab/data/formats/aedat2.hpp>
 #include <spikelab/data/formats/aedat31.hpp>
@@ -13,6 +16,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdio>
 #include <map>
 
 using namespace spikelab;
@@ -368,6 +373,171 @@ TEST_CASE("Label lists parse with CRLF, comments and tabs", "[data][labels]") {
 
 // ---- bad input --------------------------------------------------------------------------------
 
+// ---- N-Caltech101 and CIFAR10-DVS: class-folder layouts with a seeded per-class split -------
+
+namespace {
+
+std::vector<std::string> file_names(const std::vector<LabelledFile>& files) {
+  std::vector<std::string> n;
+  for (const LabelledFile& f : files) n.push_back(f.path.filename().string());
+  return n;
+}
+std::vector<int> labels_of(const std::vector<LabelledFile>& files) {
+  std::vector<int> l;
+  for (const LabelledFile& f : files) l.push_back(f.label);
+  return l;
+}
+// One DVS128 AEDAT 2.0 event per file: raw x `xr`, y, ON, t = 5 µs after a first event at 0.
+Bytes cifar_file(unsigned xr, unsigned y) {
+  Bytes b;
+  test::put_text(b, "#!AER-DAT2.0\r\n# AEChip: ch.unizh.ini.jaer.chip.retina.DVS128\r\n");
+  test::put_be32(b, (y << 8) | (xr << 1));
+  test::put_be32(b, 1000);
+  test::put_be32(b, (y << 8) | (xr << 1) | 1u);
+  test::put_be32(b, 1005);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("Class lists of N-Caltech101 and CIFAR10-DVS", "[data][ncaltech101][cifar10dvs]") {
+  constexpr auto n = NCaltech101::class_names();
+  STATIC_REQUIRE(n.size() == std::size_t(NCaltech101::classes));
+  CHECK(std::adjacent_find(n.begin(), n.end(), [](auto a, auto b) { return !(a < b); }) == n.end());  // sorted, unique
+  CHECK(n[0] == "BACKGROUND_Google");
+  CHECK(n[1] == "Faces_easy");
+  CHECK(n[4] == "accordion");
+  CHECK(n[100] == "yin_yang");
+  CHECK(std::find(n.begin(), n.end(), "Faces") == n.end());
+  CHECK(NCaltech101::sensor == SensorSize{304, 240, 2});
+  constexpr auto c = Cifar10Dvs::class_names();
+  STATIC_REQUIRE(c.size() == 10);
+  CHECK(c[0] == "airplane");
+  CHECK(c[3] == "cat");
+  CHECK(c[9] == "truck");
+  CHECK(std::is_sorted(c.begin(), c.end()));
+  CHECK(Cifar10Dvs::sensor == SensorSize{128, 128, 2});
+}
+
+TEST_CASE("NCaltech101 lists Caltech101/<class>/*.bin with sorted-folder labels", "[data][ncaltech101]") {
+  const auto root = test::temp_dir("ncaltech101");
+  fs::remove_all(root);
+  const fs::path top = root / "Caltech101";
+  const std::vector<std::pair<std::string, int>> layout = {{"yin_yang", 1}, {"BACKGROUND_Google", 2}, {"accordion", 3}};
+  int serial = 0;
+  for (const auto& [cls, count] : layout) {
+    fs::create_directories(top / cls);
+    for (int k = count; k >= 1; --k) {  // written in reverse: the listing must sort
+      Bytes b;
+      test::put_nmnist(b, 200 + unsigned(serial), 150, 1, 10);  // x >= 128: unsigned bytes
+      test::put_nmnist(b, 0, 240, 0, 0);                        // overflow marker
+      test::put_nmnist(b, 3, 4, 0, 20);
+      char name[32];
+      std::snprintf(name, sizeof name, "image_%04d.bin", k);
+      test::write_bytes(top / cls / name, b);
+      ++serial;
+    }
+  }
+  test::write_text(top / "accordion" / "notes.txt", "not a recording");
+  fs::create_directories(root / "Caltech101_annotations" / "unknown_folder");  // beside, not read
+
+  const NCaltech101Dataset ds = NCaltech101::load(root, "all");
+  REQUIRE(ds.size() == 6);
+  CHECK(labels_of(ds.files()) == std::vector<int>{0, 0, 4, 4, 4, 100});
+  CHECK(file_names(ds.files()) == std::vector<std::string>{"image_0001.bin", "image_0002.bin", "image_0001.bin",
+                                                           "image_0002.bin", "image_0003.bin", "image_0001.bin"});
+  CHECK(ds.classes() == 101);
+  CHECK(ds.sensor() == SensorSize{304, 240, 2});
+  const EventSample s = ds.get(0);  // BACKGROUND_Google/image_0001.bin, the 2nd file written
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0] == Event{10, 202, 150, 1});
+  CHECK(s.events[1] == Event{8192 + 20, 3, 4, 0});
+  CHECK(ds.get(0).label == 0);
+  CHECK(ds.get(5).label == 100);
+  // the Caltech101 folder itself is accepted too
+  CHECK(file_names(NCaltech101::load(top, "all").files()) == file_names(ds.files()));
+  // split: per class round(0.5 * n) train -> 1 of 2, 2 of 3 (half up), 1 of 1
+  const NCaltech101Dataset tr = NCaltech101::load(root, "train", 0.5, 7), te = NCaltech101::load(root, "test", 0.5, 7);
+  CHECK(labels_of(tr.files()) == std::vector<int>{0, 4, 4, 100});
+  CHECK(labels_of(te.files()) == std::vector<int>{0, 4});
+  fs::remove_all(root);
+}
+
+TEST_CASE("Cifar10Dvs lists <class>/*.aedat (AEDAT 2.0) with CIFAR-10's labels", "[data][cifar10dvs]") {
+  const auto root = test::temp_dir("cifar10dvs");
+  fs::remove_all(root);
+  fs::create_directories(root / "truck");
+  fs::create_directories(root / "airplane");
+  fs::create_directories(root / "cat");  // an empty class folder is allowed
+  for (int k = 0; k < 3; ++k)
+    test::write_bytes(root / "truck" / ("cifar10_truck_" + std::to_string(k) + ".aedat"), cifar_file(unsigned(k), 7));
+  for (int k = 0; k < 2; ++k)
+    test::write_bytes(root / "airplane" / ("cifar10_airplane_" + std::to_string(k) + ".aedat"),
+                      cifar_file(100 + unsigned(k), 9));
+  test::write_text(root / "README.txt", "top-level files are ignored");
+  const Cifar10DvsDataset ds = Cifar10Dvs::load(root, "all");
+  REQUIRE(ds.size() == 5);
+  CHECK(labels_of(ds.files()) == std::vector<int>{0, 0, 9, 9, 9});
+  CHECK(file_names(ds.files()) == std::vector<std::string>{"cifar10_airplane_0.aedat", "cifar10_airplane_1.aedat",
+                                                           "cifar10_truck_0.aedat", "cifar10_truck_1.aedat",
+                                                           "cifar10_truck_2.aedat"});
+  CHECK(ds.classes() == 10);
+  const EventSample s = ds.get(1);  // airplane 1: raw x 101 -> x = 26
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0] == Event{0, 26, 9, 1});
+  CHECK(s.events[1] == Event{5, 26, 9, 0});
+  CHECK(s.label == 0);
+  // default 0.9: round(1.8) = 2 of 2, round(2.7) = 3 of 3 -> everything trains
+  CHECK(Cifar10Dvs::load(root, "train").size() == 5);
+  CHECK(Cifar10Dvs::load(root, "test").size() == 0);
+  const Cifar10DvsDataset tr = Cifar10Dvs::load(root, "train", 0.34, 3), te = Cifar10Dvs::load(root, "test", 0.34, 3);
+  CHECK(labels_of(tr.files()) == std::vector<int>{0, 9});  // round(0.68) = 1, round(1.02) = 1
+  CHECK(labels_of(te.files()) == std::vector<int>{0, 9, 9});
+  // tonic's AEDAT 4 re-export is refused with the file's name
+  test::write_bytes(root / "cat" / "cat_0.aedat4", Bytes{1, 2, 3});
+  const std::string m =
+      test::file_error_of([&] { Cifar10Dvs::load(root, "all"); }, (root / "cat" / "cat_0.aedat4").string(), -1);
+  CHECK(m.find("AEDAT 4") != std::string::npos);
+  fs::remove_all(root);
+}
+
+TEST_CASE("split_per_class: disjoint, exact per-class counts, seeded, uniform over files", "[data][split]") {
+  std::vector<LabelledFile> files;
+  for (int k = 0; k < 10; ++k) files.push_back({"a" + std::to_string(k), 0});
+  for (int k = 0; k < 7; ++k) files.push_back({"b" + std::to_string(k), 2});
+  std::map<std::string, int> train_count;
+  for (std::uint64_t seed = 0; seed < 400; ++seed) {
+    const auto tr = split_per_class(files, "train", 0.7, seed, 3, "t");
+    const auto te = split_per_class(files, "test", 0.7, seed, 3, "t");
+    const std::vector<int> l = labels_of(tr);
+    REQUIRE(std::count(l.begin(), l.end(), 0) == 7);  // round(7.0)
+    REQUIRE(std::count(l.begin(), l.end(), 2) == 5);  // round(4.9)
+    REQUIRE(tr.size() + te.size() == files.size());
+    std::vector<std::string> both = file_names(tr);
+    for (const auto& n : file_names(te)) both.push_back(n);
+    std::sort(both.begin(), both.end());
+    REQUIRE(std::adjacent_find(both.begin(), both.end()) == both.end());  // disjoint
+    for (const auto& f : tr) ++train_count[f.path.string()];
+    // the order of `files` is kept
+    REQUIRE(std::is_sorted(tr.begin(), tr.end(), [](const auto& a, const auto& b) { return a.path < b.path; }));
+  }
+  // each file trains with probability 7/10 or 5/7 (400 draws: sd ~ 0.023)
+  for (int k = 0; k < 10; ++k) CHECK(train_count["a" + std::to_string(k)] / 400.0 == Approx(0.7).margin(0.09));
+  for (int k = 0; k < 7; ++k) CHECK(train_count["b" + std::to_string(k)] / 400.0 == Approx(5.0 / 7).margin(0.09));
+  // the same seed gives the same split, another seed another one
+  CHECK(file_names(split_per_class(files, "train", 0.7, 11, 3, "t")) ==
+        file_names(split_per_class(files, "train", 0.7, 11, 3, "t")));
+  CHECK(file_names(split_per_class(files, "train", 0.7, 11, 3, "t")) !=
+        file_names(split_per_class(files, "train", 0.7, 12, 3, "t")));
+  CHECK(split_per_class(files, "train", 0.0, 1, 3, "t").empty());
+  CHECK(split_per_class(files, "test", 1.0, 1, 3, "t").empty());
+  CHECK(split_per_class(files, "all", 0.3, 1, 3, "t").size() == files.size());
+  CHECK_THROWS_AS(split_per_class(files, "validation", 0.5, 1, 3, "t"), ConfigError);
+  CHECK_THROWS_AS(split_per_class(files, "train", 1.5, 1, 3, "t"), ConfigError);
+  CHECK_THROWS_AS(split_per_class(files, "train", std::nan(""), 1, 3, "t"), ConfigError);
+  CHECK_THROWS_AS(split_per_class(files, "train", 0.5, 1, 2, "t"), ConfigError);  // label 2 >= 2 classes
+}
+
 TEST_CASE("Readers reject bad input with the file and byte offset", "[data][errors]") {
   const auto dir = test::temp_dir("bad-input");
   auto file = [&](const std::string& name, const Bytes& b) {
@@ -462,6 +632,31 @@ TEST_CASE("Readers reject bad input with the file and byte offset", "[data][erro
     CHECK(m.find("1.bs2") != std::string::npos);
     CHECK_THROWS_AS(NMnist::load(dir, "validation"), ConfigError);
     test::file_error_of([&] { DvsGesture(dir, "test"); }, (dir / "trials_to_test.txt").string(), -1);
+    test::file_error_of([&] { NCaltech101::load(dir / "nothing", "all"); }, (dir / "nothing").string(), -1);
+    test::file_error_of([&] { Cifar10Dvs::load(dir / "nothing", "all"); }, (dir / "nothing").string(), -1);
+    fs::create_directories(dir / "cal" / "Caltech101" / "accordion");
+    std::string m2 =
+        test::file_error_of([&] { NCaltech101::load(dir / "cal", "all"); }, (dir / "cal" / "Caltech101").string(), -1);
+    CHECK(m2.find("no <class>/*.bin") != std::string::npos);
+    fs::create_directories(dir / "cal" / "Caltech101" / "Faces");
+    test::write_bytes(dir / "cal" / "Caltech101" / "accordion" / "image_0001.bin", Bytes{1, 2, 0, 0, 5});
+    m2 = test::file_error_of([&] { NCaltech101::load(dir / "cal", "all"); },
+                             (dir / "cal" / "Caltech101" / "Faces").string(), -1);
+    CHECK(m2.find("'Faces' is not one of the 101 class folders") != std::string::npos);
+    fs::remove(dir / "cal" / "Caltech101" / "Faces");
+    CHECK(NCaltech101::load(dir / "cal", "all").size() == 1);
+    CHECK_THROWS_AS(NCaltech101::load(dir / "cal", "validation"), ConfigError);
+    CHECK_THROWS_AS(NCaltech101::load(dir / "cal", "train", -0.1), ConfigError);
+    fs::create_directories(dir / "cif" / "airplanes");
+    test::file_error_of([&] { Cifar10Dvs::load(dir / "cif", "all"); }, (dir / "cif" / "airplanes").string(), -1);
+    fs::remove(dir / "cif" / "airplanes");
+    fs::create_directories(dir / "cif" / "dog");
+    test::file_error_of([&] { Cifar10Dvs::load(dir / "cif", "all"); }, (dir / "cif").string(), -1);
+    // a bad recording is the reader's FormatError with its file and offset, when read
+    test::write_bytes(dir / "cif" / "dog" / "cifar10_dog_0.aedat", Bytes{});
+    const Cifar10DvsDataset cif = Cifar10Dvs::load(dir / "cif", "all");
+    REQUIRE(cif.size() == 1);
+    test::file_error_of([&] { cif.get(0); }, (dir / "cif" / "dog" / "cifar10_dog_0.aedat").string(), 0);
   }
   fs::remove_all(dir);
 }

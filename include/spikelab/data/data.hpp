@@ -36,9 +36,12 @@
 #include <spikelab/data/transforms/temporal.hpp>
 #include <spikelab/data/transforms/to_frame.hpp>
 
+#include <spikelab/data/datasets/cifar10_dvs.hpp>
+#include <spikelab/data/datasets/class_folders.hpp>
 #include <spikelab/data/datasets/dvs_gesture.hpp>
 #include <spikelab/data/datasets/event_dataset.hpp>
 #include <spikelab/data/datasets/mnist_dvs.hpp>
+#include <spikelab/data/datasets/ncaltech101.hpp>
 #include <spikelab/data/datasets/nmnist.hpp>
 
 #include <spikelab/data/loader.hpp>
