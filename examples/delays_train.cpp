@@ -289,7 +289,7 @@ RunResult train_one(const Config& c, const std::string& variant, std::uint64_t s
   std::tie(r.stream_acc, r.stream_diff) = stream(rounded, test_src);
   if (!c.checkpoint.empty()) sl::save_checkpoint(c.checkpoint, net);
   std::cout << variant << " seed " << seed << ": test accuracy: " << fixed(100 * r.final_acc, 2) << "% after epoch "
-            << c.epochs << " (sigma " << fixed(net.layer<0>().sigma(), 3) << "); rounded integer delays "
+            << trainer.progress().epoch << " (sigma " << fixed(net.layer<0>().sigma(), 3) << "); rounded integer delays "
             << fixed(100 * r.rounded_acc, 2) << "%, streamed step by step " << fixed(100 * r.stream_acc, 2)
             << "% (largest output difference to the rounded forward " << r.stream_diff << ")\n"
             << "  lowest test loss of this fit at epoch " << r.best_epoch << ": " << fixed(100 * r.best_acc, 2)
