@@ -52,6 +52,7 @@
 #include <spikelab/spikelab.hpp>
 
 #include "common/command_line.hpp"
+#include "common/data_files.hpp"
 #include "common/report.hpp"
 #include "common/training.hpp"
 
@@ -297,17 +298,6 @@ RunResult train_one(const Config& c, const std::string& variant, std::uint64_t s
   return r;
 }
 
-// The SHD file as downloaded (.h5.gz) or gunzipped (.h5).
-#ifdef SPIKELAB_HAS_HDF5
-std::filesystem::path shd_file(const std::filesystem::path& dir, const std::string& f) {
-  if (std::filesystem::is_regular_file(dir / f)) return dir / f;
-  if (std::filesystem::is_regular_file(dir / (f + ".gz"))) return dir / (f + ".gz");
-  throw std::invalid_argument("SHD file '" + (dir / f).string() + "' is missing (nor " + f +
-                              ".gz): download shd_train.h5.gz and shd_test.h5.gz (Cramer et al. 2020, "
-                              "https://zenkelab.org/datasets/) into " + dir.string());
-}
-#endif
-
 template <class Dataset, class Transform>
 int run_all(const Config& c, const Dataset& train, const Dataset& test, const Transform& tf, sl::Index inputs,
             sl::Index classes, sl::Index steps) {
@@ -354,8 +344,8 @@ int run(const Config& c) {
   if (c.task == "shd") {
 #ifdef SPIKELAB_HAS_HDF5
     if (c.shd_dir.empty()) throw std::invalid_argument("--task shd needs --shd-dir DIR");
-    const sl::ShdDataset train = sl::Shd::load(shd_file(c.shd_dir, "shd_train.h5"));
-    const sl::ShdDataset test = sl::Shd::load(shd_file(c.shd_dir, "shd_test.h5"));
+    const sl::ShdDataset train = sl::Shd::load(spikelab_examples::shd_file(c.shd_dir, "shd_train.h5"));
+    const sl::ShdDataset test = sl::Shd::load(spikelab_examples::shd_file(c.shd_dir, "shd_test.h5"));
     const Transform tf(sl::Downsample{1.0 / c.channel_bins}, sl::ToFrame::fixed_bins(window, frames, 0, false));
     std::cout << "SHD: " << train.size() << " train / " << test.size() << " test recordings (--train-limit / --test-limit "
               << c.train_limit << " / " << c.test_limit << ", 0 = all)\n";

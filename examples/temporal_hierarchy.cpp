@@ -57,6 +57,7 @@
 #include <spikelab/spikelab.hpp>
 
 #include "common/command_line.hpp"
+#include "common/data_files.hpp"
 #include "common/report.hpp"
 #include "common/training.hpp"
 #include "common/svg.hpp"
@@ -464,15 +465,8 @@ using ShdLoader = sl::EventLoader<float, sl::ShdDataset, sl::ToFrame>;
 template <std::size_t H, class First>
 RunResult run_shd(const RunConfig& c, EpochCsv& csv) {
   const std::filesystem::path dir(c.shd_dir);
-  auto shd_file = [&](const std::string& f) {  // the file as downloaded (.h5.gz) or gunzipped (.h5)
-    if (std::filesystem::is_regular_file(dir / f)) return dir / f;
-    if (std::filesystem::is_regular_file(dir / (f + ".gz"))) return dir / (f + ".gz");
-    throw std::invalid_argument("SHD file '" + (dir / f).string() + "' is missing (nor " + f +
-                                ".gz): download shd_train.h5.gz and shd_test.h5.gz (Cramer et al. 2020, "
-                                "https://zenkelab.org/datasets/) into " +
-                                dir.string());
-  };
-  const std::filesystem::path train_path = shd_file("shd_train.h5"), test_path = shd_file("shd_test.h5");
+  const std::filesystem::path train_path = spikelab_examples::shd_file(dir, "shd_train.h5"),
+                              test_path = spikelab_examples::shd_file(dir, "shd_test.h5");
   const sl::ShdDataset train_file = sl::Shd::load(train_path);
   const sl::ShdDataset test_file = sl::Shd::load(test_path);
   // the hSNN split: 80% of the training file for training, 20% for validation (seeded)
