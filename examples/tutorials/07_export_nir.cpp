@@ -73,7 +73,30 @@ int main() {
   const bool same = a == b;
   std::cout << "outputs of the original and the re-read network over " << batch.batch() << " samples x "
             << batch.steps() << " steps: " << (same ? "identical" : "DIFFERENT") << "\n";
+
+  // ---- 4. Files for snnTorch and Norse ------------------------------------------------------------
+  // Each simulator reads NIR's equations its own way, so a file is written for one reader: the
+  // dialect (docs/nir.md). snnTorch's importer assumes dt = 0.1 ms and has no subtractive reset and
+  // no leaky readout: writing this network for it is refused, naming the layer, before any file
+  // exists.
+  try {
+    sl::write_nir("tutorial07_snntorch.nir", net, {.dialect = sl::NirDialect::snntorch});
+  } catch (const sl::ConfigError& e) {
+    std::cout << "for snnTorch: refused: " << e.what() << "\n";
+  }
+  // A network with reset-to-zero neurons and a normalised readout has a Norse form: r = 1, with the
+  // input gain folded into the threshold, as Norse's importer expects. Read back in the same
+  // dialect, it is the same network.
+  using Ff = sl::Sequential<sl::Linear<float>, sl::Lif<float, sl::FastSigmoid, sl::ZeroReset>, sl::Linear<float>,
+                            sl::LeakyIntegrator<float>>;
+  Ff ff{sl::Linear<float>(40, 24, rng), sl::Lif<float, sl::FastSigmoid, sl::ZeroReset>(24, {.beta = 0.9}),
+        sl::Linear<float>(24, 2, rng), sl::LeakyIntegrator<float>(2, {.beta = 0.8, .normalize = true})};
+  sl::write_nir("tutorial07_norse.nir", ff, {.dialect = sl::NirDialect::norse});
+  Ff ff_back = sl::read_nir<Ff>("tutorial07_norse.nir", {.dialect = sl::NirDialect::norse});
+  const bool same_norse = ff.forward(batch.input).values() == ff_back.forward(batch.input).values();
+  std::cout << "wrote tutorial07_norse.nir (in Python: norse.torch.from_nir(nir.read(...), dt=1e-3)); read back: "
+            << (same_norse ? "identical" : "DIFFERENT") << " outputs\n";
   // Next: tutorial 8 stops a training run and continues it exactly.
-  return same ? 0 : 1;
+  return same && same_norse ? 0 : 1;
 #endif
 }
