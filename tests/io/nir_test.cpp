@@ -99,29 +99,41 @@ void check_same_outputs(NetT& net, NetT& back, const sl::TimeSeries<typename Net
   CHECK(a == run(back, x));
 }
 
-/// A NIR file written by hand, as another tool would: Input (shape `in`) -> the nodes that
-/// `add(writer, nodes)` writes (it returns their names in order) -> Output (`out` elements),
-/// with metadata/dt = 1 ms when `with_dt`.
-template <class F>
-void hand_nir(const std::string& path, const std::vector<std::int64_t>& in, std::int64_t out, F add,
-              bool with_dt = true) {
+/// A NIR file written by hand, as another tool would: Input (shape `in`) named "input", the
+/// nodes that `add(writer, nodes)` writes (it returns their names), Output (`out` elements) named
+/// "output", the edges `edges_of(names)` gives, and metadata/dt = 1 ms when `with_dt`.
+template <class F, class E>
+void hand_file(const std::string& path, const std::vector<std::int64_t>& in, std::int64_t out, F add, E edges_of,
+               bool with_dt) {
   sl::detail::Hdf5Session s;
   sl::detail::NirWriter w(path);
   const sl::detail::H5Handle file = w.create_file();
   const sl::detail::H5Handle node = w.node(file.get(), "node", "NIRGraph");
   const sl::detail::H5Handle nodes = w.group(node.get(), "nodes");
   w.io_node(nodes.get(), "input", "Input", in);
-  std::vector<std::string> names{"input"};
-  for (const std::string& n : add(w, nodes.get())) names.push_back(n);
+  const std::vector<std::string> names = add(w, nodes.get());
   w.io_node(nodes.get(), "output", "Output", {out});
-  names.push_back("output");
-  std::vector<std::pair<std::string, std::string>> edges;
-  for (std::size_t i = 0; i + 1 < names.size(); ++i) edges.emplace_back(names[i], names[i + 1]);
-  w.edges(node.get(), edges);
+  w.edges(node.get(), edges_of(names));
   if (with_dt) {
     const sl::detail::H5Handle meta = w.group(node.get(), "metadata");
     w.scalar(meta.get(), "dt", 1e-3);
   }
+}
+
+/// A chain written by hand: Input -> the nodes `add` writes, in the order of the names it
+/// returns -> Output, with metadata/dt = 1 ms when `with_dt`.
+template <class F>
+void hand_nir(const std::string& path, const std::vector<std::int64_t>& in, std::int64_t out, F add,
+              bool with_dt = true) {
+  auto chain = [](const std::vector<std::string>& middle) {
+    std::vector<std::string> names{"input"};
+    names.insert(names.end(), middle.begin(), middle.end());
+    names.push_back("output");
+    std::vector<std::pair<std::string, std::string>> edges;
+    for (std::size_t i = 0; i + 1 < names.size(); ++i) edges.emplace_back(names[i], names[i + 1]);
+    return edges;
+  };
+  hand_file(path, in, out, add, chain, with_dt);
 }
 
 /// A (height, width) pooling parameter as NIR stores it.
@@ -217,15 +229,13 @@ SideFile::Params lif_params(const std::string& node, const L& l) {
 template <class F>
 void hand_graph(const std::string& path, const std::vector<std::int64_t>& in, std::int64_t out, F add,
                 const std::vector<std::pair<std::string, std::string>>& edges) {
-  sl::detail::Hdf5Session s;
-  sl::detail::NirWriter w(path);
-  const sl::detail::H5Handle file = w.create_file();
-  const sl::detail::H5Handle node = w.node(file.get(), "node", "NIRGraph");
-  const sl::detail::H5Handle nodes = w.group(node.get(), "nodes");
-  w.io_node(nodes.get(), "input", "Input", in);
-  add(w, nodes.get());
-  w.io_node(nodes.get(), "output", "Output", {out});
-  w.edges(node.get(), edges);
+  hand_file(
+      path, in, out,
+      [&](sl::detail::NirWriter& w, hid_t g) {
+        add(w, g);
+        return std::vector<std::string>{};
+      },
+      [&](const std::vector<std::string>&) { return edges; }, false);
 }
 
 /// Random binary spikes of `features` x batch 3 x 10 steps.
